@@ -1,0 +1,181 @@
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# stsguard: the one entry point. `make help` lists the targets.
+#
+# Outputs go to build/ (build/san/ with SAN=1). Quiet by default; V=1 prints full commands.
+
+.DELETE_ON_ERROR:
+.SUFFIXES:
+SHELL := /bin/bash
+
+ARCH ?= x86
+PREFIX ?= /usr/local
+DESTDIR ?=
+CC := gcc
+CLANG ?= clang
+BPFTOOL ?= bpftool
+AR ?= ar
+
+ifeq ($(SAN),1)
+OUT ?= build/san
+else
+OUT ?= build
+endif
+
+ifeq ($(V),1)
+Q :=
+msg =
+else
+Q := @
+msg = @printf '  %-9s %s\n' "$(1)" "$(2)";
+endif
+
+WARN := -Wall -Wextra -Werror
+CFLAGS ?= -O2 -g
+override CFLAGS += $(WARN) -std=gnu11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -fstack-protector-strong \
+	-Iinclude -Ilib -I$(OUT) -I$(OUT)/bpf -I$(OUT)/tests/bpf -MMD -MP
+override LDFLAGS += -Wl,--as-needed
+ifeq ($(SAN),1)
+override CFLAGS += -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+override LDFLAGS += -fsanitize=address,undefined
+endif
+# Every library a binary may use; --as-needed keeps only those it really calls.
+LDLIBS := -lbpf -lelf -lz -levent_openssl -levent -lssl -lcrypto -lsqlite3 -ljansson -lpthread
+
+# BPF_PROG() hides an unused ctx argument, hence -Wno-unused-parameter.
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Ivmlinux/$(ARCH) -Iinclude -Ibpf $(WARN) -Wno-unused-parameter
+
+# ---- sources: each directory is picked up by wildcard, no list to keep by hand ----
+BPF_SRCS := $(wildcard bpf/*.bpf.c) $(wildcard tests/bpf/*.bpf.c)
+BPF_OBJS := $(patsubst %.bpf.c,$(OUT)/%.bpf.o,$(BPF_SRCS))
+SKELS := $(patsubst %.bpf.c,$(OUT)/%.skel.h,$(BPF_SRCS))
+
+LIB_SRCS := $(wildcard lib/*.c)
+LIB_OBJS := $(patsubst %.c,$(OUT)/%.o,$(LIB_SRCS))
+LIBSTS := $(OUT)/libsts.a
+
+# name := directory of its sources
+BINS_DIRS := stsd:agent stsctl:ctl sts-collector:collector
+BINS :=
+define bin_rule
+$(eval name := $(word 1,$(subst :, ,$(1))))
+$(eval dir := $(word 2,$(subst :, ,$(1))))
+ifneq ($(wildcard $(dir)/*.c),)
+BINS += $(OUT)/$(name)
+$(OUT)/$(name): $(patsubst %.c,$(OUT)/%.o,$(wildcard $(dir)/*.c)) $(LIBSTS)
+	$$(call msg,LINK,$$@)
+	$$(Q)$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS)
+endif
+endef
+$(foreach b,$(BINS_DIRS),$(eval $(call bin_rule,$(b))))
+
+# Test suites: tests/<suite>/*.c, each suite one binary build/tests/test_<suite>.
+TEST_SUITES := unit progs
+TEST_BINS := $(foreach s,$(TEST_SUITES),$(OUT)/tests/test_$(s))
+TEST_HELPER_SRCS := $(filter-out tests/test_main.c,$(wildcard tests/*.c))
+TEST_HELPER_OBJS := $(patsubst %.c,$(OUT)/%.o,$(TEST_HELPER_SRCS))
+# Stand-alone programs the tests run (rogue agents, helpers): tests/bin/*.c, one each.
+TEST_PROG_SRCS := $(wildcard tests/bin/*.c)
+TEST_PROGS := $(patsubst tests/bin/%.c,$(OUT)/tests/bin/%,$(TEST_PROG_SRCS))
+
+USER_OBJS := $(LIB_OBJS) $(TEST_HELPER_OBJS) \
+	$(foreach b,$(BINS_DIRS),$(patsubst %.c,$(OUT)/%.o,$(wildcard $(word 2,$(subst :, ,$(b)))/*.c))) \
+	$(foreach s,$(TEST_SUITES),$(patsubst %.c,$(OUT)/%.o,$(wildcard tests/$(s)/*.c)))
+
+DEPS_STAMP := build/.deps-ok
+
+.PHONY: all deps check vmtest demo vmlinux install clean distclean help fuzz bench format
+all: $(BPF_OBJS) $(SKELS) $(BINS) $(TEST_BINS) $(TEST_PROGS)
+
+help:
+	@sed -n 's/^## \{0,1\}//p' $(MAKEFILE_LIST)
+
+## make            build BPF objects, skeletons, binaries and tests into build/
+## make deps       install the Debian packages the project needs (only those missing)
+## make check      all tests: unit, host lane, VM lane (boots Debian's 6.1 kernel in qemu)
+## make vmtest     the VM lane alone
+## make demo       the main job: boot the VM and show the kernel enforcing a policy
+## make vmlinux    regenerate vmlinux/$(ARCH)/vmlinux.h from the VM kernel's BTF
+## make install    install binaries under $(DESTDIR)$(PREFIX)
+## make clean      remove build outputs (keeps the downloaded kernel cache)
+## make distclean  remove build/ entirely
+## V=1             print full command lines;  SAN=1  ASan+UBSan build in build/san/
+
+deps: $(DEPS_STAMP)
+$(DEPS_STAMP): scripts/deps.sh
+	$(Q)scripts/deps.sh
+	$(Q)mkdir -p $(@D) && touch $@
+
+# ---- BPF ----
+$(OUT)/%.bpf.o: %.bpf.c $(wildcard include/stsguard/*.h bpf/*.bpf.h) vmlinux/$(ARCH)/vmlinux.h | $(DEPS_STAMP)
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUT)/%.skel.h: $(OUT)/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$(notdir $*))_bpf > $@
+
+# ---- userspace ----
+# Every user object may include a skeleton: they are all generated first.
+$(USER_OBJS): | $(SKELS)
+
+$(OUT)/%.o: %.c | $(DEPS_STAMP)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(LIBSTS): $(LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+# ---- tests ----
+define suite_rule
+$(OUT)/tests/$(1)/tests.inc: $(wildcard tests/$(1)/*.c)
+	$$(call msg,GEN,$$@)
+	$$(Q)mkdir -p $$(@D)
+	$$(Q)grep -ho '^void test_[a-z0-9_]*(void)' $$^ | sed 's/^void test_\(.*\)(void)$$$$/DEFINE_TEST(\1)/' | sort > $$@
+
+$(OUT)/tests/$(1)/test_main.o: tests/test_main.c $(OUT)/tests/$(1)/tests.inc | $(DEPS_STAMP)
+	$$(call msg,CC,$$@)
+	$$(Q)$$(CC) $$(CFLAGS) -Itests -I$(OUT)/tests/$(1) -c $$< -o $$@
+
+$(OUT)/tests/test_$(1): $(OUT)/tests/$(1)/test_main.o $(patsubst %.c,$(OUT)/%.o,$(wildcard tests/$(1)/*.c)) $(TEST_HELPER_OBJS) $(LIBSTS)
+	$$(call msg,LINK,$$@)
+	$$(Q)$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS)
+endef
+$(foreach s,$(TEST_SUITES),$(eval $(call suite_rule,$(s))))
+$(foreach s,$(TEST_SUITES),$(patsubst %.c,$(OUT)/%.o,$(wildcard tests/$(s)/*.c))): CFLAGS += -Itests
+
+$(OUT)/tests/bin/%: tests/bin/%.c $(LIBSTS) | $(DEPS_STAMP) $(SKELS)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -Itests $(LDFLAGS) -o $@ $< $(LIBSTS) $(LDLIBS)
+
+check: all
+	$(Q)OUT=$(OUT) tests/check.sh
+
+vmtest: all
+	$(Q)OUT=$(OUT) tests/check.sh --vm-only
+
+demo: all
+	$(Q)OUT=$(OUT) scripts/demo.sh
+
+vmlinux: | $(DEPS_STAMP)
+	$(Q)ARCH=$(ARCH) scripts/gen-vmlinux.sh
+
+install: all
+	$(Q)for b in $(BINS); do install -D -m 0755 $$b $(DESTDIR)$(PREFIX)/bin/$$(basename $$b) || exit 1; done
+	$(Q)echo "installed: $(notdir $(BINS)) into $(DESTDIR)$(PREFIX)/bin"
+
+format:
+	$(Q)clang-format -i $$(git ls-files '*.c' '*.h' | grep -v '^vmlinux/')
+
+clean:
+	$(call msg,CLEAN,build)
+	$(Q)find build -mindepth 1 -maxdepth 1 ! -name cache ! -name .deps-ok -exec rm -rf {} + 2>/dev/null || true
+
+distclean:
+	$(Q)rm -rf build
+
+-include $(USER_OBJS:.o=.d) $(OUT)/tests/*/test_main.d

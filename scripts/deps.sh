@@ -1,0 +1,48 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Install the Debian packages stsguard needs, only those that are missing. Run by `make deps`
+# (and, through it, by every other target), so a fresh Debian 12 machine needs nothing else.
+# Why each package is here is written in README.md, "Dependencies".
+set -euo pipefail
+
+packages=(
+	# build
+	make gcc clang llvm pkg-config
+	# BPF: library, skeleton generator, kernel headers for CO-RE helpers
+	libbpf-dev bpftool libelf-dev zlib1g-dev
+	# userspace libraries
+	libssl-dev libevent-dev libsqlite3-dev libjansson-dev
+	# sanitizer and libFuzzer runtimes for clang
+	libclang-rt-14-dev
+	# VM lane: emulator, guest userland, initramfs packing, kernel unpacking
+	qemu-system-x86 busybox-static cpio xz-utils zstd kmod
+	# tests: loopback setup, certificates for the TLS tests
+	iproute2 openssl ca-certificates
+)
+
+missing=()
+for p in "${packages[@]}"; do
+	status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+	[ "$status" = installed ] || missing+=("$p")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+	exit 0
+fi
+
+echo "deps: installing missing Debian packages: ${missing[*]}"
+if [ "$(id -u)" -ne 0 ]; then
+	if command -v sudo >/dev/null 2>&1; then
+		SUDO=sudo
+	else
+		echo "deps: these packages are missing and this is not root: ${missing[*]}" >&2
+		echo "deps: run 'make deps' as root, or install them with apt-get" >&2
+		exit 1
+	fi
+else
+	SUDO=
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q
+$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"

@@ -1,0 +1,64 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# tests/check.sh: what `make check` runs. Three lanes, each a test binary ending with
+# "N passed, N failed, N skipped":
+#   unit  build/tests/test_unit                  userspace code, no kernel features
+#   host  build/tests/test_progs                 BPF on the machine's own kernel; features it
+#                                                lacks (BPF LSM) are reported as SKIP
+#   vm    tests/vm/run -- build/tests/test_progs --no-skip
+#                                                Debian's 6.1 kernel with BPF LSM in qemu; a
+#                                                skip there is a failure
+# Every lane runs even if an earlier one failed; the exit status is non-zero if any failed or
+# if the VM lane did not run.
+set -uo pipefail
+
+out=${OUT:-build}
+lanes=(unit host vm)
+case "${1:-}" in
+--vm-only) lanes=(vm) ;;
+--host-only) lanes=(unit host) ;;
+"") ;;
+*) echo "usage: tests/check.sh [--vm-only | --host-only]" >&2; exit 2 ;;
+esac
+
+declare -A result=() secs=()
+run_lane() {
+	local lane=$1 t0 t1 rc
+	shift
+	echo "==== lane $lane: $*"
+	t0=$(date +%s.%N)
+	"$@"
+	rc=$?
+	t1=$(date +%s.%N)
+	secs[$lane]=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
+	if [ $rc -eq 0 ]; then result[$lane]=pass; else result[$lane]="FAIL (status $rc)"; fi
+}
+
+for lane in "${lanes[@]}"; do
+	case $lane in
+	unit) run_lane unit "$out/tests/test_unit" ;;
+	host)
+		if [ "$(id -u)" -ne 0 ]; then
+			echo "==== lane host: SKIP: loading BPF programs needs root"
+			result[host]="skipped (not root)"
+			secs[host]=0
+		else
+			run_lane host "$out/tests/test_progs"
+		fi
+		;;
+	vm) run_lane vm tests/vm/run --name check -- "$out/tests/test_progs" --no-skip ;;
+	esac
+done
+
+echo "==== summary"
+fail=0
+for lane in "${lanes[@]}"; do
+	printf '  %-5s %-22s %6ss\n' "$lane" "${result[$lane]}" "${secs[$lane]}"
+	case ${result[$lane]} in
+	pass) ;;
+	skipped*) [ "$lane" = vm ] && fail=1 ;;
+	*) fail=1 ;;
+	esac
+done
+exit $fail

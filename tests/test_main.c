@@ -1,0 +1,189 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Runs the tests listed in the generated tests.inc, one after the other, each in the same
+ * process (tests clean up after themselves; a crash ends the run and so fails it).
+ *
+ *	test_progs [-v] [--no-skip] [-t NAME]... [-l]
+ */
+#include "test.h"
+
+#include <ftw.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct test_def {
+	const char *name;
+	void (*fn)(void);
+};
+
+#define DEFINE_TEST(name) void test_##name(void);
+#include "tests.inc"
+#undef DEFINE_TEST
+
+#define DEFINE_TEST(name) { #name, test_##name },
+static const struct test_def tests[] = {
+#include "tests.inc"
+};
+#undef DEFINE_TEST
+
+struct test_state test__cur;
+static char tmpdir[256];
+
+void test__check_passed(const char *name)
+{
+	test__cur.checks++;
+	if (test__cur.verbose)
+		printf("  %s: %s: ok\n", test__cur.name, name);
+}
+
+void test__check_failed(const char *file, int line, const char *name, const char *fmt, ...)
+{
+	va_list ap;
+
+	test__cur.checks++;
+	test__cur.failed = true;
+	printf("  %s: %s: FAIL at %s:%d: ", test__cur.name, name, file, line);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+	fflush(stdout);
+}
+
+void test__skip(const char *fmt, ...)
+{
+	va_list ap;
+
+	test__cur.skipped = true;
+	printf("  %s: SKIP: ", test__cur.name);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+}
+
+const char *test__tmpdir(void)
+{
+	if (!tmpdir[0]) {
+		const char *base = getenv("TMPDIR");
+
+		snprintf(tmpdir, sizeof(tmpdir), "%s/sts-test.XXXXXX", base ? base : "/tmp");
+		if (!mkdtemp(tmpdir)) {
+			perror("mkdtemp");
+			exit(2);
+		}
+	}
+	return tmpdir;
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static bool selected(const char *name, char **filters, int nfilters)
+{
+	int i;
+
+	if (!nfilters)
+		return true;
+	for (i = 0; i < nfilters; i++)
+		if (strcmp(filters[i], name) == 0)
+			return true;
+	return false;
+}
+
+static void usage(const char *prog, FILE *f)
+{
+	fprintf(f,
+		"usage: %s [-v] [--no-skip] [-t NAME]... [-l]\n"
+		"  -t NAME     run only this test (repeatable)\n"
+		"  -l          list the tests and exit\n"
+		"  -v          print every check, not only failures\n"
+		"  --no-skip   count a skipped test as failed (used by the VM lane, where every\n"
+		"              kernel feature the tests need must be present)\n",
+		prog);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "no-skip", no_argument, NULL, 'S' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	int passed = 0, failed = 0, skipped = 0, nfilters = 0, c;
+	bool verbose = false, no_skip = false;
+	char *filters[64];
+	size_t i;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	while ((c = getopt_long(argc, argv, "vt:lh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'v':
+			verbose = true;
+			break;
+		case 'S':
+			no_skip = true;
+			break;
+		case 't':
+			if (nfilters == (int)(sizeof(filters) / sizeof(filters[0]))) {
+				fprintf(stderr, "too many -t\n");
+				return 2;
+			}
+			filters[nfilters++] = optarg;
+			break;
+		case 'l':
+			for (i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
+				printf("%s\n", tests[i].name);
+			return 0;
+		case 'h':
+			usage(argv[0], stdout);
+			return 0;
+		default:
+			usage(argv[0], stderr);
+			return 2;
+		}
+	}
+
+	for (i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
+		const char *verdict;
+
+		if (!selected(tests[i].name, filters, nfilters))
+			continue;
+		memset(&test__cur, 0, sizeof(test__cur));
+		test__cur.name = tests[i].name;
+		test__cur.verbose = verbose;
+		tests[i].fn();
+		if (tmpdir[0]) {
+			nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+			tmpdir[0] = '\0';
+		}
+		if (test__cur.failed) {
+			verdict = "FAIL";
+			failed++;
+		} else if (test__cur.skipped) {
+			verdict = no_skip ? "FAIL (skipped, but --no-skip)" : "SKIP";
+			if (no_skip)
+				failed++;
+			else
+				skipped++;
+		} else if (test__cur.checks == 0) {
+			/* A test that checked nothing proved nothing. */
+			verdict = "FAIL (no checks ran)";
+			failed++;
+		} else {
+			verdict = "OK";
+			passed++;
+		}
+		printf("#%zu %s: %s (%d checks)\n", i + 1, tests[i].name, verdict, test__cur.checks);
+	}
+	printf("%d passed, %d failed, %d skipped\n", passed, failed, skipped);
+	return failed ? 1 : 0;
+}
