@@ -82,9 +82,16 @@ USER_OBJS := $(LIB_OBJS) $(TEST_HELPER_OBJS) \
 	$(foreach b,$(BINS_DIRS),$(patsubst %.c,$(OUT)/%.o,$(wildcard $(word 2,$(subst :, ,$(b)))/*.c))) \
 	$(foreach s,$(TEST_SUITES),$(patsubst %.c,$(OUT)/%.o,$(wildcard tests/$(s)/*.c)))
 
+# libFuzzer harnesses: fuzz/<name>.c, each linked with the lib/ sources built by clang with
+# the fuzzer and sanitizer instrumentation (so lib/ itself is what gets explored).
+FUZZ_SRCS := $(wildcard fuzz/*.c)
+FUZZ_BINS := $(patsubst fuzz/%.c,$(OUT)/fuzz/%,$(FUZZ_SRCS))
+FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	-std=gnu11 -D_GNU_SOURCE -Iinclude -Ilib -Icollector -Ictl -Iagent $(WARN)
+
 DEPS_STAMP := build/.deps-ok
 
-.PHONY: all deps check vmtest demo vmlinux install clean distclean help fuzz bench format
+.PHONY: all deps check vmtest demo vmlinux install clean distclean help fuzz fuzz-build bench format
 all: $(BPF_OBJS) $(SKELS) $(BINS) $(TEST_BINS) $(TEST_PROGS)
 
 help:
@@ -95,6 +102,7 @@ help:
 ## make check      all tests: unit, host lane, VM lane (boots Debian's 6.1 kernel in qemu)
 ## make vmtest     the VM lane alone
 ## make demo       the main job: boot the VM and show the kernel enforcing a policy
+## make fuzz       build and run every libFuzzer harness, FUZZ_SECONDS (60) each
 ## make vmlinux    regenerate vmlinux/$(ARCH)/vmlinux.h from the VM kernel's BTF
 ## make install    install binaries under $(DESTDIR)$(PREFIX)
 ## make clean      remove build outputs (keeps the downloaded kernel cache)
@@ -152,7 +160,16 @@ $(OUT)/tests/bin/%: tests/bin/%.c $(LIBSTS) | $(DEPS_STAMP) $(SKELS)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -Itests $(LDFLAGS) -o $@ $< $(LIBSTS) $(LDLIBS)
 
-check: all
+$(OUT)/fuzz/%: fuzz/%.c $(LIB_SRCS) $(wildcard lib/*.h) | $(DEPS_STAMP)
+	$(call msg,FUZZ-CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRCS) $(LDLIBS)
+
+fuzz-build: $(FUZZ_BINS)
+fuzz: fuzz-build
+	$(Q)OUT=$(OUT) scripts/fuzz.sh
+
+check: all fuzz-build
 	$(Q)OUT=$(OUT) tests/check.sh
 
 vmtest: all

@@ -6,6 +6,7 @@
 #   unit  build/tests/test_unit                  userspace code, no kernel features
 #   host  build/tests/test_progs                 BPF on the machine's own kernel; features it
 #                                                lacks (BPF LSM) are reported as SKIP
+#   fuzz  scripts/fuzz.sh --smoke                 every libFuzzer harness over its corpus, briefly
 #   vm    tests/vm/run -- build/tests/test_progs --no-skip
 #                                                Debian's 6.1 kernel with BPF LSM in qemu; a
 #                                                skip there is a failure
@@ -14,10 +15,10 @@
 set -uo pipefail
 
 out=${OUT:-build}
-lanes=(unit host vm)
+lanes=(unit host fuzz vm)
 case "${1:-}" in
 --vm-only) lanes=(vm) ;;
---host-only) lanes=(unit host) ;;
+--host-only) lanes=(unit host fuzz) ;;
 "") ;;
 *) echo "usage: tests/check.sh [--vm-only | --host-only]" >&2; exit 2 ;;
 esac
@@ -47,6 +48,7 @@ for lane in "${lanes[@]}"; do
 			run_lane host "$out/tests/test_progs"
 		fi
 		;;
+	fuzz) run_lane fuzz env OUT="$out" scripts/fuzz.sh --smoke ;;
 	vm) run_lane vm tests/vm/run --name check -- "$out/tests/test_progs" --no-skip ;;
 	esac
 done
