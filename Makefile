@@ -155,10 +155,10 @@ endef
 $(foreach s,$(TEST_SUITES),$(eval $(call suite_rule,$(s))))
 $(foreach s,$(TEST_SUITES),$(patsubst %.c,$(OUT)/%.o,$(wildcard tests/$(s)/*.c))): CFLAGS += -Itests
 
-$(OUT)/tests/bin/%: tests/bin/%.c $(LIBSTS) | $(DEPS_STAMP) $(SKELS)
+$(OUT)/tests/bin/%: tests/bin/%.c $(TEST_HELPER_OBJS) $(LIBSTS) | $(DEPS_STAMP) $(SKELS)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) -Itests $(LDFLAGS) -o $@ $< $(LIBSTS) $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) -Itests $(LDFLAGS) -o $@ $< $(TEST_HELPER_OBJS) $(LIBSTS) $(LDLIBS)
 
 $(OUT)/fuzz/%: fuzz/%.c $(LIB_SRCS) $(wildcard lib/*.h) | $(DEPS_STAMP)
 	$(call msg,FUZZ-CC,$@)
