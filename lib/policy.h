@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The stsguard policy: what the policed cgroup may reach, read, write and execute.
+ *
+ * Line-oriented text (default /etc/stsguard/policy.conf, documented in docs/policy.md); one
+ * directive per line, '#' starts a comment, blank lines are ignored:
+ *
+ *	collector ADDR:PORT          an allowed TCP destination (IPv4 "127.0.0.1:8443" or IPv6
+ *	                             "[::1]:8443"); at least one; at most STS_MAX_ENDPOINTS
+ *	allow-read PATH              a file the policed cgroup may open for reading; must exist
+ *	                             when the policy is loaded; identity is (device, inode)
+ *	allow-read-dir DIR           every file directly inside DIR (not below) may be read:
+ *	                             identity is the parent directory's (device, inode)
+ *	allow-exec PATH              a binary the policed cgroup may execute; must exist
+ *	state-dir DIR                the only directory the policed cgroup may write in (files
+ *	                             directly inside it); created if missing; exactly one
+ *	allow-unix PATH              an AF_UNIX socket path the policed cgroup may connect to
+ *	tls-allowance BYTES          egress bytes allowed per approved transmission on top of the
+ *	                             report itself (handshake, record overhead); default 8192
+ *	report-max BYTES             the largest report plaintext accepted; default 4096
+ *	deny-outside yes|no          device-wide: processes outside the policed cgroup may not
+ *	                             reach the collector endpoints; default no
+ *	legacy-deny ADDR:PORT        device-wide: nobody may reach this endpoint (the 2017-style
+ *	                             telemetry servers); port 0 means every port
+ *
+ * Parsing never half-succeeds: on any error the policy is rejected with "FILE:LINE: reason".
+ * Unknown directives, bad addresses, duplicate entries, missing files, and values out of range
+ * are all errors.
+ */
+#ifndef STS_POLICY_H
+#define STS_POLICY_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define STS_MAX_ENDPOINTS 16
+#define STS_MAX_FILES 256
+#define STS_MAX_UNIX 16
+#define STS_POLICY_MAX_SIZE (256 * 1024)
+
+struct sts_endpoint {
+	int family;       /* AF_INET or AF_INET6 */
+	uint8_t addr[16]; /* network order; IPv4 in the first 4 bytes */
+	uint16_t port;    /* host order; 0 = any (legacy-deny only) */
+	int line;
+};
+
+enum sts_file_kind {
+	STS_FILE_READ = 1,     /* allow-read: the file itself */
+	STS_FILE_READ_DIR = 2, /* allow-read-dir: files whose parent is this directory */
+	STS_FILE_EXEC = 3,     /* allow-exec */
+	STS_FILE_STATE_DIR = 4 /* state-dir: read and write files directly inside */
+};
+
+struct sts_file_rule {
+	enum sts_file_kind kind;
+	char *path;   /* as written in the policy */
+	dev_t dev;    /* st_dev of the file (or directory) when the policy was loaded */
+	ino_t ino;    /* st_ino */
+	int line;
+};
+
+struct sts_policy {
+	char *source; /* file name, for messages */
+	uint8_t sha256[32]; /* of the file's exact bytes, recorded as evidence (G7) */
+	struct sts_endpoint collectors[STS_MAX_ENDPOINTS];
+	size_t n_collectors;
+	struct sts_endpoint legacy[STS_MAX_ENDPOINTS];
+	size_t n_legacy;
+	struct sts_file_rule files[STS_MAX_FILES];
+	size_t n_files;
+	char *unix_paths[STS_MAX_UNIX];
+	size_t n_unix;
+	char *state_dir;
+	uint32_t tls_allowance;
+	uint32_t report_max;
+	bool deny_outside;
+};
+
+/*
+ * Parse buf (len bytes, the content of the file named source). Resolves every path to its
+ * (device, inode) with stat() following symlinks, so the rule names the real file; creates
+ * state-dir (mode 0700) if missing when create_state_dir is set. On error returns -EINVAL (or
+ * -errno for I/O) and writes "source:line: reason" into err (errlen bytes).
+ */
+int sts_policy_parse(const char *source, const char *buf, size_t len, bool create_state_dir,
+		     struct sts_policy *pol, char *err, size_t errlen);
+/* Read and parse a policy file (at most STS_POLICY_MAX_SIZE bytes). */
+int sts_policy_load(const char *path, bool create_state_dir, struct sts_policy *pol, char *err,
+		    size_t errlen);
+void sts_policy_free(struct sts_policy *pol);
+/* "127.0.0.1:8443" or "[::1]:8443" into buf. */
+void sts_endpoint_str(const struct sts_endpoint *ep, char *buf, size_t len);
+
+#endif /* STS_POLICY_H */
