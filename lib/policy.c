@@ -408,14 +408,37 @@ static int do_state_dir(struct parser *p, const char *name, const char *arg)
 	return 0;
 }
 
+/*
+ * Missing parents get 0755, the directory itself 0700. Not 0700 all the way: the agent runs
+ * as an unprivileged user and must be able to traverse the parents to reach its own directory
+ * (whose ownership the loader hands to that user). umask can only narrow these modes.
+ */
+static int make_state_dir(const char *path)
+{
+	char parent[PATH_MAX];
+	char *slash;
+	int err;
+
+	snprintf(parent, sizeof(parent), "%s", path); /* check_path() bounded it */
+	slash = strrchr(parent, '/');
+	if (slash && slash != parent) {
+		*slash = '\0';
+		err = sts_mkdir_p(parent, 0755);
+		if (err)
+			return err;
+	}
+	if (mkdir(path, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
 static int finish_state_dir(struct parser *p)
 {
 	struct sts_file_rule *r = &p->pol->files[p->state_dir_idx];
 	int err;
 
 	if (p->create_state_dir) {
-		/* 0700: the agent's state is nobody else's business; umask can only narrow it. */
-		err = sts_mkdir_p(r->path, 0700);
+		err = make_state_dir(r->path);
 		if (err)
 			return fail(p, r->line, err, "state-dir %s: cannot create: %s", r->path,
 				    strerror(-err));

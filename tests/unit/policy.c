@@ -259,7 +259,7 @@ void test_policy_full(void)
 	ASSERT_EQ(st.st_mode & 07777, 0700, "state dir mode 0700");
 	snprintf(path, sizeof(path), "%s/new", tmp());
 	ASSERT_OK(stat(path, &st), "stat state dir parent");
-	ASSERT_EQ(st.st_mode & 07777, 0700, "created parents mode 0700");
+	ASSERT_EQ(st.st_mode & 07777, 0755, "created parents 0755: the agent must traverse them");
 	ASSERT_EQ(pol.files[5].kind, STS_FILE_READ_DIR, "f5 kind");
 	ASSERT_EQ(pol.files[5].line, 19, "f5 line (no final newline)");
 
