@@ -5,6 +5,7 @@
 # Outputs go to build/ (build/san/ with SAN=1). Quiet by default; V=1 prints full commands.
 
 .DELETE_ON_ERROR:
+.DEFAULT_GOAL := all
 .SUFFIXES:
 SHELL := /bin/bash
 
@@ -40,7 +41,7 @@ override CFLAGS += -fsanitize=address,undefined -fno-sanitize-recover=undefined 
 override LDFLAGS += -fsanitize=address,undefined
 endif
 # Every library a binary may use; --as-needed keeps only those it really calls.
-LDLIBS := -lbpf -lelf -lz -levent_openssl -levent -lssl -lcrypto -lsqlite3 -ljansson -lpthread
+LDLIBS := -lbpf -lelf -lz -levent_openssl -levent -lssl -lcrypto -lsqlite3 -ljansson -luring -lpthread
 
 # BPF_PROG() hides an unused ctx argument, hence -Wno-unused-parameter.
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Ivmlinux/$(ARCH) -Iinclude -Ibpf $(WARN) -Wno-unused-parameter
@@ -155,10 +156,11 @@ endef
 $(foreach s,$(TEST_SUITES),$(eval $(call suite_rule,$(s))))
 $(foreach s,$(TEST_SUITES),$(patsubst %.c,$(OUT)/%.o,$(wildcard tests/$(s)/*.c))): CFLAGS += -Itests
 
-$(OUT)/tests/bin/%: tests/bin/%.c $(TEST_HELPER_OBJS) $(LIBSTS) | $(DEPS_STAMP) $(SKELS)
+# Test programs may use the cgroup helpers, not the harness (they are not test binaries).
+$(OUT)/tests/bin/%: tests/bin/%.c $(OUT)/tests/cgroup_helpers.o $(LIBSTS) | $(DEPS_STAMP) $(SKELS)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) -Itests $(LDFLAGS) -o $@ $< $(TEST_HELPER_OBJS) $(LIBSTS) $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) -Itests $(LDFLAGS) -o $@ $< $(OUT)/tests/cgroup_helpers.o $(LIBSTS) $(LDLIBS)
 
 $(OUT)/fuzz/%: fuzz/%.c $(LIB_SRCS) $(wildcard lib/*.h) | $(DEPS_STAMP)
 	$(call msg,FUZZ-CC,$@)

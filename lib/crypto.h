@@ -32,8 +32,8 @@ void sts_hex(const uint8_t *in, size_t len, char *out);
 int sts_unhex(const char *in, size_t inlen, uint8_t *out, size_t outlen);
 
 /* Encoded length, without the terminating NUL which the encoders also write. */
-size_t sts_b64_len(size_t len);     /* standard alphabet, '=' padding */
-size_t sts_b64url_len(size_t len);  /* URL-safe alphabet, no padding (RFC 7515) */
+size_t sts_b64_len(size_t len); /* standard alphabet, '=' padding */
+size_t sts_b64url_len(size_t len); /* URL-safe alphabet, no padding (RFC 7515) */
 int sts_b64_encode(const uint8_t *in, size_t len, char *out, size_t outsz);
 int sts_b64url_encode(const uint8_t *in, size_t len, char *out, size_t outsz);
 /*

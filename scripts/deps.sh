@@ -13,6 +13,8 @@ packages=(
 	libbpf-dev bpftool libelf-dev zlib1g-dev
 	# userspace libraries
 	libssl-dev libevent-dev libsqlite3-dev libjansson-dev
+	# tests: io_uring attempts (rogue programs)
+	liburing-dev
 	# sanitizer and libFuzzer runtimes for clang
 	libclang-rt-14-dev
 	# VM lane: emulator, guest userland, initramfs packing, kernel unpacking

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "cgroup_helpers.h"
+#include "cgroup.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -14,27 +15,7 @@
 
 int cg_root(char *buf, size_t len)
 {
-	static const char fallback[] = "/run/sts-test-cgroup2";
-	struct mntent *m;
-	FILE *f;
-
-	f = setmntent("/proc/self/mounts", "r");
-	if (!f)
-		return -errno;
-	while ((m = getmntent(f))) {
-		if (strcmp(m->mnt_type, "cgroup2") == 0) {
-			snprintf(buf, len, "%s", m->mnt_dir);
-			endmntent(f);
-			return 0;
-		}
-	}
-	endmntent(f);
-	if (mkdir(fallback, 0755) < 0 && errno != EEXIST)
-		return -errno;
-	if (mount("cgroup2", fallback, "cgroup2", 0, NULL) < 0)
-		return -errno;
-	snprintf(buf, len, "%s", fallback);
-	return 0;
+	return sts_cgroup2_root(buf, len);
 }
 
 int cg_create(const char *prefix, struct test_cgroup *cg)
@@ -87,7 +68,8 @@ int cg_run_in(const struct test_cgroup *cg, int (*fn)(void *), void *arg)
 			snprintf(procs, sizeof(procs), "%s/cgroup.procs", cg->path);
 			fd = open(procs, O_WRONLY | O_CLOEXEC);
 			if (fd < 0 || write(fd, "0", 1) != 1) {
-				fprintf(stderr, "cg_run_in: join %s: %s\n", cg->path, strerror(errno));
+				fprintf(stderr, "cg_run_in: join %s: %s\n", cg->path,
+					strerror(errno));
 				_exit(126);
 			}
 			close(fd);

@@ -10,11 +10,11 @@
 
 struct test_cgroup {
 	char path[PATH_MAX];
-	int fd;      /* O_DIRECTORY fd, what cgroup BPF programs attach to */
+	int fd; /* O_DIRECTORY fd, what cgroup BPF programs attach to */
 	uint64_t id; /* what bpf_get_current_cgroup_id() returns for its members */
 };
 
-/* Where cgroup v2 is mounted (found in /proc/self/mounts; mounted under /run if nowhere). */
+/* Where cgroup v2 is mounted (see sts_cgroup2_root). */
 int cg_root(char *buf, size_t len);
 /* Create a new, uniquely named cgroup under the v2 root. */
 int cg_create(const char *prefix, struct test_cgroup *cg);

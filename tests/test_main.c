@@ -182,7 +182,8 @@ int main(int argc, char **argv)
 			verdict = "OK";
 			passed++;
 		}
-		printf("#%zu %s: %s (%d checks)\n", i + 1, tests[i].name, verdict, test__cur.checks);
+		printf("#%zu %s: %s (%d checks)\n", i + 1, tests[i].name, verdict,
+		       test__cur.checks);
 	}
 	printf("%d passed, %d failed, %d skipped\n", passed, failed, skipped);
 	return failed ? 1 : 0;

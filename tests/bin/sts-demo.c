@@ -60,7 +60,8 @@ static int show(const char *who, const char *what, int rc, int expect)
 
 int main(void)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	struct file_open_deny_bpf *fskel = NULL;
 	struct connect_deny_bpf *cskel = NULL;
 	struct test_cgroup cg = { .fd = -1 };
@@ -145,7 +146,8 @@ int main(void)
 	printf("   The denials came from the kernel itself: the policed process got EPERM from\n"
 	       "   open() and connect(); nothing in userspace had to cooperate.\n\n");
 	err = bad ? 1 : 0;
-	printf("%s\n", err ? "demo: UNEXPECTED RESULT (see above)" : "demo: policy enforced as expected");
+	printf("%s\n",
+	       err ? "demo: UNEXPECTED RESULT (see above)" : "demo: policy enforced as expected");
 cleanup:
 	bpf_link__destroy(link);
 	connect_deny_bpf__destroy(cskel);

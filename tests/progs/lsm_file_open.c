@@ -61,8 +61,9 @@ void test_lsm_file_open(void)
 	err = file_open_deny_bpf__load(skel);
 	if (err == -EPERM) {
 		/* The host kernel lists "bpf" in lsm= yet refuses BPF LSM programs. */
-		test__skip("kernel refused the BPF LSM program (EPERM; lsm=%s); runs in the VM lane",
-			   lsm);
+		test__skip(
+			"kernel refused the BPF LSM program (EPERM; lsm=%s); runs in the VM lane",
+			lsm);
 		goto cleanup;
 	}
 	if (!ASSERT_OK(err, "load"))

@@ -30,12 +30,14 @@ void test_crypto_base64(void)
 	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
 		size_t len = strlen(v[i].in);
 
-		ASSERT_OK(sts_b64_encode((const uint8_t *)v[i].in, len, buf, sizeof(buf)), "b64 enc");
+		ASSERT_OK(sts_b64_encode((const uint8_t *)v[i].in, len, buf, sizeof(buf)),
+			  "b64 enc");
 		ASSERT_STREQ(buf, v[i].std, "b64 vector");
 		ASSERT_OK(sts_b64url_encode((const uint8_t *)v[i].in, len, buf, sizeof(buf)),
 			  "b64url enc");
 		ASSERT_STREQ(buf, v[i].url, "b64url vector");
-		ASSERT_OK(sts_b64_decode(v[i].std, strlen(v[i].std), raw, sizeof(raw), &n), "b64 dec");
+		ASSERT_OK(sts_b64_decode(v[i].std, strlen(v[i].std), raw, sizeof(raw), &n),
+			  "b64 dec");
 		ASSERT_TRUE(n == len && memcmp(raw, v[i].in, len) == 0, "b64 round trip");
 		ASSERT_OK(sts_b64url_decode(v[i].url, strlen(v[i].url), raw, sizeof(raw), &n),
 			  "b64url dec");
@@ -65,9 +67,9 @@ void test_crypto_hash_hex(void)
 	ASSERT_ERR(sts_unhex("zz", 2, back, 1), "unhex rejects non-hex");
 	ASSERT_ERR(sts_unhex("abc", 3, back, 1), "unhex rejects odd length");
 	/* RFC 4231 test case 2 */
-	ASSERT_OK(sts_hmac_sha256((const uint8_t *)"Jefe", 4, "what do ya want for nothing?", 28,
-				  d),
-		  "hmac");
+	ASSERT_OK(
+		sts_hmac_sha256((const uint8_t *)"Jefe", 4, "what do ya want for nothing?", 28, d),
+		"hmac");
 	sts_hex(d, sizeof(d), hex);
 	ASSERT_STREQ(hex, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843",
 		     "hmac-sha256 RFC 4231 vector");

@@ -1,0 +1,201 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * BPF LSM enforcement for the policed cgroup: socket kinds and AF_UNIX peers (G1), files by
+ * inode identity (G2), exec (G3). Needs a kernel booted with "bpf" in lsm=; where that is
+ * missing stsd loads observe.bpf.c instead (or refuses to start, G8).
+ *
+ * Identity is (device, inode), never a path string: a symlink resolves before file_open sees
+ * the file, a hard link or a bind mount shows the same inode, so none of them changes what a
+ * rule matches.
+ */
+#include "common.bpf.h"
+
+static __always_inline __u32 file_flags(struct inode *inode)
+{
+	struct sts_file_key key = {};
+	__u32 *flags;
+
+	if (!inode)
+		return 0;
+	key.ino = BPF_CORE_READ(inode, i_ino);
+	key.dev = kdev(BPF_CORE_READ(inode, i_sb));
+	flags = bpf_map_lookup_elem(&files, &key);
+	return flags ? *flags : 0;
+}
+
+SEC("lsm/socket_create")
+int BPF_PROG(sts_socket_create, int family, int type, int protocol, int kern)
+{
+	struct sts_event *ev;
+
+	if (kern || !policed())
+		return 0;
+	/* Default deny: AF_UNIX, and TCP or UDP over IPv4/IPv6. Raw, packet, netlink, the rest: no.
+	 */
+	if (family == AF_UNIX || ((family == AF_INET || family == AF_INET6) &&
+				  (type == SOCK_STREAM || type == SOCK_DGRAM)))
+		return 0;
+	ev = event_new(STS_EV_SOCKET, STS_VERDICT_DENY, STS_RULE_SOCKET_KIND);
+	if (ev) {
+		ev->net.family = family;
+		ev->net.type = type;
+		ev->net.protocol = protocol;
+		bpf_ringbuf_submit(ev, 0);
+	}
+	return -EPERM;
+}
+
+/* An AF_UNIX peer is allowed when its socket inode is named by allow-unix. */
+static __always_inline int unix_decide(struct sock *other)
+{
+	struct unix_sock *u = (struct unix_sock *)other;
+	struct dentry *dentry = BPF_CORE_READ(u, path.dentry);
+	struct inode *inode = dentry ? BPF_CORE_READ(dentry, d_inode) : NULL;
+	bool ok = file_flags(inode) & STS_F_UNIX;
+	struct sts_event *ev;
+
+	ev = event_new(STS_EV_UNIX_CONNECT, ok ? STS_VERDICT_ALLOW : STS_VERDICT_DENY,
+		       ok ? STS_RULE_COLLECTOR : STS_RULE_UNIX_NOT_ALLOWED);
+	if (ev) {
+		ev->file.dev = inode ? kdev(BPF_CORE_READ(inode, i_sb)) : 0;
+		ev->file.ino = inode ? BPF_CORE_READ(inode, i_ino) : 0;
+		if (dentry)
+			bpf_probe_read_kernel_str(ev->file.path, sizeof(ev->file.path),
+						  BPF_CORE_READ(dentry, d_name.name));
+		else
+			__builtin_memcpy(ev->file.path, "(abstract or unnamed)", 22);
+		bpf_ringbuf_submit(ev, 0);
+	}
+	return ok ? 0 : -EPERM;
+}
+
+SEC("lsm/unix_stream_connect")
+int BPF_PROG(sts_unix_stream_connect, struct sock *sock, struct sock *other, struct sock *newsk)
+{
+	if (!policed())
+		return 0;
+	return unix_decide(other);
+}
+
+SEC("lsm/unix_may_send")
+int BPF_PROG(sts_unix_may_send, struct socket *sock, struct socket *other)
+{
+	if (!policed())
+		return 0;
+	return unix_decide(BPF_CORE_READ(other, sk));
+}
+
+SEC("lsm/file_open")
+int BPF_PROG(sts_file_open, struct file *file)
+{
+	struct inode *inode, *parent;
+	__u32 fmode, flags, pflags, rule = 0, imode, nlink;
+	struct sts_event *ev;
+	bool regular;
+
+	if (!policed())
+		return 0;
+	inode = file->f_inode;
+	parent = file->f_path.dentry->d_parent->d_inode;
+	fmode = file->f_mode;
+	flags = file_flags(inode);
+	pflags = file_flags(parent);
+	imode = inode->i_mode & S_IFMT;
+	regular = imode == S_IFREG;
+	nlink = inode->i_nlink;
+
+	if (fmode & FMODE_WRITE) {
+		if (!(pflags & STS_F_STATE_DIR))
+			rule = STS_RULE_WRITE_OUTSIDE_STATE;
+		else if (!regular || nlink > 1)
+			rule = STS_RULE_STATE_LINKED;
+	} else if ((fmode & FMODE_EXEC) || (file->f_flags & __FMODE_EXEC)) {
+		/* The binary being executed and its ELF interpreter are opened this way. */
+		if (!(flags & (STS_F_EXEC | STS_F_READ)))
+			rule = STS_RULE_EXEC_NOT_ALLOWED;
+	} else if (flags & (STS_F_READ | STS_F_READ_DIR | STS_F_STATE_DIR)) {
+		/* The file itself, or an allowed directory opened to list or fsync it. */
+	} else if (regular && (pflags & STS_F_READ_DIR)) {
+	} else if (regular && (pflags & STS_F_STATE_DIR)) {
+		/* A second link into the state dir would smuggle another file's content in. */
+		if (nlink > 1)
+			rule = STS_RULE_STATE_LINKED;
+	} else {
+		rule = STS_RULE_FILE_NOT_ALLOWED;
+	}
+
+	/* A binary opened to be executed reads as an exec in the evidence. */
+	ev = event_new(rule == STS_RULE_EXEC_NOT_ALLOWED ? STS_EV_EXEC : STS_EV_FILE_OPEN,
+		       rule ? STS_VERDICT_DENY : STS_VERDICT_ALLOW,
+		       rule ? rule : STS_RULE_COLLECTOR);
+	if (ev) {
+		ev->file.ino = inode->i_ino;
+		ev->file.dev = kdev(inode->i_sb);
+		ev->file.flags = file->f_flags;
+		ev->file.fmode = fmode;
+		bpf_d_path(&file->f_path, ev->file.path, sizeof(ev->file.path));
+		bpf_ringbuf_submit(ev, 0);
+	}
+	return rule ? -EPERM : 0;
+}
+
+SEC("lsm/bprm_check_security")
+int BPF_PROG(sts_bprm_check, struct linux_binprm *bprm)
+{
+	struct inode *inode;
+	struct sts_event *ev;
+	bool ok;
+
+	if (!policed())
+		return 0;
+	inode = bprm->file->f_inode;
+	ok = file_flags(inode) & STS_F_EXEC;
+	ev = event_new(STS_EV_EXEC, ok ? STS_VERDICT_ALLOW : STS_VERDICT_DENY,
+		       ok ? STS_RULE_COLLECTOR : STS_RULE_EXEC_NOT_ALLOWED);
+	if (ev) {
+		ev->file.ino = inode->i_ino;
+		ev->file.dev = kdev(inode->i_sb);
+		bpf_probe_read_kernel_str(ev->file.path, sizeof(ev->file.path), bprm->filename);
+		bpf_ringbuf_submit(ev, 0);
+	}
+	return ok ? 0 : -EPERM;
+}
+
+/* No new hard links from the policed cgroup: a link is a second name for a file's content. */
+SEC("lsm/inode_link")
+int BPF_PROG(sts_inode_link, struct dentry *old_dentry, struct inode *dir,
+	     struct dentry *new_dentry)
+{
+	struct sts_event *ev;
+
+	if (!policed())
+		return 0;
+	ev = event_new(STS_EV_LINK, STS_VERDICT_DENY, STS_RULE_LINK);
+	if (ev) {
+		ev->file.ino = BPF_CORE_READ(old_dentry, d_inode, i_ino);
+		bpf_probe_read_kernel_str(ev->file.path, sizeof(ev->file.path),
+					  BPF_CORE_READ(new_dentry, d_name.name));
+		bpf_ringbuf_submit(ev, 0);
+	}
+	return -EPERM;
+}
+
+/* Creating a file anywhere but in the state dir (file_open would only deny it afterwards). */
+SEC("lsm/inode_create")
+int BPF_PROG(sts_inode_create, struct inode *dir, struct dentry *dentry, umode_t mode)
+{
+	struct sts_event *ev;
+
+	if (!policed() || (file_flags(dir) & STS_F_STATE_DIR))
+		return 0;
+	ev = event_new(STS_EV_FILE_OPEN, STS_VERDICT_DENY, STS_RULE_WRITE_OUTSIDE_STATE);
+	if (ev) {
+		ev->file.fmode = FMODE_WRITE;
+		bpf_probe_read_kernel_str(ev->file.path, sizeof(ev->file.path),
+					  BPF_CORE_READ(dentry, d_name.name));
+		bpf_ringbuf_submit(ev, 0);
+	}
+	return -EPERM;
+}
+
+char LICENSE[] SEC("license") = "GPL";

@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The ABI between the BPF programs (bpf/ directory) and the stsd loader: map keys and values,
+ * event records, and the numbers in them. Fixed-width types and explicit enum values only,
+ * because both a BPF object and userspace compile this file and must agree byte for byte.
+ */
+#ifndef STSGUARD_ABI_H
+#define STSGUARD_ABI_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+#define STS_PATH_MAX 256
+#define STS_COMM_LEN 16
+#define STS_MAX_RULE_FILES 512
+#define STS_MAX_RULE_ENDPOINTS 64
+#define STS_EVENTS_RINGBUF_SIZE (256 * 1024)
+
+/* What happened: one event per decision of a hook about a policed (or device-wide) action. */
+enum sts_event_type {
+	STS_EV_CONNECT = 1, /* TCP/UDP connect: connect4/6 */
+	STS_EV_SENDMSG = 2, /* UDP send with a destination: sendmsg4/6 */
+	STS_EV_SOCKET = 3, /* socket creation of a forbidden kind */
+	STS_EV_UNIX_CONNECT = 4, /* AF_UNIX stream connect or datagram send */
+	STS_EV_FILE_OPEN = 5, /* file open */
+	STS_EV_EXEC = 6, /* execve */
+	STS_EV_LINK = 7, /* hard link creation */
+	STS_EV_DEVICE_CONNECT = 8 /* device-wide rule, process outside the policed cgroup */
+};
+
+enum sts_verdict {
+	STS_VERDICT_ALLOW = 1,
+	STS_VERDICT_DENY = 2,
+	STS_VERDICT_OBSERVED = 3 /* observe mode: seen, not stopped */
+};
+
+/* Why: the rule of the policy that decided. */
+enum sts_rule {
+	STS_RULE_COLLECTOR = 1, /* allowed: a collector endpoint */
+	STS_RULE_NOT_COLLECTOR = 2, /* destination is not a collector endpoint */
+	STS_RULE_UDP = 3, /* UDP (DNS included) is never allowed */
+	STS_RULE_SOCKET_KIND = 4, /* raw, packet or netlink socket */
+	STS_RULE_UNIX_NOT_ALLOWED = 5, /* AF_UNIX peer not named by allow-unix */
+	STS_RULE_FILE_NOT_ALLOWED = 6, /* read of a file not allow-listed */
+	STS_RULE_WRITE_OUTSIDE_STATE = 7, /* write outside the state directory */
+	STS_RULE_EXEC_NOT_ALLOWED = 8, /* exec of a binary not allow-listed */
+	STS_RULE_LINK = 9, /* creating hard links is not allowed */
+	STS_RULE_COLLECTOR_OUTSIDE = 10, /* deny-outside: only the policed cgroup may reach it */
+	STS_RULE_LEGACY_ENDPOINT = 11, /* legacy-deny endpoint, device-wide */
+	STS_RULE_OBSERVED = 12, /* observe mode: no rule applied */
+	STS_RULE_STATE_LINKED = 13 /* a state-dir file with more than one link */
+};
+
+/* Endpoint map key: the collector endpoints and the device-wide deny list. */
+struct sts_endpoint_key {
+	__u32 family; /* AF_INET or AF_INET6 */
+	__u16 port; /* host order; 0 in legacy-deny means every port */
+	__u16 pad;
+	__u8 addr[16]; /* network order; IPv4 in the first four bytes */
+};
+
+/* Endpoint map value. */
+enum sts_endpoint_flags { STS_EP_COLLECTOR = 1, STS_EP_LEGACY = 2 };
+
+/* File identity: what allow-read, allow-read-dir, allow-exec and state-dir resolve to. */
+struct sts_file_key {
+	__u64 ino;
+	__u32 dev; /* kernel encoding: major << 20 | minor */
+	__u32 pad;
+};
+
+enum sts_file_flags {
+	STS_F_READ = 1, /* the file itself may be read */
+	STS_F_EXEC = 2, /* the file may be executed (and mapped as an interpreter) */
+	STS_F_READ_DIR = 4, /* a directory whose direct children may be read */
+	STS_F_STATE_DIR = 8, /* a directory whose direct children may be read and written */
+	STS_F_UNIX = 16 /* an AF_UNIX socket inode that may be connected to */
+};
+
+/* Per hook, which mode the loader chose; the programs read it from rodata. */
+enum sts_mode { STS_MODE_OFF = 0, STS_MODE_OBSERVE = 1, STS_MODE_ENFORCE = 2 };
+
+struct sts_event {
+	__u32 type; /* enum sts_event_type */
+	__u32 verdict; /* enum sts_verdict */
+	__u32 rule; /* enum sts_rule */
+	__u32 pid; /* thread id */
+	__u32 tgid; /* process id */
+	__u32 uid;
+	__u64 ts_ns; /* bpf_ktime_get_ns() */
+	__u64 cgroup_id;
+	char comm[STS_COMM_LEN];
+	union {
+		struct {
+			__u32 family;
+			__u32 type; /* SOCK_STREAM, SOCK_DGRAM, SOCK_RAW ... */
+			__u32 protocol;
+			__u16 port; /* host order */
+			__u16 pad;
+			__u8 addr[16];
+		} net;
+		struct {
+			__u64 ino;
+			__u32 dev;
+			__u32 flags; /* open flags (f_flags) */
+			__u32 fmode; /* FMODE_* */
+			__u32 pad;
+			char path[STS_PATH_MAX];
+		} file;
+	};
+};
+
+#endif /* STSGUARD_ABI_H */

@@ -1,0 +1,273 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Kernel enforcement through `stsd run` (issue 3): a rogue program tries one forbidden thing
+ * at a time inside the policed cgroup; each attempt must be refused by the kernel and produce
+ * an event naming the rule. Network rules run on any kernel (cgroup hooks); file, exec, socket
+ * kind and AF_UNIX rules need BPF LSM and are skipped on the host (the VM lane runs them with
+ * --no-skip). Observe mode is tested where the host lacks BPF LSM.
+ */
+#include "test.h"
+#include "stsd_helpers.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#define EXIT_EPERM (100 + EPERM)
+
+static char rogue[PATH_MAX];
+static int collector_fd = -1;
+static uint16_t collector_port;
+
+/* A TCP listener on 127.0.0.1 standing in for the collector. */
+static int collector_listen(void)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(sa);
+
+	if (collector_fd >= 0)
+		return 0;
+	collector_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (collector_fd < 0 || bind(collector_fd, (struct sockaddr *)&sa, sizeof(sa)) ||
+	    listen(collector_fd, 64) || getsockname(collector_fd, (struct sockaddr *)&sa, &len))
+		return -errno;
+	collector_port = ntohs(sa.sin_port);
+	return 0;
+}
+
+/*
+ * The policy every test starts from: the collector stand-in, what the dynamic loader needs,
+ * a state dir and one allowed AF_UNIX socket; extra lines appended.
+ */
+static void policy(char *buf, size_t len, const char *extra)
+{
+	snprintf(rogue, sizeof(rogue), "%s/tests/bin/rogue", test_out_dir());
+	snprintf(buf, len,
+		 "collector 127.0.0.1:%u\n"
+		 "allow-read /etc/ld.so.cache\n"
+		 "allow-read /lib64/ld-linux-x86-64.so.2\n"
+		 "allow-read-dir /lib/x86_64-linux-gnu\n"
+		 "state-dir %s/state\n"
+		 "%s",
+		 collector_port, test__tmpdir(), extra ? extra : "");
+}
+
+/* Run rogue ARGS under stsd; expect exit status want and an event (kind, verdict, rule). */
+static bool expect(bool observe, const char *extra_policy, const char *const args[], int want,
+		   const char *kind, const char *verdict, const char *rule, const char *name)
+{
+	char pol[4096], check[256];
+	const char *argv[16] = { rogue };
+	struct stsd_result r;
+	json_t *ev;
+	bool ok = false;
+	int i;
+
+	/* Once enforce mode was refused, the remaining attempts of this test would be too. */
+	if (test__cur.skipped)
+		return false;
+	if (!ASSERT_OK(collector_listen(), "listen for the collector stand-in"))
+		return false;
+	policy(pol, sizeof(pol), extra_policy);
+	for (i = 0; args[i] && i < 14; i++)
+		argv[i + 1] = args[i];
+	if (!ASSERT_OK(stsd_run(pol, observe, argv, &r), "run stsd"))
+		return false;
+	if (!observe && r.status == 3) {
+		json_t *rec = json_array_get(r.records, 0);
+
+		test__skip("%s: stsd refused enforce mode: %s", name,
+			   json_string_value(json_object_get(rec, "reason")));
+		goto cleanup;
+	}
+	snprintf(check, sizeof(check), "%s: rogue exit status", name);
+	ok = ASSERT_EQ(r.status, want, check);
+	ev = stsd_find_event(&r, kind, verdict, rule);
+	snprintf(check, sizeof(check), "%s: event %s/%s/%s", name, kind, verdict, rule);
+	ok &= ASSERT_OK_PTR(ev, check);
+	if (ev && test__cur.verbose)
+		printf("    %s\n", json_string_value(json_object_get(ev, "explain")));
+cleanup:
+	stsd_result_free(&r);
+	return ok;
+}
+
+static const char *port_str(uint16_t port)
+{
+	static char buf[16];
+
+	snprintf(buf, sizeof(buf), "%u", port);
+	return buf;
+}
+
+void test_enforce_network(void)
+{
+	if (!ASSERT_OK(collector_listen(), "listen"))
+		return;
+	expect(true, NULL, (const char *[]){ "connect4", port_str(collector_port), NULL }, 0,
+	       "connect", "allow", "allowed_by_policy", "connect to the collector");
+	expect(true, NULL, (const char *[]){ "connect4", "9", NULL }, EXIT_EPERM, "connect", "deny",
+	       "not_a_collector_endpoint", "IPv4 connect to another loopback port");
+	expect(true, NULL, (const char *[]){ "connect6", "9", NULL }, EXIT_EPERM, "connect", "deny",
+	       "not_a_collector_endpoint", "IPv6 connect to another loopback port");
+	expect(true, NULL, (const char *[]){ "udp", "127.0.0.53", "53", NULL }, EXIT_EPERM,
+	       "sendmsg", "deny", "udp_not_allowed", "DNS query to 127.0.0.53");
+	expect(true, NULL, (const char *[]){ "raw", NULL }, EXIT_EPERM, "socket", "deny",
+	       "socket_kind_not_allowed", "raw socket");
+	expect(true, NULL, (const char *[]){ "uring-connect", "9", NULL }, EXIT_EPERM, "connect",
+	       "deny", "not_a_collector_endpoint", "io_uring connect");
+}
+
+/* Fail closed (G8): without --observe, a kernel that refuses BPF LSM means no run at all. */
+void test_enforce_fail_closed(void)
+{
+	char pol[4096], marker[512];
+	struct stsd_result r;
+	const char *argv[] = { rogue, "write", marker, NULL };
+
+	if (!ASSERT_OK(collector_listen(), "listen"))
+		return;
+	policy(pol, sizeof(pol), NULL);
+	snprintf(marker, sizeof(marker), "%s/state/ran", test__tmpdir());
+	if (!ASSERT_OK(stsd_run(pol, false, argv, &r), "run stsd"))
+		return;
+	if (stsd_mode(&r) && strcmp(stsd_mode(&r), "enforce") == 0) {
+		ASSERT_EQ(r.status, 0, "enforce mode available: command ran");
+		ASSERT_EQ(access(marker, F_OK), 0, "and wrote in its state dir");
+	} else {
+		ASSERT_EQ(r.status, 3, "no BPF LSM and no --observe: stsd refuses (status 3)");
+		ASSERT_NEQ(access(marker, F_OK), 0, "the command never ran");
+		ASSERT_STREQ(
+			json_string_value(json_object_get(json_array_get(r.records, 0), "type")),
+			"refused", "a refused record says why");
+	}
+	stsd_result_free(&r);
+}
+
+/* Observe mode on a kernel without BPF LSM: opens and execs are recorded, not stopped. */
+void test_observe_files_exec(void)
+{
+	char pol[4096];
+	struct stsd_result r;
+	const char *argv[] = { rogue, "open", "/etc/hostname", NULL };
+
+	if (!ASSERT_OK(collector_listen(), "listen"))
+		return;
+	policy(pol, sizeof(pol), NULL);
+	if (!ASSERT_OK(stsd_run(pol, true, argv, &r), "run stsd --observe"))
+		return;
+	if (strcmp(stsd_mode(&r) ? stsd_mode(&r) : "", "observe") != 0) {
+		/* BPF LSM present: enforce mode took over; the open is denied instead. */
+		ASSERT_EQ(r.status, EXIT_EPERM, "enforce mode: open denied");
+		ASSERT_OK_PTR(stsd_find_event(&r, "file_open", "deny", "file_not_allowed"),
+			      "enforce mode: deny event");
+	} else {
+		ASSERT_EQ(r.status, 0, "observe mode: open not stopped");
+		ASSERT_OK_PTR(stsd_find_event(&r, "file_open", "observed", "observed_only"),
+			      "observe mode: open recorded");
+		ASSERT_OK_PTR(stsd_find_event(&r, "exec", "observed", "observed_only"),
+			      "observe mode: exec recorded");
+	}
+	stsd_result_free(&r);
+}
+
+static int make_file(const char *path)
+{
+	int fd = open(path, O_CREAT | O_WRONLY | O_TRUNC, 0644);
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, "serial=SN123\n", 13) != 13) {
+		close(fd);
+		return -EIO;
+	}
+	return close(fd) ? -errno : 0;
+}
+
+void test_enforce_files(void)
+{
+	char secret[512], state[512], sym[512], hard[512], outside[512], inside[512], extra[600];
+
+	if (!ASSERT_OK(collector_listen(), "listen"))
+		return;
+	snprintf(secret, sizeof(secret), "%s/serial-number", test__tmpdir());
+	snprintf(state, sizeof(state), "%s/state", test__tmpdir());
+	snprintf(sym, sizeof(sym), "%s/state/innocent-symlink", test__tmpdir());
+	snprintf(hard, sizeof(hard), "%s/state/innocent-hardlink", test__tmpdir());
+	snprintf(outside, sizeof(outside), "%s/outside-state", test__tmpdir());
+	snprintf(inside, sizeof(inside), "%s/state/activation.json", test__tmpdir());
+	mkdir(state, 0700);
+	if (!ASSERT_OK(make_file(secret), "create the forbidden file") ||
+	    !ASSERT_OK(symlink(secret, sym), "symlink to it from the state dir") ||
+	    !ASSERT_OK(link(secret, hard), "hard link to it in the state dir"))
+		return;
+	snprintf(extra, sizeof(extra), "allow-read /etc/passwd\n");
+
+	expect(false, extra, (const char *[]){ "open", "/etc/passwd", NULL }, 0, "file_open",
+	       "allow", "allowed_by_policy", "read an allow-listed file");
+	expect(false, extra, (const char *[]){ "open", secret, NULL }, EXIT_EPERM, "file_open",
+	       "deny", "file_not_allowed", "read a forbidden file");
+	expect(false, extra, (const char *[]){ "open", sym, NULL }, EXIT_EPERM, "file_open", "deny",
+	       "file_not_allowed", "read it through a symlink in the state dir");
+	expect(false, extra, (const char *[]){ "open", hard, NULL }, EXIT_EPERM, "file_open",
+	       "deny", "state_file_with_extra_links",
+	       "read it through a hard link in the state dir");
+	expect(false, extra, (const char *[]){ "write", outside, NULL }, EXIT_EPERM, "file_open",
+	       "deny", "write_outside_state_dir", "create a file outside the state dir");
+	expect(false, extra, (const char *[]){ "write", "/etc/passwd", NULL }, EXIT_EPERM,
+	       "file_open", "deny", "write_outside_state_dir", "write an allow-listed file");
+	expect(false, extra, (const char *[]){ "write", inside, NULL }, 0, "file_open", "allow",
+	       "allowed_by_policy", "write inside the state dir");
+	expect(false, extra, (const char *[]){ "link", inside, outside, NULL }, EXIT_EPERM, "link",
+	       "deny", "hard_link_not_allowed", "create a hard link");
+	expect(false, extra, (const char *[]){ "uring-open", secret, NULL }, EXIT_EPERM,
+	       "file_open", "deny", "file_not_allowed", "io_uring openat of the forbidden file");
+}
+
+void test_enforce_exec(void)
+{
+	expect(false, NULL, (const char *[]){ "exec", "/bin/sh", "-c", "true", NULL }, EXIT_EPERM,
+	       "exec", "deny", "exec_not_allowed", "exec /bin/sh");
+}
+
+void test_enforce_sockets(void)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char ok_path[108], bad_path[108], extra[256];
+	int ok_fd, bad_fd;
+
+	snprintf(ok_path, sizeof(ok_path), "%s/monitor.sock", test__tmpdir());
+	snprintf(bad_path, sizeof(bad_path), "%s/netd.sock", test__tmpdir());
+	ok_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	bad_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	strcpy(sa.sun_path, ok_path);
+	if (!ASSERT_OK(bind(ok_fd, (struct sockaddr *)&sa, sizeof(sa)) || listen(ok_fd, 4),
+		       "listen on the allowed socket"))
+		goto cleanup;
+	strcpy(sa.sun_path, bad_path);
+	if (!ASSERT_OK(bind(bad_fd, (struct sockaddr *)&sa, sizeof(sa)) || listen(bad_fd, 4),
+		       "listen on a helper's socket"))
+		goto cleanup;
+	snprintf(extra, sizeof(extra), "allow-unix %s\n", ok_path);
+
+	expect(false, extra, (const char *[]){ "unix", ok_path, NULL }, 0, "unix_connect", "allow",
+	       "allowed_by_policy", "AF_UNIX connect to the allowed socket");
+	expect(false, extra, (const char *[]){ "unix", bad_path, NULL }, EXIT_EPERM, "unix_connect",
+	       "deny", "unix_peer_not_allowed", "AF_UNIX connect to a helper with network access");
+	expect(false, extra, (const char *[]){ "packet", NULL }, EXIT_EPERM, "socket", "deny",
+	       "socket_kind_not_allowed", "packet socket");
+	expect(false, extra, (const char *[]){ "netlink", NULL }, EXIT_EPERM, "socket", "deny",
+	       "socket_kind_not_allowed", "netlink socket");
+	expect(false, extra, (const char *[]){ "raw", NULL }, EXIT_EPERM, "socket", "deny",
+	       "socket_kind_not_allowed", "raw socket (LSM)");
+cleanup:
+	close(ok_fd);
+	close(bad_fd);
+}

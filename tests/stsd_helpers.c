@@ -1,0 +1,128 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "stsd_helpers.h"
+#include "test.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+const char *test_out_dir(void)
+{
+	const char *out = getenv("OUT");
+
+	return out && *out ? out : "build";
+}
+
+int stsd_run(const char *policy_text, bool observe, const char *const argv[], struct stsd_result *r)
+{
+	char policy[512], log[512], stsd[512], line[8192];
+	const char *args[64];
+	int n = 0, status, fd, i;
+	FILE *f;
+	pid_t pid;
+
+	memset(r, 0, sizeof(*r));
+	r->records = json_array();
+	snprintf(policy, sizeof(policy), "%s/policy.conf", test__tmpdir());
+	snprintf(log, sizeof(log), "%s/stsd.log", test__tmpdir());
+	snprintf(stsd, sizeof(stsd), "%s/stsd", test_out_dir());
+	f = fopen(policy, "w");
+	if (!f)
+		return -errno;
+	fputs(policy_text, f);
+	fclose(f);
+	unlink(log);
+
+	args[n++] = stsd;
+	args[n++] = "run";
+	args[n++] = "--policy";
+	args[n++] = policy;
+	args[n++] = "--log";
+	args[n++] = log;
+	args[n++] = "--user";
+	args[n++] = "root";
+	args[n++] = "--device-cgroup";
+	args[n++] = "none";
+	if (!test__cur.verbose)
+		args[n++] = "-q";
+	if (observe)
+		args[n++] = "--observe";
+	args[n++] = "--";
+	for (i = 0; argv[i] && n < 63; i++)
+		args[n++] = argv[i];
+	args[n] = NULL;
+
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		if (!test__cur.verbose) {
+			fd = open("/dev/null", O_WRONLY);
+			dup2(fd, 1);
+			snprintf(line, sizeof(line), "%s/stsd.err", test__tmpdir());
+			fd = open(line, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+			dup2(fd, 2);
+		}
+		execv(stsd, (char **)args);
+		_exit(127);
+	}
+	if (waitpid(pid, &status, 0) < 0)
+		return -errno;
+	r->status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	f = fopen(log, "r");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		json_t *rec = json_loads(line, 0, NULL);
+
+		if (rec)
+			json_array_append_new(r->records, rec);
+	}
+	fclose(f);
+	return 0;
+}
+
+void stsd_result_free(struct stsd_result *r)
+{
+	json_decref(r->records);
+	r->records = NULL;
+}
+
+static bool field_is(json_t *rec, const char *key, const char *want)
+{
+	const char *v = json_string_value(json_object_get(rec, key));
+
+	return !want || (v && strcmp(v, want) == 0);
+}
+
+json_t *stsd_find_event(const struct stsd_result *r, const char *kind, const char *verdict,
+			const char *rule)
+{
+	size_t i;
+	json_t *rec;
+
+	json_array_foreach(r->records, i, rec)
+	{
+		if (field_is(rec, "type", "event") && field_is(rec, "kind", kind) &&
+		    field_is(rec, "verdict", verdict) && field_is(rec, "rule", rule))
+			return rec;
+	}
+	return NULL;
+}
+
+const char *stsd_mode(const struct stsd_result *r)
+{
+	size_t i;
+	json_t *rec;
+
+	json_array_foreach(r->records, i, rec)
+	{
+		if (field_is(rec, "type", "start"))
+			return json_string_value(json_object_get(rec, "mode"));
+	}
+	return NULL;
+}

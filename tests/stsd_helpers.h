@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Test helpers: run a command under `build/stsd run` and read back its JSON records. */
+#ifndef STS_TEST_STSD_HELPERS_H
+#define STS_TEST_STSD_HELPERS_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+struct stsd_result {
+	int status; /* stsd's exit status (CMD's, or 2/3 for stsd's own errors) */
+	json_t *records; /* array of every JSON line stsd wrote */
+};
+
+/* The build directory ($OUT, default "build"). */
+const char *test_out_dir(void);
+/*
+ * Write policy_text to a file in the test's tmpdir and run
+ *   stsd run --policy FILE --log LOG --user root -q [--observe] -- argv...
+ * Returns 0 when stsd could be run (r->status says how it ended).
+ */
+int stsd_run(const char *policy_text, bool observe, const char *const argv[],
+	     struct stsd_result *r);
+void stsd_result_free(struct stsd_result *r);
+/* The first record with "type":"event" and these fields (NULL: any). */
+json_t *stsd_find_event(const struct stsd_result *r, const char *kind, const char *verdict,
+			const char *rule);
+/* The "start" record's "mode": "enforce" or "observe" (NULL if stsd refused). */
+const char *stsd_mode(const struct stsd_result *r);
+
+#endif
