@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "stsd_helpers.h"
 #include "test.h"
+#include "util.h"
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -16,18 +17,21 @@ const char *test_out_dir(void)
 	return out && *out ? out : "build";
 }
 
-int stsd_run(const char *policy_text, bool observe, const char *const argv[], struct stsd_result *r)
+const char *stsd_device_cgroup = "none";
+
+static char log_path[512];
+
+pid_t stsd_start(const char *policy_text, bool observe, const char *const argv[])
 {
-	char policy[512], log[512], stsd[512], line[8192];
+	char policy[512], stsd[512], line[512];
+	char *log = log_path;
 	const char *args[64];
-	int n = 0, status, fd, i;
+	int n = 0, fd, i;
 	FILE *f;
 	pid_t pid;
 
-	memset(r, 0, sizeof(*r));
-	r->records = json_array();
 	snprintf(policy, sizeof(policy), "%s/policy.conf", test__tmpdir());
-	snprintf(log, sizeof(log), "%s/stsd.log", test__tmpdir());
+	snprintf(log_path, sizeof(log_path), "%s/stsd.log", test__tmpdir());
 	snprintf(stsd, sizeof(stsd), "%s/stsd", test_out_dir());
 	f = fopen(policy, "w");
 	if (!f)
@@ -45,7 +49,7 @@ int stsd_run(const char *policy_text, bool observe, const char *const argv[], st
 	args[n++] = "--user";
 	args[n++] = "root";
 	args[n++] = "--device-cgroup";
-	args[n++] = "none";
+	args[n++] = stsd_device_cgroup;
 	if (!test__cur.verbose)
 		args[n++] = "-q";
 	if (observe)
@@ -70,10 +74,21 @@ int stsd_run(const char *policy_text, bool observe, const char *const argv[], st
 		execv(stsd, (char **)args);
 		_exit(127);
 	}
+	return pid;
+}
+
+int stsd_wait(pid_t pid, struct stsd_result *r)
+{
+	char line[8192];
+	int status;
+	FILE *f;
+
+	memset(r, 0, sizeof(*r));
+	r->records = json_array();
 	if (waitpid(pid, &status, 0) < 0)
 		return -errno;
 	r->status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-	f = fopen(log, "r");
+	f = fopen(log_path, "r");
 	if (!f)
 		return 0;
 	while (fgets(line, sizeof(line), f)) {
@@ -84,6 +99,35 @@ int stsd_run(const char *policy_text, bool observe, const char *const argv[], st
 	}
 	fclose(f);
 	return 0;
+}
+
+int stsd_run(const char *policy_text, bool observe, const char *const argv[], struct stsd_result *r)
+{
+	pid_t pid = stsd_start(policy_text, observe, argv);
+
+	if (pid < 0) {
+		memset(r, 0, sizeof(*r));
+		return pid;
+	}
+	return stsd_wait(pid, r);
+}
+
+bool stsd_wait_started(int timeout_ms)
+{
+	char *buf = NULL;
+	size_t len;
+	bool found = false;
+	int waited;
+
+	for (waited = 0; waited < timeout_ms && !found; waited += 50) {
+		if (sts_read_file(log_path, 1 << 20, &buf, &len) == 0) {
+			found = strstr(buf, "\"type\":\"start\"") != NULL;
+			free(buf);
+		}
+		if (!found)
+			usleep(50000);
+	}
+	return found;
 }
 
 void stsd_result_free(struct stsd_result *r)

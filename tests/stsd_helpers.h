@@ -5,6 +5,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <sys/types.h>
 
 struct stsd_result {
 	int status; /* stsd's exit status (CMD's, or 2/3 for stsd's own errors) */
@@ -20,6 +21,13 @@ const char *test_out_dir(void);
  */
 int stsd_run(const char *policy_text, bool observe, const char *const argv[],
 	     struct stsd_result *r);
+/* The same in two steps: start (returns the pid or -errno), then wait and read the records. */
+pid_t stsd_start(const char *policy_text, bool observe, const char *const argv[]);
+int stsd_wait(pid_t pid, struct stsd_result *r);
+/* Wait until the running stsd has written its start record (enforcement is in place). */
+bool stsd_wait_started(int timeout_ms);
+/* --device-cgroup for the runs ("none" by default: tests never police the whole machine). */
+extern const char *stsd_device_cgroup;
 void stsd_result_free(struct stsd_result *r);
 /* The first record with "type":"event" and these fields (NULL: any). */
 json_t *stsd_find_event(const struct stsd_result *r, const char *kind, const char *verdict,

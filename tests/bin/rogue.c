@@ -174,12 +174,16 @@ int main(int argc, char **argv)
 		execv(argv[2], argv + 2);
 		return result(what, errno);
 	}
+	if (strcmp(a, "sleep") == 0 && argc == 3) {
+		usleep(atoi(argv[2]) * 1000);
+		return result(what, 0);
+	}
 	if (strcmp(a, "uring-connect") == 0 && argc == 3)
 		return result(what, uring_op("connect", argv[2]));
 	if (strcmp(a, "uring-open") == 0 && argc == 3)
 		return result(what, uring_op("open", argv[2]));
 	fprintf(stderr, "usage: rogue connect4|connect6 PORT | udp ADDR PORT | raw | packet | "
 			"netlink | unix PATH | open PATH | write PATH | link SRC DST | exec PATH "
-			"[ARGS] | uring-connect PORT | uring-open PATH\n");
+			"[ARGS] | uring-connect PORT | uring-open PATH | sleep MS\n");
 	return 2;
 }

@@ -7,6 +7,7 @@
  * --no-skip). Observe mode is tested where the host lacks BPF LSM.
  */
 #include "test.h"
+#include "cgroup_helpers.h"
 #include "stsd_helpers.h"
 
 #include <arpa/inet.h>
@@ -270,4 +271,75 @@ void test_enforce_sockets(void)
 cleanup:
 	close(ok_fd);
 	close(bad_fd);
+}
+
+static int connect_port(void *arg)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_port = htons(*(uint16_t *)arg),
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int fd, rc = 0;
+
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (fd < 0)
+		return errno;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		rc = errno;
+	close(fd);
+	return rc;
+}
+
+/*
+ * Device-wide rules: while stsd polices a command, processes outside the policed cgroup may not
+ * reach the collector (deny-outside) nor a legacy telemetry endpoint (legacy-deny). The "device"
+ * here is a test cgroup, so the test never touches the rest of the machine.
+ */
+void test_enforce_device_wide(void)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct test_cgroup dev = { .fd = -1 };
+	socklen_t slen = sizeof(sa);
+	char pol[4096], extra[256];
+	struct stsd_result r = { 0 };
+	uint16_t legacy_port;
+	int legacy_fd = -1;
+	pid_t pid;
+
+	if (!ASSERT_OK(collector_listen(), "listen") ||
+	    !ASSERT_OK(cg_create("sts-test-device", &dev), "create the device cgroup"))
+		goto cleanup;
+	legacy_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (!ASSERT_OK(bind(legacy_fd, (struct sockaddr *)&sa, sizeof(sa)) ||
+			       listen(legacy_fd, 8) ||
+			       getsockname(legacy_fd, (struct sockaddr *)&sa, &slen),
+		       "listen for the legacy endpoint"))
+		goto cleanup;
+	legacy_port = ntohs(sa.sin_port);
+	snprintf(extra, sizeof(extra), "deny-outside yes\nlegacy-deny 127.0.0.1:%u\n", legacy_port);
+	policy(pol, sizeof(pol), extra);
+	stsd_device_cgroup = dev.path;
+	pid = stsd_start(pol, true, (const char *[]){ rogue, "sleep", "4000", NULL });
+	stsd_device_cgroup = "none";
+	if (!ASSERT_GE(pid, 0, "start stsd") ||
+	    !ASSERT_TRUE(stsd_wait_started(30000), "stsd reports its start record"))
+		goto cleanup;
+	ASSERT_EQ(cg_run_in(&dev, connect_port, &collector_port), EPERM,
+		  "outside the policed cgroup: the collector is denied");
+	ASSERT_EQ(cg_run_in(&dev, connect_port, &legacy_port), EPERM,
+		  "outside the policed cgroup: the legacy endpoint is denied");
+	ASSERT_EQ(cg_run_in(NULL, connect_port, &collector_port), 0,
+		  "outside the device cgroup: not affected");
+	ASSERT_OK(stsd_wait(pid, &r), "wait for stsd");
+	ASSERT_EQ(r.status, 0, "the policed command ran to the end");
+	ASSERT_OK_PTR(stsd_find_event(&r, "device_connect", "deny",
+				      "collector_reserved_for_policed_cgroup"),
+		      "event: collector reserved for the policed cgroup");
+	ASSERT_OK_PTR(stsd_find_event(&r, "device_connect", "deny", "legacy_telemetry_endpoint"),
+		      "event: legacy telemetry endpoint");
+cleanup:
+	stsd_result_free(&r);
+	if (legacy_fd >= 0)
+		close(legacy_fd);
+	cg_destroy(&dev);
 }
