@@ -77,7 +77,7 @@ TEST_HELPER_SRCS := $(filter-out tests/test_main.c,$(wildcard tests/*.c))
 TEST_HELPER_OBJS := $(patsubst %.c,$(OUT)/%.o,$(TEST_HELPER_SRCS))
 # Stand-alone programs the tests run (rogue agents, helpers): tests/bin/*.c, one each.
 TEST_PROG_SRCS := $(wildcard tests/bin/*.c)
-TEST_PROGS := $(patsubst tests/bin/%.c,$(OUT)/tests/bin/%,$(TEST_PROG_SRCS))
+TEST_PROGS := $(patsubst tests/bin/%.c,$(OUT)/tests/bin/%,$(TEST_PROG_SRCS)) $(OUT)/tests/bin/tls-client-static
 
 USER_OBJS := $(LIB_OBJS) $(TEST_HELPER_OBJS) \
 	$(foreach b,$(BINS_DIRS),$(patsubst %.c,$(OUT)/%.o,$(wildcard $(word 2,$(subst :, ,$(b)))/*.c))) \
@@ -170,6 +170,13 @@ $(OUT)/fuzz/%: fuzz/%.c $(LIB_SRCS) $(wildcard lib/*.h) | $(DEPS_STAMP)
 fuzz-build: $(FUZZ_BINS)
 fuzz: fuzz-build
 	$(Q)OUT=$(OUT) scripts/fuzz.sh
+
+# The same TLS client with OpenSSL linked in statically: a TLS stack no uprobe can see (G5 test).
+$(OUT)/tests/bin/tls-client-static: tests/bin/tls-client.c $(LIBSTS) | $(DEPS_STAMP)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(filter-out -fsanitize=%,$(CFLAGS)) -static -Wl,--no-warnings -o $@ $< $(LIBSTS) \
+		-ljansson -lssl -lcrypto -lpthread
 
 check: all fuzz-build
 	$(Q)OUT=$(OUT) tests/check.sh

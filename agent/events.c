@@ -26,6 +26,12 @@ const char *event_type_name(__u32 type)
 		return "link";
 	case STS_EV_DEVICE_CONNECT:
 		return "device_connect";
+	case STS_EV_PAYLOAD:
+		return "payload";
+	case STS_EV_VOLUME:
+		return "volume";
+	case STS_EV_PTRACE:
+		return "ptrace";
 	}
 	return "unknown";
 }
@@ -59,6 +65,22 @@ const char *event_rule_name(__u32 rule)
 		return "observed_only";
 	case STS_RULE_STATE_LINKED:
 		return "state_file_with_extra_links";
+	case STS_RULE_PAYLOAD_PENDING:
+		return "payload_check_pending";
+	case STS_RULE_PAYLOAD_SCHEMA:
+		return "payload_not_approved_report";
+	case STS_RULE_PAYLOAD_SHARED:
+		return "payload_buffer_shared";
+	case STS_RULE_NOT_TLS:
+		return "egress_not_tls";
+	case STS_RULE_APPDATA_UNCHECKED:
+		return "application_data_without_payload_check";
+	case STS_RULE_BUDGET_EXCEEDED:
+		return "tls_allowance_exceeded";
+	case STS_RULE_PTRACE:
+		return "ptrace_not_allowed";
+	case STS_RULE_PAYLOAD_OK:
+		return "payload_approved_report";
 	}
 	return "unknown";
 }
@@ -92,6 +114,24 @@ static const char *rule_sentence(__u32 rule)
 		return "observe mode: recorded, not stopped";
 	case STS_RULE_STATE_LINKED:
 		return "a state-dir file with more than one link (a hard link to another file)";
+	case STS_RULE_PAYLOAD_PENDING:
+		return "stopped until the monitor has checked it";
+	case STS_RULE_PAYLOAD_SCHEMA:
+		return "it is not the approved activation report; the writer was killed";
+	case STS_RULE_PAYLOAD_SHARED:
+		return "the buffer could be changed by another thread or process after the check; "
+		       "the writer was killed";
+	case STS_RULE_NOT_TLS:
+		return "only TLS records may leave (no clear text); dropped";
+	case STS_RULE_APPDATA_UNCHECKED:
+		return "TLS application data that no payload check approved (an unseen TLS stack, "
+		       "or a second send); dropped";
+	case STS_RULE_BUDGET_EXCEEDED:
+		return "more bytes than the policy's tls-allowance; dropped";
+	case STS_RULE_PTRACE:
+		return "policed processes may not trace or be traced (their memory is checked)";
+	case STS_RULE_PAYLOAD_OK:
+		return "it is the approved activation report; the writer was resumed";
 	}
 	return "unknown rule";
 }
@@ -111,7 +151,8 @@ const char *event_verdict_name(__u32 verdict)
 
 static bool is_net(__u32 type)
 {
-	return type == STS_EV_CONNECT || type == STS_EV_SENDMSG || type == STS_EV_DEVICE_CONNECT;
+	return type == STS_EV_CONNECT || type == STS_EV_SENDMSG || type == STS_EV_DEVICE_CONNECT ||
+	       type == STS_EV_VOLUME;
 }
 
 static const char *family_name(__u32 f)
@@ -192,6 +233,13 @@ json_t *event_to_json(const struct sts_event *ev)
 		json_object_set_new(o, "dest", json_string(addr));
 		json_object_set_new(o, "family", json_string(family_name(ev->net.family)));
 		json_object_set_new(o, "sock_type", json_string(socktype_name(ev->net.type)));
+		if (ev->type == STS_EV_VOLUME)
+			json_object_set_new(o, "bytes", json_integer(ev->net.bytes));
+	} else if (ev->type == STS_EV_PAYLOAD) {
+		/* The monitor adds len, sha256 and the reason of its decision. */
+	} else if (ev->type == STS_EV_PTRACE) {
+		json_object_set_new(o, "target_pid", json_integer(ev->file.ino));
+		json_object_set_new(o, "target_comm", safe_string(ev->file.path, STS_COMM_LEN));
 	} else if (ev->type == STS_EV_SOCKET) {
 		json_object_set_new(o, "family", json_string(family_name(ev->net.family)));
 		json_object_set_new(o, "family_nr", json_integer(ev->net.family));
@@ -248,6 +296,17 @@ void event_explain(const struct sts_event *ev, char *buf, size_t len)
 	case STS_EV_EXEC:
 		snprintf(what, sizeof(what), "execute %.*s", STS_PATH_MAX, ev->file.path);
 		break;
+	case STS_EV_PAYLOAD:
+		snprintf(what, sizeof(what), "write TLS plaintext (SSL_write)");
+		break;
+	case STS_EV_VOLUME:
+		addr_str(ev, addr, sizeof(addr));
+		snprintf(what, sizeof(what), "send a %u-byte record to %s", ev->net.bytes, addr);
+		break;
+	case STS_EV_PTRACE:
+		snprintf(what, sizeof(what), "trace or access the memory of pid %llu (%.*s)",
+			 (unsigned long long)ev->file.ino, STS_COMM_LEN, ev->file.path);
+		break;
 	case STS_EV_LINK:
 		snprintf(what, sizeof(what), "create the hard link %.*s", STS_PATH_MAX,
 			 ev->file.path);
@@ -255,6 +314,8 @@ void event_explain(const struct sts_event *ev, char *buf, size_t len)
 	default:
 		snprintf(what, sizeof(what), "event type %u", ev->type);
 	}
+	if (!ev->tgid && ev->type == STS_EV_VOLUME)
+		snprintf(comm, sizeof(comm), "policed cgroup"); /* egress: the sender is a socket */
 	snprintf(buf, len, "%s: pid %u (%s) tried to %s: %s%s", verdict, ev->tgid, comm, what,
 		 rule_sentence(ev->rule),
 		 ev->type == STS_EV_DEVICE_CONNECT ? " (a process outside the policed cgroup)"

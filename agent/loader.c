@@ -6,14 +6,18 @@
 #include "net.skel.h"
 #include "lsm.skel.h"
 #include "observe.skel.h"
+#include "payload.skel.h"
+#include "volume.skel.h"
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <limits.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/utsname.h>
@@ -34,6 +38,11 @@ struct sts_enforcer {
 	struct net_bpf *net;
 	struct lsm_bpf *lsm;
 	struct observe_bpf *observe;
+	struct payload_bpf *payload;
+	struct volume_bpf *volume;
+	char *libssl[8]; /* the libssl files the policy lets the policed code map */
+	size_t n_libssl;
+	uint32_t tls_allowance;
 	struct bpf_link *links[MAX_LINKS];
 	size_t n_links;
 	struct ring_buffer *rb;
@@ -69,7 +78,7 @@ static int ringbuf_cb(void *ctx, void *data, size_t size)
 	struct sts_enforcer *e = ctx;
 
 	if (size >= sizeof(struct sts_event))
-		e->fn(data, e->ctx);
+		e->fn(data, size, e->ctx);
 	return 0;
 }
 
@@ -250,6 +259,163 @@ static int start_net(struct sts_enforcer *e, const struct sts_policy *pol,
 	return 0;
 }
 
+static bool is_libssl(const char *name)
+{
+	return strncmp(name, "libssl.so", 9) == 0;
+}
+
+static void add_libssl(struct sts_enforcer *e, const char *path)
+{
+	size_t i;
+	char real[PATH_MAX];
+
+	if (!realpath(path, real))
+		return;
+	for (i = 0; i < e->n_libssl; i++)
+		if (strcmp(e->libssl[i], real) == 0)
+			return;
+	if (e->n_libssl < ARRAY_SIZE(e->libssl))
+		e->libssl[e->n_libssl++] = strdup(real);
+}
+
+/*
+ * The libssl copies the policed code can map: it can only map files the policy lets it open
+ * (G2), so these are the only places SSL_write can be. (Without BPF LSM, a copy elsewhere
+ * escapes the uprobe: the egress gate still stops its application data.)
+ */
+static void find_libssl(struct sts_enforcer *e, const struct sts_policy *pol)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	size_t i;
+	DIR *d;
+
+	for (i = 0; i < pol->n_files; i++) {
+		const struct sts_file_rule *r = &pol->files[i];
+		const char *base = strrchr(r->path, '/');
+
+		if (r->kind == STS_FILE_READ && base && is_libssl(base + 1))
+			add_libssl(e, r->path);
+		if (r->kind != STS_FILE_READ_DIR || !(d = opendir(r->path)))
+			continue;
+		while ((de = readdir(d))) {
+			if (!is_libssl(de->d_name))
+				continue;
+			snprintf(path, sizeof(path), "%s/%s", r->path, de->d_name);
+			add_libssl(e, path);
+		}
+		closedir(d);
+	}
+}
+
+static int start_payload(struct sts_enforcer *e, const struct sts_policy *pol,
+			 const struct enforcer_opts *o, char *why, size_t whylen)
+{
+	struct payload_bpf *s;
+	int err;
+
+	find_libssl(e, pol);
+	s = e->payload = payload_bpf__open();
+	if (!s)
+		return -errno;
+	s->rodata->policed_cgid = o->policed_cgid;
+	err = bpf_map__reuse_fd(s->maps.events, bpf_map__fd(e->net->maps.events));
+	if (!err)
+		err = payload_bpf__load(s);
+	if (err)
+		snprintf(why, whylen,
+			 "load the payload check (uprobes on SSL_write): %s; refusing to run "
+			 "(fail closed)",
+			 strerror(-err));
+	return err;
+}
+
+static int start_volume(struct sts_enforcer *e, const struct sts_policy *pol,
+			const struct enforcer_opts *o, char *why, size_t whylen)
+{
+	struct sts_budget b = { .allowance = pol->tls_allowance };
+	struct volume_bpf *s;
+	__u32 zero = 0;
+	int err;
+
+	e->tls_allowance = pol->tls_allowance;
+	s = e->volume = volume_bpf__open();
+	if (!s)
+		return -errno;
+	s->rodata->policed_cgid = o->policed_cgid;
+	err = bpf_map__reuse_fd(s->maps.events, bpf_map__fd(e->net->maps.events));
+	if (!err)
+		err = volume_bpf__load(s);
+	if (!err && bpf_map_update_elem(bpf_map__fd(s->maps.budget), &zero, &b, BPF_ANY))
+		err = -errno;
+	if (!err)
+		err = keep_link(
+			e, bpf_program__attach_cgroup(s->progs.sts_egress, o->policed_cgroup_fd));
+	if (!err)
+		err = keep_link(
+			e, bpf_program__attach_cgroup(s->progs.sts_sockops, o->policed_cgroup_fd));
+	if (err)
+		snprintf(why, whylen,
+			 "load or attach the egress budget (cgroup_skb/egress): %s; refusing to "
+			 "run (fail closed)",
+			 strerror(-err));
+	return err;
+}
+
+int enforcer_attach_process(struct sts_enforcer *e, pid_t pid, char *why, size_t whylen)
+{
+	static const char *funcs[] = { "SSL_write", "SSL_write_ex" };
+	size_t i, j;
+	int err;
+
+	for (i = 0; i < e->n_libssl; i++) {
+		for (j = 0; j < ARRAY_SIZE(funcs); j++) {
+			LIBBPF_OPTS(bpf_uprobe_opts, uo, .func_name = funcs[j]);
+			struct bpf_program *prog = j == 0 ? e->payload->progs.sts_ssl_write
+							  : e->payload->progs.sts_ssl_write_ex;
+
+			err = keep_link(e, bpf_program__attach_uprobe_opts(prog, pid, e->libssl[i],
+									   0, &uo));
+			if (err) {
+				snprintf(why, whylen,
+					 "attach the payload uprobe %s:%s for pid %d: %s",
+					 e->libssl[i], funcs[j], (int)pid, strerror(-err));
+				return err;
+			}
+		}
+	}
+	return 0;
+}
+
+int enforcer_grant(struct sts_enforcer *e, uint64_t len)
+{
+	int fd = bpf_map__fd(e->volume->maps.budget);
+	/* Each TLS 1.3 record of up to 16 KiB adds a header, the content type and a 16-byte tag. */
+	uint64_t records = len / 16384 + 1;
+	struct sts_budget b;
+	__u32 zero = 0;
+
+	if (bpf_map_lookup_elem_flags(fd, &zero, &b, BPF_F_LOCK))
+		return -errno;
+	b.credit += len + records * 22;
+	b.allowance = e->tls_allowance;
+	if (bpf_map_update_elem(fd, &zero, &b, BPF_F_LOCK))
+		return -errno;
+	return 0;
+}
+
+int enforcer_budget(const struct sts_enforcer *e, struct sts_budget *b)
+{
+	__u32 zero = 0;
+
+	memset(b, 0, sizeof(*b));
+	if (!e->volume)
+		return -ENOENT;
+	return bpf_map_lookup_elem_flags(bpf_map__fd(e->volume->maps.budget), &zero, b, BPF_F_LOCK)
+		       ? -errno
+		       : 0;
+}
+
 static int start_lsm(struct sts_enforcer *e, const struct enforcer_opts *o)
 {
 	struct lsm_bpf *s;
@@ -259,6 +425,7 @@ static int start_lsm(struct sts_enforcer *e, const struct enforcer_opts *o)
 	if (!s)
 		return -errno;
 	s->rodata->policed_cgid = o->policed_cgid;
+	s->rodata->monitor_tgid = getpid();
 	err = reuse_shared_maps(e, s->maps.events, s->maps.endpoints, s->maps.files);
 	if (!err)
 		err = lsm_bpf__load(s);
@@ -326,6 +493,10 @@ int enforcer_start(const struct sts_policy *pol, const struct enforcer_opts *o,
 	e->fn = fn;
 	e->ctx = ctx;
 	err = start_net(e, pol, o, why, whylen);
+	if (!err)
+		err = start_payload(e, pol, o, why, whylen);
+	if (!err)
+		err = start_volume(e, pol, o, why, whylen);
 	if (err)
 		goto cleanup;
 
@@ -373,6 +544,8 @@ int enforcer_start(const struct sts_policy *pol, const struct enforcer_opts *o,
 
 		add_hook(e, "lsm/socket_create", "socket kinds (G1)", STS_MODE_ENFORCE,
 			 l->progs.sts_socket_create, NULL);
+		add_hook(e, "lsm/socket_listen", "no listening sockets (G1)", STS_MODE_ENFORCE,
+			 l->progs.sts_socket_listen, NULL);
 		add_hook(e, "lsm/unix_stream_connect", "AF_UNIX peers (G1)", STS_MODE_ENFORCE,
 			 l->progs.sts_unix_stream_connect, NULL);
 		add_hook(e, "lsm/unix_may_send", "AF_UNIX peers (G1)", STS_MODE_ENFORCE,
@@ -385,11 +558,23 @@ int enforcer_start(const struct sts_policy *pol, const struct enforcer_opts *o,
 			 l->progs.sts_inode_create, NULL);
 		add_hook(e, "lsm/bprm_check_security", "exec (G3)", STS_MODE_ENFORCE,
 			 l->progs.sts_bprm_check, NULL);
+		add_hook(e, "lsm/ptrace_access_check", "memory of policed processes (G4)",
+			 STS_MODE_ENFORCE, l->progs.sts_ptrace_access_check, NULL);
 	}
-	add_hook(e, "uprobe SSL_write/SSL_write_ex", "payload (G4)", STS_MODE_OFF, NULL,
-		 "payload check not part of this build yet");
-	add_hook(e, "cgroup_skb/egress", "volume (G5)", STS_MODE_OFF, NULL,
-		 "egress byte budget not part of this build yet");
+	add_hook(e, "uprobe SSL_write", "payload (G4)", STS_MODE_ENFORCE,
+		 e->payload->progs.sts_ssl_write,
+		 e->n_libssl ? NULL
+			     : "no libssl is allowed by the policy: nothing can reach SSL_write; "
+			       "any other TLS stack is stopped by the egress gate");
+	add_hook(e, "uprobe SSL_write_ex", "payload (G4)", STS_MODE_ENFORCE,
+		 e->payload->progs.sts_ssl_write_ex, NULL);
+	add_hook(e, "cgroup_skb/egress", "volume (G5)", STS_MODE_ENFORCE,
+		 e->volume->progs.sts_egress, NULL);
+	add_hook(e, "sockops", "volume (G5): refused connections die", STS_MODE_ENFORCE,
+		 e->volume->progs.sts_sockops, NULL);
+	if (!e->lsm)
+		add_hook(e, "lsm/ptrace_access_check", "memory of policed processes (G4)",
+			 STS_MODE_OFF, NULL, e->lsm_error);
 
 	e->rb = ring_buffer__new(bpf_map__fd(e->net->maps.events), ringbuf_cb, e, NULL);
 	if (!e->rb) {
@@ -445,9 +630,14 @@ json_t *enforcer_describe(const struct sts_enforcer *e, const struct sts_policy 
 			json_object_set_new(o, "note", json_string(h->note));
 		json_array_append_new(hooks, o);
 	}
-	rec = json_pack("{s:s, s:s, s:s, s:s, s:s, s:o}", "kernel", u.release, "machine", u.machine,
-			"mode", enforcer_enforcing(e) ? "enforce" : "observe", "policy",
-			pol->source ? pol->source : "", "policy_sha256", hex, "hooks", hooks);
+	json_t *libs = json_array();
+
+	for (i = 0; i < e->n_libssl; i++)
+		json_array_append_new(libs, json_string(e->libssl[i]));
+	rec = json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:o}", "kernel", u.release, "machine",
+			u.machine, "mode", enforcer_enforcing(e) ? "enforce" : "observe", "policy",
+			pol->source ? pol->source : "", "policy_sha256", hex, "hooks", hooks,
+			"payload_libssl", libs);
 	if (!enforcer_enforcing(e))
 		json_object_set_new(rec, "observe_reason", json_string(e->lsm_error));
 	return rec;
@@ -475,7 +665,16 @@ uint64_t enforcer_lost_events(const struct sts_enforcer *e)
 		n += e->lsm->bss->lost_events;
 	if (e->observe)
 		n += e->observe->bss->lost_events;
+	if (e->payload)
+		n += e->payload->bss->lost_events;
+	if (e->volume)
+		n += e->volume->bss->lost_events;
 	return n;
+}
+
+int64_t enforcer_live_sockets(const struct sts_enforcer *e)
+{
+	return e->volume ? e->volume->bss->live_sockets : 0;
 }
 
 void enforcer_stop(struct sts_enforcer *e)
@@ -488,6 +687,10 @@ void enforcer_stop(struct sts_enforcer *e)
 	for (i = e->n_links; i > 0; i--)
 		bpf_link__destroy(e->links[i - 1]);
 	observe_bpf__destroy(e->observe);
+	volume_bpf__destroy(e->volume);
+	payload_bpf__destroy(e->payload);
+	for (i = 0; i < e->n_libssl; i++)
+		free(e->libssl[i]);
 	lsm_bpf__destroy(e->lsm);
 	net_bpf__destroy(e->net);
 	free(e);

@@ -10,6 +10,7 @@
 #include "cgroup.h"
 #include "crypto.h"
 #include "policy.h"
+#include "request.h"
 #include "util.h"
 
 #include <errno.h>
@@ -26,10 +27,13 @@
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 struct run_ctx {
+	struct sts_enforcer *enf;
+	size_t report_max; /* the policy's report-max: the largest request body */
 	FILE *log; /* JSON lines, or NULL */
 	bool quiet; /* no sentences on stderr */
 	bool show_allowed;
@@ -102,17 +106,99 @@ static void emit(struct run_ctx *c, const char *type, json_t *rec)
 	json_decref(rec);
 }
 
-static void on_event(const struct sts_event *ev, void *ctx)
+static void count(struct run_ctx *c, __u32 verdict)
+{
+	if (verdict == STS_VERDICT_DENY)
+		c->n_denied++;
+	else if (verdict == STS_VERDICT_ALLOW)
+		c->n_allowed++;
+	else
+		c->n_observed++;
+}
+
+/*
+ * The payload check (G4), monitor side: the writer is stopped in SSL_write; its plaintext, as
+ * copied in the kernel at the call, is checked against the approved request. Pass: egress
+ * credit for exactly these bytes, then SIGCONT. Fail: SIGKILL, and the record keeps only the
+ * SHA-256 and length of what it tried to send.
+ */
+static void payload_decide(struct run_ctx *c, const struct sts_payload_event *pe)
+{
+	char reason[256] = "", hex[2 * STS_SHA256_LEN + 1], line[900];
+	struct sts_event ev = pe->ev;
+	uint8_t sha[STS_SHA256_LEN];
+	size_t hashed = pe->copied;
+	char *whole = NULL;
+	json_t *rec;
+	bool ok = false;
+
+	/* A plaintext larger than the copy is refused anyway; read it all for its hash. */
+	if (pe->copied < pe->len && pe->len <= (1u << 20)) {
+		struct iovec local, remote = { (void *)(uintptr_t)pe->buf, pe->len };
+
+		whole = malloc(pe->len);
+		local = (struct iovec){ whole, pe->len };
+		if (whole &&
+		    process_vm_readv(pe->ev.tgid, &local, 1, &remote, 1, 0) == (ssize_t)pe->len)
+			hashed = pe->len;
+	}
+	sts_sha256(hashed == pe->copied ? (const void *)pe->data : whole, hashed, sha);
+	sts_hex(sha, sizeof(sha), hex);
+	if (pe->flags & (STS_PAYLOAD_SHARED_MM | STS_PAYLOAD_SHARED_MAP | STS_PAYLOAD_NO_VMA)) {
+		ev.rule = STS_RULE_PAYLOAD_SHARED;
+		snprintf(reason, sizeof(reason), "%s%s%s",
+			 pe->flags & STS_PAYLOAD_SHARED_MM ? "other threads share the memory; "
+							   : "",
+			 pe->flags & STS_PAYLOAD_SHARED_MAP ? "the buffer is in a shared mapping; "
+							    : "",
+			 pe->flags & STS_PAYLOAD_NO_VMA ? "the buffer is not mapped memory" : "");
+	} else if (pe->copied < pe->len) {
+		ev.rule = STS_RULE_PAYLOAD_SCHEMA;
+		snprintf(reason, sizeof(reason), "%llu bytes of plaintext, far more than a report",
+			 (unsigned long long)pe->len);
+	} else if (sts_request_check((const char *)pe->data, pe->len, c->report_max, reason,
+				     sizeof(reason))) {
+		ev.rule = STS_RULE_PAYLOAD_SCHEMA;
+	} else if (enforcer_grant(c->enf, pe->len)) {
+		ev.rule = STS_RULE_PAYLOAD_SCHEMA;
+		snprintf(reason, sizeof(reason), "could not grant egress credit: %s",
+			 strerror(errno));
+	} else {
+		ok = true;
+		ev.rule = STS_RULE_PAYLOAD_OK;
+	}
+	ev.verdict = ok ? STS_VERDICT_ALLOW : STS_VERDICT_DENY;
+	kill(pe->ev.tgid, ok ? SIGCONT : SIGKILL);
+	count(c, ev.verdict);
+
+	rec = event_to_json(&ev);
+	json_object_set_new(rec, "len", json_integer(pe->len));
+	json_object_set_new(rec, "sha256", json_string(hex));
+	if (hashed != pe->len)
+		json_object_set_new(rec, "sha256_of_first_bytes", json_integer(hashed));
+	if (!ok)
+		json_object_set_new(rec, "reason", json_string(reason));
+	if (!c->quiet && (!ok || c->show_allowed)) {
+		event_explain(&ev, line, sizeof(line));
+		fprintf(stderr, "stsd: %s (%llu bytes, sha256 %s)%s%s\n", line,
+			(unsigned long long)pe->len, hex, ok ? "" : ": ", reason);
+	}
+	emit(c, "event", rec);
+	free(whole);
+}
+
+static void on_event(const struct sts_event *ev, size_t size, void *ctx)
 {
 	struct run_ctx *c = ctx;
 	char line[640];
 
-	if (ev->verdict == STS_VERDICT_DENY)
-		c->n_denied++;
-	else if (ev->verdict == STS_VERDICT_ALLOW)
-		c->n_allowed++;
-	else
-		c->n_observed++;
+	if (ev->type == STS_EV_PAYLOAD) {
+		if (size >= sizeof(struct sts_payload_event))
+			payload_decide(c, (const struct sts_payload_event *)ev);
+		return;
+	}
+
+	count(c, ev->verdict);
 	if (!c->quiet && (ev->verdict != STS_VERDICT_ALLOW || c->show_allowed)) {
 		event_explain(ev, line, sizeof(line));
 		fprintf(stderr, "stsd: %s\n", line);
@@ -155,9 +241,13 @@ struct child_spec {
 	gid_t gid;
 };
 
-/* In the child: join the policed cgroup, drop privileges, exec. Never returns. */
-static void child_exec(const struct child_spec *s, int errfd)
+/*
+ * In the child: join the policed cgroup, drop privileges, wait until the monitor has attached
+ * the per-process payload uprobes, exec. Never returns.
+ */
+static void child_exec(const struct child_spec *s, int errfd, int gofd)
 {
+	char go;
 	int err;
 
 	err = sts_cgroup_join(s->cgroup, 0);
@@ -173,6 +263,8 @@ static void child_exec(const struct child_spec *s, int errfd)
 		dprintf(errfd, "no_new_privs: %s", strerror(errno));
 		_exit(127);
 	}
+	if (read(gofd, &go, 1) != 1)
+		_exit(127); /* the monitor could not attach: never run unchecked */
 	execv(s->exe, s->argv);
 	dprintf(errfd, "exec %s: %s", s->exe, strerror(errno));
 	_exit(127);
@@ -203,7 +295,8 @@ int cmd_run(int argc, char **argv)
 	struct sts_enforcer *enf = NULL;
 	struct child_spec spec = { 0 };
 	bool json_stdout = false, have_policy = false, cg_made = false;
-	int ret = 3, err, opt, sfd = -1, errpipe[2] = { -1, -1 }, status = 0;
+	int ret = 3, err, opt, sfd = -1, errpipe[2] = { -1, -1 }, gopipe[2] = { -1, -1 },
+	    status = 0;
 	sigset_t mask, oldmask;
 	pid_t pid = -1;
 	ssize_t n;
@@ -344,7 +437,9 @@ int cmd_run(int argc, char **argv)
 	}
 	eo.extra_exec = exe;
 
+	c.report_max = pol.report_max;
 	err = enforcer_start(&pol, &eo, on_event, &c, &enf, why, sizeof(why));
+	c.enf = enf;
 	if (err) {
 		sts_err("run: %s", why);
 		emit(&c, "refused", json_pack("{s:s, s:s}", "reason", why, "policy", policy_path));
@@ -378,7 +473,7 @@ int cmd_run(int argc, char **argv)
 	sigaddset(&mask, SIGHUP);
 	sigprocmask(SIG_BLOCK, &mask, &oldmask);
 	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
-	if (sfd < 0 || pipe2(errpipe, O_CLOEXEC) < 0) {
+	if (sfd < 0 || pipe2(errpipe, O_CLOEXEC) < 0 || pipe2(gopipe, O_CLOEXEC) < 0) {
 		sts_err("run: signalfd/pipe: %s", strerror(errno));
 		goto cleanup;
 	}
@@ -391,10 +486,23 @@ int cmd_run(int argc, char **argv)
 	if (pid == 0) {
 		sigprocmask(SIG_SETMASK, &oldmask, NULL);
 		close(errpipe[0]);
-		child_exec(&spec, errpipe[1]);
+		close(gopipe[1]);
+		child_exec(&spec, errpipe[1], gopipe[0]);
 	}
 	close(errpipe[1]);
 	errpipe[1] = -1;
+	close(gopipe[0]);
+	gopipe[0] = -1;
+	err = enforcer_attach_process(enf, pid, why, sizeof(why));
+	if (err) {
+		sts_err("run: %s; not running %s (fail closed)", why, exe);
+		kill(pid, SIGKILL);
+	} else if (write(gopipe[1], "g", 1) != 1) {
+		sts_err("run: start %s: %s", exe, strerror(errno));
+		kill(pid, SIGKILL);
+	}
+	close(gopipe[1]);
+	gopipe[1] = -1;
 	n = read(errpipe[0], childerr, sizeof(childerr) - 1);
 	if (n > 0) {
 		childerr[n] = '\0';
@@ -427,6 +535,18 @@ int cmd_run(int argc, char **argv)
 	}
 	/* Whatever CMD left behind in the cgroup goes with it. */
 	sts_cgroup_kill(cgpath);
+	/*
+	 * Its sockets may outlive it, retransmitting what the egress gate refused: keep the gate
+	 * until they are gone (a refused connection aborts after its TCP user timeout).
+	 */
+	for (int i = 0; i < 600 && enforcer_live_sockets(enf) > 0; i++) {
+		enforcer_poll(enf, 0);
+		usleep(50000);
+	}
+	if (enforcer_live_sockets(enf) > 0)
+		sts_err("run: %lld policed TCP sockets still open after 30 s; detaching the egress "
+			"gate anyway",
+			(long long)enforcer_live_sockets(enf));
 	enforcer_poll(enf, 0);
 	ret = WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
 	{
@@ -441,10 +561,16 @@ int cmd_run(int argc, char **argv)
 				"observed, %llu lost events\n",
 				exe, ret, c.n_denied, c.n_allowed, c.n_observed,
 				(unsigned long long)lost);
+		struct sts_budget b;
+
+		enforcer_budget(enf, &b);
 		emit(&c, "stop",
-		     json_pack("{s:i, s:I, s:I, s:I, s:I}", "status", ret, "lost_events",
-			       (json_int_t)lost, "denied", (json_int_t)c.n_denied, "allowed",
-			       (json_int_t)c.n_allowed, "observed", (json_int_t)c.n_observed));
+		     json_pack("{s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "status", ret,
+			       "lost_events", (json_int_t)lost, "denied", (json_int_t)c.n_denied,
+			       "allowed", (json_int_t)c.n_allowed, "observed",
+			       (json_int_t)c.n_observed, "egress_dropped_bytes",
+			       (json_int_t)b.dropped, "egress_credit_left", (json_int_t)b.credit,
+			       "tls_allowance_left", (json_int_t)b.allowance));
 	}
 cleanup:
 	enforcer_stop(enf);
@@ -454,6 +580,9 @@ cleanup:
 		close(errpipe[0]);
 	if (errpipe[1] >= 0)
 		close(errpipe[1]);
+	for (int i = 0; i < 2; i++)
+		if (gopipe[i] >= 0)
+			close(gopipe[i]);
 	if (eo.policed_cgroup_fd >= 0)
 		close(eo.policed_cgroup_fd);
 	if (eo.device_cgroup_fd >= 0)

@@ -83,6 +83,28 @@ static __always_inline struct sts_event *event_new(__u32 type, __u32 verdict, __
 	return ev;
 }
 
+/*
+ * For hooks that may not ask about the current task (cgroup_skb on 6.1 has no
+ * get_current_pid_tgid, and egress may run in softirq, where "current" is not the sender).
+ */
+static __always_inline struct sts_event *event_new_anon(__u32 type, __u32 verdict, __u32 rule)
+{
+	struct sts_event *ev;
+
+	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+	if (!ev) {
+		__sync_fetch_and_add(&lost_events, 1);
+		return NULL;
+	}
+	__builtin_memset(ev, 0, sizeof(*ev));
+	ev->type = type;
+	ev->verdict = verdict;
+	ev->rule = rule;
+	ev->ts_ns = bpf_ktime_get_ns();
+	ev->cgroup_id = policed_cgid;
+	return ev;
+}
+
 static __always_inline __u32 kdev(const struct super_block *sb)
 {
 	return BPF_CORE_READ(sb, s_dev);

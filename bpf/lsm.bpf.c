@@ -45,6 +45,24 @@ int BPF_PROG(sts_socket_create, int family, int type, int protocol, int kern)
 	return -EPERM;
 }
 
+/* The policed code connects out; it never serves (a listener would be a second way out). */
+SEC("lsm/socket_listen")
+int BPF_PROG(sts_socket_listen, struct socket *sock, int backlog)
+{
+	struct sts_event *ev;
+
+	if (!policed())
+		return 0;
+	ev = event_new(STS_EV_SOCKET, STS_VERDICT_DENY, STS_RULE_SOCKET_KIND);
+	if (ev) {
+		ev->net.family = BPF_CORE_READ(sock, sk, __sk_common.skc_family);
+		ev->net.type = BPF_CORE_READ(sock, type);
+		ev->net.protocol = 0xffff; /* listen(), not socket() */
+		bpf_ringbuf_submit(ev, 0);
+	}
+	return -EPERM;
+}
+
 /* An AF_UNIX peer is allowed when its socket inode is named by allow-unix. */
 static __always_inline int unix_decide(struct sock *other)
 {
@@ -193,6 +211,35 @@ int BPF_PROG(sts_inode_create, struct inode *dir, struct dentry *dentry, umode_t
 		ev->file.fmode = FMODE_WRITE;
 		bpf_probe_read_kernel_str(ev->file.path, sizeof(ev->file.path),
 					  BPF_CORE_READ(dentry, d_name.name));
+		bpf_ringbuf_submit(ev, 0);
+	}
+	return -EPERM;
+}
+
+/* The monitor: the one process that may read a policed process's memory (payload hashing). */
+const volatile __u32 monitor_tgid;
+
+/*
+ * ptrace, /proc/PID/mem and process_vm_readv/writev all ask ptrace_access_check. Policed code
+ * may trace nobody; nobody but the monitor may reach into policed code, so a buffer that passed
+ * the payload check cannot be rewritten from outside before it is encrypted.
+ */
+SEC("lsm/ptrace_access_check")
+int BPF_PROG(sts_ptrace_access_check, struct task_struct *child, unsigned int mode)
+{
+	__u64 child_cg = BPF_CORE_READ(child, cgroups, dfl_cgrp, kn, id);
+	bool from_policed = policed(), into_policed = child_cg == policed_cgid;
+	struct sts_event *ev;
+
+	if (!from_policed && !into_policed)
+		return 0;
+	if (!from_policed && (bpf_get_current_pid_tgid() >> 32) == monitor_tgid)
+		return 0;
+	ev = event_new(STS_EV_PTRACE, STS_VERDICT_DENY, STS_RULE_PTRACE);
+	if (ev) {
+		ev->file.ino = BPF_CORE_READ(child, tgid);
+		ev->file.flags = mode;
+		bpf_probe_read_kernel_str(ev->file.path, STS_COMM_LEN, child->comm);
 		bpf_ringbuf_submit(ev, 0);
 	}
 	return -EPERM;

@@ -8,6 +8,7 @@
 #define STSGUARD_ABI_H
 
 #ifndef __VMLINUX_H__
+#include <linux/bpf.h>
 #include <linux/types.h>
 #endif
 
@@ -26,7 +27,10 @@ enum sts_event_type {
 	STS_EV_FILE_OPEN = 5, /* file open */
 	STS_EV_EXEC = 6, /* execve */
 	STS_EV_LINK = 7, /* hard link creation */
-	STS_EV_DEVICE_CONNECT = 8 /* device-wide rule, process outside the policed cgroup */
+	STS_EV_DEVICE_CONNECT = 8, /* device-wide rule, process outside the policed cgroup */
+	STS_EV_PAYLOAD = 9, /* a TLS plaintext write, stopped for the payload check */
+	STS_EV_VOLUME = 10, /* egress the byte budget or the record gate refused */
+	STS_EV_PTRACE = 11 /* ptrace, /proc/PID/mem or process_vm_* access */
 };
 
 enum sts_verdict {
@@ -49,7 +53,15 @@ enum sts_rule {
 	STS_RULE_COLLECTOR_OUTSIDE = 10, /* deny-outside: only the policed cgroup may reach it */
 	STS_RULE_LEGACY_ENDPOINT = 11, /* legacy-deny endpoint, device-wide */
 	STS_RULE_OBSERVED = 12, /* observe mode: no rule applied */
-	STS_RULE_STATE_LINKED = 13 /* a state-dir file with more than one link */
+	STS_RULE_STATE_LINKED = 13, /* a state-dir file with more than one link */
+	STS_RULE_PAYLOAD_PENDING = 14, /* stopped, waiting for the monitor's check */
+	STS_RULE_PAYLOAD_SCHEMA = 15, /* the plaintext is not the approved report request */
+	STS_RULE_PAYLOAD_SHARED = 16, /* the buffer could change under the check */
+	STS_RULE_NOT_TLS = 17, /* egress that is not a TLS record stream */
+	STS_RULE_APPDATA_UNCHECKED = 18, /* TLS application data no payload check approved */
+	STS_RULE_BUDGET_EXCEEDED = 19, /* more bytes than the TLS allowance */
+	STS_RULE_PTRACE = 20, /* tracing into or out of the policed cgroup */
+	STS_RULE_PAYLOAD_OK = 21 /* the plaintext is the approved report request */
 };
 
 /* Endpoint map key: the collector endpoints and the device-wide deny list. */
@@ -99,6 +111,7 @@ struct sts_event {
 			__u16 port; /* host order */
 			__u16 pad;
 			__u8 addr[16];
+			__u32 bytes; /* STS_EV_VOLUME: the refused record's length */
 		} net;
 		struct {
 			__u64 ino;
@@ -110,5 +123,38 @@ struct sts_event {
 		} file;
 	};
 };
+
+/*
+ * The payload check (G4): the uprobe on SSL_write/SSL_write_ex copies the plaintext into this
+ * event and stops the writer (SIGSTOP) before a byte of it is encrypted; the monitor checks
+ * the copy and resumes the writer (SIGCONT, with egress credit) or kills it (SIGKILL).
+ */
+#define STS_PAYLOAD_COPY 16384 /* one TLS record of plaintext */
+
+enum sts_payload_flags {
+	STS_PAYLOAD_SHARED_MM = 1, /* another task shares the address space (threads) */
+	STS_PAYLOAD_SHARED_MAP = 2, /* the buffer lies in a MAP_SHARED mapping */
+	STS_PAYLOAD_NO_VMA = 4 /* the buffer is not inside one mapping */
+};
+
+struct sts_payload_event {
+	struct sts_event ev; /* type STS_EV_PAYLOAD */
+	__u64 buf; /* the writer's buffer address */
+	__u64 len; /* the plaintext length SSL_write was given */
+	__u32 copied; /* bytes of it in data */
+	__u32 flags; /* enum sts_payload_flags */
+	__u8 data[STS_PAYLOAD_COPY];
+};
+
+/* The egress budget (G5): one entry, updated by the monitor after each approved payload. */
+struct sts_budget {
+	struct bpf_spin_lock lock;
+	__s64 allowance; /* bytes of handshake/alert/small records still allowed */
+	__s64 credit; /* bytes of application data records approved by payload checks */
+	__u64 dropped; /* bytes refused */
+};
+
+/* TLS 1.3 records of application-data type this short carry no report: Finished, alerts. */
+#define STS_TLS_SMALL_RECORD 80
 
 #endif /* STSGUARD_ABI_H */

@@ -1,0 +1,188 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * tls-client: a TLS 1.3 client the payload and volume tests run under `stsd run`. Built twice:
+ * tls-client links libssl dynamically (the payload uprobes see its SSL_write), and
+ * tls-client-static carries its own copy of OpenSSL (no uprobe can see it).
+ *
+ *   tls-client PORT MODE
+ *     report       one conforming activation request (a fresh key signs the approved claims)
+ *     extra-claim  the same request with a "serial" claim added
+ *     cell-id      the same request with a "cell_id" claim added
+ *     cleartext    the conforming request in clear text over plain TCP
+ *     second       a conforming request, then a second connection that writes a 2000-byte
+ *                  application data record straight to the socket, past SSL_write
+ *
+ * exit status: 0 the collector answered 200; 3 no answer within the timeout; 4 connection or
+ * handshake failure; 5 bad usage or local error. Killed by SIGKILL when the payload check fails.
+ */
+#include "crypto.h"
+#include "jws.h"
+#include "request.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/ssl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#define TIMEOUT_S 4
+
+static int tcp_connect(int port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_port = htons(port),
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct timeval tv = { .tv_sec = TIMEOUT_S };
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		perror("tls-client: connect");
+		return -1;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	return fd;
+}
+
+/* A signed activation request whose claim set is claims. */
+static int build_request(const char *claims, char **req, size_t *req_len)
+{
+	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_id(EVP_PKEY_ED25519, NULL);
+	struct sts_key key = { 0 };
+	char aid[STS_AID_LEN + 1], *jws = NULL;
+	size_t jws_len, n = sizeof(key.pub);
+	EVP_PKEY *pkey = NULL;
+	int err;
+
+	if (!ctx || EVP_PKEY_keygen_init(ctx) <= 0 || EVP_PKEY_keygen(ctx, &pkey) <= 0 ||
+	    !EVP_PKEY_get_raw_public_key(pkey, key.pub, &n))
+		return -EIO;
+	EVP_PKEY_CTX_free(ctx);
+	key.pkey = pkey;
+	key.has_private = true;
+	err = sts_aid_new(aid);
+	if (!err)
+		err = sts_jws_sign(&key, aid, true, claims, strlen(claims), &jws, &jws_len);
+	if (!err)
+		err = sts_request_build("collector.test", jws, jws_len, req, req_len);
+	free(jws);
+	sts_key_free(&key);
+	return err;
+}
+
+/* One TLS connection: handshake, write req, read the answer. */
+static int tls_exchange(SSL_CTX *ctx, int port, const char *req, size_t len)
+{
+	char buf[512];
+	int fd, n, rc = 3;
+	SSL *ssl;
+
+	fd = tcp_connect(port);
+	if (fd < 0)
+		return 4;
+	ssl = SSL_new(ctx);
+	SSL_set_fd(ssl, fd);
+	if (SSL_connect(ssl) != 1) {
+		fprintf(stderr, "tls-client: handshake failed\n");
+		ERR_print_errors_fp(stderr);
+		SSL_free(ssl);
+		close(fd);
+		return 4;
+	}
+	if (SSL_write(ssl, req, (int)len) != (int)len) {
+		fprintf(stderr, "tls-client: SSL_write failed\n");
+		rc = 4;
+	} else {
+		n = SSL_read(ssl, buf, sizeof(buf) - 1);
+		if (n > 0) {
+			buf[n] = '\0';
+			rc = strncmp(buf, "HTTP/1.1 200", 12) == 0 ? 0 : 4;
+			printf("tls-client: answer: %.*s\n", (int)strcspn(buf, "\r"), buf);
+		} else {
+			printf("tls-client: no answer within %d s\n", TIMEOUT_S);
+		}
+	}
+	SSL_shutdown(ssl);
+	SSL_free(ssl);
+	close(fd);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	static const char good[] =
+		"{\"imei\":\"490154203237518\",\"model\":\"Wiko View\",\"sw_version\":\"1.2.3\"}";
+	static const char serial[] = "{\"imei\":\"490154203237518\",\"model\":\"Wiko View\","
+				     "\"sw_version\":\"1.2.3\",\"serial\":\"SN0123456789\"}";
+	static const char cell[] = "{\"imei\":\"490154203237518\",\"model\":\"Wiko View\","
+				   "\"sw_version\":\"1.2.3\",\"cell_id\":\"208-01-1234-5678\"}";
+	const char *mode = argc == 3 ? argv[2] : "";
+	char *req = NULL;
+	size_t len;
+	SSL_CTX *ctx;
+	int port, rc, fd;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc != 3) {
+		fprintf(stderr,
+			"usage: tls-client PORT report|extra-claim|cell-id|cleartext|second\n");
+		return 5;
+	}
+	port = atoi(argv[1]);
+	if (build_request(strcmp(mode, "extra-claim") == 0 ? serial
+			  : strcmp(mode, "cell-id") == 0   ? cell
+							   : good,
+			  &req, &len))
+		return 5;
+	if (strcmp(mode, "cleartext") == 0) {
+		char buf[256];
+		ssize_t n;
+
+		fd = tcp_connect(port);
+		if (fd < 0)
+			return 4;
+		if (write(fd, req, len) != (ssize_t)len)
+			return 4;
+		n = read(fd, buf, sizeof(buf));
+		printf("tls-client: clear text: %s\n", n > 0 ? "answered" : "no answer");
+		return n > 0 ? 0 : 3;
+	}
+	ctx = SSL_CTX_new(TLS_client_method());
+	SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION);
+	/* The test server's certificate is throw-away; the agent (issue 5) pins its CA. */
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
+	if (strcmp(mode, "second") != 0) {
+		rc = tls_exchange(ctx, port, req, len);
+	} else {
+		unsigned char rec[5 + 2000] = { 23, 3, 3, 2000 >> 8, 2000 & 0xff };
+
+		rc = tls_exchange(ctx, port, req, len);
+		if (rc == 0) {
+			/* Second connection: a fresh handshake, then data SSL_write never saw. */
+			fd = tcp_connect(port);
+			if (fd >= 0) {
+				SSL *ssl = SSL_new(ctx);
+
+				SSL_set_fd(ssl, fd);
+				if (SSL_connect(ssl) == 1) {
+					memset(rec + 5, 0xa5, 2000);
+					printf("tls-client: wrote %zd raw bytes on a second "
+					       "connection\n",
+					       write(fd, rec, sizeof(rec)));
+					sleep(1);
+				}
+				SSL_free(ssl);
+				close(fd);
+			}
+		}
+	}
+	SSL_CTX_free(ctx);
+	free(req);
+	return rc;
+}
