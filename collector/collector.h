@@ -56,7 +56,8 @@ struct activation {
 	const char *sha256_hex;
 	const char *received_at;
 	const struct sts_report *report;
-	const char *jws;
+	const char *jws; /* as received: not NUL-terminated */
+	size_t jws_len;
 	const char *receipt;
 	/* TOFU: the key to register with this activation, or NULL. */
 	const uint8_t *new_key;

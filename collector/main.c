@@ -356,7 +356,7 @@ static int cmd_list(int argc, char **argv)
 	}
 	err = store_list(st, print_row, all);
 	if (err) {
-		sts_err("read activations: %s", store_errmsg(st));
+		sts_err("read activations: %s (%s)", store_errmsg(st), strerror(-err));
 		goto cleanup;
 	}
 	if (all && json_dumpf(all, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) == 0)

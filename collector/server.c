@@ -40,11 +40,6 @@
 
 #define ACTIVATIONS_PATH "/v1/activations"
 #define JOSE_TYPE "application/jose"
-/*
- * Bodies up to max_body are read and judged (413 with a JSON reason when over the limit, and
- * counted); beyond TRANSPORT_FACTOR * max_body evhttp itself refuses the request from its
- * Content-Length, before reading the body, with a plain 413.
- */
 #define TRANSPORT_FACTOR 4
 #define FLUSH_SECONDS 5
 
@@ -378,6 +373,7 @@ static int store_report(struct request *rq, const struct sts_jws *jws, const cha
 	a.received_at = when;
 	a.report = r;
 	a.jws = body;
+	a.jws_len = len;
 	a.receipt = *receipt;
 	a.new_key = new_key;
 	err = store_insert(srv->store, &a);
@@ -789,7 +785,15 @@ int server_run(const struct server_opts *o)
 	}
 	evhttp_set_bevcb(srv.http, bev_cb, &srv);
 	evhttp_set_gencb(srv.http, request_cb, &srv);
+	/*
+	 * Bodies up to max_body are judged here; a larger one up to TRANSPORT_FACTOR times that
+	 * gets a JSON 413 from handle_activation() and is counted. Beyond, evhttp refuses it from
+	 * its Content-Length with its own plain 413 (it never hands us those requests). Lingering
+	 * close makes evhttp read and drop the rest of such a body, bounded by the request
+	 * deadline, so the client reads the 413 instead of a connection reset.
+	 */
 	evhttp_set_max_body_size(srv.http, o->max_body * TRANSPORT_FACTOR);
+	evhttp_set_flags(srv.http, EVHTTP_SERVER_LINGERING_CLOSE);
 	evhttp_set_max_headers_size(srv.http, 8192);
 	evhttp_set_timeout(srv.http, o->timeout);
 	srv.bound = evhttp_bind_socket_with_handle(srv.http, addr, port);

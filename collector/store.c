@@ -250,7 +250,7 @@ int store_insert(struct store *st, const struct activation *a)
 		sqlite3_bind_text(s, 9, a->report->country, -1, SQLITE_STATIC);
 	else
 		sqlite3_bind_null(s, 9);
-	sqlite3_bind_text(s, 10, a->jws, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 10, a->jws, (int)a->jws_len, SQLITE_STATIC);
 	sqlite3_bind_text(s, 11, a->receipt, -1, SQLITE_STATIC);
 	rc = sqlite3_step(s);
 	sqlite3_finalize(s);
