@@ -365,6 +365,7 @@ void test_collector_rejects(void)
 	}
 	{
 		/* Signed by another key than the one its header names. */
+		const char *claims = "{\"imei\":\"" IMEI "\",\"model\":\"m\",\"sw_version\":\"1\"}";
 		char kid2[STS_KID_LEN + 1], x[64];
 
 		sts_kid(dev.pub, kid2);
@@ -374,10 +375,8 @@ void test_collector_rejects(void)
 			"{\"alg\":\"EdDSA\",\"kid\":\"%s\",\"aid\":\"%s\",\"jwk\":{\"kty\":\"OKP\","
 			"\"crv\":\"Ed25519\",\"x\":\"%s\"}}",
 			kid2, aid, x);
-		CASE("signed by another key",
-		     jws_forge(&other, hdr,
-			       "{\"imei\":\"" IMEI "\",\"model\":\"m\",\"sw_version\":\"1\"}", 56),
-		     400, "bad_signature", "signature");
+		CASE("signed by another key", jws_forge(&other, hdr, claims, strlen(claims)), 400,
+		     "bad_signature", "signature");
 	}
 	snprintf(hdr, sizeof(hdr), "{\"alg\":\"ES256\",\"kid\":\"%s\",\"aid\":\"%s\"}", kid, aid);
 	CASE("wrong alg", jws_forge(&dev, hdr, "{}", 2), 400, "unsupported_alg", "EdDSA");
