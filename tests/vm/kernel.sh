@@ -40,7 +40,9 @@ if [ ! -e "$dir/.complete" ]; then
 	off=$(LC_ALL=C grep -obUaP '\xfd7zXZ\x00' "$vmlinuz" | head -n 1 | cut -d: -f1)
 	[ -n "$off" ] || { echo "kernel.sh: no xz stream in $vmlinuz (not an xz-compressed kernel?)" >&2; exit 1; }
 	tail -c +$((off + 1)) "$vmlinuz" | xz -dc 2>/dev/null > "$dir/vmlinux" || true
-	if ! readelf -S "$dir/vmlinux" 2>/dev/null | grep -q '\.BTF '; then
+	# grep without -q reads to the end: with -q it may exit first, readelf then dies of
+	# SIGPIPE and pipefail turns a kernel that has BTF into one that has not.
+	if ! readelf -S "$dir/vmlinux" 2>/dev/null | grep '\.BTF ' >/dev/null; then
 		echo "kernel.sh: $dir/vmlinux has no .BTF section" >&2
 		exit 1
 	fi

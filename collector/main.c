@@ -1,0 +1,503 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * sts-collector: the reference collector. Subcommands come from the table at the bottom;
+ * each has --help. Exit status: 0 success, 1 failure at run time, 2 usage or configuration
+ * error (bad option, unreadable file).
+ */
+#include "collector.h"
+#include "util.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct command {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *summary;
+	const char *help;
+};
+
+static const struct command *find_command(const char *name);
+
+static const char serve_help[] =
+	"usage: sts-collector serve [OPTIONS]\n"
+	"\n"
+	"Receive activation reports over HTTPS and answer each with a signed receipt.\n"
+	"\n"
+	"Devices POST one JWS (compact serialization, EdDSA/Ed25519, Content-Type\n"
+	"application/jose) to /v1/activations. The collector checks, in this order: the JWS\n"
+	"syntax and header (alg EdDSA, kid, aid), that the key is known (see --trusted-keys),\n"
+	"the signature, then the claims: exactly imei (15 digits, Luhn), model, sw_version and\n"
+	"optionally country (ISO 3166-1 alpha-2). A valid report is stored (fsync'd) before the\n"
+	"receipt is sent: 201 and {\"status\":\"stored\",\"aid\",\"receipt\"}. The same report "
+	"sent\n"
+	"again with the same aid gets the same receipt (200, \"already_stored\"); a different\n"
+	"report under a used aid gets 409. Anything else gets a 4xx with\n"
+	"{\"error\":CODE,\"reason\":TEXT}, is counted (see `sts-collector stats`) and not stored.\n"
+	"One log line per request goes to stderr (and syslog with --syslog).\n"
+	"\n"
+	"Options:\n"
+	"  --listen ADDR:PORT   where to listen (default " COLLECTOR_DEFAULT_LISTEN "; IPv6 as\n"
+	"                       [::]:8443; port 0 picks a free port, see --port-file)\n"
+	"  --tls-cert FILE      TLS certificate chain, PEM\n"
+	"                       (default " COLLECTOR_DEFAULT_TLS_CERT ")\n"
+	"  --tls-key FILE       its private key, PEM (default " COLLECTOR_DEFAULT_TLS_KEY ")\n"
+	"  --signing-key FILE   Ed25519 key that signs receipts, made by `sts-collector keygen`\n"
+	"                       (default " COLLECTOR_DEFAULT_SIGNING_KEY ")\n"
+	"  --db FILE            SQLite database (WAL), created with its directory (0700) on\n"
+	"                       first start (default " COLLECTOR_DEFAULT_DB ")\n"
+	"  --trusted-keys DIR   accept only device keys found in DIR/*.pub (PEM, or one line of\n"
+	"                       base64 of the raw 32 bytes); read at start. Without it a device\n"
+	"                       key is trusted on first use: the first valid report that carries\n"
+	"                       its public key (\"jwk\" header) registers it under its kid\n"
+	"  --max-body BYTES     largest body accepted (default 8192; a report is < 1 KiB);\n"
+	"                       larger gets 413\n"
+	"  --timeout SECONDS    time a connection has to deliver its whole request, TLS\n"
+	"                       handshake included, and idle limit while replying (default 10)\n"
+	"  --max-conns N        simultaneous connections; more wait in the listen backlog\n"
+	"                       (default 256)\n"
+	"  --port-file FILE     once listening, write the port number to FILE\n"
+	"  --syslog             also log to syslog (daemon facility)\n"
+	"\n"
+	"Signals: SIGTERM or SIGINT stop accepting connections, let the requests in flight\n"
+	"finish (at most --timeout seconds), and exit 0.\n"
+	"\n"
+	"Example:\n"
+	"  sts-collector keygen\n"
+	"  sts-collector serve --tls-cert /etc/sts-collector/tls-cert.pem \\\n"
+	"      --tls-key /etc/sts-collector/tls-key.pem --listen 0.0.0.0:8443\n";
+
+static const char keygen_help[] =
+	"usage: sts-collector keygen [--signing-key FILE]\n"
+	"\n"
+	"Create the collector's Ed25519 receipt-signing key pair: FILE (private, PKCS#8 PEM,\n"
+	"mode 0600, never overwritten) and FILE.pub (public, PEM). Prints the key id.\n"
+	"Devices pin FILE.pub to verify receipts.\n"
+	"\n"
+	"  --signing-key FILE   default " COLLECTOR_DEFAULT_SIGNING_KEY "\n";
+
+static const char list_help[] =
+	"usage: sts-collector list [--db FILE] [--json]\n"
+	"\n"
+	"Print the stored activations, oldest first: seq, received_at, aid, kid, imei, model,\n"
+	"sw_version, country. Safe while the server runs.\n"
+	"\n"
+	"  --db FILE   default " COLLECTOR_DEFAULT_DB "\n"
+	"  --json      a JSON array of objects with every column, including the sha256 of the\n"
+	"              received JWS, the JWS itself and the receipt\n";
+
+static const char stats_help[] =
+	"usage: sts-collector stats [--db FILE] [--json]\n"
+	"\n"
+	"Print the number of stored activations, of registered device keys, and of refused\n"
+	"requests by error code. A running server adds its counts every 5 seconds and at exit.\n"
+	"\n"
+	"  --db FILE   default " COLLECTOR_DEFAULT_DB "\n"
+	"  --json      one JSON object\n";
+
+static const char kid_help[] =
+	"usage: sts-collector kid FILE...\n"
+	"\n"
+	"Print the key id (kid) of each public or private key file: base64url of the first 16\n"
+	"bytes of SHA-256 of the raw Ed25519 public key, as used in the JWS header.\n";
+
+static const char help_help[] = "usage: sts-collector help [COMMAND]\n";
+
+static int usage_error(const char *help)
+{
+	fputs(help, stderr);
+	return 2;
+}
+
+static bool parse_long(const char *s, long min, long max, long *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < min || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+static int cmd_serve(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "listen", required_argument, NULL, 'l' },
+		{ "tls-cert", required_argument, NULL, 'c' },
+		{ "tls-key", required_argument, NULL, 'k' },
+		{ "signing-key", required_argument, NULL, 's' },
+		{ "db", required_argument, NULL, 'd' },
+		{ "trusted-keys", required_argument, NULL, 't' },
+		{ "max-body", required_argument, NULL, 'b' },
+		{ "timeout", required_argument, NULL, 'T' },
+		{ "max-conns", required_argument, NULL, 'm' },
+		{ "port-file", required_argument, NULL, 'p' },
+		{ "syslog", no_argument, NULL, 'S' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct server_opts o = {
+		.listen = COLLECTOR_DEFAULT_LISTEN,
+		.tls_cert = COLLECTOR_DEFAULT_TLS_CERT,
+		.tls_key = COLLECTOR_DEFAULT_TLS_KEY,
+		.signing_key = COLLECTOR_DEFAULT_SIGNING_KEY,
+		.db = COLLECTOR_DEFAULT_DB,
+		.max_body = COLLECTOR_DEFAULT_MAX_BODY,
+		.timeout = COLLECTOR_DEFAULT_TIMEOUT,
+		.max_conns = COLLECTOR_DEFAULT_MAX_CONNS,
+	};
+	long v;
+	int c, err;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'l':
+			o.listen = optarg;
+			break;
+		case 'c':
+			o.tls_cert = optarg;
+			break;
+		case 'k':
+			o.tls_key = optarg;
+			break;
+		case 's':
+			o.signing_key = optarg;
+			break;
+		case 'd':
+			o.db = optarg;
+			break;
+		case 't':
+			o.trusted_keys = optarg;
+			break;
+		case 'b':
+			if (!parse_long(optarg, 256, 1 << 20, &v)) {
+				sts_err("--max-body %s: expected 256..1048576", optarg);
+				return 2;
+			}
+			o.max_body = v;
+			break;
+		case 'T':
+			if (!parse_long(optarg, 1, 3600, &v)) {
+				sts_err("--timeout %s: expected 1..3600 seconds", optarg);
+				return 2;
+			}
+			o.timeout = (int)v;
+			break;
+		case 'm':
+			if (!parse_long(optarg, 1, 65536, &v)) {
+				sts_err("--max-conns %s: expected 1..65536", optarg);
+				return 2;
+			}
+			o.max_conns = (int)v;
+			break;
+		case 'p':
+			o.port_file = optarg;
+			break;
+		case 'S':
+			sts_use_syslog(true);
+			break;
+		case 'h':
+			fputs(serve_help, stdout);
+			return 0;
+		default:
+			return usage_error(serve_help);
+		}
+	}
+	if (optind != argc)
+		return usage_error(serve_help);
+	err = server_run(&o);
+	if (err == -EINVAL || err == -ENOENT || err == -EACCES || err == -EADDRINUSE ||
+	    err == -EADDRNOTAVAIL || err == -EBADMSG)
+		return 2;
+	return err ? 1 : 0;
+}
+
+static int cmd_keygen(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "signing-key", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	const char *path = COLLECTOR_DEFAULT_SIGNING_KEY;
+	char pub[PATH_MAX], dir[PATH_MAX], kid[STS_KID_LEN + 1], *slash;
+	struct sts_key key;
+	int c, err;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			path = optarg;
+			break;
+		case 'h':
+			fputs(keygen_help, stdout);
+			return 0;
+		default:
+			return usage_error(keygen_help);
+		}
+	}
+	if (optind != argc)
+		return usage_error(keygen_help);
+	if (snprintf(pub, sizeof(pub), "%s.pub", path) >= (int)sizeof(pub) ||
+	    snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir)) {
+		sts_err("%s: %s", path, strerror(ENAMETOOLONG));
+		return 2;
+	}
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = '\0';
+		err = sts_mkdir_p(dir, 0700);
+		if (err) {
+			sts_err("mkdir %s: %s", dir, strerror(-err));
+			return 2;
+		}
+	}
+	err = sts_key_generate(path, pub, &key);
+	if (err) {
+		sts_err("create %s: %s", path, strerror(-err));
+		return 2;
+	}
+	err = sts_kid(key.pub, kid);
+	sts_key_free(&key);
+	if (err)
+		return 1;
+	printf("private key %s\npublic key  %s (devices pin this)\nkid         %s\n", path, pub,
+	       kid);
+	return 0;
+}
+
+/* Parse --db/--json and open the database; false with *status set when there is nothing to do. */
+static bool open_db(int argc, char **argv, const char *help, bool *json, struct store **st,
+		    int *status)
+{
+	static const struct option opts[] = {
+		{ "db", required_argument, NULL, 'd' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	const char *db = COLLECTOR_DEFAULT_DB;
+	int c, err;
+
+	*json = false;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			db = optarg;
+			break;
+		case 'j':
+			*json = true;
+			break;
+		case 'h':
+			fputs(help, stdout);
+			*status = 0;
+			return false;
+		default:
+			*status = usage_error(help);
+			return false;
+		}
+	}
+	if (optind != argc) {
+		*status = usage_error(help);
+		return false;
+	}
+	err = store_open(db, false, st);
+	if (err) {
+		sts_err("open %s: %s", db, strerror(-err));
+		*status = 2;
+		return false;
+	}
+	return true;
+}
+
+static int print_row(json_t *row, void *arg)
+{
+	json_t *all = arg;
+	const char *country;
+
+	if (all)
+		return json_array_append(all, row) ? -ENOMEM : 0;
+	country = json_string_value(json_object_get(row, "country"));
+	printf("%lld\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
+	       (long long)json_integer_value(json_object_get(row, "seq")),
+	       json_string_value(json_object_get(row, "received_at")),
+	       json_string_value(json_object_get(row, "aid")),
+	       json_string_value(json_object_get(row, "kid")),
+	       json_string_value(json_object_get(row, "imei")),
+	       json_string_value(json_object_get(row, "model")),
+	       json_string_value(json_object_get(row, "sw_version")), country ? country : "-");
+	return 0;
+}
+
+static int cmd_list(int argc, char **argv)
+{
+	struct store *st = NULL;
+	json_t *all = NULL;
+	bool json;
+	int err;
+
+	if (!open_db(argc, argv, list_help, &json, &st, &err))
+		return err;
+	if (json) {
+		all = json_array();
+		if (!all) {
+			err = -ENOMEM;
+			goto cleanup;
+		}
+	} else {
+		printf("seq\treceived_at\taid\tkid\timei\tmodel\tsw_version\tcountry\n");
+	}
+	err = store_list(st, print_row, all);
+	if (err) {
+		sts_err("read activations: %s (%s)", store_errmsg(st), strerror(-err));
+		goto cleanup;
+	}
+	if (all && json_dumpf(all, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) == 0)
+		putchar('\n');
+cleanup:
+	json_decref(all);
+	store_close(st);
+	return err ? 1 : 0;
+}
+
+static int cmd_stats(int argc, char **argv)
+{
+	struct store *st = NULL;
+	json_t *s = NULL, *v;
+	const char *k;
+	bool json;
+	int err;
+
+	if (!open_db(argc, argv, stats_help, &json, &st, &err))
+		return err;
+	err = store_stats(st, &s);
+	if (err) {
+		sts_err("read statistics: %s", store_errmsg(st));
+		goto cleanup;
+	}
+	if (json) {
+		json_dumpf(s, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		putchar('\n');
+	} else {
+		printf("activations %lld\ndevice_keys %lld\n",
+		       (long long)json_integer_value(json_object_get(s, "activations")),
+		       (long long)json_integer_value(json_object_get(s, "device_keys")));
+		json_object_foreach(json_object_get(s, "rejections"), k, v)
+			printf("rejected %s %lld\n", k, (long long)json_integer_value(v));
+	}
+cleanup:
+	json_decref(s);
+	store_close(st);
+	return err ? 1 : 0;
+}
+
+static int cmd_kid(int argc, char **argv)
+{
+	char kid[STS_KID_LEN + 1];
+	struct sts_key key;
+	int i, err, ret = 0;
+
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		fputs(kid_help, argc < 2 ? stderr : stdout);
+		return argc < 2 ? 2 : 0;
+	}
+	for (i = 1; i < argc; i++) {
+		err = sts_key_load_public(argv[i], &key);
+		if (!err) {
+			err = sts_kid(key.pub, kid);
+			sts_key_free(&key);
+		}
+		if (err) {
+			sts_err("%s: %s", argv[i],
+				err == -EBADMSG ? "not an Ed25519 key" : strerror(-err));
+			ret = 2;
+			continue;
+		}
+		printf("%s\t%s\n", kid, argv[i]);
+	}
+	return ret;
+}
+
+static int cmd_help(int argc, char **argv);
+
+static const struct command commands[] = {
+	{ "serve", cmd_serve, "run the HTTPS collector", serve_help },
+	{ "keygen", cmd_keygen, "create the receipt-signing key pair", keygen_help },
+	{ "list", cmd_list, "print the stored activations", list_help },
+	{ "stats", cmd_stats, "print counts of stored and refused reports", stats_help },
+	{ "kid", cmd_kid, "print the key id of a key file", kid_help },
+	{ "help", cmd_help, "show help for a command", help_help },
+};
+
+static const struct command *find_command(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(commands); i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+static void main_usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "usage: sts-collector COMMAND [OPTIONS]\n"
+		   "\n"
+		   "The stsguard reference collector: receives signed activation reports over\n"
+		   "HTTPS (TLS 1.3), verifies and stores them, and returns signed receipts.\n"
+		   "\n"
+		   "Commands:\n");
+	for (i = 0; i < ARRAY_SIZE(commands); i++)
+		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f, "\n`sts-collector COMMAND --help` describes each command. Quick start:\n"
+		   "  sts-collector keygen\n"
+		   "  sts-collector serve --tls-cert CERT.pem --tls-key KEY.pem\n"
+		   "  sts-collector list\n");
+}
+
+static int cmd_help(int argc, char **argv)
+{
+	const struct command *cmd;
+
+	if (argc < 2) {
+		main_usage(stdout);
+		return 0;
+	}
+	cmd = find_command(argv[1]);
+	if (!cmd) {
+		sts_err("unknown command %s", argv[1]);
+		return 2;
+	}
+	fputs(cmd->help, stdout);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const struct command *cmd;
+
+	sts_set_progname("sts-collector");
+	if (argc < 2) {
+		main_usage(stderr);
+		return 2;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		main_usage(stdout);
+		return 0;
+	}
+	cmd = find_command(argv[1]);
+	if (!cmd) {
+		sts_err("unknown command %s (see sts-collector --help)", argv[1]);
+		return 2;
+	}
+	return cmd->fn(argc - 1, argv + 1);
+}
