@@ -114,8 +114,7 @@ int evline_parse(const char *line, size_t len, struct evline *rec, char *why, si
 		return bad(why, whysz, "line longer than %d bytes", EVLINE_MAX);
 	if (memchr(line, '\0', len))
 		return bad(why, whysz, "NUL byte in line");
-	rec->obj = json_loadb(line, len, JSON_REJECT_DUPLICATES,
-			      &jerr);
+	rec->obj = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!rec->obj)
 		return bad(why, whysz, "not JSON: %s at column %d", jerr.text, jerr.column);
 	if (!json_is_object(rec->obj)) {

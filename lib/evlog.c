@@ -137,8 +137,7 @@ static int set_error(struct evlog *log, int err)
  * the file, so that a failed write leaves the writer's state consistent with what a later
  * recovery will find after cutting the partial line.
  */
-static int write_record(struct evlog *log, const char *type, const json_t *fields,
-			const char *time)
+static int write_record(struct evlog *log, const char *type, const json_t *fields, const char *time)
 {
 	char prevhex[2 * STS_SHA256_LEN + 1], *line = NULL, *nline;
 	merkle_hash leaf;
@@ -156,7 +155,8 @@ static int write_record(struct evlog *log, const char *type, const json_t *field
 	if (!obj)
 		return -ENOMEM;
 	if (fields) {
-		json_object_foreach ((json_t *)fields, k, v) {
+		json_object_foreach((json_t *)fields, k, v)
+		{
 			if (evline_reserved_key(k)) {
 				err = -EINVAL;
 				goto cleanup;
@@ -245,9 +245,9 @@ static int write_checkpoint(struct evlog *log, const char *time, uint64_t epoch)
 		if (err)
 			goto cleanup;
 		sts_hex(mac, sizeof(mac), machex);
-		if (json_object_set_new(fields, "seal",
-					json_pack("{sI ss}", "epoch", (json_int_t)epoch, "mac",
-						  machex))) {
+		if (json_object_set_new(
+			    fields, "seal",
+			    json_pack("{sI ss}", "epoch", (json_int_t)epoch, "mac", machex))) {
 			err = -ENOMEM;
 			goto cleanup;
 		}
@@ -291,7 +291,7 @@ static int do_checkpoint(struct evlog *log)
 		 * last seal (the device was off, or idle), evolving the key as we go.
 		 */
 		e = log->have_prev_seal && log->prev_seal_epoch < target ? log->prev_seal_epoch + 1
-									  : target;
+									 : target;
 		if (e < log->seal.epoch)
 			e = log->seal.epoch; /* the log lost seals the state had: verify tells */
 		for (err = 0; !err && e <= target; e++) {
@@ -366,8 +366,8 @@ static int scan(struct evlog *log, const char *buf, size_t len, size_t *good)
 				goto bad_rec;
 			}
 			if (seal) {
-				log->prev_seal_epoch =
-					(uint64_t)json_integer_value(json_object_get(seal, "epoch"));
+				log->prev_seal_epoch = (uint64_t)json_integer_value(
+					json_object_get(seal, "epoch"));
 				log->have_prev_seal = true;
 			}
 		} else {

@@ -66,12 +66,12 @@
 #define EV_CHECKPOINT "checkpoint"
 
 struct evlog_opts {
-	const char *path;	       /* the log; created 0640 if absent */
+	const char *path; /* the log; created 0640 if absent */
 	const struct sts_key *log_key; /* Ed25519 private key that signs checkpoints */
-	const char *origin;	       /* checkpoint origin and key name; NULL: derived from key */
-	const char *seal_path;	       /* seal state file (stsctl seal-init); NULL: no seals */
-	uint64_t checkpoint_every;     /* records; 0: EVLOG_DEFAULT_EVERY */
-	uint64_t checkpoint_interval;  /* seconds; 0: EVLOG_DEFAULT_INTERVAL */
+	const char *origin; /* checkpoint origin and key name; NULL: derived from key */
+	const char *seal_path; /* seal state file (stsctl seal-init); NULL: no seals */
+	uint64_t checkpoint_every; /* records; 0: EVLOG_DEFAULT_EVERY */
+	uint64_t checkpoint_interval; /* seconds; 0: EVLOG_DEFAULT_INTERVAL */
 	/* Wall clock in microseconds since the epoch; NULL: CLOCK_REALTIME. For tests. */
 	int64_t (*clock)(void *arg);
 	void *clock_arg;
@@ -79,13 +79,13 @@ struct evlog_opts {
 };
 
 struct evlog_stats {
-	uint64_t records;     /* lines in the log, checkpoints included */
-	uint64_t durable;     /* lines known to be on disk (fdatasync'd) */
+	uint64_t records; /* lines in the log, checkpoints included */
+	uint64_t durable; /* lines known to be on disk (fdatasync'd) */
 	uint64_t checkpoints; /* written by this writer */
 	uint64_t syncs;
 	uint64_t bytes; /* file size */
 	size_t recovered_bytes; /* torn tail dropped at open */
-	uint64_t seal_epoch;	/* current seal epoch (0 without seals) */
+	uint64_t seal_epoch; /* current seal epoch (0 without seals) */
 };
 
 struct evlog;

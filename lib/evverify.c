@@ -71,20 +71,24 @@ static int check_seal(struct vstate *v, uint64_t line, const struct evline *rec,
 	if (!vk)
 		return 0;
 	if (v->have_prev_seal && epoch < v->prev_epoch)
-		return fail(v, line, "seal epoch %" PRIu64 " comes after epoch %" PRIu64
-				     " (epochs go backwards)", epoch, v->prev_epoch);
+		return fail(v, line,
+			    "seal epoch %" PRIu64 " comes after epoch %" PRIu64
+			    " (epochs go backwards)",
+			    epoch, v->prev_epoch);
 	if (v->have_prev_seal && epoch > v->prev_epoch + 1)
 		return fail(v, line,
 			    "seal epochs %" PRIu64 " to %" PRIu64 " are missing (seals dropped or "
-			    "history rewritten)", v->prev_epoch + 1, epoch - 1);
+			    "history rewritten)",
+			    v->prev_epoch + 1, epoch - 1);
 	/* Sealing with a later key is what someone holding today's key would have to do. */
 	own = seal_epoch_of(vk, rec->time_us / 1000000);
 	if (v->have_prev_seal && own < v->prev_epoch)
 		own = v->prev_epoch; /* the device clock went back; the key could not */
 	if (epoch > own)
 		return fail(v, line,
-			    "checkpoint of epoch %" PRIu64 " sealed with the key of later epoch %" PRIu64
-			    " (re-sealed)", own, epoch);
+			    "checkpoint of epoch %" PRIu64
+			    " sealed with the key of later epoch %" PRIu64 " (re-sealed)",
+			    own, epoch);
 	if (epoch < v->key.epoch || epoch - v->key.epoch > MAX_EPOCH_STEPS)
 		return fail(v, line, "seal epoch %" PRIu64 " out of range", epoch);
 	err = seal_advance(&v->key, epoch);
@@ -104,7 +108,8 @@ static int check_seal(struct vstate *v, uint64_t line, const struct evline *rec,
 
 static int check_checkpoint(struct vstate *v, uint64_t line, const struct evline *rec)
 {
-	json_t *jsize = json_object_get(rec->obj, "size"), *jnote = json_object_get(rec->obj, "note"),
+	json_t *jsize = json_object_get(rec->obj, "size"),
+	       *jnote = json_object_get(rec->obj, "note"),
 	       *jkey = json_object_get(rec->obj, "log_key");
 	uint8_t pub[STS_ED25519_PUB_LEN + 1];
 	const struct sts_key *key = v->opts->log_key;
@@ -125,7 +130,8 @@ static int check_checkpoint(struct vstate *v, uint64_t line, const struct evline
 	if (!key) {
 		if (!v->have_log_key) {
 			if (sts_key_from_raw_public(pub, &v->log_key))
-				return fail(v, line, "checkpoint \"log_key\" is not an Ed25519 key");
+				return fail(v, line,
+					    "checkpoint \"log_key\" is not an Ed25519 key");
 			v->have_log_key = true;
 			v->res->key_from_log = true;
 		} else if (memcmp(pub, v->log_key.pub, STS_ED25519_PUB_LEN) != 0) {
@@ -144,8 +150,9 @@ static int check_checkpoint(struct vstate *v, uint64_t line, const struct evline
 		return err;
 	note_key_id(v->res->signer, key->pub, v->res->key_id);
 	if (cp.size != rec->seq)
-		return fail(v, line, "checkpoint tree size %" PRIu64 " but %" PRIu64
-				     " records precede it", cp.size, rec->seq);
+		return fail(v, line,
+			    "checkpoint tree size %" PRIu64 " but %" PRIu64 " records precede it",
+			    cp.size, rec->seq);
 	err = merkle_range_root(&v->range, root);
 	if (err)
 		return err;
@@ -212,8 +219,10 @@ int evv_verify(const char *buf, size_t len, const struct evv_opts *opts, struct 
 		line++;
 		nl = memchr(p, '\n', end - p);
 		if (!nl) {
-			err = fail(&v, line, "incomplete record: %zu bytes without a newline "
-					     "(truncated file or torn write)", (size_t)(end - p));
+			err = fail(&v, line,
+				   "incomplete record: %zu bytes without a newline "
+				   "(truncated file or torn write)",
+				   (size_t)(end - p));
 			goto cleanup;
 		}
 		if (evline_parse(p, nl - p, &rec, why, sizeof(why))) {
@@ -221,8 +230,9 @@ int evv_verify(const char *buf, size_t len, const struct evv_opts *opts, struct 
 			goto cleanup;
 		}
 		if (rec.seq != res->records) {
-			err = fail(&v, line, "seq %" PRIu64 " where %" PRIu64
-					     " was expected (a record deleted, inserted or moved)",
+			err = fail(&v, line,
+				   "seq %" PRIu64 " where %" PRIu64
+				   " was expected (a record deleted, inserted or moved)",
 				   rec.seq, res->records);
 			goto cleanup;
 		}
@@ -231,14 +241,19 @@ int evv_verify(const char *buf, size_t len, const struct evv_opts *opts, struct 
 			goto cleanup;
 		if (memcmp(rec.prev, prev, sizeof(prev)) != 0) {
 			if (line == 1)
-				err = fail(&v, line, "first record does not start a chain (prev is "
-						     "not zero)");
+				err = fail(&v, line,
+					   "first record does not start a chain (prev is "
+					   "not zero)");
 			else if (chains_onto(nl + 1, end, h))
-				err = fail(&v, line - 1, "record altered: its hash is not the prev "
-							 "of line %" PRIu64, line);
+				err = fail(&v, line - 1,
+					   "record altered: its hash is not the prev "
+					   "of line %" PRIu64,
+					   line);
 			else
-				err = fail(&v, line, "prev is not the hash of line %" PRIu64
-						     " (record altered, or chain forged)", line - 1);
+				err = fail(&v, line,
+					   "prev is not the hash of line %" PRIu64
+					   " (record altered, or chain forged)",
+					   line - 1);
 			goto cleanup;
 		}
 		if (strcmp(rec.type, EV_CHECKPOINT) == 0) {

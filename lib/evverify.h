@@ -27,7 +27,7 @@
 #include "seal.h"
 
 struct evv_opts {
-	const struct sts_key *log_key;	   /* NULL: trust the key in the log (summary says so) */
+	const struct sts_key *log_key; /* NULL: trust the key in the log (summary says so) */
 	const struct seal_state *seal_key; /* auditor's verification key; NULL: seals unchecked */
 	/*
 	 * Called for each line once it has passed its checks, in order; a non-zero return
@@ -39,13 +39,13 @@ struct evv_opts {
 };
 
 struct evv_result {
-	uint64_t records;     /* lines that passed */
+	uint64_t records; /* lines that passed */
 	uint64_t checkpoints;
-	uint64_t tail;	      /* records after the last checkpoint: in the chain, not yet signed */
-	uint64_t bad_line;    /* first bad line, 1-based; 0 when none */
+	uint64_t tail; /* records after the last checkpoint: in the chain, not yet signed */
+	uint64_t bad_line; /* first bad line, 1-based; 0 when none */
 	char why[256];
-	bool key_from_log;    /* signatures checked against the log's own key */
-	uint8_t key_id[4];    /* note key id of the last checkpoint signature checked */
+	bool key_from_log; /* signatures checked against the log's own key */
+	uint8_t key_id[4]; /* note key id of the last checkpoint signature checked */
 	char origin[NOTE_MAX_NAME + 1];
 	char signer[NOTE_MAX_NAME + 1];
 	uint64_t seals;

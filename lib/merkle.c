@@ -115,8 +115,7 @@ int merkle_root(const merkle_hash *leaves, uint64_t n, merkle_hash root)
 }
 
 /* PATH(m, D[0:n]) of RFC 9162 2.1.3.1, appended bottom-up to proof. */
-static int path(const merkle_hash *leaves, uint64_t n, uint64_t m, merkle_hash *proof,
-		size_t *plen)
+static int path(const merkle_hash *leaves, uint64_t n, uint64_t m, merkle_hash *proof, size_t *plen)
 {
 	uint64_t k;
 	int err;
@@ -240,7 +239,8 @@ bool merkle_consistency_verify(uint64_t old_size, uint64_t new_size, const merkl
 		if (sn == 0)
 			return false;
 		if ((fn & 1) || fn == sn) {
-			if (merkle_node_hash(proof[i], fr, fr) || merkle_node_hash(proof[i], sr, sr))
+			if (merkle_node_hash(proof[i], fr, fr) ||
+			    merkle_node_hash(proof[i], sr, sr))
 				return false;
 			while (!(fn & 1) && fn != 0) {
 				fn >>= 1;

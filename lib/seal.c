@@ -11,7 +11,6 @@
 #include <string.h>
 #include <unistd.h>
 
-
 #define EVOLVE_TAG "sts-seal-evolve"
 #define VKEY_PREFIX "sts-seal-v1:"
 #define STATE_MAGIC "sts-seal-state-v1"
@@ -56,7 +55,8 @@ static int format_state(const struct seal_state *st, char *buf, size_t sz)
 	int n;
 
 	sts_hex(st->key, SEAL_KEY_LEN, hex);
-	n = snprintf(buf, sz, STATE_MAGIC "\nstart %" PRId64 "\nlength %" PRIu64 "\nepoch %" PRIu64
+	n = snprintf(buf, sz,
+		     STATE_MAGIC "\nstart %" PRId64 "\nlength %" PRIu64 "\nepoch %" PRIu64
 				 "\nkey %s\n",
 		     st->start, st->length, st->epoch, hex);
 	sts_wipe(hex, sizeof(hex));
@@ -141,8 +141,9 @@ int seal_state_load(const char *path, struct seal_state *st)
 	err = sts_read_file(path, 4096, &buf, &len);
 	if (err)
 		return err;
-	if (sscanf(buf, STATE_MAGIC "\nstart %" SCNd64 "\nlength %" SCNu64 "\nepoch %" SCNu64
-				    "\nkey %64[0-9a-f]\n%n",
+	if (sscanf(buf,
+		   STATE_MAGIC "\nstart %" SCNd64 "\nlength %" SCNu64 "\nepoch %" SCNu64
+			       "\nkey %64[0-9a-f]\n%n",
 		   &st->start, &st->length, &st->epoch, hex, &used) != 4 ||
 	    (size_t)used != len || st->length < SEAL_MIN_LENGTH ||
 	    sts_unhex(hex, strlen(hex), st->key, SEAL_KEY_LEN))
@@ -206,8 +207,8 @@ bad:
 	return -EBADMSG;
 }
 
-int seal_mac(const uint8_t key[SEAL_KEY_LEN], uint64_t epoch, const uint8_t *prev,
-	     const char *time, const char *note, size_t note_len, uint8_t mac[STS_SHA256_LEN])
+int seal_mac(const uint8_t key[SEAL_KEY_LEN], uint64_t epoch, const uint8_t *prev, const char *time,
+	     const char *note, size_t note_len, uint8_t mac[STS_SHA256_LEN])
 {
 	char prevhex[2 * STS_SHA256_LEN + 1], *buf = NULL;
 	int len, err;

@@ -30,9 +30,9 @@
 #define SEAL_VKEY_MAX 128
 
 struct seal_state {
-	int64_t start;	 /* unix seconds at which epoch 0 begins */
+	int64_t start; /* unix seconds at which epoch 0 begins */
 	uint64_t length; /* seconds per epoch */
-	uint64_t epoch;	 /* epoch of key */
+	uint64_t epoch; /* epoch of key */
 	uint8_t key[SEAL_KEY_LEN];
 };
 
@@ -47,8 +47,8 @@ int seal_advance(struct seal_state *st, uint64_t epoch);
  * Create a new state file (O_EXCL, 0600, fsync'd) with a random k_0 (or key0 when not NULL,
  * for reproducible test fixtures) and write the verification key into vkey.
  */
-int seal_state_create(const char *path, int64_t start, uint64_t length,
-		      const uint8_t *key0, char vkey[SEAL_VKEY_MAX]);
+int seal_state_create(const char *path, int64_t start, uint64_t length, const uint8_t *key0,
+		      char vkey[SEAL_VKEY_MAX]);
 int seal_state_load(const char *path, struct seal_state *st);
 /* Replace the state file atomically with st (the older key is gone from disk after return). */
 int seal_state_store(const char *path, const struct seal_state *st);
@@ -59,7 +59,7 @@ int seal_vkey_parse(const char *s, size_t len, struct seal_state *vk);
 int seal_vkey_format(const struct seal_state *vk, char out[SEAL_VKEY_MAX]);
 
 /* prev is NULL for the first seal of a log. */
-int seal_mac(const uint8_t key[SEAL_KEY_LEN], uint64_t epoch, const uint8_t *prev,
-	     const char *time, const char *note, size_t note_len, uint8_t mac[STS_SHA256_LEN]);
+int seal_mac(const uint8_t key[SEAL_KEY_LEN], uint64_t epoch, const uint8_t *prev, const char *time,
+	     const char *note, size_t note_len, uint8_t mac[STS_SHA256_LEN]);
 
 #endif /* STS_SEAL_H */
