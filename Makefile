@@ -5,6 +5,8 @@
 # Outputs go to build/ (build/san/ with SAN=1). Quiet by default; V=1 prints full commands.
 
 .DELETE_ON_ERROR:
+# The binary rules below are generated before `all:`; keep `all` the default goal.
+.DEFAULT_GOAL := all
 .SUFFIXES:
 SHELL := /bin/bash
 

@@ -2,6 +2,7 @@
 #include "merkle.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/evp.h>
@@ -87,21 +88,67 @@ static uint64_t split(uint64_t n)
 	return k;
 }
 
-/* MTH(D[0:n]) of RFC 9162 over leaf hashes; n >= 1. */
-static int mth(const merkle_hash *leaves, uint64_t n, merkle_hash out)
+int merkle_tree_build(const merkle_hash *leaves, uint64_t n, struct merkle_tree *t)
+{
+	uint64_t w;
+	unsigned int h;
+	int err = 0;
+
+	memset(t, 0, sizeof(*t));
+	if (n > UINT64_MAX >> 8)
+		return -EINVAL;
+	t->n = n;
+	t->levels[0] = (merkle_hash *)leaves;
+	/* levels[h][i]: root of the perfect subtree of leaves [i * 2^h, (i + 1) * 2^h). */
+	for (h = 1, w = n / 2; w; h++, w /= 2) {
+		uint64_t i;
+
+		t->levels[h] = malloc(w * sizeof(merkle_hash));
+		if (!t->levels[h]) {
+			err = -ENOMEM;
+			break;
+		}
+		t->nlevels = h + 1;
+		for (i = 0; i < w && !err; i++)
+			err = merkle_node_hash(t->levels[h - 1][2 * i], t->levels[h - 1][2 * i + 1],
+					       t->levels[h][i]);
+	}
+	if (!t->nlevels)
+		t->nlevels = 1;
+	if (err)
+		merkle_tree_free(t);
+	return err;
+}
+
+void merkle_tree_free(struct merkle_tree *t)
+{
+	unsigned int h;
+
+	for (h = 1; h < t->nlevels; h++)
+		free(t->levels[h]);
+	memset(t, 0, sizeof(*t));
+}
+
+/*
+ * MTH(D[start:start+n]) of RFC 9162, n >= 1. The recursion only ever asks for left subtrees
+ * that are perfect and aligned, found in the levels; right edges recurse: O(log^2 n).
+ */
+static int mth(const struct merkle_tree *t, uint64_t start, uint64_t n, merkle_hash out)
 {
 	merkle_hash l, r;
+	unsigned int h;
 	uint64_t k;
 	int err;
 
-	if (n == 1) {
-		memcpy(out, leaves[0], STS_SHA256_LEN);
+	if ((n & (n - 1)) == 0) {
+		h = (unsigned int)__builtin_ctzll(n);
+		memcpy(out, t->levels[h][start >> h], STS_SHA256_LEN);
 		return 0;
 	}
 	k = split(n);
-	err = mth(leaves, k, l);
+	err = mth(t, start, k, l);
 	if (!err)
-		err = mth(leaves + k, n - k, r);
+		err = mth(t, start + k, n - k, r);
 	if (!err)
 		err = merkle_node_hash(l, r, out);
 	return err;
@@ -109,13 +156,19 @@ static int mth(const merkle_hash *leaves, uint64_t n, merkle_hash out)
 
 int merkle_root(const merkle_hash *leaves, uint64_t n, merkle_hash root)
 {
-	if (n == 0)
-		return sts_sha256("", 0, root);
-	return mth(leaves, n, root);
+	struct merkle_range r;
+	uint64_t i;
+	int err = 0;
+
+	merkle_range_init(&r);
+	for (i = 0; i < n && !err; i++)
+		err = merkle_range_append(&r, leaves[i]);
+	return err ? err : merkle_range_root(&r, root);
 }
 
-/* PATH(m, D[0:n]) of RFC 9162 2.1.3.1, appended bottom-up to proof. */
-static int path(const merkle_hash *leaves, uint64_t n, uint64_t m, merkle_hash *proof, size_t *plen)
+/* PATH(m, D[start:start+n]) of RFC 9162 2.1.3.1, appended bottom-up to proof. */
+static int path(const struct merkle_tree *t, uint64_t start, uint64_t n, uint64_t m,
+		merkle_hash *proof, size_t *plen)
 {
 	uint64_t k;
 	int err;
@@ -124,24 +177,24 @@ static int path(const merkle_hash *leaves, uint64_t n, uint64_t m, merkle_hash *
 		return 0;
 	k = split(n);
 	if (m < k) {
-		err = path(leaves, k, m, proof, plen);
+		err = path(t, start, k, m, proof, plen);
 		if (!err)
-			err = mth(leaves + k, n - k, proof[(*plen)++]);
+			err = mth(t, start + k, n - k, proof[(*plen)++]);
 	} else {
-		err = path(leaves + k, n - k, m - k, proof, plen);
+		err = path(t, start + k, n - k, m - k, proof, plen);
 		if (!err)
-			err = mth(leaves, k, proof[(*plen)++]);
+			err = mth(t, start, k, proof[(*plen)++]);
 	}
 	return err;
 }
 
-int merkle_inclusion_proof(const merkle_hash *leaves, uint64_t size, uint64_t index,
+int merkle_inclusion_proof(const struct merkle_tree *t, uint64_t size, uint64_t index,
 			   merkle_hash proof[MERKLE_MAX_PROOF], size_t *plen)
 {
 	*plen = 0;
-	if (index >= size || size > UINT64_MAX >> 1)
+	if (index >= size || size > t->n)
 		return -EINVAL;
-	return path(leaves, size, index, proof, plen);
+	return path(t, 0, size, index, proof, plen);
 }
 
 bool merkle_inclusion_verify(uint64_t index, uint64_t size, const merkle_hash leaf,
@@ -174,38 +227,38 @@ bool merkle_inclusion_verify(uint64_t index, uint64_t size, const merkle_hash le
 	return sn == 0 && memcmp(r, root, STS_SHA256_LEN) == 0;
 }
 
-/* SUBPROOF(m, D[0:n], b) of RFC 9162 2.1.4.1. */
-static int subproof(const merkle_hash *leaves, uint64_t n, uint64_t m, bool b, merkle_hash *proof,
-		    size_t *plen)
+/* SUBPROOF(m, D[start:start+n], b) of RFC 9162 2.1.4.1. */
+static int subproof(const struct merkle_tree *t, uint64_t start, uint64_t n, uint64_t m, bool b,
+		    merkle_hash *proof, size_t *plen)
 {
 	uint64_t k;
 	int err;
 
 	if (m == n) {
 		if (!b)
-			return mth(leaves, n, proof[(*plen)++]);
+			return mth(t, start, n, proof[(*plen)++]);
 		return 0;
 	}
 	k = split(n);
 	if (m <= k) {
-		err = subproof(leaves, k, m, b, proof, plen);
+		err = subproof(t, start, k, m, b, proof, plen);
 		if (!err)
-			err = mth(leaves + k, n - k, proof[(*plen)++]);
+			err = mth(t, start + k, n - k, proof[(*plen)++]);
 	} else {
-		err = subproof(leaves + k, n - k, m - k, false, proof, plen);
+		err = subproof(t, start + k, n - k, m - k, false, proof, plen);
 		if (!err)
-			err = mth(leaves, k, proof[(*plen)++]);
+			err = mth(t, start, k, proof[(*plen)++]);
 	}
 	return err;
 }
 
-int merkle_consistency_proof(const merkle_hash *leaves, uint64_t old_size, uint64_t new_size,
+int merkle_consistency_proof(const struct merkle_tree *t, uint64_t old_size, uint64_t new_size,
 			     merkle_hash proof[MERKLE_MAX_PROOF], size_t *plen)
 {
 	*plen = 0;
-	if (old_size == 0 || old_size > new_size || new_size > UINT64_MAX >> 1)
+	if (old_size == 0 || old_size > new_size || new_size > t->n)
 		return -EINVAL;
-	return subproof(leaves, new_size, old_size, true, proof, plen);
+	return subproof(t, 0, new_size, old_size, true, proof, plen);
 }
 
 bool merkle_consistency_verify(uint64_t old_size, uint64_t new_size, const merkle_hash old_root,
