@@ -156,13 +156,17 @@ int evproof_parse(const char *text, size_t len, struct evproof *p)
 	if (n == sizeof(EVPROOF_CONSISTENCY_HEADER) - 1 &&
 	    memcmp(line, EVPROOF_CONSISTENCY_HEADER, n) == 0) {
 		p->consistency = true;
-		if (!next_line(&pos, end, &line, &n) ||
-		    (err = b64_field(line, n, "old ", &p->old_note, &p->old_note_len)))
+		if (!next_line(&pos, end, &line, &n))
 			goto fail;
-		if (!next_line(&pos, end, &line, &n) ||
-		    (err = b64_field(line, n, "new ", &p->note, &p->note_len)))
+		err = b64_field(line, n, "old ", &p->old_note, &p->old_note_len);
+		if (err)
 			goto fail;
 		err = -EBADMSG;
+		if (!next_line(&pos, end, &line, &n))
+			goto fail;
+		err = b64_field(line, n, "new ", &p->note, &p->note_len);
+		if (err)
+			goto fail;
 		while (next_line(&pos, end, &line, &n))
 			if ((err = parse_hash(line, n, p)))
 				goto fail;
@@ -210,7 +214,7 @@ int evproof_parse(const char *text, size_t len, struct evproof *p)
 	return 0;
 fail:
 	evproof_free(p);
-	return err;
+	return err ? err : -EBADMSG;
 }
 
 void evproof_free(struct evproof *p)
