@@ -67,7 +67,8 @@
 
 struct evlog_opts {
 	const char *path; /* the log; created 0640 if absent */
-	const struct sts_key *log_key; /* Ed25519 private key that signs checkpoints */
+	const struct sts_key
+		*log_key; /* Ed25519 private key signing checkpoints; outlives the log */
 	const char *origin; /* checkpoint origin and key name; NULL: derived from key */
 	const char *seal_path; /* seal state file (stsctl seal-init); NULL: no seals */
 	uint64_t checkpoint_every; /* records; 0: EVLOG_DEFAULT_EVERY */
