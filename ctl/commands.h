@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * stsctl's commands. Adding one is one CMD() line here and one `int cmd_<name>(int argc, char
+ * **argv)` in a new ctl/<name>.c: main.c builds its dispatch table from this list.
+ *
+ * A command gets argv[0] == its name, prints its manual on --help, and returns the exit
+ * status: 0 success, 1 a check failed (verification), 2 usage or I/O error.
+ */
+#ifndef STSCTL_COMMANDS_H
+#define STSCTL_COMMANDS_H
+
+#include <stdio.h>
+
+/* CMD(name as typed, C function suffix, one-line summary) */
+#define STSCTL_COMMANDS                                                                       \
+	CMD("verify", verify, "check an evidence log: chain, Merkle tree, signatures, seals") \
+	CMD("report", report, "say in plain words what an evidence log records")              \
+	CMD("prove", prove, "write an inclusion or consistency proof for an evidence log")    \
+	CMD("verify-proof", verify_proof, "check a proof with only the log's public key")     \
+	CMD("seal-init", seal_init, "create the seal state and print the auditor's seal key")
+
+#define CMD(name, fn, help) int cmd_##fn(int argc, char **argv);
+STSCTL_COMMANDS
+#undef CMD
+
+enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
+
+/* Print a command's manual (on --help) or a usage hint (on a usage error). */
+int ctl_help(const char *text);
+int ctl_usage(const char *cmd);
+
+/* Shared by the evidence commands; each prints its own error and returns 0 or -errno. */
+struct sts_key;
+struct seal_state;
+/* PUB: PEM public (or private) key file, or a file with base64 of the raw 32 bytes. */
+int ctl_load_log_key(const char *path, struct sts_key *key);
+/* KEY: the "sts-seal-v1:..." string itself, or a file that holds it. */
+int ctl_load_seal_key(const char *arg, struct seal_state *vk);
+/* Map LOG read-only; an error message names it. */
+int ctl_map_log(const char *path, const char **buf, size_t *len);
+
+#endif /* STSCTL_COMMANDS_H */

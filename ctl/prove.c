@@ -1,0 +1,347 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* stsctl prove / verify-proof: evidence a third party checks without the rest of the log. */
+#include "commands.h"
+#include "crypto.h"
+#include "evlog.h"
+#include "evproof.h"
+#include "evverify.h"
+#include "util.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char prove_help[] =
+	"NAME\n"
+	"    stsctl prove - write an inclusion or consistency proof for an evidence log\n"
+	"\n"
+	"SYNOPSIS\n"
+	"    stsctl prove LOG SEQ [--at SIZE] [-o FILE]\n"
+	"    stsctl prove LOG --from SIZE [--at SIZE] [-o FILE]\n"
+	"\n"
+	"DESCRIPTION\n"
+	"    The first form proves that record SEQ is in the log: it writes a C2SP tlog-proof\n"
+	"    (c2sp.org/tlog-proof@v1) holding the record itself (extra), its index, the RFC 9162\n"
+	"    inclusion path and the signed checkpoint it leads to. Anyone with the log's public\n"
+	"    key can check it with `stsctl verify-proof`, without the rest of the log, which\n"
+	"    stays private.\n"
+	"\n"
+	"    The second form proves that the log at checkpoint size --from is a prefix of the\n"
+	"    log at checkpoint size --at (nothing before was changed or removed), as an RFC 9162\n"
+	"    consistency proof between the two signed checkpoints\n"
+	"    (stsguard/tlog-consistency@v1).\n"
+	"\n"
+	"    LOG must verify (see `stsctl verify`) up to the checkpoint used.\n"
+	"\n"
+	"OPTIONS\n"
+	"    --at SIZE    use the checkpoint of this tree size (default: the last one)\n"
+	"    --from SIZE  tree size of the older checkpoint (consistency proof)\n"
+	"    -o FILE      write the proof to FILE instead of standard output\n"
+	"\n"
+	"EXIT STATUS\n"
+	"    0 proof written, 1 the log does not verify, 2 usage or I/O error, or no checkpoint\n"
+	"    covers the record yet.\n";
+
+static const char verify_proof_help[] =
+	"NAME\n"
+	"    stsctl verify-proof - check a proof with only the log's public key\n"
+	"\n"
+	"SYNOPSIS\n"
+	"    stsctl verify-proof PROOF --log-key PUB [--record FILE]\n"
+	"\n"
+	"DESCRIPTION\n"
+	"    Checks a proof written by `stsctl prove`: that the checkpoint in it is signed by\n"
+	"    PUB and that the inclusion path leads from the record to the checkpoint's root\n"
+	"    (inclusion), or that the older checkpoint's tree is a prefix of the newer one's\n"
+	"    (consistency). Prints the record that was proved.\n"
+	"\n"
+	"OPTIONS\n"
+	"    --log-key PUB  the log's Ed25519 public key (PEM, or base64 of the raw 32 bytes)\n"
+	"    --record FILE  the record line to check (default: the one carried in the proof);\n"
+	"                   must match it when the proof carries one\n"
+	"\n"
+	"EXIT STATUS\n"
+	"    0 the proof holds, 1 it does not, 2 usage or I/O error.\n";
+
+struct cp_list {
+	uint64_t want_seq;
+	const char *rec;
+	size_t rec_len;
+	size_t n, cap;
+	struct {
+		uint64_t size;
+		char *note;
+		size_t len;
+	} * cps;
+};
+
+static int collect(void *arg, const struct evline *rec, const char *line, size_t len)
+{
+	struct cp_list *l = arg;
+	json_t *note;
+	void *n;
+
+	if (rec->seq == l->want_seq) {
+		l->rec = line;
+		l->rec_len = len;
+	}
+	if (strcmp(rec->type, EV_CHECKPOINT) != 0)
+		return 0;
+	note = json_object_get(rec->obj, "note");
+	if (l->n == l->cap) {
+		l->cap = l->cap ? 2 * l->cap : 64;
+		n = realloc(l->cps, l->cap * sizeof(*l->cps));
+		if (!n)
+			return -ENOMEM;
+		l->cps = n;
+	}
+	l->cps[l->n].size = rec->seq;
+	l->cps[l->n].len = json_string_length(note);
+	l->cps[l->n].note = strndup(json_string_value(note), l->cps[l->n].len);
+	if (!l->cps[l->n].note)
+		return -ENOMEM;
+	l->n++;
+	return 0;
+}
+
+static int find_cp(const struct cp_list *l, uint64_t size, bool last)
+{
+	size_t i;
+
+	if (last)
+		return l->n ? (int)(l->n - 1) : -1;
+	for (i = 0; i < l->n; i++)
+		if (l->cps[i].size == size)
+			return (int)i;
+	return -1;
+}
+
+static bool parse_u64(const char *s, uint64_t *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtoull(s, &end, 10);
+	return !errno && end != s && !*end && s[0] != '-';
+}
+
+int cmd_prove(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "at", required_argument, NULL, 'a' },
+		{ "from", required_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	const char *log_path, *out_path = NULL, *buf = NULL;
+	struct cp_list l = { .want_seq = UINT64_MAX };
+	struct evv_opts vo = { .on_record = collect, .arg = &l, .keep_leaves = true };
+	struct evv_result res = { 0 };
+	struct evproof p = { 0 };
+	struct merkle_tree tree = { 0 };
+	uint64_t at = 0, from = 0;
+	bool have_at = false, have_from = false;
+	char *text = NULL;
+	size_t len = 0, i;
+	int c, err, ci, oi, rc = EXIT_USAGE;
+
+	while ((c = getopt_long(argc, argv, "ho:", opts, NULL)) != -1) {
+		switch (c) {
+		case 'a':
+			if (!parse_u64(optarg, &at))
+				return ctl_usage(argv[0]);
+			have_at = true;
+			break;
+		case 'f':
+			if (!parse_u64(optarg, &from))
+				return ctl_usage(argv[0]);
+			have_from = true;
+			break;
+		case 'o':
+			out_path = optarg;
+			break;
+		case 'h':
+			return ctl_help(prove_help);
+		default:
+			return ctl_usage(argv[0]);
+		}
+	}
+	if (optind != argc - (have_from ? 1 : 2))
+		return ctl_usage(argv[0]);
+	log_path = argv[optind];
+	if (!have_from && !parse_u64(argv[optind + 1], &l.want_seq))
+		return ctl_usage(argv[0]);
+	if (ctl_map_log(log_path, &buf, &len))
+		goto cleanup;
+	err = evv_verify(buf, len, &vo, &res);
+	if (err == -EBADMSG) {
+		sts_err("%s:%" PRIu64 ": %s", log_path, res.bad_line, res.why);
+		rc = EXIT_FAIL;
+		goto cleanup;
+	}
+	if (err) {
+		sts_err("verify %s: %s", log_path, strerror(-err));
+		goto cleanup;
+	}
+	err = merkle_tree_build(res.leaves, res.records, &tree);
+	if (err) {
+		sts_err("prove: %s", strerror(-err));
+		goto cleanup;
+	}
+	ci = find_cp(&l, at, !have_at);
+	if (ci < 0) {
+		sts_err("%s: no checkpoint%s", log_path, have_at ? " of that size" : "");
+		goto cleanup;
+	}
+	if (have_from) {
+		oi = find_cp(&l, from, false);
+		if (oi < 0 || from == 0 || from > l.cps[ci].size) {
+			sts_err("%s: no checkpoint of size %" PRIu64
+				" before the one of size %" PRIu64,
+				log_path, from, l.cps[ci].size);
+			goto cleanup;
+		}
+		p.consistency = true;
+		p.old_note = l.cps[oi].note;
+		p.old_note_len = l.cps[oi].len;
+		err = merkle_consistency_proof(&tree, from, l.cps[ci].size, p.hashes, &p.nhashes);
+	} else {
+		if (!l.rec || l.want_seq >= l.cps[ci].size) {
+			sts_err("%s: record %" PRIu64 " is %s", log_path, l.want_seq,
+				l.rec ? "not covered by that checkpoint (use a later one)"
+				      : "not in the log");
+			goto cleanup;
+		}
+		p.index = l.want_seq;
+		p.extra = (char *)l.rec;
+		p.extra_len = l.rec_len;
+		err = merkle_inclusion_proof(&tree, l.cps[ci].size, p.index, p.hashes, &p.nhashes);
+	}
+	p.note = l.cps[ci].note;
+	p.note_len = l.cps[ci].len;
+	if (!err)
+		err = evproof_format(&p, &text);
+	if (err) {
+		sts_err("prove: %s", strerror(-err));
+		goto cleanup;
+	}
+	if (out_path) {
+		err = sts_write_file_atomic(out_path, text, strlen(text), 0644);
+		if (err) {
+			sts_err("write %s: %s", out_path, strerror(-err));
+			goto cleanup;
+		}
+	} else {
+		fputs(text, stdout);
+	}
+	rc = EXIT_OK;
+cleanup:
+	free(text);
+	merkle_tree_free(&tree);
+	for (i = 0; i < l.n; i++)
+		free(l.cps[i].note);
+	free(l.cps);
+	evv_result_free(&res);
+	evv_unmap(buf, len);
+	return rc;
+}
+
+int cmd_verify_proof(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "log-key", required_argument, NULL, 'k' },
+		{ "record", required_argument, NULL, 'r' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	const char *proof_path, *key_path = NULL, *rec_path = NULL;
+	char *text = NULL, *record = NULL, why[160];
+	size_t tlen, rlen = 0;
+	struct evproof p = { 0 };
+	struct sts_key key = { 0 };
+	struct checkpoint cp;
+	struct evline rec = { 0 };
+	int c, err, rc = EXIT_USAGE;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'k':
+			key_path = optarg;
+			break;
+		case 'r':
+			rec_path = optarg;
+			break;
+		case 'h':
+			return ctl_help(verify_proof_help);
+		default:
+			return ctl_usage(argv[0]);
+		}
+	}
+	if (optind != argc - 1 || !key_path)
+		return ctl_usage(argv[0]);
+	proof_path = argv[optind];
+	if (ctl_load_log_key(key_path, &key))
+		goto cleanup;
+	err = sts_read_file(proof_path, EVPROOF_MAX_LEN, &text, &tlen);
+	if (err) {
+		sts_err("open %s: %s", proof_path, strerror(-err));
+		goto cleanup;
+	}
+	if (rec_path) {
+		err = sts_read_file(rec_path, EVLINE_MAX + 1, &record, &rlen);
+		if (err) {
+			sts_err("open %s: %s", rec_path, strerror(-err));
+			goto cleanup;
+		}
+		if (rlen && record[rlen - 1] == '\n')
+			rlen--; /* the line as it is in the log, without its newline */
+	}
+	rc = EXIT_FAIL;
+	err = evproof_parse(text, tlen, &p);
+	if (err) {
+		printf("%s: FAIL: malformed proof\n", proof_path);
+		goto cleanup;
+	}
+	err = evproof_verify(&p, record, rlen, &key, &cp);
+	if (err) {
+		printf("%s: FAIL: %s\n", proof_path,
+		       err == -ENOKEY	      ? "checkpoint not signed by this log key"
+		       : err == -EKEYREJECTED ? "checkpoint signature does not verify"
+		       : err == -EPROTO	      ? "the proof does not lead to the signed root"
+					      : "malformed proof");
+		goto cleanup;
+	}
+	if (p.consistency) {
+		struct checkpoint old;
+
+		checkpoint_parse(p.old_note, p.old_note_len, &old, NULL);
+		printf("%s: OK: %s at size %" PRIu64 " is a prefix of the log at size %" PRIu64
+		       "\n",
+		       proof_path, cp.origin, old.size, cp.size);
+		rc = EXIT_OK;
+		goto cleanup;
+	}
+	if (!record) {
+		record = p.extra;
+		rlen = p.extra_len;
+		p.extra = NULL;
+	}
+	if (evline_parse(record, rlen, &rec, why, sizeof(why)) || rec.seq != p.index) {
+		printf("%s: FAIL: the proved entry is not record %" PRIu64 " of an evidence log\n",
+		       proof_path, p.index);
+		goto cleanup;
+	}
+	printf("%s: OK: record %" PRIu64 " (%s, %s) is in %s at size %" PRIu64 "\n", proof_path,
+	       rec.seq, rec.type, rec.time, cp.origin, cp.size);
+	printf("%.*s\n", (int)rlen, record);
+	rc = EXIT_OK;
+cleanup:
+	evline_free(&rec);
+	evproof_free(&p);
+	free(record);
+	free(text);
+	sts_key_free(&key);
+	return rc;
+}

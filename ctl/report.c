@@ -1,0 +1,511 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * stsctl report: what the evidence log says, in plain words or as JSON. The JSON document is
+ * built first and the text is rendered from it, so both always say the same thing. Its
+ * layout is documented in docs/evidence.md and only ever grows (report_version).
+ */
+#include "commands.h"
+#include "evlog.h"
+#include "evverify.h"
+#include "util.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define REPORT_VERSION 1
+
+static const char help[] =
+	"NAME\n"
+	"    stsctl report - say in plain words what an evidence log records\n"
+	"\n"
+	"SYNOPSIS\n"
+	"    stsctl report LOG [--json] [--log-key PUB] [--seal-key KEY]\n"
+	"\n"
+	"DESCRIPTION\n"
+	"    Reads LOG, verifies it as `stsctl verify` does, and reports: the integrity verdict;\n"
+	"    under which enforcement the agent ran (kernel, mode per hook, BPF program tags,\n"
+	"    policy SHA-256) for each start; what left the device (each transmission: when, to\n"
+	"    where, which claims, the SHA-256 of the bytes sent, and the receipt); what was\n"
+	"    blocked, by kind; which files and endpoints the agent touched and with what\n"
+	"    outcome; identifiers released, consent used, schedule decisions; lost events and\n"
+	"    crash recoveries.\n"
+	"\n"
+	"    When the log does not verify, the report covers only the lines before the first\n"
+	"    bad one and says so.\n"
+	"\n"
+	"OPTIONS\n"
+	"    --json          one JSON document instead of text (layout: docs/evidence.md,\n"
+	"                    \"stsctl report --json\"; fields are only ever added)\n"
+	"    --log-key PUB   check checkpoint signatures against this key (see stsctl verify)\n"
+	"    --seal-key KEY  check seals too (see stsctl verify)\n"
+	"\n"
+	"EXIT STATUS\n"
+	"    0 report written and the log verifies, 1 report written but the log does not\n"
+	"    verify, 2 usage or I/O error.\n";
+
+struct agg {
+	json_t *r; /* the report */
+	json_t *files, *endpoints; /* "action\x1f" "access\x1f" "path" -> count */
+	json_t *receipts; /* activation id -> receipt */
+	json_t *boots;
+	json_t *blocked, *observed;
+	json_int_t lost;
+	const char *first, *last;
+	char first_buf[EVLINE_TIME_LEN + 1], last_buf[EVLINE_TIME_LEN + 1];
+};
+
+static const char *str(json_t *o, const char *k, const char *def)
+{
+	json_t *v = json_object_get(o, k);
+
+	return json_is_string(v) ? json_string_value(v) : def;
+}
+
+static json_int_t num(json_t *o, const char *k)
+{
+	json_t *v = json_object_get(o, k);
+
+	return json_is_integer(v) ? json_integer_value(v) : 0;
+}
+
+static void count(json_t *map, const char *key, json_int_t by)
+{
+	json_object_set_new(map, key, json_integer(num(map, key) + by));
+}
+
+/* A copy of the record with the chain fields other than seq and time left out. */
+static json_t *brief(const struct evline *rec, const char *const *keys)
+{
+	json_t *o = json_pack("{sI ss}", "seq", (json_int_t)rec->seq, "time", rec->time), *v;
+	size_t i;
+
+	for (i = 0; keys[i]; i++) {
+		v = json_object_get(rec->obj, keys[i]);
+		if (v)
+			json_object_set(o, keys[i], v);
+	}
+	return o;
+}
+
+static bool is_deny(const char *type)
+{
+	static const char *const kinds[] = { EV_NET_DENY, EV_FILE_DENY, EV_EXEC_DENY,
+					     EV_PAYLOAD_DENY, EV_VOLUME_DROP };
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(kinds); i++)
+		if (strcmp(type, kinds[i]) == 0)
+			return true;
+	return false;
+}
+
+static void touched(struct agg *a, const struct evline *rec)
+{
+	const char *t = rec->type, *action = str(rec->obj, "action", NULL);
+	char key[4096], addr[512];
+	bool net = strncmp(t, "net_", 4) == 0;
+
+	if (!action)
+		action = strstr(t, "_deny") ? "denied" : "allowed";
+	if (net) {
+		const char *ip = str(rec->obj, "addr", "?");
+
+		snprintf(addr, sizeof(addr), strchr(ip, ':') ? "[%s]:%lld/%s" : "%s:%lld/%s", ip,
+			 (long long)num(rec->obj, "port"), str(rec->obj, "proto", "?"));
+		snprintf(key, sizeof(key), "%s\x1f%s", action, addr);
+		count(a->endpoints, key, 1);
+	} else {
+		snprintf(key, sizeof(key), "%s\x1f%s\x1f%s", action,
+			 strncmp(t, "exec_", 5) == 0 ? "exec" : str(rec->obj, "access", "open"),
+			 str(rec->obj, "path", "?"));
+		count(a->files, key, 1);
+	}
+}
+
+static int on_record(void *arg, const struct evline *rec, const char *line, size_t len)
+{
+	static const char *const enf_keys[] = { "boot",	    "kernel",	     "mode", "hooks",
+						"programs", "policy_sha256", NULL };
+	static const char *const tx_keys[] = { "activation_id", "endpoint", "claims",
+					       "bytes",		"sha256",   "attempt",
+					       "status",	"error",    NULL };
+	static const char *const rc_keys[] = { "activation_id", "status", "collector_key_id",
+					       "sha256",	"reason", NULL };
+	static const char *const id_keys[] = { "identifier", "value", "to_pid", NULL };
+	static const char *const consent_keys[] = { "claim", "consent", "recorded", NULL };
+	static const char *const sched_keys[] = { "decision", "reason", "next", NULL };
+	static const char *const rec_keys[] = { "dropped_bytes", "size_before", NULL };
+	static const char *const pay_keys[] = { "pid",	  "comm",   "bytes", "sha256",
+						"reason", "action", NULL };
+	static const char *const stop_keys[] = { "reason", "status", "signal", NULL };
+	struct agg *a = arg;
+	const char *t = rec->type;
+	json_t *o;
+	size_t i;
+
+	(void)line;
+	(void)len;
+	if (!a->first) {
+		memcpy(a->first_buf, rec->time, sizeof(a->first_buf));
+		a->first = a->first_buf;
+	}
+	memcpy(a->last_buf, rec->time, sizeof(a->last_buf));
+	a->last = a->last_buf;
+	json_array_foreach(a->boots, i, o) if (strcmp(json_string_value(o), rec->boot) == 0) break;
+	if (i == json_array_size(a->boots))
+		json_array_append_new(a->boots, json_string(rec->boot));
+
+	if (strcmp(t, EV_ENFORCEMENT) == 0) {
+		o = brief(rec, enf_keys);
+		json_object_set_new(o, "boot", json_string(rec->boot));
+		json_array_append_new(json_object_get(a->r, "enforcement"), o);
+	} else if (strcmp(t, EV_START) == 0) {
+		count(json_object_get(a->r, "runs"), "starts", 1);
+	} else if (strcmp(t, EV_STOP) == 0) {
+		count(json_object_get(a->r, "runs"), "stops", 1);
+		json_array_append_new(json_object_get(a->r, "stops"), brief(rec, stop_keys));
+	} else if (strcmp(t, EV_TRANSMISSION) == 0) {
+		json_array_append_new(json_object_get(a->r, "transmissions"), brief(rec, tx_keys));
+	} else if (strcmp(t, EV_RECEIPT) == 0) {
+		if (str(rec->obj, "activation_id", NULL))
+			json_object_set_new(a->receipts, str(rec->obj, "activation_id", NULL),
+					    brief(rec, rc_keys));
+	} else if (strcmp(t, EV_IDENTIFIER_RELEASED) == 0) {
+		json_array_append_new(json_object_get(a->r, "identifiers_released"),
+				      brief(rec, id_keys));
+	} else if (strcmp(t, EV_CONSENT_USED) == 0) {
+		json_array_append_new(json_object_get(a->r, "consent"), brief(rec, consent_keys));
+	} else if (strcmp(t, EV_SCHEDULE) == 0) {
+		json_array_append_new(json_object_get(a->r, "schedule"), brief(rec, sched_keys));
+	} else if (strcmp(t, EV_RECOVERY) == 0) {
+		json_array_append_new(json_object_get(a->r, "recoveries"), brief(rec, rec_keys));
+	} else if (strcmp(t, EV_LOST_EVENTS) == 0) {
+		a->lost += num(rec->obj, "count");
+	} else if (is_deny(t)) {
+		/* In observe mode a "deny" was only seen, not stopped: keep the two apart. */
+		bool observed = strcmp(str(rec->obj, "action", ""), "observed") == 0;
+
+		count(observed ? a->observed : a->blocked, t, 1);
+		if (strcmp(t, EV_PAYLOAD_DENY) == 0)
+			json_array_append_new(json_object_get(a->r, "payload_denials"),
+					      brief(rec, pay_keys));
+		else if (strcmp(t, EV_VOLUME_DROP) == 0)
+			count(json_object_get(a->r, "volume"), "bytes_dropped",
+			      num(rec->obj, "bytes"));
+		else
+			touched(a, rec);
+	} else if (strcmp(t, EV_NET_ALLOW) == 0 || strcmp(t, EV_FILE_ALLOW) == 0 ||
+		   strcmp(t, EV_EXEC_ALLOW) == 0) {
+		touched(a, rec);
+	}
+	return 0;
+}
+
+/* "action\x1f...\x1fwhat" -> [{"...": , "count": n}] */
+static json_t *unmap(json_t *map, bool file)
+{
+	json_t *arr = json_array(), *v;
+	const char *k, *f1, *f2;
+	char buf[4096];
+
+	json_object_foreach(map, k, v)
+	{
+		snprintf(buf, sizeof(buf), "%s", k);
+		f1 = strchr(buf, '\x1f');
+		*(char *)f1++ = '\0';
+		if (file) {
+			f2 = strchr(f1, '\x1f');
+			*(char *)f2++ = '\0';
+			json_array_append_new(arr, json_pack("{ss ss ss sI}", "path", f2, "access",
+							     f1, "action", buf, "count",
+							     json_integer_value(v)));
+		} else {
+			json_array_append_new(arr, json_pack("{ss ss sI}", "endpoint", f1, "action",
+							     buf, "count", json_integer_value(v)));
+		}
+	}
+	return arr;
+}
+
+static void print_list(json_t *arr, const char *key, const char *sep)
+{
+	json_t *v;
+	size_t i;
+
+	json_array_foreach(arr, i, v)
+	{
+		if (key)
+			v = json_object_get(v, key);
+		printf("%s%s", i ? sep : "", json_is_string(v) ? json_string_value(v) : "?");
+	}
+}
+
+static void text(json_t *r)
+{
+	json_t *integ = json_object_get(r, "integrity"), *period = json_object_get(r, "period");
+	json_t *v, *h, *x;
+	const char *k;
+	size_t i, j;
+
+	printf("Evidence report for %s\n\n", str(r, "log", "?"));
+	if (json_is_true(json_object_get(integ, "ok")))
+		printf("Integrity: verified. %lld records, %lld checkpoints, signed by %s%s%s.\n",
+		       (long long)num(integ, "records"), (long long)num(integ, "checkpoints"),
+		       str(integ, "signed_by", "nobody"),
+		       json_is_true(json_object_get(integ, "key_from_log"))
+			       ? " (key taken from the log itself)"
+			       : " (key given by the auditor)",
+		       json_is_true(json_object_get(integ, "seals_verified")) ? "; seals verified"
+									      : "");
+	else
+		printf("Integrity: NOT VERIFIED: line %lld: %s.\nThis report covers only the %lld "
+		       "records before that line.\n",
+		       (long long)num(integ, "bad_line"), str(integ, "why", "?"),
+		       (long long)num(integ, "records"));
+	if (num(integ, "unsigned_tail"))
+		printf("The last %lld records come after the last checkpoint: chained, not yet "
+		       "signed.\n",
+		       (long long)num(integ, "unsigned_tail"));
+	printf("Period: %s to %s, %zu boot(s).\n\n", str(period, "first", "-"),
+	       str(period, "last", "-"), json_array_size(json_object_get(period, "boots")));
+
+	printf("Enforcement\n");
+	if (!json_array_size(json_object_get(r, "enforcement")))
+		printf("  no enforcement record: the log does not say what was enforced\n");
+	json_array_foreach(json_object_get(r, "enforcement"), i, v)
+	{
+		printf("  %s: kernel %s, mode %s, policy sha256 %s\n", str(v, "time", "?"),
+		       str(v, "kernel", "?"), str(v, "mode", "?"), str(v, "policy_sha256", "?"));
+		json_array_foreach(json_object_get(v, "hooks"), j, h)
+		{
+			printf("    hook %-28s %s", str(h, "hook", "?"), str(h, "mode", "?"));
+			if (str(h, "reason", NULL))
+				printf(" (%s)", str(h, "reason", NULL));
+			putchar('\n');
+		}
+		json_array_foreach(json_object_get(v, "programs"), j, h) printf(
+			"    program %-25s tag %s\n", str(h, "name", "?"), str(h, "tag", "?"));
+	}
+
+	printf("\nWhat left the device\n");
+	if (!json_array_size(json_object_get(r, "transmissions")))
+		printf("  nothing\n");
+	json_array_foreach(json_object_get(r, "transmissions"), i, v)
+	{
+		printf("  %s: %s to %s, %lld bytes, sha256 %s\n", str(v, "time", "?"),
+		       str(v, "status", "sent"), str(v, "endpoint", "?"),
+		       (long long)num(v, "bytes"), str(v, "sha256", "?"));
+		printf("    claims: ");
+		print_list(json_object_get(v, "claims"), NULL, ", ");
+		x = json_object_get(v, "receipt");
+		if (json_is_object(x))
+			printf("\n    receipt: %s at %s\n", str(x, "status", "?"),
+			       str(x, "time", "?"));
+		else
+			printf("\n    receipt: none\n");
+	}
+
+	printf("\nWhat was blocked\n");
+	if (!json_object_size(json_object_get(r, "blocked")))
+		printf("  nothing\n");
+	json_object_foreach(json_object_get(r, "blocked"), k, v)
+		printf("  %-14s %lld\n", k, (long long)json_integer_value(v));
+	if (json_object_size(json_object_get(r, "observed_only"))) {
+		printf("  seen but not stopped (observe mode):\n");
+		json_object_foreach(json_object_get(r, "observed_only"), k, v)
+			printf("    %-12s %lld\n", k, (long long)json_integer_value(v));
+	}
+	json_array_foreach(json_object_get(r, "payload_denials"), i, v)
+		printf("  payload stopped at %s: %lld bytes, sha256 %s (%s)\n", str(v, "time", "?"),
+		       (long long)num(v, "bytes"), str(v, "sha256", "?"), str(v, "reason", "?"));
+	if (num(json_object_get(r, "volume"), "bytes_dropped"))
+		printf("  egress over the allowance: %lld bytes dropped\n",
+		       (long long)num(json_object_get(r, "volume"), "bytes_dropped"));
+
+	printf("\nFiles the agent touched\n");
+	if (!json_array_size(json_object_get(r, "files")))
+		printf("  none recorded\n");
+	json_array_foreach(json_object_get(r, "files"), i, v)
+		printf("  %-8s %-6s %s (%lld)\n", str(v, "action", "?"), str(v, "access", "?"),
+		       str(v, "path", "?"), (long long)num(v, "count"));
+	printf("\nEndpoints the agent touched\n");
+	if (!json_array_size(json_object_get(r, "endpoints")))
+		printf("  none recorded\n");
+	json_array_foreach(json_object_get(r, "endpoints"), i, v)
+		printf("  %-8s %s (%lld)\n", str(v, "action", "?"), str(v, "endpoint", "?"),
+		       (long long)num(v, "count"));
+
+	printf("\nIdentifiers released: %zu",
+	       json_array_size(json_object_get(r, "identifiers_released")));
+	json_array_foreach(json_object_get(r, "identifiers_released"), i, v)
+		printf("%s%s %s", i ? ", " : " (", str(v, "identifier", "?"), str(v, "value", "?"));
+	printf("%s\n", json_array_size(json_object_get(r, "identifiers_released")) ? ")" : "");
+	json_array_foreach(json_object_get(r, "consent"), i, v)
+		printf("Consent used at %s: %s %s\n", str(v, "time", "?"), str(v, "claim", "?"),
+		       json_is_true(json_object_get(v, "consent")) ? "granted" : "not granted");
+	json_array_foreach(json_object_get(r, "schedule"), i, v)
+		printf("Schedule at %s: %s (%s)\n", str(v, "time", "?"), str(v, "decision", "?"),
+		       str(v, "reason", "-"));
+	printf("Lost events: %lld\n", (long long)num(r, "lost_events"));
+	json_array_foreach(json_object_get(r, "recoveries"), i, v)
+		printf("Crash recovery at %s: %lld bytes of a torn record dropped\n",
+		       str(v, "time", "?"), (long long)num(v, "dropped_bytes"));
+	printf("Runs: %lld started, %lld stopped\n",
+	       (long long)num(json_object_get(r, "runs"), "starts"),
+	       (long long)num(json_object_get(r, "runs"), "stops"));
+}
+
+int cmd_report(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "log-key", required_argument, NULL, 'k' },
+		{ "seal-key", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	const char *log_path, *key_path = NULL, *seal_arg = NULL, *buf = NULL;
+	struct agg a = { 0 };
+	struct evv_opts vo = { .on_record = on_record, .arg = &a };
+	struct evv_result res = { 0 };
+	struct sts_key key = { 0 };
+	struct seal_state vk = { 0 };
+	bool json = false;
+	json_t *integ, *v;
+	char kid[9], *out;
+	size_t len = 0, i;
+	int c, err, rc = EXIT_USAGE;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			json = true;
+			break;
+		case 'k':
+			key_path = optarg;
+			break;
+		case 's':
+			seal_arg = optarg;
+			break;
+		case 'h':
+			return ctl_help(help);
+		default:
+			return ctl_usage(argv[0]);
+		}
+	}
+	if (optind != argc - 1)
+		return ctl_usage(argv[0]);
+	log_path = argv[optind];
+	if (key_path) {
+		if (ctl_load_log_key(key_path, &key))
+			goto cleanup;
+		vo.log_key = &key;
+	}
+	if (seal_arg) {
+		if (ctl_load_seal_key(seal_arg, &vk))
+			goto cleanup;
+		vo.seal_key = &vk;
+	}
+	if (ctl_map_log(log_path, &buf, &len))
+		goto cleanup;
+	a.r = json_pack("{si ss so so so so so so so so so so so so so}", "report_version",
+			REPORT_VERSION, "log", log_path, "integrity", json_object(), "period",
+			json_object(), "enforcement", json_array(), "transmissions", json_array(),
+			"blocked", json_object(), "observed_only", json_object(), "payload_denials",
+			json_array(), "volume", json_pack("{sI}", "bytes_dropped", (json_int_t)0),
+			"identifiers_released", json_array(), "consent", json_array(), "schedule",
+			json_array(), "recoveries", json_array(), "stops", json_array());
+	a.files = json_object();
+	a.endpoints = json_object();
+	a.receipts = json_object();
+	a.boots = json_array();
+	if (!a.r || !a.files || !a.endpoints || !a.receipts || !a.boots) {
+		sts_err("out of memory");
+		goto cleanup;
+	}
+	a.blocked = json_object_get(a.r, "blocked");
+	a.observed = json_object_get(a.r, "observed_only");
+	json_object_set_new(a.r, "runs",
+			    json_pack("{sI sI}", "starts", (json_int_t)0, "stops", (json_int_t)0));
+	/*
+	 * Verify first; if a line is bad, report only on the lines before it (a record is
+	 * altered is known only from the line after it, so one pass would include it).
+	 */
+	vo.on_record = NULL;
+	err = evv_verify(buf, len, &vo, &res);
+	if (err == -EBADMSG) {
+		struct evv_result first = res;
+		size_t prefix = 0;
+		uint64_t ln;
+
+		for (ln = 1; ln < first.bad_line && prefix < len; ln++) {
+			const char *nl = memchr(buf + prefix, '\n', len - prefix);
+
+			prefix = nl ? (size_t)(nl - buf) + 1 : len;
+		}
+		vo.on_record = on_record;
+		if (evv_verify(buf, prefix, &vo, &res) == 0) {
+			res.bad_line = first.bad_line;
+			memcpy(res.why, first.why, sizeof(res.why));
+		}
+	} else if (!err) {
+		vo.on_record = on_record;
+		err = evv_verify(buf, len, &vo, &res);
+	}
+	if (err && err != -EBADMSG) {
+		sts_err("read %s: %s", log_path, strerror(-err));
+		goto cleanup;
+	}
+	sts_hex(res.key_id, 4, kid);
+	integ = json_pack("{sb sI sI sI}", "ok", !err, "records", (json_int_t)res.records,
+			  "checkpoints", (json_int_t)res.checkpoints, "unsigned_tail",
+			  (json_int_t)res.tail);
+	json_object_set_new(integ, "bad_line", err ? json_integer(res.bad_line) : json_null());
+	json_object_set_new(integ, "why", err ? json_string(res.why) : json_null());
+	json_object_set_new(integ, "origin",
+			    res.checkpoints ? json_string(res.origin) : json_null());
+	json_object_set_new(integ, "signed_by",
+			    res.checkpoints ? json_string(res.signer) : json_null());
+	json_object_set_new(integ, "key_id", res.checkpoints ? json_string(kid) : json_null());
+	json_object_set_new(integ, "key_from_log", json_boolean(res.key_from_log));
+	json_object_set_new(integ, "seals_verified", json_boolean(!err && res.seals_checked));
+	json_object_set_new(a.r, "integrity", integ);
+	json_object_set_new(
+		a.r, "period",
+		json_pack("{ss? ss? sO}", "first", a.first, "last", a.last, "boots", a.boots));
+	/* Each transmission with its receipt, matched by activation id. */
+	json_array_foreach(json_object_get(a.r, "transmissions"), i, v)
+	{
+		json_t *rcpt = json_object_get(a.receipts, str(v, "activation_id", ""));
+
+		json_object_set(v, "receipt", rcpt ? rcpt : json_null());
+	}
+	json_object_set_new(a.r, "files", unmap(a.files, true));
+	json_object_set_new(a.r, "endpoints", unmap(a.endpoints, false));
+	json_object_set_new(a.r, "lost_events", json_integer(a.lost));
+	if (json) {
+		out = json_dumps(a.r, JSON_INDENT(2));
+		if (!out) {
+			sts_err("out of memory");
+			goto cleanup;
+		}
+		printf("%s\n", out);
+		free(out);
+	} else {
+		text(a.r);
+	}
+	rc = err ? EXIT_FAIL : EXIT_OK;
+cleanup:
+	json_decref(a.r);
+	json_decref(a.files);
+	json_decref(a.endpoints);
+	json_decref(a.receipts);
+	json_decref(a.boots);
+	evv_unmap(buf, len);
+	sts_key_free(&key);
+	seal_state_wipe(&vk);
+	return rc;
+}

@@ -1,0 +1,105 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* stsctl seal-init: start forward-secure sealing; the auditor gets the only copy of k_0. */
+#include "commands.h"
+#include "evlog.h"
+#include "seal.h"
+#include "util.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static const char help[] =
+	"NAME\n"
+	"    stsctl seal-init - create the seal state and print the auditor's seal key\n"
+	"\n"
+	"SYNOPSIS\n"
+	"    stsctl seal-init [--state FILE] [--epoch SECONDS] [--start UNIXTIME]\n"
+	"\n"
+	"DESCRIPTION\n"
+	"    Creates the forward-secure seal state the evidence log writer uses (mode 0600,\n"
+	"    never overwriting an existing one) and prints, once, the verification key:\n"
+	"\n"
+	"        sts-seal-v1:<initial key, hex>:<start>:<epoch seconds>\n"
+	"\n"
+	"    Give it to the auditor and do not keep it on the device: whoever holds it can seal.\n"
+	"    The device keeps only the key of the current epoch; each new epoch replaces it by\n"
+	"    its SHA-256 successor and erases the old one, so a later intruder cannot re-seal\n"
+	"    history of an earlier epoch. `stsctl verify --seal-key KEY` checks the seals.\n"
+	"\n"
+	"OPTIONS\n"
+	"    --state FILE     seal state file (default " EVLOG_DEFAULT_SEAL ")\n"
+	"    --epoch SECONDS  epoch length, at least 60 (default 86400, one day). Shorter epochs\n"
+	"                     narrow the window an intruder can rewrite; after downtime the\n"
+	"                     writer seals each skipped epoch once, so very short epochs cost\n"
+	"                     log lines\n"
+	"    --start UNIXTIME start of epoch 0 (default now)\n"
+	"\n"
+	"EXIT STATUS\n"
+	"    0 created, 2 usage or I/O error (including an existing state file).\n";
+
+static bool parse_num(const char *s, unsigned long long *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtoull(s, &end, 10);
+	return !errno && end != s && !*end && s[0] != '-';
+}
+
+int cmd_seal_init(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "state", required_argument, NULL, 'f' },
+		{ "epoch", required_argument, NULL, 'e' },
+		{ "start", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	const char *path = EVLOG_DEFAULT_SEAL;
+	unsigned long long epoch = SEAL_DEFAULT_LENGTH, start = (unsigned long long)time(NULL);
+	char vkey[SEAL_VKEY_MAX];
+	int c, err;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			path = optarg;
+			break;
+		case 'e':
+			if (!parse_num(optarg, &epoch) || epoch < SEAL_MIN_LENGTH) {
+				sts_err("--epoch: at least %d seconds", SEAL_MIN_LENGTH);
+				return EXIT_USAGE;
+			}
+			break;
+		case 's':
+			if (!parse_num(optarg, &start) || start > INT64_MAX) {
+				sts_err("--start: a unix time in seconds");
+				return EXIT_USAGE;
+			}
+			break;
+		case 'h':
+			return ctl_help(help);
+		default:
+			return ctl_usage(argv[0]);
+		}
+	}
+	if (optind != argc)
+		return ctl_usage(argv[0]);
+	err = seal_state_create(path, (int64_t)start, epoch, NULL, vkey);
+	if (err) {
+		sts_err("create %s: %s", path, strerror(-err));
+		return EXIT_USAGE;
+	}
+	printf("%s\n", vkey);
+	sts_wipe(vkey, sizeof(vkey));
+	fprintf(stderr,
+		"stsctl: seal state created in %s; the key above is shown only once: "
+		"give it to the auditor, keep no copy on the device\n",
+		path);
+	return EXIT_OK;
+}

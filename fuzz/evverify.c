@@ -1,0 +1,41 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * libFuzzer harness: the whole-log verifier, with and without an auditor's seal key. It must
+ * never crash, and a verdict must name a line inside the input.
+ */
+#include "evverify.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static const char vkey[] = "sts-seal-v1:"
+				   "73747367756172642074657374206669787475726520736561"
+				   "6c206b65792100:1767225600:60";
+	struct evv_opts o = { .keep_leaves = true };
+	struct evv_result res;
+	struct seal_state vk;
+	uint64_t lines = 0;
+	size_t i;
+	int err;
+
+	if (size > 256 * 1024)
+		return 0;
+	for (i = 0; i < size; i++)
+		lines += data[i] == '\n';
+	err = evv_verify((const char *)data, size, &o, &res);
+	if (err == -EBADMSG && (res.bad_line == 0 || res.bad_line > lines + 1))
+		abort();
+	if (err == 0 && res.records != lines)
+		abort();
+	evv_result_free(&res);
+	if (seal_vkey_parse(vkey, strlen(vkey), &vk) == 0) {
+		o.seal_key = &vk;
+		o.keep_leaves = false;
+		evv_verify((const char *)data, size, &o, &res);
+		seal_state_wipe(&vk);
+	}
+	return 0;
+}

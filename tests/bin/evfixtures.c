@@ -1,0 +1,482 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Generates the committed evidence log fixtures (tests/fixtures/evidence/), reproducibly:
+ * the clock, the boot ids and the initial seal key are fixed, Ed25519 signatures are
+ * deterministic, and the log key is read from DIR/log.key (created on the first run only).
+ *
+ *	evfixtures DIR
+ *
+ * Writes good.log (every record type, three seal epochs, a shutdown with skipped epochs, a
+ * torn tail and its recovery), log.pub, seal.key (the auditor's verification key), the
+ * tampered copies, and expected.txt: one line per tampered copy,
+ *
+ *	<file> <first bad line> <seal|noseal> <words the reason contains>
+ *
+ * which tests/unit/evidence.c checks against `stsctl verify`. The tampered copies are what an
+ * intruder could do: edit, delete, swap, append with a forged chain, forge a checkpoint
+ * signature, strip the seals and re-sign, rewrite history and re-seal it with the key of a
+ * later epoch, cut a seal or the file short.
+ */
+#include "evlog.h"
+#include "merkle.h"
+#include "note.h"
+#include "seal.h"
+#include "util.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define T0 1767225600LL /* 2026-01-01T00:00:00Z */
+#define EPOCH 60
+#define BOOT1 "6f1c2a9e-3b4d-4e5f-8a7b-9c0d1e2f3a4b"
+#define BOOT2 "0a1b2c3d-4e5f-4a6b-8c7d-8e9f0a1b2c3d"
+
+static const uint8_t seal_k0[SEAL_KEY_LEN] = "stsguard test fixture seal key!";
+static int64_t fake_now;
+
+static int64_t fake_clock(void *arg)
+{
+	(void)arg;
+	return fake_now;
+}
+
+static char dir[4096];
+
+static const char *at(const char *name)
+{
+	static char bufs[4][4096 + 64];
+	static int i;
+
+	i = (i + 1) % 4;
+	snprintf(bufs[i], sizeof(bufs[i]), "%s/%s", dir, name);
+	return bufs[i];
+}
+
+static int add(struct evlog *log, const char *type, json_t *fields)
+{
+	int err;
+
+	fake_now += 10 * 1000000LL;
+	err = evlog_append(log, type, fields, NULL);
+	json_decref(fields);
+	if (err)
+		fprintf(stderr, "evfixtures: append %s: %s\n", type, strerror(-err));
+	return err;
+}
+
+/* One run of the monitor, as the enforcement and agent issues will log it. */
+static int run_records(struct evlog *log, bool second)
+{
+	char imei[32], digest[65];
+	const char *report = "eyJhbGciOiJFZERTQSJ9.eyJpbWVpIjoiMzUzODc2MTAwMDAwMDA2In0.c2ln";
+	int err = 0;
+
+	evlog_mask_imei("353876100000006", imei, sizeof(imei));
+	evlog_sha256_hex(report, strlen(report), digest);
+	err = err
+		      ?: add(log, EV_START,
+			     json_pack("{ss si ss}", "version", "0.1.0", "pid", 412, "mode",
+				       "enforce"));
+	err = err
+		      ?: add(log, EV_ENFORCEMENT,
+			     json_pack(
+				     "{ss ss ss s[{ss ss}{ss ss}{ss ss}{ss ss ss}] s[{ss ss}{ss "
+				     "ss}]}",
+				     "kernel", "6.1.0-27-amd64", "mode", "enforce", "policy_sha256",
+				     "9f2d0c1b7a3e4d5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c"
+				     "6d7",
+				     "hooks", "hook", "cgroup/connect4", "mode", "enforce", "hook",
+				     "cgroup/sendmsg4", "mode", "enforce", "hook", "lsm/file_open",
+				     "mode", "enforce", "hook", "uprobe/SSL_write", "mode", "off",
+				     "reason", "libssl not found", "programs", "name",
+				     "sts_connect4", "tag", "a1b2c3d4e5f60718", "name",
+				     "sts_file_open", "tag", "0718a1b2c3d4e5f6"));
+	if (second)
+		return err
+			       ?: add(log, EV_SCHEDULE,
+				      json_pack("{ss ss}", "decision", "skip", "reason",
+						"activation already acknowledged by a verified "
+						"receipt"));
+	err = err
+		      ?: add(log, EV_SCHEDULE,
+			     json_pack("{ss ss}", "decision", "send", "reason",
+				       "first activation"));
+	err = err
+		      ?: add(log, EV_FILE_ALLOW,
+			     json_pack("{si ss ss si si ss ss}", "pid", 415, "comm", "sts-agent",
+				       "path", "/etc/os-release", "ino", 1311, "dev", 2049,
+				       "access", "read", "hook", "lsm/file_open"));
+	err = err
+		      ?: add(log, EV_FILE_DENY,
+			     json_pack("{si ss ss si si ss ss ss}", "pid", 415, "comm", "sts-agent",
+				       "path", "/home/user/contacts.db", "ino", 5521, "dev", 2049,
+				       "access", "read", "hook", "lsm/file_open", "action",
+				       "denied"));
+	err = err
+		      ?: add(log, EV_EXEC_DENY,
+			     json_pack("{si ss ss si si ss ss}", "pid", 415, "comm", "sts-agent",
+				       "path", "/usr/bin/curl", "ino", 7781, "dev", 2049, "hook",
+				       "lsm/bprm_check_security", "action", "denied"));
+	err = err
+		      ?: add(log, EV_NET_DENY,
+			     json_pack("{si ss ss ss ss si ss}", "pid", 415, "comm", "sts-agent",
+				       "hook", "cgroup/sendmsg4", "proto", "udp", "addr", "8.8.8.8",
+				       "port", 53, "action", "denied"));
+	err = err
+		      ?: add(log, EV_CONSENT_USED,
+			     json_pack("{ss sb ss}", "claim", "country", "consent", 0, "recorded",
+				       "2025-12-30T09:00:00.000000Z"));
+	err = err
+		      ?: add(log, EV_IDENTIFIER_RELEASED,
+			     json_pack("{ss ss si}", "identifier", "imei", "value", imei, "to_pid",
+				       415));
+	err = err
+		      ?: add(log, EV_REPORT_APPROVED,
+			     json_pack("{ss s{ss ss ss} si ss}", "activation_id",
+				       "3f9a1c2e-7b6d-4c5e-9f8a-1b2c3d4e5f60", "claims", "imei",
+				       imei, "model", "PX-7", "sw_version", "1.4.2", "bytes",
+				       (int)strlen(report), "sha256", digest));
+	/* The approval is durable before anything is sent: */
+	err = err ?: evlog_checkpoint(log);
+	err = err
+		      ?: add(log, EV_NET_ALLOW,
+			     json_pack("{si ss ss ss ss si ss}", "pid", 415, "comm", "sts-agent",
+				       "hook", "cgroup/connect4", "proto", "tcp", "addr",
+				       "192.0.2.10", "port", 443, "action", "allowed"));
+	err = err
+		      ?: add(log, EV_PAYLOAD_DENY,
+			     json_pack("{si ss si ss ss ss}", "pid", 415, "comm", "sts-agent",
+				       "bytes", 96, "sha256",
+				       "5e884898da28047151d0e56f8dc6292773603d0d6aabbdd62a11ef721d1"
+				       "542d8",
+				       "reason", "claim \"imsi\" not in the approved schema",
+				       "action", "killed"));
+	err = err
+		      ?: add(log, EV_TRANSMISSION,
+			     json_pack("{ss ss s[sss] si ss si ss}", "activation_id",
+				       "3f9a1c2e-7b6d-4c5e-9f8a-1b2c3d4e5f60", "endpoint",
+				       "collector.example.org:443", "claims", "imei", "model",
+				       "sw_version", "bytes", (int)strlen(report), "sha256", digest,
+				       "attempt", 1, "status", "sent"));
+	err = err
+		      ?: add(log, EV_VOLUME_DROP,
+			     json_pack("{si si si}", "pid", 415, "bytes", 1200, "allowance",
+				       16384));
+	err = err
+		      ?: add(log, EV_LOST_EVENTS,
+			     json_pack("{si ss}", "count", 3, "source", "ringbuf"));
+	err = err
+		      ?: add(log, EV_RECEIPT,
+			     json_pack("{ss ss ss ss}", "activation_id",
+				       "3f9a1c2e-7b6d-4c5e-9f8a-1b2c3d4e5f60", "status", "verified",
+				       "collector_key_id", "c0113c70", "sha256",
+				       "d2a84f4b8b650937ec8f73cd8be2c74add5a911ba64df27458ed8229da8"
+				       "04a26"));
+	return err;
+}
+
+static int stop(struct evlog *log)
+{
+	int err = add(log, EV_STOP, json_pack("{ss ss}", "reason", "signal", "signal", "SIGTERM"));
+
+	err = err ?: evlog_close(log);
+	return err;
+}
+
+/*
+ * The genuine log. With key_epoch set, the seal state starts at that later epoch and the
+ * records from `edit` on are altered: history rewritten by someone holding a later key.
+ */
+static int make_log(const char *path, const char *seal_path, const struct sts_key *key, bool sealed)
+{
+	struct evlog_opts o = {
+		.path = path,
+		.log_key = key,
+		.origin = "stsguard.test/evidence",
+		.seal_path = sealed ? seal_path : NULL,
+		.checkpoint_every = 8,
+		.checkpoint_interval = 3600,
+		.clock = fake_clock,
+		.boot_id = BOOT1,
+	};
+	struct evlog *log;
+	FILE *f;
+	int err;
+
+	fake_now = T0 * 1000000LL + 123456;
+	err = evlog_open(&o, &log);
+	err = err ?: run_records(log, false);
+	err = err ?: stop(log);
+	if (err)
+		return err;
+	/* Power cut while writing: a torn tail that the next start must cut and log. */
+	f = fopen(path, "a");
+	if (!f)
+		return -errno;
+	fputs("{\"seq\":99,\"time\":\"2026-01-01T00:0", f);
+	fclose(f);
+	/* Down for five minutes: the writer seals the skipped epochs when it comes back. */
+	fake_now += 300 * 1000000LL;
+	o.boot_id = BOOT2;
+	err = evlog_open(&o, &log);
+	err = err ?: run_records(log, true);
+	err = err ?: stop(log);
+	return err;
+}
+
+static int write_str(const char *path, const char *s, size_t len)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f)
+		return -errno;
+	fwrite(s, 1, len, f);
+	return fclose(f) ? -errno : 0;
+}
+
+struct lines {
+	char *buf;
+	size_t n;
+	char *l[512];
+	size_t len[512];
+};
+
+static int split_lines(const char *path, struct lines *ls)
+{
+	size_t len;
+	char *p;
+	int err = sts_read_file(path, 1 << 20, &ls->buf, &len);
+
+	if (err)
+		return err;
+	ls->n = 0;
+	for (p = ls->buf; p < ls->buf + len && ls->n < 512;) {
+		char *nl = strchr(p, '\n');
+
+		ls->l[ls->n] = p;
+		ls->len[ls->n++] = nl - p + 1;
+		p = nl + 1;
+	}
+	return 0;
+}
+
+/* Write lines in the given order (indexes, -1 ends), with replacements for some. */
+static int write_lines(const char *name, struct lines *ls, const int *order, int repl_idx,
+		       const char *repl)
+{
+	FILE *f = fopen(at(name), "w");
+	int i;
+
+	if (!f)
+		return -errno;
+	for (i = 0; order[i] >= 0; i++) {
+		if (order[i] == repl_idx)
+			fputs(repl, f);
+		else
+			fwrite(ls->l[order[i]], 1, ls->len[order[i]], f);
+	}
+	return fclose(f) ? -errno : 0;
+}
+
+static int find_line(struct lines *ls, const char *needle, int nth)
+{
+	size_t i;
+
+	for (i = 0; i < ls->n; i++)
+		if (memmem(ls->l[i], ls->len[i], needle, strlen(needle)) && nth-- == 0)
+			return (int)i;
+	return -1;
+}
+
+int main(int argc, char **argv)
+{
+	struct sts_key key = { 0 };
+	struct lines ls = { 0 };
+	struct seal_state st = { 0 };
+	char vkey[SEAL_VKEY_MAX], *pem = NULL, *line = NULL, *p;
+	int order[600], i, n, cp, tx, err;
+	FILE *exp;
+
+	sts_set_progname("evfixtures");
+	if (argc != 2) {
+		fprintf(stderr, "usage: evfixtures DIR\n");
+		return 2;
+	}
+	snprintf(dir, sizeof(dir), "%s", argv[1]);
+	if (sts_mkdir_p(dir, 0755))
+		return 2;
+	err = sts_key_load_private(at("log.key"), &key);
+	if (err == -ENOENT)
+		err = sts_key_generate(at("log.key"), NULL, &key);
+	if (!err)
+		err = sts_key_public_pem(&key, &pem);
+	if (!err)
+		err = write_str(at("log.pub"), pem, strlen(pem));
+	if (err) {
+		sts_err("log key in %s: %s", dir, strerror(-err));
+		return 2;
+	}
+	/* The seal state of the device and the auditor's key, from the fixed k_0. */
+	unlink(at("seal.state"));
+	unlink(at("good.log"));
+	err = seal_state_create(at("seal.state"), T0, EPOCH, seal_k0, vkey);
+	err = err ?: write_str(at("seal.key"), vkey, strlen(vkey));
+	err = err ?: make_log(at("good.log"), at("seal.state"), &key, true);
+	/* Seals stripped: the same history, re-signed without seals. */
+	unlink(at("unsealed.log"));
+	err = err ?: make_log(at("unsealed.log"), NULL, &key, false);
+	err = err ?: split_lines(at("good.log"), &ls);
+	if (err) {
+		sts_err("generate: %s", strerror(-err));
+		return 2;
+	}
+	unlink(at("seal.state"));
+	exp = fopen(at("expected.txt"), "w");
+	if (!exp)
+		return 2;
+	for (i = 0; i < (int)ls.n; i++)
+		order[i] = i;
+	order[ls.n] = -1;
+
+	/* An edited field: the transmission's destination. */
+	tx = find_line(&ls, "\"type\":\"transmission\"", 0);
+	line = strndup(ls.l[tx], ls.len[tx]);
+	p = strstr(line, "collector.example.org");
+	memcpy(p, "collector.evil0.org.", 20);
+	err = write_lines("edited.log", &ls, order, tx, line);
+	fprintf(exp, "edited.log %d noseal record altered\n", tx + 1);
+	free(line);
+
+	/* A deleted line: the payload that was stopped. */
+	n = find_line(&ls, "\"type\":\"payload_deny\"", 0);
+	for (i = n; i < (int)ls.n - 1; i++)
+		order[i] = i + 1;
+	order[ls.n - 1] = -1;
+	err = err ?: write_lines("deleted.log", &ls, order, -1, NULL);
+	fprintf(exp, "deleted.log %d noseal seq\n", n + 1);
+
+	/* Two lines swapped. */
+	for (i = 0; i <= (int)ls.n; i++)
+		order[i] = i < (int)ls.n ? i : -1;
+	n = find_line(&ls, "\"type\":\"net_deny\"", 0);
+	order[n] = n + 1;
+	order[n + 1] = n;
+	err = err ?: write_lines("swapped.log", &ls, order, -1, NULL);
+	fprintf(exp, "swapped.log %d noseal seq\n", n + 1);
+	order[n] = n;
+	order[n + 1] = n + 1;
+
+	/* A record appended after the last checkpoint, with a made-up chain. */
+	{
+		char *app = malloc(ls.len[ls.n - 1] + 512);
+
+		snprintf(app, 512,
+			 "{\"seq\":%zu,\"time\":\"2026-01-01T00:09:00.000000Z\",\"boot\":\"" BOOT2
+			 "\",\"type\":\"transmission\",\"prev\":\"%064d\",\"endpoint\":"
+			 "\"203.0.113.9:443\",\"bytes\":512}\n",
+			 ls.n, 0);
+		{
+			FILE *f = fopen(at("appended.log"), "w");
+
+			for (i = 0; i < (int)ls.n; i++)
+				fwrite(ls.l[i], 1, ls.len[i], f);
+			fputs(app, f);
+			fclose(f);
+		}
+		fprintf(exp, "appended.log %zu noseal prev\n", ls.n + 1);
+		free(app);
+	}
+
+	/* A checkpoint whose signature is forged (one bit flipped in it). */
+	cp = find_line(&ls, "\"type\":\"checkpoint\"", 1);
+	line = strndup(ls.l[cp], ls.len[cp]);
+	p = strstr(line, "\\u2014 ");
+	if (!p)
+		p = strstr(line, "\xe2\x80\x94 ");
+	p = strchr(p, ' ') + 1; /* key name */
+	p = strchr(p, ' ') + 1; /* base64(key id || signature) */
+	p[10] = p[10] == 'A' ? 'B' : 'A';
+	err = err ?: write_lines("badsig.log", &ls, order, cp, line);
+	fprintf(exp, "badsig.log %d noseal signature\n", cp + 1);
+	free(line);
+
+	/* The MAC of a seal cut short. */
+	cp = find_line(&ls, "\"type\":\"checkpoint\"", 2);
+	line = strndup(ls.l[cp], ls.len[cp]);
+	p = strstr(line, "\"mac\":\"") + 7;
+	memmove(p + 40, p + 64, strlen(p + 64) + 1);
+	err = err ?: write_lines("truncseal.log", &ls, order, cp, line);
+	fprintf(exp, "truncseal.log %d noseal malformed seal\n", cp + 1);
+	free(line);
+
+	/* Seals stripped (the whole log re-signed without them): only the seal key tells. */
+	{
+		struct lines us = { 0 };
+
+		err = err ?: split_lines(at("unsealed.log"), &us);
+		fprintf(exp, "unsealed.log %d seal not sealed\n",
+			find_line(&us, "\"type\":\"checkpoint\"", 0) + 1);
+		free(us.buf);
+	}
+
+	/* File cut in the middle of its last line. */
+	err = err
+		      ?: write_str(at("truncated.log"), ls.buf,
+				   (size_t)(ls.l[ls.n - 1] - ls.buf) + ls.len[ls.n - 1] / 2);
+	fprintf(exp, "truncated.log %zu noseal incomplete\n", ls.n);
+
+	/*
+	 * History rewritten from the first checkpoint on by someone who took the device in a
+	 * later epoch: keep the lines before it, re-seal with the key they hold.
+	 */
+	cp = find_line(&ls, "\"type\":\"checkpoint\"", 0);
+	{
+		FILE *f = fopen(at("resealed.log"), "w");
+		struct evlog_opts o = {
+			.path = at("resealed.log"),
+			.log_key = &key,
+			.origin = "stsguard.test/evidence",
+			.seal_path = at("seal.state"),
+			.checkpoint_every = 8,
+			.checkpoint_interval = 3600,
+			.clock = fake_clock,
+			.boot_id = BOOT1,
+		};
+		struct evlog *log = NULL;
+
+		for (i = 0; i < cp; i++)
+			fwrite(ls.l[i], 1, ls.len[i], f);
+		fclose(f);
+		st.start = T0;
+		st.length = EPOCH;
+		memcpy(st.key, seal_k0, SEAL_KEY_LEN);
+		err = err ?: seal_advance(&st, 3);
+		err = err ?: seal_state_store(at("seal.state"), &st);
+		fake_now = T0 * 1000000LL + (int64_t)cp * 10000000LL + 123456;
+		err = err ?: evlog_open(&o, &log);
+		err = err
+			      ?: add(log, EV_NET_ALLOW,
+				     json_pack("{si ss ss ss ss si ss}", "pid", 415, "comm",
+					       "sts-agent", "hook", "cgroup/connect4", "proto",
+					       "tcp", "addr", "198.51.100.7", "port", 443, "action",
+					       "allowed"));
+		err = err ?: evlog_close(log);
+		fprintf(exp, "resealed.log %d seal later epoch\n", cp + 2);
+		unlink(at("seal.state"));
+	}
+	fclose(exp);
+	seal_state_wipe(&st);
+	free(ls.buf);
+	free(pem);
+	sts_key_free(&key);
+	if (err) {
+		sts_err("generate: %s", strerror(-err));
+		return 2;
+	}
+	return 0;
+}

@@ -1,0 +1,753 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The evidence log: Merkle tree (RFC 9162 vectors, every small tree, a million leaves),
+ * checkpoint notes, seals, the writer (recovery, disk full, kill -9 at random points,
+ * periodic checkpoints) and the stsctl commands against the committed fixtures.
+ */
+#include "test.h"
+#include "crypto.h"
+#include "evlog.h"
+#include "evline.h"
+#include "evproof.h"
+#include "evverify.h"
+#include "merkle.h"
+#include "note.h"
+#include "seal.h"
+#include "util.h"
+
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define FIXTURES "tests/fixtures/evidence"
+
+static const char *out_dir(void)
+{
+	const char *o = getenv("OUT");
+
+	return o && *o ? o : "build";
+}
+
+/* Run a shell command; its combined output goes to out. Returns the exit status. */
+static int run(char *out, size_t outsz, const char *fmt, ...)
+{
+	char cmd[4096];
+	size_t n = 0, r;
+	va_list ap;
+	FILE *p;
+	int st;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	strncat(cmd, " 2>&1", sizeof(cmd) - strlen(cmd) - 1);
+	p = popen(cmd, "r");
+	if (!p)
+		return -1;
+	while (n + 1 < outsz && (r = fread(out + n, 1, outsz - n - 1, p)) > 0)
+		n += r;
+	out[n] = '\0';
+	while (fread(cmd, 1, sizeof(cmd), p) > 0)
+		;
+	st = pclose(p);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static int64_t test_now;
+
+static int64_t test_clock(void *arg)
+{
+	(void)arg;
+	return test_now;
+}
+
+static int new_key(const char *name, struct sts_key *key)
+{
+	char priv[512], pub[512];
+
+	snprintf(priv, sizeof(priv), "%s/%s", test__tmpdir(), name);
+	snprintf(pub, sizeof(pub), "%s/%s.pub", test__tmpdir(), name);
+	return sts_key_generate(priv, pub, key);
+}
+
+static int verify_file(const char *path, const struct sts_key *key, const struct seal_state *vk,
+		       struct evv_result *res)
+{
+	struct evv_opts o = { .log_key = key, .seal_key = vk };
+	const char *buf;
+	size_t len;
+	int err = evv_map(path, &buf, &len);
+
+	if (err)
+		return err;
+	err = evv_verify(buf, len, &o, res);
+	evv_unmap(buf, len);
+	return err;
+}
+
+void test_evidence_merkle_vectors(void)
+{
+	/* The RFC 6962 / certificate-transparency reference tree of 8 leaves. */
+	static const char *const data[] = { "",
+					    "\x00",
+					    "\x10",
+					    "\x20\x21",
+					    "\x30\x31",
+					    "\x40\x41\x42\x43",
+					    "\x50\x51\x52\x53\x54\x55\x56\x57",
+					    "\x60\x61\x62\x63\x64\x65\x66\x67\x68\x69\x6a\x6b\x6c"
+					    "\x6d\x6e\x6f" };
+	static const size_t lens[] = { 0, 1, 1, 2, 2, 4, 8, 16 };
+	merkle_hash leaves[8], root, root2;
+	struct merkle_range r;
+	char hex[65];
+	size_t i;
+
+	merkle_range_init(&r);
+	ASSERT_OK(merkle_range_root(&r, root), "empty root");
+	sts_hex(root, 32, hex);
+	ASSERT_STREQ(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+		     "empty tree root is SHA-256 of nothing");
+	for (i = 0; i < 8; i++) {
+		merkle_leaf_hash(data[i], lens[i], leaves[i]);
+		merkle_range_append(&r, leaves[i]);
+	}
+	ASSERT_OK(merkle_range_root(&r, root), "root");
+	sts_hex(root, 32, hex);
+	ASSERT_STREQ(hex, "5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328",
+		     "8-leaf reference root");
+	ASSERT_OK(merkle_root(leaves, 8, root2), "merkle_root");
+	ASSERT_MEMEQ(root, root2, 32, "compact range and full tree agree");
+	sts_hex(leaves[0], 32, hex);
+	ASSERT_STREQ(hex, "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
+		     "leaf hash of the empty string (0x00 prefix)");
+}
+
+void test_evidence_merkle_proofs(void)
+{
+	merkle_hash leaves[70], roots[71], proof[MERKLE_MAX_PROOF], bad;
+	struct merkle_range r;
+	struct merkle_tree t;
+	uint64_t n, m, i;
+	size_t plen;
+	bool all_incl = true, all_cons = true, none_bad = true;
+
+	merkle_range_init(&r);
+	for (i = 0; i < 70; i++) {
+		merkle_leaf_hash(&i, sizeof(i), leaves[i]);
+		merkle_range_root(&r, roots[i]);
+		merkle_range_append(&r, leaves[i]);
+	}
+	merkle_range_root(&r, roots[70]);
+	if (!ASSERT_OK(merkle_tree_build(leaves, 70, &t), "tree"))
+		return;
+	for (n = 1; n <= 70; n++) {
+		merkle_root(leaves, n, bad);
+		all_incl &= memcmp(bad, roots[n], 32) == 0;
+		for (i = 0; i < n; i++) {
+			if (merkle_inclusion_proof(&t, n, i, proof, &plen) ||
+			    !merkle_inclusion_verify(i, n, leaves[i], proof, plen, roots[n]))
+				all_incl = false;
+			if (merkle_inclusion_verify(i, n, leaves[(i + 1) % 70], proof, plen,
+						    roots[n]) ||
+			    (n > 1 && merkle_inclusion_verify((i + 1) % n, n, leaves[i], proof,
+							      plen, roots[n])))
+				none_bad = false;
+		}
+		for (m = 1; m <= n; m++) {
+			if (merkle_consistency_proof(&t, m, n, proof, &plen) ||
+			    !merkle_consistency_verify(m, n, roots[m], roots[n], proof, plen))
+				all_cons = false;
+			if (m < n &&
+			    merkle_consistency_verify(m, n, roots[m - 1], roots[n], proof, plen))
+				none_bad = false;
+		}
+	}
+	ASSERT_TRUE(all_incl, "every inclusion proof of every tree up to 70 leaves verifies");
+	ASSERT_TRUE(all_cons, "every consistency proof up to 70 leaves verifies");
+	ASSERT_TRUE(none_bad, "wrong leaf, index or old root never verifies");
+	ASSERT_EQ(merkle_inclusion_proof(&t, 5, 5, proof, &plen), -EINVAL, "index out of range");
+	merkle_tree_free(&t);
+}
+
+void test_evidence_merkle_million(void)
+{
+	const uint64_t n = 1000000;
+	merkle_hash *leaves = malloc(n * sizeof(merkle_hash)), root, proof[MERKLE_MAX_PROOF];
+	struct merkle_range r;
+	struct merkle_tree t = { 0 };
+	struct timespec a, b;
+	uint64_t i, idx;
+	size_t plen = 0;
+	bool ok = true, bad = false;
+	double us;
+	int k;
+
+	if (!ASSERT_OK_PTR(leaves, "malloc"))
+		return;
+	merkle_range_init(&r);
+	for (i = 0; i < n; i++) {
+		merkle_leaf_hash(&i, sizeof(i), leaves[i]);
+		merkle_range_append(&r, leaves[i]);
+	}
+	merkle_range_root(&r, root);
+	if (!ASSERT_OK(merkle_tree_build(leaves, n, &t), "tree of a million leaves"))
+		goto cleanup;
+	srand(6);
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	for (k = 0; k < 100; k++) {
+		idx = ((uint64_t)rand() << 16 ^ (uint64_t)rand()) % n;
+		if (merkle_inclusion_proof(&t, n, idx, proof, &plen) ||
+		    !merkle_inclusion_verify(idx, n, leaves[idx], proof, plen, root))
+			ok = false;
+		if (merkle_inclusion_verify(idx, n, leaves[(idx + 1) % n], proof, plen, root))
+			bad = true;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	us = ((b.tv_sec - a.tv_sec) * 1e9 + (b.tv_nsec - a.tv_nsec)) / 1e3 / 100;
+	ASSERT_TRUE(ok, "100 random inclusion proofs in a 1,000,000-leaf tree verify");
+	ASSERT_FALSE(bad, "and fail for the wrong record");
+	ASSERT_EQ(plen, 20, "a proof is 20 hashes");
+	printf("  merkle: 1,000,000 leaves: proof %zu hashes (%zu bytes), make+verify %.0f us\n",
+	       plen, plen * 32, us);
+cleanup:
+	merkle_tree_free(&t);
+	free(leaves);
+}
+
+void test_evidence_note(void)
+{
+	struct sts_key k = { 0 }, k2 = { 0 };
+	struct checkpoint cp = { .origin = "example.org/log", .size = 42 }, out;
+	char *note = NULL, *bad, signer[NOTE_MAX_NAME + 1];
+	size_t body;
+	uint8_t id[4];
+
+	memset(cp.root, 0xab, sizeof(cp.root));
+	if (!ASSERT_OK(new_key("nk", &k), "key") || !ASSERT_OK(new_key("nk2", &k2), "key2"))
+		goto cleanup;
+	if (!ASSERT_OK(checkpoint_sign(&cp, "example.org/log", &k, &note), "sign"))
+		goto cleanup;
+	ASSERT_TRUE(strncmp(note,
+			    "example.org/"
+			    "log\n42\nq6urq6urq6urq6urq6urq6urq6urq6urq6urq6urq6s=\n\n\xe2\x80\x94 "
+			    "example.org/log ",
+			    66) == 0,
+		    "tlog-checkpoint layout");
+	ASSERT_OK(checkpoint_parse(note, strlen(note), &out, &body), "parse");
+	ASSERT_EQ(out.size, 42, "size");
+	ASSERT_MEMEQ(out.root, cp.root, 32, "root");
+	ASSERT_EQ(body,
+		  strlen("example.org/log\n42\nq6urq6urq6urq6urq6urq6urq6urq6urq6urq6urq6s=\n"),
+		  "signed body ends at its last newline");
+	ASSERT_OK(checkpoint_verify(note, strlen(note), &k, &out, signer), "verify");
+	ASSERT_STREQ(signer, "example.org/log", "signer");
+	ASSERT_EQ(checkpoint_verify(note, strlen(note), &k2, &out, NULL), -ENOKEY,
+		  "another key: no signature line with its key id");
+	note_key_id("example.org/log", k.pub, id);
+	{
+		uint8_t blob[68];
+		size_t n;
+		char *sig = strstr(note, "log ") + 4;
+
+		ASSERT_OK(sts_b64_decode(sig, strlen(sig) - 1, blob, sizeof(blob), &n), "sig b64");
+		ASSERT_MEMEQ(blob, id, 4, "key id = SHA-256(name \\n 0x01 pub)[:4]");
+	}
+	bad = strdup(note);
+	bad[17] = '3'; /* size 42 -> 43 */
+	ASSERT_EQ(checkpoint_verify(bad, strlen(bad), &k, &out, NULL), -EKEYREJECTED,
+		  "altered body fails");
+	ASSERT_EQ(checkpoint_parse("a\n1\n", 4, &out, NULL), -EBADMSG, "no root, no signature");
+	ASSERT_EQ(checkpoint_parse(note, strlen(note) - 1, &out, NULL), -EBADMSG,
+		  "missing final newline");
+	strcpy(bad, note);
+	bad[16] = '0'; /* "02" leading zero */
+	ASSERT_EQ(checkpoint_parse(bad, strlen(bad), &out, NULL), -EBADMSG, "leading zero");
+	free(bad);
+cleanup:
+	free(note);
+	sts_key_free(&k);
+	sts_key_free(&k2);
+}
+
+void test_evidence_seal(void)
+{
+	char path[512], vkey[SEAL_VKEY_MAX], again[SEAL_VKEY_MAX];
+	struct seal_state st, vk, k3;
+	uint8_t m1[32], m2[32];
+	struct stat sb;
+
+	snprintf(path, sizeof(path), "%s/seal.state", test__tmpdir());
+	if (!ASSERT_OK(seal_state_create(path, 1000, 3600, NULL, vkey), "create"))
+		return;
+	ASSERT_EQ(seal_state_create(path, 1000, 3600, NULL, again), -EEXIST, "never overwrites");
+	ASSERT_OK(stat(path, &sb), "stat");
+	ASSERT_EQ(sb.st_mode & 0777, 0600, "state file mode 0600");
+	ASSERT_OK(seal_state_load(path, &st), "load");
+	ASSERT_OK(seal_vkey_parse(vkey, strlen(vkey), &vk), "parse verification key");
+	ASSERT_MEMEQ(vk.key, st.key, 32, "the verification key is k_0");
+	ASSERT_EQ(vk.start, 1000, "start");
+	ASSERT_EQ(vk.length, 3600, "length");
+	ASSERT_EQ(seal_epoch_of(&vk, 999), 0, "before start: epoch 0");
+	ASSERT_EQ(seal_epoch_of(&vk, 1000 + 3600 * 5 + 1), 5, "epoch 5");
+	ASSERT_OK(seal_advance(&st, 3), "advance to epoch 3");
+	ASSERT_OK(seal_state_store(path, &st), "store");
+	ASSERT_OK(seal_state_load(path, &k3), "reload");
+	ASSERT_EQ(k3.epoch, 3, "epoch stored");
+	ASSERT_MEMEQ(k3.key, st.key, 32, "key stored");
+	ASSERT_EQ(seal_advance(&k3, 2), -EINVAL, "no way back to an erased key");
+	ASSERT_OK(seal_advance(&vk, 3), "auditor derives k_3");
+	ASSERT_MEMEQ(vk.key, st.key, 32, "same k_3");
+	seal_mac(st.key, 3, NULL, "t", "note", 4, m1);
+	seal_mac(st.key, 3, m1, "t", "note", 4, m2);
+	ASSERT_TRUE(memcmp(m1, m2, 32) != 0, "the previous seal is part of the MAC");
+	ASSERT_EQ(seal_vkey_parse("sts-seal-v1:00", 14, &vk), -EBADMSG, "short key");
+	vkey[strlen(vkey) - 1] = 'x';
+	ASSERT_EQ(seal_vkey_parse(vkey, strlen(vkey), &vk), -EBADMSG, "garbage length");
+	seal_state_wipe(&st);
+	seal_state_wipe(&k3);
+	seal_state_wipe(&vk);
+}
+
+void test_evidence_line(void)
+{
+	static const char *const bad[] = {
+		"[]",
+		"{\"seq\":0}",
+		"{\"seq\":-1,\"time\":\"2026-01-01T00:00:00.000000Z\",\"boot\":\"b\",\"type\":"
+		"\"x\",\"prev\":"
+		"\"0000000000000000000000000000000000000000000000000000000000000000\"}",
+		"{\"seq\":0,\"time\":\"2026-02-30T00:00:00.000000Z\",\"boot\":\"b\",\"type\":\"x\","
+		"\"prev\":\"0000000000000000000000000000000000000000000000000000000000000000\"}",
+		"{\"seq\":0,\"time\":\"2026-01-01T00:00:00.000000Z\",\"boot\":\"b\",\"type\":\"X\","
+		"\"prev\":\"0000000000000000000000000000000000000000000000000000000000000000\"}",
+		"{\"seq\":0,\"time\":\"2026-01-01T00:00:00.000000Z\",\"boot\":\"b\",\"type\":\"x\","
+		"\"prev\":\"000000000000000000000000000000000000000000000000000000000000000A\"}",
+		"{\"seq\":0,\"seq\":0,\"time\":\"2026-01-01T00:00:00.000000Z\",\"boot\":\"b\","
+		"\"type\":\"x\",\"prev\":"
+		"\"0000000000000000000000000000000000000000000000000000000000000000\"}",
+	};
+	const char *good =
+		"{\"seq\":7,\"time\":\"2026-01-01T00:00:00.000001Z\",\"boot\":\"b\",\"type\":\"x_"
+		"y\",\"prev\":\"0000000000000000000000000000000000000000000000000000000000000000\","
+		"\"n\":1}";
+	struct evline rec;
+	char why[128], imei[16];
+	size_t i;
+
+	ASSERT_OK(evline_parse(good, strlen(good), &rec, why, sizeof(why)), "good line");
+	ASSERT_EQ(rec.seq, 7, "seq");
+	ASSERT_EQ(rec.time_us, 1767225600000001LL, "time");
+	ASSERT_STREQ(rec.type, "x_y", "type");
+	evline_free(&rec);
+	for (i = 0; i < ARRAY_SIZE(bad); i++)
+		ASSERT_EQ(evline_parse(bad[i], strlen(bad[i]), &rec, why, sizeof(why)), -EBADMSG,
+			  bad[i]);
+	ASSERT_OK(evlog_mask_imei("353876100000006", imei, sizeof(imei)), "mask");
+	ASSERT_STREQ(imei, "***********0006", "IMEI masked but its last 4 digits");
+	ASSERT_EQ(evlog_mask_imei("35387610000000x", imei, sizeof(imei)), -EINVAL, "digits only");
+}
+
+static int open_log(const char *path, const struct sts_key *key, const char *seal,
+		    struct evlog **log)
+{
+	struct evlog_opts o = {
+		.path = path,
+		.log_key = key,
+		.seal_path = seal,
+		.checkpoint_every = 4,
+		.checkpoint_interval = 60,
+		.clock = test_clock,
+		.boot_id = "test-boot",
+	};
+
+	return evlog_open(&o, log);
+}
+
+void test_evidence_writer(void)
+{
+	char path[512], seal[512], vkey[SEAL_VKEY_MAX];
+	struct sts_key key = { 0 };
+	struct seal_state vk;
+	struct evv_result res;
+	struct evlog_stats st;
+	struct evlog *log = NULL;
+	int64_t next;
+	uint64_t seq;
+	json_t *f;
+	int i;
+
+	snprintf(path, sizeof(path), "%s/ev.log", test__tmpdir());
+	snprintf(seal, sizeof(seal), "%s/seal", test__tmpdir());
+	if (!ASSERT_OK(new_key("wk", &key), "key"))
+		return;
+	test_now = 1767225600LL * 1000000;
+	ASSERT_OK(seal_state_create(seal, 1767225600LL, 600, NULL, vkey), "seal-init");
+	if (!ASSERT_OK(open_log(path, &key, seal, &log), "open new log"))
+		goto cleanup;
+	f = json_pack("{si}", "n", 1);
+	ASSERT_OK(evlog_append(log, "start", f, &seq), "append");
+	ASSERT_EQ(seq, 0, "first seq");
+	ASSERT_EQ(evlog_append(log, "checkpoint", f, NULL), -EINVAL,
+		  "checkpoints are the writer's");
+	json_decref(f);
+	f = json_pack("{si}", "seq", 1);
+	ASSERT_EQ(evlog_append(log, "x", f, NULL), -EINVAL, "reserved field refused");
+	json_decref(f);
+	ASSERT_EQ(evlog_append(log, "Bad-Type", NULL, NULL), -EINVAL, "bad type refused");
+	for (i = 0; i < 3; i++) {
+		test_now += 1000000;
+		ASSERT_OK(evlog_append(log, "net_deny", NULL, &seq), "append");
+	}
+	evlog_stats(log, &st);
+	ASSERT_EQ(st.checkpoints, 1, "checkpoint after 4 records");
+	ASSERT_EQ(st.durable, 5, "and it is durable");
+	test_now += 1000000;
+	ASSERT_OK(evlog_append(log, "transmission", NULL, &seq), "append");
+	ASSERT_OK(evlog_tick(log, &next), "tick");
+	ASSERT_EQ(next, 59000, "next checkpoint due 60 s after the last one");
+	test_now += 59 * 1000000LL;
+	ASSERT_OK(evlog_tick(log, &next), "tick");
+	evlog_stats(log, &st);
+	ASSERT_EQ(st.checkpoints, 2, "tick wrote the periodic checkpoint");
+	ASSERT_EQ(next, (600 - 63) * 1000LL, "next: the end of the seal epoch");
+	test_now += 600 * 1000000LL;
+	ASSERT_OK(evlog_tick(log, NULL), "tick in the next epoch");
+	evlog_stats(log, &st);
+	ASSERT_EQ(st.seal_epoch, 1, "key evolved at the epoch change without any record");
+	ASSERT_OK(evlog_checkpoint(log), "explicit checkpoint with nothing new is a sync");
+	evlog_stats(log, &st);
+	ASSERT_EQ(st.checkpoints, 3, "no empty checkpoint");
+	ASSERT_OK(evlog_close(log), "close");
+	log = NULL;
+	ASSERT_OK(seal_vkey_parse(vkey, strlen(vkey), &vk), "vkey");
+	ASSERT_OK(verify_file(path, &key, &vk, &res), "the log verifies with both keys");
+	ASSERT_EQ(res.checkpoints, 3, "3 checkpoints");
+	ASSERT_EQ(res.last_epoch, 1, "sealed through epoch 1");
+	{
+		struct seal_state st2;
+
+		ASSERT_OK(seal_state_load(seal, &st2), "state");
+		ASSERT_EQ(st2.epoch, 1, "the state file holds epoch 1's key only");
+		seal_state_wipe(&st2);
+	}
+	/* Another writer on the same log is refused while the first holds it. */
+	if (ASSERT_OK(open_log(path, &key, seal, &log), "reopen")) {
+		struct evlog *l2;
+
+		ASSERT_EQ(open_log(path, &key, seal, &l2), -EBUSY, "one writer at a time");
+		ASSERT_OK(evlog_close(log), "close");
+		log = NULL;
+	}
+	seal_state_wipe(&vk);
+cleanup:
+	evlog_close(log);
+	sts_key_free(&key);
+}
+
+void test_evidence_recovery(void)
+{
+	char path[512];
+	struct sts_key key = { 0 };
+	struct evv_result res;
+	struct evlog_stats st;
+	struct evlog *log = NULL;
+	FILE *f;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/ev.log", test__tmpdir());
+	if (!ASSERT_OK(new_key("rk", &key), "key"))
+		return;
+	test_now = 1767225600LL * 1000000;
+	if (!ASSERT_OK(open_log(path, &key, NULL, &log), "open"))
+		goto cleanup;
+	evlog_append(log, "start", NULL, NULL);
+	evlog_append(log, "stop", NULL, NULL);
+	ASSERT_OK(evlog_close(log), "close");
+	log = NULL;
+	f = fopen(path, "a");
+	fputs("{\"seq\":3,\"ti", f);
+	fclose(f);
+	ASSERT_EQ(verify_file(path, &key, NULL, &res), -EBADMSG, "torn tail fails verify");
+	if (!ASSERT_OK(open_log(path, &key, NULL, &log), "reopen recovers"))
+		goto cleanup;
+	evlog_stats(log, &st);
+	ASSERT_EQ(st.recovered_bytes, 12, "12 bytes dropped");
+	ASSERT_OK(evlog_close(log), "close");
+	log = NULL;
+	ASSERT_OK(verify_file(path, &key, NULL, &res), "recovered log verifies");
+	{
+		char out[8192];
+
+		run(out, sizeof(out), "grep -c '\"type\":\"recovery\",.*\"dropped_bytes\":12' %s",
+		    path);
+		ASSERT_STREQ(out, "1\n", "one recovery record says 12 bytes were dropped");
+	}
+	/* A line altered in the middle is not "recovered": the writer refuses the log. */
+	fd = open(path, O_WRONLY);
+	pwrite(fd, "X", 1, 20);
+	close(fd);
+	ASSERT_EQ(open_log(path, &key, NULL, &log), -EBADMSG, "corrupt log is not appended to");
+	log = NULL;
+cleanup:
+	evlog_close(log);
+	sts_key_free(&key);
+}
+
+void test_evidence_disk_full(void)
+{
+	char path[512];
+	struct sts_key key = { 0 };
+	struct evv_result res;
+	pid_t pid;
+	int st;
+
+	snprintf(path, sizeof(path), "%s/ev.log", test__tmpdir());
+	if (!ASSERT_OK(new_key("dk", &key), "key"))
+		return;
+	pid = fork();
+	if (pid == 0) {
+		/* A file size limit fails write(2) with EFBIG, like a full disk (ENOSPC). */
+		struct rlimit rl = { 20000, 20000 };
+		struct evlog *log;
+		int err = 0, i;
+
+		signal(SIGXFSZ, SIG_IGN);
+		setrlimit(RLIMIT_FSIZE, &rl);
+		if (open_log(path, &key, NULL, &log))
+			_exit(10);
+		for (i = 0; i < 10000 && !err; i++)
+			err = evlog_append(log, "net_deny", NULL, NULL);
+		if (err != -EFBIG)
+			_exit(11);
+		/* Sticky: the checkpoint before a transmission fails, so nothing is sent. */
+		if (evlog_checkpoint(log) != -EFBIG || evlog_sync(log) != -EFBIG ||
+		    evlog_append(log, "transmission", NULL, NULL) != -EFBIG)
+			_exit(12);
+		evlog_close(log);
+		_exit(0);
+	}
+	waitpid(pid, &st, 0);
+	ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0, "write error is sticky (child status)");
+	ASSERT_OK(verify_file(path, &key, NULL, &res), "no partial line left behind");
+	ASSERT_GE(res.records, 10, "what was written before verifies");
+	sts_key_free(&key);
+}
+
+/* kill -9 the writer at random points; after each restart nothing durable is lost. */
+void test_evidence_crash(void)
+{
+	char path[512];
+	struct sts_key key = { 0 };
+	struct evv_result res;
+	uint64_t durable, got;
+	int round, fds[2], st, failures = 0, lost = 0;
+	pid_t pid;
+
+	if (!ASSERT_OK(new_key("ck", &key), "key"))
+		return;
+	srand(9);
+	for (round = 0; round < 200; round++) {
+		/* A fresh log every 20 rounds keeps each restart's re-read short. */
+		snprintf(path, sizeof(path), "%s/crash%d.log", test__tmpdir(), round / 20);
+		if (pipe(fds))
+			break;
+		pid = fork();
+		if (pid == 0) {
+			struct evlog_opts o = { .path = path,
+						.log_key = &key,
+						.checkpoint_every = 64,
+						.boot_id = "crash" };
+			struct evlog *log;
+			struct evlog_stats s;
+			uint64_t seq;
+			json_t *f = json_pack("{ss}", "pad", "some evidence of the crash test");
+
+			close(fds[0]);
+			if (evlog_open(&o, &log))
+				_exit(1);
+			for (;;) {
+				if (evlog_append(log, "net_deny", f, &seq))
+					_exit(2);
+				if (seq % 16 == 0) {
+					if (evlog_sync(log))
+						_exit(3);
+					evlog_stats(log, &s);
+					/* Reported durable only after fdatasync returned. */
+					if (write(fds[1], &s.durable, sizeof(s.durable)) < 0)
+						_exit(4);
+				}
+			}
+		}
+		close(fds[1]);
+		usleep(rand() % 4000);
+		kill(pid, SIGKILL);
+		waitpid(pid, &st, 0);
+		durable = 0;
+		while (read(fds[0], &got, sizeof(got)) == sizeof(got))
+			durable = got;
+		close(fds[0]);
+		{
+			struct evlog *log;
+			struct evlog_opts o = { .path = path, .log_key = &key, .boot_id = "check" };
+
+			if (evlog_open(&o, &log) || evlog_close(log)) {
+				failures++;
+				continue;
+			}
+		}
+		if (verify_file(path, &key, NULL, &res)) {
+			failures++;
+			continue;
+		}
+		/* Every round adds records: the durable ones of this round are all there. */
+		if (res.records < durable)
+			lost++;
+	}
+	ASSERT_EQ(round, 200, "200 kill -9 rounds");
+	ASSERT_EQ(failures, 0, "after every restart the log verifies");
+	ASSERT_EQ(lost, 0, "no record reported durable is lost");
+	sts_key_free(&key);
+}
+
+void test_evidence_fixtures(void)
+{
+	char out[65536], line[512], file[64], kind[16], words[128];
+	const char *o = out_dir(), *tmp = test__tmpdir();
+	int lineno, rc, n = 0;
+	FILE *exp;
+
+	/* Reproducible: the generator makes the committed files again from the same key. */
+	rc = run(out, sizeof(out),
+		 "cp " FIXTURES "/log.key %s/ && %s/tests/bin/evfixtures %s && "
+		 "for f in " FIXTURES "/*; do cmp $f %s/$(basename $f) || exit 1; done",
+		 tmp, o, tmp, tmp);
+	ASSERT_EQ(rc, 0, "fixtures regenerate byte for byte");
+	if (rc)
+		printf("%s", out);
+	rc = run(out, sizeof(out),
+		 "%s/stsctl verify " FIXTURES "/good.log --log-key " FIXTURES
+		 "/log.pub --seal-key " FIXTURES "/seal.key",
+		 o);
+	ASSERT_EQ(rc, 0, "good.log verifies with the log key and the seal key");
+	ASSERT_TRUE(strstr(out, "good.log: OK: 33 records, 11 checkpoints") != NULL, out);
+	exp = fopen(FIXTURES "/expected.txt", "r");
+	if (!ASSERT_OK_PTR(exp, "expected.txt"))
+		return;
+	while (fgets(line, sizeof(line), exp)) {
+		char want[128];
+
+		if (sscanf(line, "%63s %d %15s %127[^\n]", file, &lineno, kind, words) != 4)
+			continue;
+		n++;
+		rc = run(out, sizeof(out),
+			 "%s/stsctl verify " FIXTURES "/%s --log-key " FIXTURES "/log.pub%s", o,
+			 file,
+			 strcmp(kind, "seal") == 0 ? " --seal-key " FIXTURES "/seal.key" : "");
+		snprintf(want, sizeof(want), "%s:%d: FAIL: ", file, lineno);
+		ASSERT_EQ(rc, 1, file);
+		if (!ASSERT_TRUE(strstr(out, want) && strstr(out, words), file))
+			printf("  got: %s  want: %s ... %s\n", out, want, words);
+		if (strcmp(kind, "seal") == 0) {
+			rc = run(out, sizeof(out),
+				 "%s/stsctl verify " FIXTURES "/%s --log-key " FIXTURES "/log.pub",
+				 o, file);
+			ASSERT_EQ(rc, 0, "without the seal key only the seals could tell");
+		}
+	}
+	fclose(exp);
+	ASSERT_EQ(n, 9, "nine tampered copies");
+	rc = run(out, sizeof(out), "%s/stsctl verify " FIXTURES "/good.log --log-key %s/ck.pub", o,
+		 tmp);
+	ASSERT_EQ(rc, 2, "unreadable key is a usage/I/O error");
+	rc = run(out, sizeof(out), "%s/stsctl verify /nonexistent/evidence.log", o);
+	ASSERT_EQ(rc, 2, "missing log: exit 2");
+	ASSERT_TRUE(
+		strstr(out, "stsctl: open /nonexistent/evidence.log: No such file or directory") !=
+			NULL,
+		"error names the file");
+}
+
+void test_evidence_stsctl(void)
+{
+	char out[65536], *p;
+	const char *o = out_dir(), *tmp = test__tmpdir();
+	json_t *r;
+	json_error_t jerr;
+	int rc;
+
+	rc = run(out, sizeof(out), "%s/stsctl report " FIXTURES "/good.log --json", o);
+	ASSERT_EQ(rc, 0, "report --json");
+	r = json_loads(out, 0, &jerr);
+	if (ASSERT_OK_PTR(r, "report is JSON")) {
+		json_t *tx = json_array_get(json_object_get(r, "transmissions"), 0);
+
+		ASSERT_EQ(json_integer_value(json_object_get(r, "report_version")), 1, "version");
+		ASSERT_STREQ(json_string_value(json_object_get(tx, "endpoint")),
+			     "collector.example.org:443", "what left the device, and where to");
+		ASSERT_STREQ(json_string_value(
+				     json_object_get(json_object_get(tx, "receipt"), "status")),
+			     "verified", "its receipt");
+		ASSERT_EQ(json_integer_value(
+				  json_object_get(json_object_get(r, "blocked"), "net_deny")),
+			  1, "blocked by kind");
+		ASSERT_EQ(json_integer_value(json_object_get(r, "lost_events")), 3, "lost events");
+		ASSERT_EQ(json_array_size(json_object_get(r, "files")), 3, "files touched");
+		json_decref(r);
+	}
+	rc = run(out, sizeof(out), "%s/stsctl report " FIXTURES "/good.log", o);
+	ASSERT_TRUE(rc == 0 && strstr(out, "What left the device") &&
+			    strstr(out, "sent to collector.example.org:443"),
+		    "plain-words report");
+	rc = run(out, sizeof(out),
+		 "%s/stsctl prove " FIXTURES "/good.log 15 -o %s/p15 && "
+		 "%s/stsctl verify-proof %s/p15 --log-key " FIXTURES "/log.pub",
+		 o, tmp, o, tmp);
+	ASSERT_EQ(rc, 0, "inclusion proof written and verified");
+	ASSERT_TRUE(strstr(out, "OK: record 15 (transmission") != NULL, "names the record");
+	rc = run(out, sizeof(out),
+		 "sed -n 16p " FIXTURES "/good.log > %s/r15 && sed -n 17p " FIXTURES
+		 "/good.log > %s/r16 && %s/stsctl verify-proof %s/p15 --record %s/r15 "
+		 "--log-key " FIXTURES "/log.pub",
+		 tmp, tmp, o, tmp, tmp);
+	ASSERT_EQ(rc, 0, "proof checks with the record given apart");
+	rc = run(out, sizeof(out),
+		 "%s/stsctl verify-proof %s/p15 --record %s/r16 --log-key " FIXTURES "/log.pub", o,
+		 tmp, tmp);
+	ASSERT_EQ(rc, 1, "proof fails for another record");
+	rc = run(out, sizeof(out),
+		 "grep -v '^extra' %s/p15 > %s/p15x && sed -i 's/^index 15$/index 16/' "
+		 "%s/p15x && %s/stsctl verify-proof %s/p15x --record %s/r16 "
+		 "--log-key " FIXTURES "/log.pub",
+		 tmp, tmp, tmp, o, tmp, tmp);
+	ASSERT_EQ(rc, 1, "a proof moved to another index fails");
+	rc = run(out, sizeof(out), "%s/stsctl verify-proof %s/p15 --log-key %s/ck.pub", o, tmp,
+		 tmp);
+	rc = run(out, sizeof(out),
+		 "cp " FIXTURES "/log.pub %s/other.pub; %s/stsctl seal-init "
+		 "--state %s/s --epoch 60 > %s/vk && %s/stsctl seal-init --state %s/s",
+		 tmp, o, tmp, tmp, o, tmp);
+	ASSERT_EQ(rc, 2, "seal-init never overwrites a state");
+	rc = run(out, sizeof(out), "cat %s/vk", tmp);
+	ASSERT_TRUE(strncmp(out, "sts-seal-v1:", 12) == 0, "seal-init printed the key");
+	rc = run(out, sizeof(out),
+		 "%s/stsctl prove " FIXTURES "/good.log --from 6 -o %s/pc && "
+		 "%s/stsctl verify-proof %s/pc --log-key " FIXTURES "/log.pub",
+		 o, tmp, o, tmp);
+	ASSERT_EQ(rc, 0, "consistency proof between two checkpoints");
+	p = strstr(out, "OK: ");
+	ASSERT_TRUE(p && strstr(p, "at size 6 is a prefix of the log at size 32"), "says which");
+	rc = run(out, sizeof(out), "%s/stsctl prove " FIXTURES "/edited.log 3", o);
+	ASSERT_EQ(rc, 1, "no proof from a log that does not verify");
+	rc = run(out, sizeof(out), "%s/stsctl verify --help", o);
+	ASSERT_TRUE(rc == 0 && strstr(out, "EXIT STATUS"), "verify --help is a manual");
+	rc = run(out, sizeof(out), "%s/stsctl frobnicate", o);
+	ASSERT_EQ(rc, 2, "unknown command");
+}
