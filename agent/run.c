@@ -5,6 +5,7 @@
  * kernel takes about it is reported, as sentences on stderr and as JSON lines with --log/--json.
  */
 #include "events.h"
+#include "evidence.h"
 #include "loader.h"
 #include "stsd.h"
 #include "cgroup.h"
@@ -34,7 +35,10 @@
 struct run_ctx {
 	struct sts_enforcer *enf;
 	size_t report_max; /* the policy's report-max: the largest request body */
-	FILE *log; /* JSON lines, or NULL */
+	FILE *log; /* JSON lines (--events/--json), or NULL */
+	struct evidence *evidence; /* the evidence log (--log), or NULL */
+	const char *cgroup;        /* killed when evidence cannot be written */
+	int evidence_err;
 	bool quiet; /* no sentences on stderr */
 	bool show_allowed;
 	unsigned long n_denied, n_allowed, n_observed;
@@ -63,8 +67,14 @@ static void usage(FILE *f)
 		"  --user USER          run CMD as USER (default: nobody when stsd runs as root);\n"
 		"                       'root' keeps root, to prove that the kernel rules bind "
 		"even it\n"
-		"  --log FILE           append every record (start, events, stop) as JSON lines\n"
-		"  --json               write the JSON lines to stdout\n"
+		"  --log FILE           append every decision to this evidence log (hash-chained,\n"
+		"                       signed checkpoints; see docs/evidence.md), e.g.\n"
+		"                       /var/lib/stsguard/evidence.log; check it with stsctl verify\n"
+		"  --log-key FILE       the key signing the log's checkpoints (default\n"
+		"                       /var/lib/stsguard/log.key; created, with FILE.pub, if missing)\n"
+		"  --seal-state FILE    seal the checkpoints forward-securely (stsctl seal-init)\n"
+		"  --events FILE        append every record (start, events, stop) as plain JSON lines\n"
+		"  --json               write those JSON lines to stdout\n"
 		"  --allowed            also print allowed actions on stderr, not only denials\n"
 		"  -q, --quiet          print nothing on stderr but errors\n"
 		"  --device-cgroup DIR  attach the device-wide rules (deny-outside, legacy-deny) "
@@ -104,6 +114,30 @@ static void emit(struct run_ctx *c, const char *type, json_t *rec)
 		}
 	}
 	json_decref(rec);
+}
+
+/*
+ * Nothing runs unlogged: when an evidence record cannot be written (disk full), the policed
+ * code is stopped for good.
+ */
+static void evidence_failed(struct run_ctx *c, int err)
+{
+	if (c->evidence_err)
+		return;
+	c->evidence_err = err;
+	sts_err("run: evidence log write failed: %s; killing the policed command", strerror(-err));
+	sts_cgroup_kill(c->cgroup);
+}
+
+static void to_evidence(struct run_ctx *c, const struct sts_event *ev, const json_t *extra)
+{
+	int err;
+
+	if (!c->evidence || c->evidence_err)
+		return;
+	err = evidence_event(c->evidence, ev, extra);
+	if (err)
+		evidence_failed(c, err);
 }
 
 static void count(struct run_ctx *c, __u32 verdict)
@@ -183,6 +217,14 @@ static void payload_decide(struct run_ctx *c, const struct sts_payload_event *pe
 		fprintf(stderr, "stsd: %s (%llu bytes, sha256 %s)%s%s\n", line,
 			(unsigned long long)pe->len, hex, ok ? "" : ": ", reason);
 	}
+	{
+		json_t *extra = json_pack("{s:I, s:s}", "bytes", (json_int_t)pe->len, "sha256", hex);
+
+		if (!ok)
+			json_object_set_new(extra, "reason", json_string(reason));
+		to_evidence(c, &ev, extra);
+		json_decref(extra);
+	}
 	emit(c, "event", rec);
 	free(whole);
 }
@@ -203,6 +245,7 @@ static void on_event(const struct sts_event *ev, size_t size, void *ctx)
 		event_explain(ev, line, sizeof(line));
 		fprintf(stderr, "stsd: %s\n", line);
 	}
+	to_evidence(c, ev, NULL);
 	emit(c, "event", event_to_json(ev));
 }
 
@@ -276,7 +319,10 @@ int cmd_run(int argc, char **argv)
 		{ "policy", required_argument, NULL, 'p' },
 		{ "observe", no_argument, NULL, 'o' },
 		{ "user", required_argument, NULL, 'u' },
-		{ "log", required_argument, NULL, 'l' },
+		{ "log", required_argument, NULL, 'L' },
+		{ "log-key", required_argument, NULL, 'K' },
+		{ "seal-state", required_argument, NULL, 'S' },
+		{ "events", required_argument, NULL, 'l' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "allowed", no_argument, NULL, 'a' },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -286,7 +332,8 @@ int cmd_run(int argc, char **argv)
 		{ 0 },
 	};
 	const char *policy_path = STSD_DEFAULT_POLICY, *user = NULL, *log_path = NULL;
-	const char *device_cg = NULL, *parent = NULL;
+	const char *device_cg = NULL, *parent = NULL, *evlog_path = NULL, *seal_path = NULL;
+	const char *evlog_key = EVLOG_DEFAULT_KEY;
 	char root[PATH_MAX / 2], cgpath[PATH_MAX], parentbuf[PATH_MAX], exe[PATH_MAX];
 	char why[512], perr[512], childerr[512];
 	struct enforcer_opts eo = { .policed_cgroup_fd = -1, .device_cgroup_fd = -1 };
@@ -317,6 +364,15 @@ int cmd_run(int argc, char **argv)
 		case 'l':
 			log_path = optarg;
 			break;
+		case 'L':
+			evlog_path = optarg;
+			break;
+		case 'K':
+			evlog_key = optarg;
+			break;
+		case 'S':
+			seal_path = optarg;
+			break;
 		case 'j':
 			json_stdout = true;
 			break;
@@ -345,7 +401,7 @@ int cmd_run(int argc, char **argv)
 		return 2;
 	}
 	if (log_path && json_stdout) {
-		sts_err("run: --log and --json are exclusive");
+		sts_err("run: --events and --json are exclusive");
 		return 2;
 	}
 	if (geteuid() != 0) {
@@ -421,6 +477,7 @@ int cmd_run(int argc, char **argv)
 	}
 	cg_made = true;
 	spec.cgroup = cgpath;
+	c.cgroup = cgpath;
 	eo.policed_cgroup_fd = open(cgpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (eo.policed_cgroup_fd < 0 || sts_cgroup_id(eo.policed_cgroup_fd, &eo.policed_cgid)) {
 		sts_err("run: open cgroup %s: %s", cgpath, strerror(errno));
@@ -438,6 +495,14 @@ int cmd_run(int argc, char **argv)
 	eo.extra_exec = exe;
 
 	c.report_max = pol.report_max;
+	if (evlog_path) {
+		err = evidence_open(evlog_path, evlog_key, seal_path, &c.evidence, why, sizeof(why));
+		if (err) {
+			/* No evidence, no run: the policed code never runs unlogged. */
+			sts_err("run: %s", why);
+			goto cleanup;
+		}
+	}
 	err = enforcer_start(&pol, &eo, on_event, &c, &enf, why, sizeof(why));
 	c.enf = enf;
 	if (err) {
@@ -461,6 +526,14 @@ int cmd_run(int argc, char **argv)
 					"sockets are only recorded (through tracepoints, which "
 					"io_uring "
 					"can bypass), not stopped; network rules are enforced\n");
+		}
+		if (c.evidence) {
+			err = evidence_start(c.evidence, eo.observe ? "observe" : "enforce", rec);
+			if (err) {
+				sts_err("run: evidence log: %s", strerror(-err));
+				json_decref(rec);
+				goto cleanup;
+			}
 		}
 		emit(&c, "start", rec);
 	}
@@ -514,7 +587,11 @@ int cmd_run(int argc, char **argv)
 					 { sfd, POLLIN, 0 } };
 		struct signalfd_siginfo si;
 
-		if (poll(pfd, 2, -1) < 0) {
+		int64_t next_ms = -1;
+
+		if (c.evidence && !c.evidence_err && evidence_tick(c.evidence, &next_ms) < 0)
+			evidence_failed(&c, -EIO);
+		if (poll(pfd, 2, next_ms > INT32_MAX ? INT32_MAX : (int)next_ms) < 0) {
 			if (errno == EINTR)
 				continue;
 			sts_err("run: poll: %s", strerror(errno));
@@ -549,6 +626,8 @@ int cmd_run(int argc, char **argv)
 			(long long)enforcer_live_sockets(enf));
 	enforcer_poll(enf, 0);
 	ret = WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
+	if (c.evidence_err && ret == 0)
+		ret = 3;
 	{
 		uint64_t lost = enforcer_lost_events(enf);
 
@@ -564,6 +643,15 @@ int cmd_run(int argc, char **argv)
 		struct sts_budget b;
 
 		enforcer_budget(enf, &b);
+		if (c.evidence) {
+			err = evidence_close(c.evidence, lost, ret);
+			c.evidence = NULL;
+			if (err) {
+				sts_err("run: evidence log: %s", strerror(-err));
+				if (ret == 0)
+					ret = 3;
+			}
+		}
 		emit(&c, "stop",
 		     json_pack("{s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "status", ret,
 			       "lost_events", (json_int_t)lost, "denied", (json_int_t)c.n_denied,
@@ -573,6 +661,8 @@ int cmd_run(int argc, char **argv)
 			       "tls_allowance_left", (json_int_t)b.allowance));
 	}
 cleanup:
+	if (c.evidence)
+		evidence_close(c.evidence, 0, ret);
 	enforcer_stop(enf);
 	if (sfd >= 0)
 		close(sfd);

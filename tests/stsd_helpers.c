@@ -44,7 +44,7 @@ pid_t stsd_start(const char *policy_text, bool observe, const char *const argv[]
 	args[n++] = "run";
 	args[n++] = "--policy";
 	args[n++] = policy;
-	args[n++] = "--log";
+	args[n++] = "--events";
 	args[n++] = log;
 	args[n++] = "--user";
 	args[n++] = "root";

@@ -9,6 +9,7 @@
 #include "test.h"
 #include "cgroup_helpers.h"
 #include "stsd_helpers.h"
+#include "util.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -18,6 +19,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define EXIT_EPERM (100 + EPERM)
@@ -342,4 +344,67 @@ cleanup:
 	if (legacy_fd >= 0)
 		close(legacy_fd);
 	cg_destroy(&dev);
+}
+
+/* stsd run --log: the decisions land in an evidence log that `stsctl verify` accepts. */
+void test_enforce_evidence_log(void)
+{
+	char pol[4096], log[512], key[512], pub[512], cmd[2048];
+	const char *argv[24];
+	int n = 0, status;
+	char *buf = NULL;
+	size_t len;
+	pid_t pid;
+
+	if (!ASSERT_OK(collector_listen(), "listen"))
+		return;
+	policy(pol, sizeof(pol), NULL);
+	snprintf(log, sizeof(log), "%s/evidence.log", test__tmpdir());
+	snprintf(key, sizeof(key), "%s/log.key", test__tmpdir());
+	snprintf(pub, sizeof(pub), "%s/log.key.pub", test__tmpdir());
+	snprintf(cmd, sizeof(cmd), "%s/policy.conf", test__tmpdir());
+	{
+		FILE *f = fopen(cmd, "w");
+
+		if (!ASSERT_OK_PTR(f, "write policy"))
+			return;
+		fputs(pol, f);
+		fclose(f);
+	}
+	snprintf(pol, sizeof(pol), "%s/stsd", test_out_dir());
+	argv[n++] = pol;
+	argv[n++] = "run";
+	argv[n++] = "--policy";
+	argv[n++] = cmd;
+	argv[n++] = "--log";
+	argv[n++] = log;
+	argv[n++] = "--log-key";
+	argv[n++] = key;
+	argv[n++] = "--user";
+	argv[n++] = "root";
+	argv[n++] = "--observe";
+	argv[n++] = "-q";
+	argv[n++] = "--";
+	argv[n++] = rogue;
+	argv[n++] = "connect4";
+	argv[n++] = "9";
+	argv[n] = NULL;
+	pid = fork();
+	if (pid == 0) {
+		execv(argv[0], (char **)argv);
+		_exit(127);
+	}
+	if (!ASSERT_GE(pid, 0, "fork") || !ASSERT_EQ(waitpid(pid, &status, 0), pid, "wait"))
+		return;
+	ASSERT_EQ(WEXITSTATUS(status), EXIT_EPERM, "the policed connect was denied");
+	if (!ASSERT_OK(sts_read_file(log, 1 << 20, &buf, &len), "read the evidence log"))
+		return;
+	ASSERT_TRUE(strstr(buf, "\"type\":\"enforcement\""), "log has the enforcement record (G7)");
+	ASSERT_TRUE(strstr(buf, "\"type\":\"net_deny\""), "log has the net_deny record");
+	ASSERT_TRUE(strstr(buf, "\"type\":\"checkpoint\""), "log has a signed checkpoint");
+	ASSERT_TRUE(strstr(buf, "\"type\":\"stop\""), "log has the stop record");
+	free(buf);
+	snprintf(cmd, sizeof(cmd), "%s/stsctl verify %s --log-key %s >/dev/null", test_out_dir(),
+		 log, pub);
+	ASSERT_EQ(system(cmd), 0, "stsctl verify accepts the log");
 }
