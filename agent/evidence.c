@@ -65,7 +65,8 @@ int evidence_start(struct evidence *ev, const char *mode, const json_t *d)
 	json_decref(rec);
 	if (err)
 		return err;
-	json_array_foreach(json_object_get(d, "hooks"), i, h) {
+	json_array_foreach(json_object_get(d, "hooks"), i, h)
+	{
 		json_t *o = json_pack("{s:O, s:O}", "hook", json_object_get(h, "hook"), "mode",
 				      json_object_get(h, "mode"));
 
@@ -91,7 +92,7 @@ int evidence_start(struct evidence *ev, const char *mode, const json_t *d)
 
 static const char *action(__u32 verdict)
 {
-	return verdict == STS_VERDICT_ALLOW ? "allowed"
+	return verdict == STS_VERDICT_ALLOW  ? "allowed"
 	       : verdict == STS_VERDICT_DENY ? "denied"
 					     : "observed";
 }
@@ -125,8 +126,9 @@ int evidence_event(struct evidence *ev, const struct sts_event *e, const json_t 
 		inet_ntop(e->net.family == AF_INET6 ? AF_INET6 : AF_INET, e->net.addr, addr,
 			  sizeof(addr));
 		json_object_set_new(rec, "hook", json_string(net_hook(e)));
-		json_object_set_new(rec, "proto",
-				    json_string(e->net.type == 1 /* SOCK_STREAM */ ? "tcp" : "udp"));
+		json_object_set_new(
+			rec, "proto",
+			json_string(e->net.type == 1 /* SOCK_STREAM */ ? "tcp" : "udp"));
 		json_object_set_new(rec, "addr", json_string(addr));
 		json_object_set_new(rec, "port", json_integer(e->net.port));
 		break;
@@ -149,21 +151,24 @@ int evidence_event(struct evidence *ev, const struct sts_event *e, const json_t 
 		json_object_set(rec, "path", json_object_get(j, "path"));
 		json_object_set_new(rec, "ino", json_integer(e->file.ino));
 		json_object_set_new(rec, "dev", json_integer(e->file.dev));
-		json_object_set_new(rec, "access", json_string(e->type == STS_EV_LINK ? "link"
-							       : e->file.fmode & 2   ? "write"
-										     : "read"));
-		json_object_set_new(rec, "hook", json_string(e->verdict == STS_VERDICT_OBSERVED
-								     ? "tp/syscalls/sys_enter_openat"
-								     : "lsm/file_open"));
+		json_object_set_new(rec, "access",
+				    json_string(e->type == STS_EV_LINK ? "link"
+						: e->file.fmode & 2    ? "write"
+								       : "read"));
+		json_object_set_new(rec, "hook",
+				    json_string(e->verdict == STS_VERDICT_OBSERVED
+							? "tp/syscalls/sys_enter_openat"
+							: "lsm/file_open"));
 		break;
 	case STS_EV_EXEC:
 		type = e->verdict == STS_VERDICT_ALLOW ? "exec_allow" : "exec_deny";
 		json_object_set(rec, "path", json_object_get(j, "path"));
 		json_object_set_new(rec, "ino", json_integer(e->file.ino));
 		json_object_set_new(rec, "dev", json_integer(e->file.dev));
-		json_object_set_new(rec, "hook", json_string(e->verdict == STS_VERDICT_OBSERVED
-								     ? "tp/sched/sched_process_exec"
-								     : "lsm/bprm_check_security"));
+		json_object_set_new(rec, "hook",
+				    json_string(e->verdict == STS_VERDICT_OBSERVED
+							? "tp/sched/sched_process_exec"
+							: "lsm/bprm_check_security"));
 		break;
 	case STS_EV_PAYLOAD:
 		type = e->verdict == STS_VERDICT_ALLOW ? "payload_allow" : "payload_deny";

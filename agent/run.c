@@ -37,7 +37,7 @@ struct run_ctx {
 	size_t report_max; /* the policy's report-max: the largest request body */
 	FILE *log; /* JSON lines (--events/--json), or NULL */
 	struct evidence *evidence; /* the evidence log (--log), or NULL */
-	const char *cgroup;        /* killed when evidence cannot be written */
+	const char *cgroup; /* killed when evidence cannot be written */
 	int evidence_err;
 	bool quiet; /* no sentences on stderr */
 	bool show_allowed;
@@ -69,11 +69,14 @@ static void usage(FILE *f)
 		"even it\n"
 		"  --log FILE           append every decision to this evidence log (hash-chained,\n"
 		"                       signed checkpoints; see docs/evidence.md), e.g.\n"
-		"                       /var/lib/stsguard/evidence.log; check it with stsctl verify\n"
+		"                       /var/lib/stsguard/evidence.log; check it with stsctl "
+		"verify\n"
 		"  --log-key FILE       the key signing the log's checkpoints (default\n"
-		"                       /var/lib/stsguard/log.key; created, with FILE.pub, if missing)\n"
+		"                       /var/lib/stsguard/log.key; created, with FILE.pub, if "
+		"missing)\n"
 		"  --seal-state FILE    seal the checkpoints forward-securely (stsctl seal-init)\n"
-		"  --events FILE        append every record (start, events, stop) as plain JSON lines\n"
+		"  --events FILE        append every record (start, events, stop) as plain JSON "
+		"lines\n"
 		"  --json               write those JSON lines to stdout\n"
 		"  --allowed            also print allowed actions on stderr, not only denials\n"
 		"  -q, --quiet          print nothing on stderr but errors\n"
@@ -218,7 +221,8 @@ static void payload_decide(struct run_ctx *c, const struct sts_payload_event *pe
 			(unsigned long long)pe->len, hex, ok ? "" : ": ", reason);
 	}
 	{
-		json_t *extra = json_pack("{s:I, s:s}", "bytes", (json_int_t)pe->len, "sha256", hex);
+		json_t *extra =
+			json_pack("{s:I, s:s}", "bytes", (json_int_t)pe->len, "sha256", hex);
 
 		if (!ok)
 			json_object_set_new(extra, "reason", json_string(reason));
@@ -496,7 +500,8 @@ int cmd_run(int argc, char **argv)
 
 	c.report_max = pol.report_max;
 	if (evlog_path) {
-		err = evidence_open(evlog_path, evlog_key, seal_path, &c.evidence, why, sizeof(why));
+		err = evidence_open(evlog_path, evlog_key, seal_path, &c.evidence, why,
+				    sizeof(why));
 		if (err) {
 			/* No evidence, no run: the policed code never runs unlogged. */
 			sts_err("run: %s", why);

@@ -182,6 +182,9 @@ static int on_record(void *arg, const struct evline *rec, const char *line, size
 		json_array_append_new(json_object_get(a->r, "schedule"), brief(rec, sched_keys));
 	} else if (strcmp(t, EV_RECOVERY) == 0) {
 		json_array_append_new(json_object_get(a->r, "recoveries"), brief(rec, rec_keys));
+	} else if (strcmp(t, "payload_allow") == 0) {
+		json_array_append_new(json_object_get(a->r, "payloads_approved"),
+				      brief(rec, pay_keys));
 	} else if (strcmp(t, EV_LOST_EVENTS) == 0) {
 		a->lost += num(rec->obj, "count");
 	} else if (is_deny(t)) {
@@ -277,8 +280,17 @@ static void text(json_t *r)
 		printf("  no enforcement record: the log does not say what was enforced\n");
 	json_array_foreach(json_object_get(r, "enforcement"), i, v)
 	{
+		json_t *prev = i ? json_array_get(json_object_get(r, "enforcement"), i - 1) : NULL;
+
 		printf("  %s: kernel %s, mode %s, policy sha256 %s\n", str(v, "time", "?"),
 		       str(v, "kernel", "?"), str(v, "mode", "?"), str(v, "policy_sha256", "?"));
+		/* Runs under the same enforcement: say so rather than repeat every hook. */
+		if (prev &&
+		    json_equal(json_object_get(prev, "hooks"), json_object_get(v, "hooks")) &&
+		    json_equal(json_object_get(prev, "programs"), json_object_get(v, "programs"))) {
+			printf("    same hooks and programs as above\n");
+			continue;
+		}
 		json_array_foreach(json_object_get(v, "hooks"), j, h)
 		{
 			printf("    hook %-28s %s", str(h, "hook", "?"), str(h, "mode", "?"));
@@ -291,8 +303,14 @@ static void text(json_t *r)
 	}
 
 	printf("\nWhat left the device\n");
-	if (!json_array_size(json_object_get(r, "transmissions")))
+	if (!json_array_size(json_object_get(r, "transmissions")) &&
+	    !json_array_size(json_object_get(r, "payloads_approved")))
 		printf("  nothing\n");
+	json_array_foreach(json_object_get(r, "payloads_approved"), i, v)
+		printf("  %s: TLS plaintext of pid %lld (%s), approved by the payload check: %lld "
+		       "bytes, sha256 %s\n",
+		       str(v, "time", "?"), (long long)num(v, "pid"), str(v, "comm", "?"),
+		       (long long)num(v, "bytes"), str(v, "sha256", "?"));
 	json_array_foreach(json_object_get(r, "transmissions"), i, v)
 	{
 		printf("  %s: %s to %s, %lld bytes, sha256 %s\n", str(v, "time", "?"),
@@ -418,6 +436,8 @@ int cmd_report(int argc, char **argv)
 			json_array(), "volume", json_pack("{sI}", "bytes_dropped", (json_int_t)0),
 			"identifiers_released", json_array(), "consent", json_array(), "schedule",
 			json_array(), "recoveries", json_array(), "stops", json_array());
+	/* Plaintexts `stsd run` let through after its payload check (G4). */
+	json_object_set_new(a.r, "payloads_approved", json_array());
 	a.files = json_object();
 	a.endpoints = json_object();
 	a.receipts = json_object();

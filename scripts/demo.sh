@@ -1,14 +1,22 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# make demo: boot the VM lane's kernel (Debian 6.1, BPF LSM on) and run the demo inside it.
-# Stage 1 (this issue): the kernel enforcing a small policy on a policed cgroup.
+# make demo: boot the VM lane's kernel (Debian 6.1, BPF LSM on) and run the demo inside it
+# (scripts/demo-guest.sh): the kernel enforcing a policy, then a telemetry binary policed by
+# stsd against a real collector, and the evidence log verified and explained by stsctl.
 set -euo pipefail
 out=${OUT:-build}
 cat <<'INTRO'
 stsguard: make demo
-  Boots Debian's 6.1 kernel in qemu (software emulation, ~5-10 s), with the BPF LSM enabled,
-  and runs build/tests/bin/sts-demo inside it. The host kernel refuses BPF LSM programs, which
-  is why the demo runs in a VM. The guest has no network device: only loopback.
+  Boots Debian's 6.1 kernel in qemu (software emulation), with the BPF LSM enabled, and runs
+  the demo inside it. The host kernel refuses BPF LSM programs, which is why the demo runs in
+  a VM. The guest has no network device: only loopback. It takes a minute or two.
 INTRO
-tests/vm/run --name demo -- "$out/tests/bin/sts-demo"
+# The collector's TLS certificate, made here (the guest has no openssl command).
+mkdir -p "$out/demo"
+if [ ! -f "$out/demo/tls-cert.pem" ]; then
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
+		-subj /CN=collector.test -keyout "$out/demo/tls-key.pem" \
+		-out "$out/demo/tls-cert.pem" 2>/dev/null
+fi
+tests/vm/run --name demo --add "$out/demo" --add scripts/demo-guest.sh -- sh scripts/demo-guest.sh

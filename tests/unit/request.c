@@ -16,8 +16,8 @@ static char *signed_request(const char *claims, size_t *len)
 	snprintf(priv, sizeof(priv), "%s/k%zu", test__tmpdir(), strlen(claims));
 	if (sts_key_generate(priv, NULL, &key))
 		return NULL;
-	if (!sts_aid_new(aid) && !sts_jws_sign(&key, aid, true, claims, strlen(claims), &jws,
-					       &jws_len))
+	if (!sts_aid_new(aid) &&
+	    !sts_jws_sign(&key, aid, true, claims, strlen(claims), &jws, &jws_len))
 		sts_request_build("collector.example", jws, jws_len, &req, len);
 	free(jws);
 	sts_key_free(&key);
