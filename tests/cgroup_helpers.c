@@ -2,13 +2,16 @@
 #include "cgroup_helpers.h"
 #include "cgroup.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <mntent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -107,4 +110,30 @@ bool kernel_has_bpf_lsm(char *lsm_list, size_t len)
 	/* The list is comma-separated; look for the whole word. */
 	return strcmp(buf, "bpf") == 0 || strncmp(buf, "bpf,", 4) == 0 || strstr(buf, ",bpf,") ||
 	       (strlen(buf) >= 4 && strcmp(buf + strlen(buf) - 4, ",bpf") == 0);
+}
+
+int cg_try_connect4(void *arg)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_port = htons(*(uint16_t *)arg),
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int fd, rc = 0;
+
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (fd < 0)
+		return errno;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		rc = errno;
+	close(fd);
+	return rc;
+}
+
+int cg_try_open(void *path)
+{
+	int fd = open(path, O_RDONLY);
+
+	if (fd < 0)
+		return errno;
+	close(fd);
+	return 0;
 }

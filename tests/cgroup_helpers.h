@@ -26,6 +26,13 @@ void cg_destroy(struct test_cgroup *cg);
  */
 int cg_run_in(const struct test_cgroup *cg, int (*fn)(void *), void *arg);
 
+/*
+ * Child bodies for cg_run_in(): 0 when the action succeeded, else its errno.
+ * cg_try_connect4 takes a uint16_t * (a 127.0.0.1 TCP port), cg_try_open a path.
+ */
+int cg_try_connect4(void *port);
+int cg_try_open(void *path);
+
 /* Does the running kernel have the BPF LSM enabled (lsm= contains "bpf")? */
 bool kernel_has_bpf_lsm(char *lsm_list, size_t len);
 

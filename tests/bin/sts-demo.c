@@ -26,32 +26,6 @@
 
 static uint16_t port;
 
-static int try_open(void *arg)
-{
-	int fd = open(arg, O_RDONLY);
-
-	if (fd < 0)
-		return errno;
-	close(fd);
-	return 0;
-}
-
-static int try_connect(void *arg)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET,
-				  .sin_port = htons(*(uint16_t *)arg),
-				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	int fd, rc = 0;
-
-	fd = socket(AF_INET, SOCK_STREAM, 0);
-	if (fd < 0)
-		return errno;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-		rc = errno;
-	close(fd);
-	return rc;
-}
-
 static int show(const char *who, const char *what, int rc, int expect)
 {
 	printf("  %-28s %-44s -> %s\n", who, what, rc ? strerror(rc) : "allowed");
@@ -133,13 +107,16 @@ int main(void)
 
 	printf("3. The same attempts, from outside and from inside the policed cgroup:\n");
 	snprintf(what, sizeof(what), "open %s", DEMO_SECRET);
-	bad += show("outside (e.g. a system app)", what, cg_run_in(NULL, try_open, DEMO_SECRET), 0);
-	bad += show("inside (telemetry code)", what, cg_run_in(&cg, try_open, DEMO_SECRET), EPERM);
+	bad += show("outside (e.g. a system app)", what, cg_run_in(NULL, cg_try_open, DEMO_SECRET),
+		    0);
+	bad += show("inside (telemetry code)", what, cg_run_in(&cg, cg_try_open, DEMO_SECRET),
+		    EPERM);
 	bad += show("inside (telemetry code)", "open /etc/passwd",
-		    cg_run_in(&cg, try_open, "/etc/passwd"), 0);
+		    cg_run_in(&cg, cg_try_open, "/etc/passwd"), 0);
 	snprintf(what, sizeof(what), "connect 127.0.0.1:%u", port);
-	bad += show("outside (e.g. a system app)", what, cg_run_in(NULL, try_connect, &port), 0);
-	bad += show("inside (telemetry code)", what, cg_run_in(&cg, try_connect, &port), EPERM);
+	bad += show("outside (e.g. a system app)", what, cg_run_in(NULL, cg_try_connect4, &port),
+		    0);
+	bad += show("inside (telemetry code)", what, cg_run_in(&cg, cg_try_connect4, &port), EPERM);
 
 	printf("\n4. What the kernel counted: %llu file open(s) and %llu connect(s) denied.\n",
 	       (unsigned long long)fskel->bss->denied, (unsigned long long)cskel->bss->denied);

@@ -32,23 +32,6 @@ static int listen_loopback(uint16_t *port)
 	return fd;
 }
 
-/* Child body: 0 when the connect succeeded, the errno otherwise. */
-static int try_connect(void *arg)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET,
-				  .sin_port = htons(*(uint16_t *)arg),
-				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	int fd, rc = 0;
-
-	fd = socket(AF_INET, SOCK_STREAM, 0);
-	if (fd < 0)
-		return 100;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-		rc = errno;
-	close(fd);
-	return rc;
-}
-
 void test_cgroup_connect(void)
 {
 	struct connect_deny_bpf *skel = NULL;
@@ -72,21 +55,22 @@ void test_cgroup_connect(void)
 	if (!ASSERT_OK(connect_deny_bpf__load(skel), "load"))
 		goto cleanup;
 
-	ASSERT_EQ(cg_run_in(&cg, try_connect, &port), 0, "in cgroup, before attach: allowed");
+	ASSERT_EQ(cg_run_in(&cg, cg_try_connect4, &port), 0, "in cgroup, before attach: allowed");
 
 	link = bpf_program__attach_cgroup(skel->progs.deny_connect4, cg.fd);
 	if (!ASSERT_OK_PTR(link, "attach connect4 to test cgroup"))
 		goto cleanup;
 
-	ASSERT_EQ(cg_run_in(&cg, try_connect, &port), EPERM, "in cgroup: connect denied (EPERM)");
-	ASSERT_EQ(cg_run_in(NULL, try_connect, &port), 0, "outside cgroup: connect allowed");
-	ASSERT_EQ(cg_run_in(&cg, try_connect, &port2), 0, "in cgroup, other port: allowed");
+	ASSERT_EQ(cg_run_in(&cg, cg_try_connect4, &port), EPERM,
+		  "in cgroup: connect denied (EPERM)");
+	ASSERT_EQ(cg_run_in(NULL, cg_try_connect4, &port), 0, "outside cgroup: connect allowed");
+	ASSERT_EQ(cg_run_in(&cg, cg_try_connect4, &port2), 0, "in cgroup, other port: allowed");
 	ASSERT_EQ(skel->bss->denied, 1, "program counted exactly one denial");
 	ASSERT_EQ(skel->bss->seen, 2, "program saw only the two in-cgroup connects");
 
 	bpf_link__destroy(link);
 	link = NULL;
-	ASSERT_EQ(cg_run_in(&cg, try_connect, &port), 0, "in cgroup, after detach: allowed");
+	ASSERT_EQ(cg_run_in(&cg, cg_try_connect4, &port), 0, "in cgroup, after detach: allowed");
 cleanup:
 	bpf_link__destroy(link);
 	connect_deny_bpf__destroy(skel);

@@ -275,22 +275,6 @@ cleanup:
 	close(bad_fd);
 }
 
-static int connect_port(void *arg)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET,
-				  .sin_port = htons(*(uint16_t *)arg),
-				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	int fd, rc = 0;
-
-	fd = socket(AF_INET, SOCK_STREAM, 0);
-	if (fd < 0)
-		return errno;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-		rc = errno;
-	close(fd);
-	return rc;
-}
-
 /*
  * Device-wide rules: while stsd polices a command, processes outside the policed cgroup may not
  * reach the collector (deny-outside) nor a legacy telemetry endpoint (legacy-deny). The "device"
@@ -326,11 +310,11 @@ void test_enforce_device_wide(void)
 	if (!ASSERT_GE(pid, 0, "start stsd") ||
 	    !ASSERT_TRUE(stsd_wait_started(30000), "stsd reports its start record"))
 		goto cleanup;
-	ASSERT_EQ(cg_run_in(&dev, connect_port, &collector_port), EPERM,
+	ASSERT_EQ(cg_run_in(&dev, cg_try_connect4, &collector_port), EPERM,
 		  "outside the policed cgroup: the collector is denied");
-	ASSERT_EQ(cg_run_in(&dev, connect_port, &legacy_port), EPERM,
+	ASSERT_EQ(cg_run_in(&dev, cg_try_connect4, &legacy_port), EPERM,
 		  "outside the policed cgroup: the legacy endpoint is denied");
-	ASSERT_EQ(cg_run_in(NULL, connect_port, &collector_port), 0,
+	ASSERT_EQ(cg_run_in(NULL, cg_try_connect4, &collector_port), 0,
 		  "outside the device cgroup: not affected");
 	ASSERT_OK(stsd_wait(pid, &r), "wait for stsd");
 	ASSERT_EQ(r.status, 0, "the policed command ran to the end");

@@ -14,16 +14,6 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-static int try_open(void *arg)
-{
-	int fd = open(arg, O_RDONLY);
-
-	if (fd < 0)
-		return errno;
-	close(fd);
-	return 0;
-}
-
 void test_lsm_file_open(void)
 {
 	struct file_open_deny_bpf *skel = NULL;
@@ -71,9 +61,9 @@ void test_lsm_file_open(void)
 	if (!ASSERT_OK(file_open_deny_bpf__attach(skel), "attach lsm/file_open"))
 		goto cleanup;
 
-	ASSERT_EQ(cg_run_in(&cg, try_open, path), EPERM, "in cgroup: open denied (EPERM)");
-	ASSERT_EQ(cg_run_in(NULL, try_open, path), 0, "outside cgroup: open allowed");
-	ASSERT_EQ(cg_run_in(&cg, try_open, other), 0, "in cgroup, other file: allowed");
+	ASSERT_EQ(cg_run_in(&cg, cg_try_open, path), EPERM, "in cgroup: open denied (EPERM)");
+	ASSERT_EQ(cg_run_in(NULL, cg_try_open, path), 0, "outside cgroup: open allowed");
+	ASSERT_EQ(cg_run_in(&cg, cg_try_open, other), 0, "in cgroup, other file: allowed");
 	ASSERT_EQ(skel->bss->denied, 1, "program counted exactly one denial");
 cleanup:
 	file_open_deny_bpf__destroy(skel);
