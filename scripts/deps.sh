@@ -21,6 +21,8 @@ packages=(
 	qemu-system-x86 busybox-static cpio xz-utils zstd kmod
 	# tests: loopback setup, certificates for the TLS tests
 	iproute2 openssl ca-certificates
+	# the VM runner: ELF detection (file), shared-library lists (ldd), the kernel image (readelf)
+	file binutils
 )
 
 missing=()
