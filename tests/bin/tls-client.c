@@ -153,6 +153,8 @@ int main(int argc, char **argv)
 			return 4;
 		n = read(fd, buf, sizeof(buf));
 		printf("tls-client: clear text: %s\n", n > 0 ? "answered" : "no answer");
+		close(fd);
+		free(req);
 		return n > 0 ? 0 : 3;
 	}
 	ctx = SSL_CTX_new(TLS_client_method());
