@@ -201,13 +201,11 @@ int evidence_tick(struct evidence *ev, int64_t *next_ms)
 	return evlog_tick(ev->log, next_ms);
 }
 
-int evidence_close(struct evidence *ev, uint64_t lost, int status)
+int evidence_stop(struct evidence *ev, uint64_t lost, int status)
 {
 	json_t *rec;
 	int err = 0, e2;
 
-	if (!ev)
-		return 0;
 	if (lost) {
 		rec = json_pack("{s:I, s:s}", "count", (json_int_t)lost, "source", "ringbuf");
 		err = evlog_append(ev->log, "lost_events", rec, NULL);
@@ -216,12 +214,27 @@ int evidence_close(struct evidence *ev, uint64_t lost, int status)
 	rec = json_pack("{s:s, s:i}", "reason", "exit", "status", status);
 	e2 = evlog_append(ev->log, "stop", rec, NULL);
 	json_decref(rec);
-	if (!err)
-		err = e2;
-	e2 = evlog_close(ev->log);
-	if (!err)
-		err = e2;
+	return err ? err : e2;
+}
+
+int evidence_close(struct evidence *ev)
+{
+	int err;
+
+	if (!ev)
+		return 0;
+	err = evlog_close(ev->log);
 	sts_key_free(&ev->key);
 	free(ev);
 	return err;
+}
+
+int evidence_append(struct evidence *ev, const char *type, const json_t *fields)
+{
+	return evlog_append(ev->log, type, fields, NULL);
+}
+
+int evidence_checkpoint(struct evidence *ev)
+{
+	return evlog_checkpoint(ev->log);
 }

@@ -25,8 +25,14 @@ int evidence_open(const char *path, const char *key_path, const char *seal_path,
 int evidence_start(struct evidence *ev, const char *mode, const json_t *describe);
 /* One kernel event, with the monitor's extra fields for payload decisions (may be NULL). */
 int evidence_event(struct evidence *ev, const struct sts_event *e, const json_t *extra);
-/* lost_events (when count > 0) and stop, then the final checkpoint and close. */
-int evidence_close(struct evidence *ev, uint64_t lost, int status);
+/* lost_events (when count > 0) and stop records at the end of one policed run. */
+int evidence_stop(struct evidence *ev, uint64_t lost, int status);
+/* A monitor decision (identifier_released, report_approved, transmission, receipt...). */
+int evidence_append(struct evidence *ev, const char *type, const json_t *fields);
+/* Signed checkpoint and fdatasync: everything so far is durable. 0 or the reason not to send. */
+int evidence_checkpoint(struct evidence *ev);
+/* Final checkpoint, close. */
+int evidence_close(struct evidence *ev);
 /* Periodic checkpoints from the event loop; *next_ms says when to call again. */
 int evidence_tick(struct evidence *ev, int64_t *next_ms);
 

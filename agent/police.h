@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Police one command (agent/police.c): what `stsd run` does, and how the monitor runs its agent.
+ */
+#ifndef STS_POLICE_H
+#define STS_POLICE_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+struct evidence;
+
+/* A privsep channel next to the kernel's events (the monitor's agent). */
+struct police_channel {
+	int child_fd; /* given to CMD as its fd 3 */
+	int fd;       /* the monitor's end, polled with the events */
+	/*
+	 * Called when fd is readable. 0: go on; 1: the conversation is over (stop polling);
+	 * negative: the agent misbehaved (unknown, out of order or malformed message) and the
+	 * whole policed cgroup is killed.
+	 */
+	int (*on_readable)(void *ctx);
+	void *ctx;
+};
+
+struct police_opts {
+	const char *policy_path;    /* NULL: STSD_DEFAULT_POLICY */
+	bool observe;               /* observe what cannot be enforced instead of refusing */
+	bool quiet, show_allowed;   /* sentences on stderr */
+	const char *user;           /* NULL: nobody; "root": keep root */
+	FILE *events;               /* plain JSON lines, or NULL */
+	struct evidence *evidence;  /* an open evidence log, or NULL */
+	const char *device_cgroup;  /* NULL: the cgroup v2 root; "none": no device-wide rules */
+	const char *cgroup_parent;  /* NULL: <root>/stsguard */
+	const char *const *argv;    /* CMD and its arguments; CMD resolved as execvp would */
+	const struct police_channel *channel; /* or NULL */
+};
+
+/*
+ * Run CMD under enforcement until it exits. Returns its exit status (128+N when killed by
+ * signal N), 2 on usage or policy errors, 3 when enforcement (or the evidence log) could not be
+ * established or kept: the command then never ran, or was stopped.
+ */
+int police_run(const struct police_opts *o);
+
+#endif
