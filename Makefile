@@ -57,7 +57,7 @@ LIB_OBJS := $(patsubst %.c,$(OUT)/%.o,$(LIB_SRCS))
 LIBSTS := $(OUT)/libsts.a
 
 # name := directory of its sources
-BINS_DIRS := stsd:agent stsctl:ctl sts-collector:collector
+BINS_DIRS := stsd:agent sts-agent:agent/unpriv stsctl:ctl sts-collector:collector
 BINS :=
 define bin_rule
 $(eval name := $(word 1,$(subst :, ,$(1))))
@@ -174,7 +174,7 @@ fuzz: fuzz-build
 
 # The same TLS client with OpenSSL linked in statically: a TLS stack no uprobe can see (G5 test).
 # Built from source without sanitizers: there is no static sanitizer runtime to link.
-STATIC_CLIENT_SRCS := tests/bin/tls-client.c lib/crypto.c lib/util.c lib/jws.c lib/report.c lib/request.c
+STATIC_CLIENT_SRCS := tests/bin/tls-client.c lib/crypto.c lib/util.c lib/jws.c lib/report.c lib/request_build.c
 $(OUT)/tests/bin/tls-client-static: $(STATIC_CLIENT_SRCS) | $(DEPS_STAMP)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
@@ -193,9 +193,15 @@ demo: all
 vmlinux: | $(DEPS_STAMP)
 	$(Q)ARCH=$(ARCH) scripts/gen-vmlinux.sh
 
+# The agent is not for people to run: it goes where the default policy's allow-exec names it.
 install: all
-	$(Q)for b in $(BINS); do install -D -m 0755 $$b $(DESTDIR)$(PREFIX)/bin/$$(basename $$b) || exit 1; done
-	$(Q)echo "installed: $(notdir $(BINS)) into $(DESTDIR)$(PREFIX)/bin"
+	$(Q)for b in $(filter-out %/sts-agent,$(BINS)); do \
+		install -D -m 0755 $$b $(DESTDIR)$(PREFIX)/bin/$$(basename $$b) || exit 1; done
+	$(Q)install -D -m 0755 $(OUT)/sts-agent $(DESTDIR)$(PREFIX)/libexec/stsguard/sts-agent
+	$(Q)install -D -m 0644 policy/default.conf $(DESTDIR)/etc/stsguard/policy.conf.example
+	$(Q)echo "installed: $(notdir $(filter-out %/sts-agent,$(BINS))) into $(DESTDIR)$(PREFIX)/bin," \
+		"sts-agent into $(DESTDIR)$(PREFIX)/libexec/stsguard, the default policy as" \
+		"$(DESTDIR)/etc/stsguard/policy.conf.example"
 
 format:
 	$(Q)clang-format -i $$(git ls-files '*.c' '*.h' | grep -v '^vmlinux/')

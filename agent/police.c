@@ -32,6 +32,7 @@
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 struct run_ctx {
@@ -41,6 +42,7 @@ struct run_ctx {
 	struct evidence *evidence; /* the evidence log (--log), or NULL */
 	const char *cgroup; /* killed when evidence cannot be written */
 	int evidence_err;
+	const struct police_opts *opts;
 	bool quiet; /* no sentences on stderr */
 	bool show_allowed;
 	unsigned long n_denied, n_allowed, n_observed;
@@ -139,6 +141,10 @@ static void payload_decide(struct run_ctx *c, const struct sts_payload_event *pe
 			 (unsigned long long)pe->len);
 	} else if (sts_request_check((const char *)pe->data, pe->len, c->report_max, reason,
 				     sizeof(reason))) {
+		ev.rule = STS_RULE_PAYLOAD_SCHEMA;
+	} else if (c->opts->payload_check &&
+		   c->opts->payload_check(c->opts->payload_ctx, (const char *)pe->data, pe->len,
+					  reason, sizeof(reason))) {
 		ev.rule = STS_RULE_PAYLOAD_SCHEMA;
 	} else if (enforcer_grant(c->enf, pe->len)) {
 		ev.rule = STS_RULE_PAYLOAD_SCHEMA;
@@ -287,9 +293,11 @@ int police_run(const struct police_opts *o)
 	sigset_t mask, oldmask;
 	pid_t pid = -1;
 	ssize_t n;
-	bool channel_done = false;
+	bool channel_done = false, timed_out = false;
+	time_t started = time(NULL);
 
 	memset(&pol, 0, sizeof(pol));
+	c.opts = o;
 	c.quiet = o->quiet;
 	c.show_allowed = o->show_allowed;
 	c.log = o->events;
@@ -469,6 +477,17 @@ int police_run(const struct police_opts *o)
 
 		if (c.evidence && !c.evidence_err && evidence_tick(c.evidence, &next_ms) < 0)
 			evidence_failed(&c, -EIO);
+		if (o->timeout_s && !timed_out) {
+			int64_t left = (started + o->timeout_s - time(NULL)) * 1000;
+
+			if (left <= 0) {
+				sts_err("%s still running after %d s: stopped", exe, o->timeout_s);
+				timed_out = true;
+				sts_cgroup_kill(cgpath);
+			} else if (next_ms < 0 || left < next_ms) {
+				next_ms = left;
+			}
+		}
 		if (poll(pfd, 3, next_ms > INT32_MAX ? INT32_MAX : (int)next_ms) < 0) {
 			if (errno == EINTR)
 				continue;

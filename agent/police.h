@@ -34,6 +34,13 @@ struct police_opts {
 	const char *cgroup_parent;  /* NULL: <root>/stsguard */
 	const char *const *argv;    /* CMD and its arguments; CMD resolved as execvp would */
 	const struct police_channel *channel; /* or NULL */
+	/*
+	 * An extra payload check on top of the schema (the monitor: "is it the very report I
+	 * signed?"); 0 to pass, else a reason in why. NULL: the schema alone.
+	 */
+	int (*payload_check)(void *ctx, const char *buf, size_t len, char *why, size_t whylen);
+	void *payload_ctx;
+	int timeout_s; /* kill the policed cgroup after this long; 0: no limit */
 };
 
 /*

@@ -21,6 +21,7 @@ struct subcommand {
 static int cmd_help(int argc, char **argv);
 
 static const struct subcommand subcommands[] = {
+	{ "daemon", cmd_daemon, "the monitor: send the activation report once, then never again" },
 	{ "run", cmd_run, "run a command inside a fresh policed cgroup, under BPF enforcement" },
 	{ "help", cmd_help, "show this help" },
 };

@@ -6,5 +6,7 @@
 
 /* stsd run: police one command (agent/run.c). */
 int cmd_run(int argc, char **argv);
+/* stsd daemon: the monitor and its agent (agent/monitor.c). */
+int cmd_daemon(int argc, char **argv);
 
 #endif

@@ -19,42 +19,7 @@ static int fail(char *reason, size_t sz, const char *fmt, ...)
 	return -EBADMSG;
 }
 
-static int host_valid(const char *h, size_t n)
-{
-	size_t i;
 
-	if (n == 0 || n > STS_REQUEST_HOST_MAX)
-		return 0;
-	for (i = 0; i < n; i++) {
-		char c = h[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '.' || c == '-' || c == ':' || c == '[' || c == ']'))
-			return 0;
-	}
-	return 1;
-}
-
-int sts_request_build(const char *host, const char *jws, size_t jws_len, char **out,
-		      size_t *out_len)
-{
-	int n;
-
-	if (!host_valid(host, strlen(host)))
-		return -EINVAL;
-	n = asprintf(out,
-		     "POST " STS_REQUEST_PATH " HTTP/1.1\r\n"
-		     "Host: %s\r\n"
-		     "Content-Type: application/jose\r\n"
-		     "Content-Length: %zu\r\n"
-		     "\r\n"
-		     "%.*s",
-		     host, jws_len, (int)jws_len, jws);
-	if (n < 0)
-		return -ENOMEM;
-	*out_len = n;
-	return 0;
-}
 
 /* Match a fixed prefix, advancing *p; 0 if it is not there. */
 static int take(const char **p, const char *end, const char *lit)
@@ -86,7 +51,7 @@ int sts_request_check(const char *buf, size_t len, size_t body_max, char *reason
 	host = p;
 	while (p < end && *p != '\r')
 		p++;
-	if (!host_valid(host, p - host) || !take(&p, end, "\r\n"))
+	if (!sts_request_host_valid(host, p - host) || !take(&p, end, "\r\n"))
 		return fail(reason, reasonsz, "bad Host header");
 	if (!take(&p, end, "Content-Type: application/jose\r\n"))
 		return fail(reason, reasonsz,

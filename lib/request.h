@@ -23,6 +23,8 @@
 /* The request head is at most this long; the body at most the policy's report-max. */
 #define STS_REQUEST_HEAD_MAX 512
 
+/* A host name or address as the Host header may carry it (letters, digits, . - : [ ]). */
+int sts_request_host_valid(const char *host, size_t len);
 /* Build the request for a JWS into a heap buffer. */
 int sts_request_build(const char *host, const char *jws, size_t jws_len, char **out,
 		      size_t *out_len);

@@ -64,12 +64,12 @@ run 101 "7. Connecting to another server (a legacy telemetry endpoint):" \
 run 101 "8. Reading a file outside the policy:" $B/tests/bin/rogue open /etc/passwd
 run 101 "9. Starting a shell:" $B/tests/bin/rogue exec /bin/sh -c id
 
-kill -TERM $collector
-wait $collector 2>/dev/null
+n=$($B/sts-collector list --db /tmp/demo/collector.db --json 2>/dev/null | grep -o '"aid"' | wc -l)
 say "What the collector stored (sts-collector list): exactly one activation"
 $B/sts-collector list --db /tmp/demo/collector.db
-n=$($B/sts-collector list --db /tmp/demo/collector.db --json 2>/dev/null | grep -o '"aid"' | wc -l)
 [ "$n" = 1 ] || { echo "UNEXPECTED: $n activations stored"; fail=1; }
+kill -TERM $collector
+wait $collector 2>/dev/null
 
 say "The auditor's view: stsctl verify checks the evidence log's chain, tree and signatures"
 echo "  \$ stsctl verify $D/evidence.log --log-key $D/log.key.pub"
@@ -77,6 +77,68 @@ $B/stsctl verify $D/evidence.log --log-key $D/log.key.pub || fail=1
 say "... and stsctl report says, in plain words, what left the device and what was blocked"
 echo "  \$ stsctl report $D/evidence.log"
 $B/stsctl report $D/evidence.log --log-key $D/log.key.pub || fail=1
+
+say "stsguard demo, stage 3: the activation agent, stsd daemon: once, and never again"
+echo "A fresh collector database; a modem simulator on a pty answers AT+CGSN."
+$B/sts-collector serve --listen 127.0.0.1:8443 --tls-cert build/demo/tls-cert.pem \
+	--tls-key build/demo/tls-key.pem --signing-key /tmp/demo/receipt.key \
+	--db /tmp/demo/device.db 2>/tmp/demo/collector3.err &
+collector=$!
+$B/tests/bin/modem-sim --path-file /tmp/demo/modem.path ok &
+modem=$!
+for i in 1 2 3 4 5 6 7 8 9 10; do
+	grep -q listening /tmp/demo/collector3.err 2>/dev/null && [ -s /tmp/demo/modem.path ] && break
+	sleep 0.5
+done
+DEV=/var/lib/stsguard/device
+mkdir -p /etc/stsguard $DEV
+cat > /etc/stsguard/policy.conf <<POLICY
+# What the agent needs, and nothing more (see policy/default.conf for a phone).
+collector 127.0.0.1:8443
+allow-read /etc/ld.so.cache
+allow-read /lib64/ld-linux-x86-64.so.2
+allow-read /lib/x86_64-linux-gnu/libssl.so.3
+allow-read /lib/x86_64-linux-gnu/libcrypto.so.3
+allow-read /lib/x86_64-linux-gnu/libc.so.6
+allow-read /etc/os-release
+allow-read /sys/class/dmi/id/product_name
+allow-read /sts/build/demo/tls-cert.pem
+state-dir /var/lib/stsguard/agent
+POLICY
+cat > /etc/stsguard/stsd.conf <<CONF
+collector-host collector.test
+collector-addr 127.0.0.1:8443
+collector-ca /sts/build/demo/tls-cert.pem
+collector-key /tmp/demo/receipt.key.pub
+imei-source at:$(cat /tmp/demo/modem.path)
+state-dir $DEV
+agent /sts/build/sts-agent
+agent-user stsagent
+CONF
+echo "The monitor's configuration (/etc/stsguard/stsd.conf):"
+sed 's/^/    /' /etc/stsguard/stsd.conf
+say "The user consents to sending the country:"
+echo "  \$ stsctl consent grant --country FR"
+$B/stsctl consent grant --country FR --state-dir $DEV || fail=1
+
+say "First start: the monitor reads the IMEI from the modem, signs the report, and the"
+say "unprivileged agent sends it from inside the policed cgroup; the receipt is verified."
+echo "  \$ stsd daemon --once"
+$B/stsd daemon --once || fail=1
+say "Second start: nothing is sent, ever again."
+echo "  \$ stsd daemon --once"
+$B/stsd daemon --once || fail=1
+say "What the collector stored: one activation, with the country the user consented to"
+$B/sts-collector list --db /tmp/demo/device.db
+n=$($B/sts-collector list --db /tmp/demo/device.db --json 2>/dev/null | grep -o '"aid"' | wc -l)
+[ "$n" = 1 ] || { echo "UNEXPECTED: $n activations stored"; fail=1; }
+kill -TERM $collector $modem
+wait $collector 2>/dev/null
+say "The device's evidence log, for the auditor:"
+echo "  \$ stsctl verify $DEV/evidence.log --log-key $DEV/log.key.pub"
+$B/stsctl verify $DEV/evidence.log --log-key $DEV/log.key.pub || fail=1
+echo "  \$ stsctl report $DEV/evidence.log   (what left the device)"
+$B/stsctl report $DEV/evidence.log --log-key $DEV/log.key.pub | sed -n '/What left the device/,/What was blocked/p'
 
 if [ $fail -eq 0 ]; then
 	say "demo: every step went as expected"

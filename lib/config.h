@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The monitor's configuration, /etc/stsguard/stsd.conf: one "key value" per line, '#' starts a
+ * comment at the start of a word, blank lines ignored. Unknown keys, missing required keys,
+ * duplicates and bad values are errors, reported as "FILE:LINE: reason". See docs/agent.md.
+ *
+ *	collector-host NAME      required: the collector's name in its TLS certificate
+ *	collector-addr ADDR:PORT where to connect; without it the monitor resolves collector-host
+ *	collector-port PORT      with DNS resolution (default 443)
+ *	collector-ca FILE        required: the pinned CA of the collector's TLS certificate
+ *	collector-key FILE       required: the collector's receipt-signing public key
+ *	imei-source SOURCE       required: at:/dev/ttyUSB2 | mmcli:0 | file:/etc/stsguard/imei
+ *	model TEXT               override the model read from the device (rest of the line)
+ *	policy FILE              default /etc/stsguard/policy.conf
+ *	state-dir DIR            the monitor's state, keys, consent (default /var/lib/stsguard)
+ *	log FILE                 the evidence log (default <state-dir>/evidence.log)
+ *	agent FILE               the agent binary (default /usr/libexec/stsguard/sts-agent)
+ *	agent-user USER          default stsagent
+ *	retry-initial SECONDS    first retry delay (default 60); doubles, with jitter
+ *	retry-max SECONDS        longest retry delay (default 86400)
+ *	periodic off|DAYS        resend every DAYS days after activation (default off)
+ */
+#ifndef STS_CONFIG_H
+#define STS_CONFIG_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define STS_CONFIG_DEFAULT_PATH "/etc/stsguard/stsd.conf"
+#define STS_CONFIG_MAX_SIZE (64 * 1024)
+
+struct sts_config {
+	char collector_host[256];
+	char collector_addr[64]; /* numeric, "" when resolved by DNS */
+	uint16_t collector_port;
+	char collector_ca[4096];
+	char collector_key[4096];
+	char imei_source[4096];
+	char model[65];
+	char policy[4096];
+	char state_dir[4096];
+	char log[4096];
+	char agent[4096];
+	char agent_user[64];
+	uint32_t retry_initial;
+	uint32_t retry_max;
+	uint32_t periodic_days; /* 0: off */
+};
+
+int sts_config_parse(const char *source, const char *buf, size_t len, struct sts_config *c,
+		     char *err, size_t errlen);
+int sts_config_load(const char *path, struct sts_config *c, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* lib/config: the monitor's configuration file. */
+#include "test.h"
+#include "config.h"
+
+#define BASE                                                                                       \
+	"collector-host collector.test\n"                                                          \
+	"collector-ca /etc/stsguard/ca.pem\n"                                                      \
+	"collector-key /etc/stsguard/receipt.pub\n"                                                \
+	"imei-source at:/dev/ttyUSB2\n"
+
+static int parse(const char *text, struct sts_config *c, char *err)
+{
+	return sts_config_parse("stsd.conf", text, strlen(text), c, err, 256);
+}
+
+void test_config_parse(void)
+{
+	struct sts_config c;
+	char err[256];
+
+	if (!ASSERT_OK(parse(BASE, &c, err), "minimal configuration"))
+		printf("    %s\n", err);
+	ASSERT_STREQ(c.collector_host, "collector.test", "collector-host");
+	ASSERT_EQ(c.collector_port, 443, "default port");
+	ASSERT_STREQ(c.collector_addr, "", "no address: DNS");
+	ASSERT_STREQ(c.state_dir, "/var/lib/stsguard", "default state dir");
+	ASSERT_STREQ(c.log, "/var/lib/stsguard/evidence.log", "default log in the state dir");
+	ASSERT_EQ(c.periodic_days, 0, "periodic off by default");
+	ASSERT_OK(parse(BASE "collector-addr [::1]:8443\nmodel Wiko View 2 # comment\n"
+			     "periodic 30\nretry-initial 2\n",
+			&c, err),
+		  "full configuration");
+	ASSERT_STREQ(c.collector_addr, "::1", "IPv6 address");
+	ASSERT_EQ(c.collector_port, 8443, "port from the address");
+	ASSERT_STREQ(c.model, "Wiko View 2", "model override keeps its spaces, drops the comment");
+	ASSERT_EQ(c.periodic_days, 30, "periodic days");
+
+	ASSERT_ERR(parse("collector-host a\n", &c, err), "missing required keys");
+	ASSERT_TRUE(strstr(err, "collector-ca is required") != NULL, "names the missing key");
+	ASSERT_ERR(parse(BASE "colector-addr 1.2.3.4:1\n", &c, err), "unknown key");
+	ASSERT_STREQ(err, "stsd.conf:5: unknown key \"colector-addr\"", "names file and line");
+	ASSERT_ERR(parse(BASE "collector-addr collector.test:443\n", &c, err), "name as address");
+	ASSERT_ERR(parse(BASE "collector-addr 1.2.3.4:99999\n", &c, err), "port out of range");
+	ASSERT_ERR(parse(BASE "periodic sometimes\n", &c, err), "bad periodic");
+	ASSERT_ERR(parse(BASE "policy relative.conf\n", &c, err), "relative path");
+	ASSERT_ERR(parse(BASE "imei-source at:/dev/ttyUSB2\n", &c, err), "duplicate key");
+	ASSERT_ERR(parse(BASE "retry-initial 100\nretry-max 10\n", &c, err), "initial > max");
+	ASSERT_ERR(parse(BASE "model x\r\n", &c, err), "CRLF");
+	ASSERT_ERR(sts_config_parse("stsd.conf", "a\0b", 3, &c, err, sizeof(err)), "NUL byte");
+}
