@@ -686,9 +686,12 @@ static int at_read(const char *dev, int timeout_ms, char imei[16], char *why, si
 		goto cleanup;
 	}
 	if (flock(fd, LOCK_EX | LOCK_NB)) {
-		err = errno == EWOULDBLOCK ? -EBUSY : -errno;
-		fail(why, whylen, err, "serial port %s is in use by another process (flock: %s)",
-		     dev, strerror(errno));
+		if (errno == EWOULDBLOCK)
+			err = fail(why, whylen, -EBUSY,
+				   "serial port %s is in use by another process (flock)", dev);
+		else
+			err = fail(why, whylen, -errno, "lock serial port %s: %s", dev,
+				   strerror(errno));
 		goto cleanup;
 	}
 	if (tcgetattr(fd, &saved)) {
