@@ -17,7 +17,10 @@
 	CMD("report", report, "say in plain words what an evidence log records")              \
 	CMD("prove", prove, "write an inclusion or consistency proof for an evidence log")    \
 	CMD("verify-proof", verify_proof, "check a proof with only the log's public key")     \
-	CMD("seal-init", seal_init, "create the seal state and print the auditor's seal key")
+	CMD("seal-init", seal_init, "create the seal state and print the auditor's seal key") \
+	CMD("consent", consent, "record, withdraw or show consent to send the country")       \
+	CMD("key", key, "show the device's public key and key id")                            \
+	CMD("optout", optout, "turn periodic reports off for good")
 
 #define CMD(name, fn, help) int cmd_##fn(int argc, char **argv);
 STSCTL_COMMANDS

@@ -1,0 +1,126 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* stsctl optout: turn the periodic report schedule off for good. */
+#include "commands.h"
+#include "consent.h"
+#include "util.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <string.h>
+#include <time.h>
+
+static const char help[] =
+	"NAME\n"
+	"    stsctl optout - turn periodic reports off for good\n"
+	"\n"
+	"SYNOPSIS\n"
+	"    stsctl optout [--state-dir DIR]\n"
+	"    stsctl optout --status [--json] [--state-dir DIR]\n"
+	"\n"
+	"DESCRIPTION\n"
+	"    By default stsd sends one activation report, once, and never again after the\n"
+	"    collector's receipt. A periodic schedule exists only when the operator switches it\n"
+	"    on in the configuration. This command records the user's refusal of it,\n"
+	"    DIR/" STS_OPTOUT_FILE " ({\"optout\":true,\"at\":UNIXTIME}, written atomically):\n"
+	"    from then on stsd sends no periodic report, whatever the configuration says.\n"
+	"\n"
+	"    It is for good: there is no command to opt back in, running it again keeps the\n"
+	"    original time, and a damaged record still counts as an opt-out. The one-time\n"
+	"    activation report is not affected (stsd sends it at most once anyway).\n"
+	"\n"
+	"OPTIONS\n"
+	"    --status         show whether the user has opted out, and since when\n"
+	"    --json           with --status: {\"optout\":true,\"at\":UNIXTIME} or "
+	"{\"optout\":false}\n"
+	"    --state-dir DIR  stsd's state directory (default " STS_STATE_DIR_DEFAULT ")\n"
+	"\n"
+	"EXIT STATUS\n"
+	"    0 done (--status: whatever the answer), 2 usage or I/O error.\n";
+
+static int status(const char *dir, bool json)
+{
+	char when[32];
+	bool active;
+	int64_t at;
+	time_t tt;
+	struct tm tm;
+	int err;
+
+	err = sts_optout_load(dir, &active, &at);
+	if (err == -EBADMSG) {
+		/* As stsd reads it: damaged is still opted out. */
+		if (json)
+			printf("{\"optout\":true,\"at\":null}\n");
+		else
+			printf("optout: yes (the record in %s/" STS_OPTOUT_FILE
+			       " is damaged; it still counts)\n",
+			       dir);
+		return EXIT_OK;
+	}
+	if (err) {
+		sts_err("optout: read %s/" STS_OPTOUT_FILE ": %s", dir, strerror(-err));
+		return EXIT_USAGE;
+	}
+	if (json) {
+		if (active)
+			printf("{\"optout\":true,\"at\":%lld}\n", (long long)at);
+		else
+			printf("{\"optout\":false}\n");
+		return EXIT_OK;
+	}
+	if (!active) {
+		printf("optout: no (periodic reports follow the configuration; off by default)\n");
+		return EXIT_OK;
+	}
+	tt = (time_t)at;
+	if (!gmtime_r(&tt, &tm) || !strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm))
+		snprintf(when, sizeof(when), "%lld", (long long)at);
+	printf("optout: yes, since %s (no periodic report is sent)\n", when);
+	return EXIT_OK;
+}
+
+int cmd_optout(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "status", no_argument, NULL, 's' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "state-dir", required_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	const char *dir = STS_STATE_DIR_DEFAULT;
+	bool show = false, json = false;
+	int c, err;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			show = true;
+			break;
+		case 'j':
+			json = true;
+			break;
+		case 'd':
+			dir = optarg;
+			break;
+		case 'h':
+			return ctl_help(help);
+		default:
+			return ctl_usage(argv[0]);
+		}
+	}
+	if (optind != argc || (json && !show))
+		return ctl_usage(argv[0]);
+	if (show)
+		return status(dir, json);
+	err = sts_mkdir_p(dir, 0755);
+	if (!err)
+		err = sts_optout_set(dir);
+	if (err) {
+		sts_err("optout: write %s/" STS_OPTOUT_FILE ": %s", dir, strerror(-err));
+		return EXIT_USAGE;
+	}
+	printf("optout recorded: this device sends no periodic report, for good\n");
+	return EXIT_OK;
+}

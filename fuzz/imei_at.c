@@ -1,0 +1,34 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * libFuzzer harness: the broker's parser of a modem's answer to AT+CGSN, on arbitrary bytes.
+ * An accepted answer must give a valid IMEI; a refused one a reason that is a terminated
+ * string with no run of more than 4 digits in it (an IMEI is never written into a message).
+ */
+#include "imei.h"
+#include "report.h"
+
+#include <ctype.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char imei[16], why[STS_IMEI_WHY_MAX];
+	size_t i, run = 0;
+
+	memset(why, 'x', sizeof(why));
+	if (sts_imei_parse_at((const char *)data, size, imei, why, sizeof(why)) == 0) {
+		if (strlen(imei) != 15 || !sts_imei_valid(imei, 15))
+			abort();
+		return 0;
+	}
+	if (!memchr(why, '\0', sizeof(why)))
+		abort();
+	for (i = 0; why[i]; i++) {
+		run = isdigit((unsigned char)why[i]) ? run + 1 : 0;
+		if (run > 4)
+			abort();
+	}
+	return 0;
+}
