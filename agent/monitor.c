@@ -16,7 +16,9 @@
 #include "imei.h"
 #include "jws.h"
 #include "policy.h"
+#include "activation.h"
 #include "privsep.h"
+#include "receipt.h"
 #include "report.h"
 #include "util.h"
 
@@ -40,24 +42,13 @@
 #define EX_TEMPFAIL 75
 #define ATTEMPT_TIMEOUT_S 120
 
-/* What survives restarts: state-dir/activation.json, replaced atomically and fsync'd. */
-struct activation {
-	bool activated;
-	char aid[STS_AID_LEN + 1];
-	int64_t attempts;
-	int64_t next_attempt; /* unix seconds; 0: now */
-	int64_t activated_at;
-	char receipt_sha256[65];
-	char last_error[600];
-};
-
 /* One attempt: the conversation with the agent. */
 struct attempt {
 	const struct sts_config *cfg;
 	struct evidence *ev;
 	const struct sts_key *device_key;
 	const struct sts_key *collector_key;
-	const struct activation *st;
+	const struct sts_activation *st;
 	struct ps_config pc;
 	int fd;
 	uint32_t expect; /* the next request the agent may send */
@@ -79,18 +70,23 @@ static void usage(FILE *f)
 		"reads the IMEI (imei-source), adds the country only while consent is granted\n"
 		"(stsctl consent), signs the report with the device key (created on first start,\n"
 		"state-dir/device.key, 0600), and has the unprivileged agent send it over TLS 1.3\n"
-		"from inside the policed cgroup. Once the collector's receipt is verified, nothing\n"
-		"is ever sent again. Until then it retries with exponential backoff and jitter; the\n"
+		"from inside the policed cgroup. Once the collector's receipt is verified, "
+		"nothing\n"
+		"is ever sent again. Until then it retries with exponential backoff and jitter; "
+		"the\n"
 		"schedule survives restarts. Every decision goes to the evidence log.\n"
 		"\n"
 		"options:\n"
-		"  --config FILE  configuration (default " STS_CONFIG_DEFAULT_PATH "; see docs/agent.md)\n"
+		"  --config FILE  configuration (default " STS_CONFIG_DEFAULT_PATH
+		"; see docs/agent.md)\n"
 		"  --once         one attempt (or none, if it is not due), then exit\n"
-		"  --observe      run the agent even without BPF LSM, files and exec only observed\n"
+		"  --observe      run the agent even without BPF LSM, files and exec only "
+		"observed\n"
 		"  --notify       tell systemd when ready (Type=notify; NOTIFY_SOCKET)\n"
 		"  -q, --quiet    only errors on stderr\n"
 		"\n"
-		"exit status: 0 activated (now or before: nothing to send); 75 the attempt failed and\n"
+		"exit status: 0 activated (now or before: nothing to send); 75 the attempt failed "
+		"and\n"
 		"a retry is scheduled (--once); 2 configuration errors; 3 enforcement or evidence\n"
 		"could not be established (nothing was sent).\n");
 }
@@ -105,14 +101,11 @@ static void state_path(const struct sts_config *cfg, char *buf, size_t len)
 	snprintf(buf, len, "%s/activation.json", cfg->state_dir);
 }
 
-static int state_load(const struct sts_config *cfg, struct activation *st, char *why, size_t wl)
+static int state_load(const struct sts_config *cfg, struct sts_activation *st, char *why, size_t wl)
 {
-	char path[4200], *buf = NULL;
-	json_error_t jerr;
-	json_t *j = NULL;
-	const char *aid = "", *rs = "", *le = "";
-	int act = 0, err;
+	char path[4200], *buf = NULL, reason[200];
 	size_t len;
+	int err;
 
 	memset(st, 0, sizeof(*st));
 	state_path(cfg, path, sizeof(path));
@@ -123,43 +116,25 @@ static int state_load(const struct sts_config *cfg, struct activation *st, char 
 		snprintf(why, wl, "read %.400s: %s", path, strerror(-err));
 		return err;
 	}
-	j = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+	err = sts_activation_parse(buf, len, st, reason, sizeof(reason));
 	free(buf);
 	/* A state that cannot be read is never read as "not activated yet": fail closed. */
-	if (!j || json_unpack_ex(j, &jerr, 0, "{s:b, s:s, s:I, s:I, s:I, s?s, s?s}", "activated",
-				 &act, "aid", &aid, "attempts", &st->attempts, "next_attempt",
-				 &st->next_attempt, "activated_at", &st->activated_at,
-				 "receipt_sha256", &rs, "last_error", &le) ||
-	    (aid[0] && !sts_id_valid(aid, strlen(aid)))) {
-		snprintf(why, wl, "%.300s is corrupt (%.100s): nothing will be sent until it is repaired",
-			 path, jerr.text);
-		json_decref(j);
-		return -EBADMSG;
-	}
-	st->activated = act;
-	snprintf(st->aid, sizeof(st->aid), "%s", aid);
-	snprintf(st->receipt_sha256, sizeof(st->receipt_sha256), "%s", rs);
-	snprintf(st->last_error, sizeof(st->last_error), "%s", le);
-	json_decref(j);
-	return 0;
+	if (err)
+		snprintf(why, wl,
+			 "%.300s is corrupt (%s): nothing will be sent until it is repaired", path,
+			 reason);
+	return err;
 }
 
-static int state_save(const struct sts_config *cfg, const struct activation *st)
+static int state_save(const struct sts_config *cfg, const struct sts_activation *st)
 {
-	char path[4200], *s;
-	json_t *j;
+	char path[4200], *s = NULL;
 	int err;
 
 	state_path(cfg, path, sizeof(path));
-	j = json_pack("{s:b, s:s, s:I, s:I, s:I, s:s, s:s}", "activated", st->activated, "aid",
-		      st->aid, "attempts", (json_int_t)st->attempts, "next_attempt",
-		      (json_int_t)st->next_attempt, "activated_at", (json_int_t)st->activated_at,
-		      "receipt_sha256", st->receipt_sha256, "last_error", st->last_error);
-	s = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-	json_decref(j);
-	if (!s)
-		return -ENOMEM;
-	err = sts_write_file_atomic(path, s, strlen(s), 0600);
+	err = sts_activation_serialize(st, &s);
+	if (!err)
+		err = sts_write_file_atomic(path, s, strlen(s), 0600);
 	free(s);
 	return err;
 }
@@ -198,7 +173,8 @@ static int on_identity(struct attempt *a)
 	snprintf(consent_path, sizeof(consent_path), "%s/consent.json", a->cfg->state_dir);
 	err = sts_consent_load(consent_path, &consent);
 	if (err)
-		return fail(a, "consent record %s unreadable (%s): not sending rather than guessing",
+		return fail(a,
+			    "consent record %s unreadable (%s): not sending rather than guessing",
 			    consent_path, strerror(-err));
 	if (consent.granted)
 		snprintf(a->country, sizeof(a->country), "%s", consent.country);
@@ -229,7 +205,8 @@ static int on_sign(struct attempt *a, const char *claims, size_t len)
 	int err;
 
 	if (sts_report_parse(claims, len, &r, reason, sizeof(reason)))
-		return fail(a, "the agent asked to sign claims that are not the approved report: %s",
+		return fail(a,
+			    "the agent asked to sign claims that are not the approved report: %s",
 			    reason);
 	if (strcmp(r.imei, a->imei) != 0)
 		return fail(a, "the agent's claims carry another IMEI than the one released");
@@ -257,53 +234,6 @@ static int on_sign(struct attempt *a, const char *claims, size_t len)
 		return fail(a, "the evidence log cannot be made durable (%s): not sending",
 			    strerror(-err));
 	return ps_send(a->fd, PS_SIGNED, a->jws, a->jws_len) ? -1 : 0;
-}
-
-/* The collector's receipt: signed by its pinned key, for our aid and our exact bytes. */
-static int check_receipt(struct attempt *a, const char *body, size_t len, char *why, size_t wl)
-{
-	const char *status = NULL, *aid = NULL, *receipt = NULL, *raid = NULL, *rsha = NULL;
-	char reason[STS_REASON_MAX];
-	uint8_t sha[STS_SHA256_LEN];
-	json_t *j = NULL, *p = NULL;
-	struct sts_jws jws = { 0 };
-	int err = -EBADMSG;
-
-	j = json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL);
-	if (!j || json_unpack(j, "{s:s, s:s, s:s}", "status", &status, "aid", &aid, "receipt",
-			      &receipt)) {
-		snprintf(why, wl, "the collector's answer is not a receipt");
-		goto cleanup;
-	}
-	sts_sha256(receipt, strlen(receipt), sha);
-	sts_hex(sha, sizeof(sha), a->receipt_sha);
-	if (sts_jws_parse(receipt, strlen(receipt), &jws, reason, sizeof(reason))) {
-		snprintf(why, wl, "receipt: %s", reason);
-		goto cleanup;
-	}
-	if (!sts_jws_verify(&jws, a->collector_key)) {
-		snprintf(why, wl, "receipt signature does not verify with the pinned collector key");
-		goto cleanup;
-	}
-	p = json_loadb(jws.payload, jws.payload_len, JSON_REJECT_DUPLICATES, NULL);
-	if (!p || json_unpack(p, "{s:s, s:s}", "aid", &raid, "sha256", &rsha)) {
-		snprintf(why, wl, "receipt payload malformed");
-		goto cleanup;
-	}
-	if (strcmp(raid, a->st->aid) != 0 || strcmp(aid, a->st->aid) != 0) {
-		snprintf(why, wl, "receipt is for activation %s, not ours", raid);
-		goto cleanup;
-	}
-	if (strcmp(rsha, a->jws_sha) != 0) {
-		snprintf(why, wl, "receipt is for other bytes than the report we sent");
-		goto cleanup;
-	}
-	err = 0;
-cleanup:
-	sts_jws_free(&jws);
-	json_decref(p);
-	json_decref(j);
-	return err;
 }
 
 static int on_result(struct attempt *a, const char *msg, size_t len)
@@ -343,12 +273,13 @@ static int on_result(struct attempt *a, const char *msg, size_t len)
 	if (r.http_status != 200 && r.http_status != 201) {
 		snprintf(a->error, sizeof(a->error), "the collector answered HTTP %d: %.*s",
 			 r.http_status, (int)(blen > 200 ? 200 : blen), body);
-	} else if ((err = check_receipt(a, body, blen, why, sizeof(why)))) {
+	} else if ((err = sts_receipt_check(body, blen, a->collector_key, a->st->aid, a->jws_sha,
+					    a->receipt_sha, why, sizeof(why)))) {
 		snprintf(a->error, sizeof(a->error), "receipt rejected: %.300s", why);
 		log_rec(a, "receipt",
-			json_pack("{s:s, s:s, s:s, s:s, s:s}", "activation_id", a->st->aid, "status",
-				  "rejected", "collector_key_id", kid, "sha256", a->receipt_sha,
-				  "reason", why));
+			json_pack("{s:s, s:s, s:s, s:s, s:s}", "activation_id", a->st->aid,
+				  "status", "rejected", "collector_key_id", kid, "sha256",
+				  a->receipt_sha, "reason", why));
 	} else {
 		a->ok = true;
 		log_rec(a, "receipt",
@@ -415,8 +346,8 @@ static int same_report(void *ctx, const char *buf, size_t len, char *why, size_t
 }
 
 /* The collector's address: configured, or resolved here (never by the agent). */
-static int resolve(const struct sts_config *cfg, const struct sts_policy *pol,
-		   struct ps_config *pc, char *why, size_t wl)
+static int resolve(const struct sts_config *cfg, const struct sts_policy *pol, struct ps_config *pc,
+		   char *why, size_t wl)
 {
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res = NULL, *ai;
 	char port[8];
@@ -437,9 +368,10 @@ static int resolve(const struct sts_config *cfg, const struct sts_policy *pol,
 	}
 	/* Only an address the policy names: anything else the kernel would refuse anyway. */
 	for (ai = res; ai; ai = ai->ai_next) {
-		const void *addr = ai->ai_family == AF_INET
-					   ? (void *)&((struct sockaddr_in *)ai->ai_addr)->sin_addr
-					   : (void *)&((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr;
+		const void *addr =
+			ai->ai_family == AF_INET
+				? (void *)&((struct sockaddr_in *)ai->ai_addr)->sin_addr
+				: (void *)&((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr;
 
 		for (i = 0; i < pol->n_collectors; i++) {
 			const struct sts_endpoint *ep = &pol->collectors[i];
@@ -524,9 +456,12 @@ static void schedule_rec(struct evidence *ev, const char *decision, const char *
 int cmd_daemon(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' }, { "once", no_argument, NULL, '1' },
-		{ "observe", no_argument, NULL, 'o' },	    { "notify", no_argument, NULL, 'n' },
-		{ "quiet", no_argument, NULL, 'q' },	    { "help", no_argument, NULL, 'h' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "once", no_argument, NULL, '1' },
+		{ "observe", no_argument, NULL, 'o' },
+		{ "notify", no_argument, NULL, 'n' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	const char *config_path = STS_CONFIG_DEFAULT_PATH;
@@ -543,13 +478,27 @@ int cmd_daemon(int argc, char **argv)
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
 		switch (opt) {
-		case 'c': config_path = optarg; break;
-		case '1': once = true; break;
-		case 'o': observe = true; break;
-		case 'n': notify = true; break;
-		case 'q': quiet = true; break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
+		case 'c':
+			config_path = optarg;
+			break;
+		case '1':
+			once = true;
+			break;
+		case 'o':
+			observe = true;
+			break;
+		case 'n':
+			notify = true;
+			break;
+		case 'q':
+			quiet = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
 		}
 	}
 	if (sts_config_load(config_path, &cfg, why, sizeof(why))) {
@@ -593,10 +542,14 @@ int cmd_daemon(int argc, char **argv)
 		sd_notify_ready();
 
 	for (;;) {
-		struct activation st;
-		struct attempt a = { .cfg = &cfg, .ev = ev, .device_key = &device_key,
-				     .collector_key = &collector_key, .st = &st,
-				     .expect = PS_HELLO, .fd = -1 };
+		struct sts_activation st;
+		struct attempt a = { .cfg = &cfg,
+				     .ev = ev,
+				     .device_key = &device_key,
+				     .collector_key = &collector_key,
+				     .st = &st,
+				     .expect = PS_HELLO,
+				     .fd = -1 };
 		int sv[2] = { -1, -1 };
 		int64_t wait_s;
 
@@ -611,7 +564,8 @@ int cmd_daemon(int argc, char **argv)
 
 			if (!due) {
 				snprintf(why, sizeof(why),
-					 "activated on the verified receipt of %s; nothing more is sent",
+					 "activated on the verified receipt of %s; nothing more is "
+					 "sent",
 					 st.aid);
 				if (!quiet)
 					sts_info("%s", why);
@@ -619,7 +573,8 @@ int cmd_daemon(int argc, char **argv)
 				ret = 0;
 				if (once || !cfg.periodic_days || sts_optout_active(cfg.state_dir))
 					goto cleanup;
-				wait_s = st.activated_at + (int64_t)cfg.periodic_days * 86400 - now_s();
+				wait_s = st.activated_at + (int64_t)cfg.periodic_days * 86400 -
+					 now_s();
 				goto sleep;
 			}
 			/* Periodic resend (explicitly switched on): a new activation id. */
@@ -638,7 +593,8 @@ int cmd_daemon(int argc, char **argv)
 			goto sleep;
 		}
 		if (!st.aid[0]) {
-			/* The activation id is durable before anything is sent: retries reuse it. */
+			/* The activation id is durable before anything is sent: retries reuse it.
+			 */
 			sts_aid_new(st.aid);
 			if ((err = state_save(&cfg, &st))) {
 				sts_err("save state: %s", strerror(-err));
@@ -650,9 +606,15 @@ int cmd_daemon(int argc, char **argv)
 			struct police_channel ch;
 			const char *agent_argv[] = { cfg.agent, NULL };
 			struct police_opts po = {
-				.policy_path = cfg.policy, .observe = observe, .quiet = quiet,
-				.user = cfg.agent_user, .evidence = ev, .argv = agent_argv,
-				.channel = &ch, .payload_check = same_report, .payload_ctx = &a,
+				.policy_path = cfg.policy,
+				.observe = observe,
+				.quiet = quiet,
+				.user = cfg.agent_user,
+				.evidence = ev,
+				.argv = agent_argv,
+				.channel = &ch,
+				.payload_check = same_report,
+				.payload_ctx = &a,
 				.timeout_s = ATTEMPT_TIMEOUT_S,
 			};
 			int status;
@@ -664,19 +626,23 @@ int cmd_daemon(int argc, char **argv)
 				goto cleanup;
 			}
 			a.fd = sv[0];
-			ch = (struct police_channel){ .child_fd = sv[1], .fd = sv[0],
-						      .on_readable = on_readable, .ctx = &a };
+			ch = (struct police_channel){ .child_fd = sv[1],
+						      .fd = sv[0],
+						      .on_readable = on_readable,
+						      .ctx = &a };
 			status = police_run(&po);
 			close(sv[0]);
 			close(sv[1]);
 			if ((status == 2 || status == 3) && !a.jws) {
-				/* Enforcement could not be established: nothing ran, nothing sent. */
+				/* Enforcement could not be established: nothing ran, nothing sent.
+				 */
 				ret = status;
 				goto cleanup;
 			}
 			if (!a.ok && !a.error[0])
-				snprintf(a.error, sizeof(a.error), "the agent ended with status %d "
-								   "before a receipt",
+				snprintf(a.error, sizeof(a.error),
+					 "the agent ended with status %d "
+					 "before a receipt",
 					 status);
 		}
 		sts_wipe(a.imei, sizeof(a.imei));
@@ -688,7 +654,8 @@ int cmd_daemon(int argc, char **argv)
 			snprintf(st.receipt_sha256, sizeof(st.receipt_sha256), "%s", a.receipt_sha);
 			st.last_error[0] = '\0';
 			if ((err = state_save(&cfg, &st))) {
-				/* The receipt is logged; the state will say so at the next start. */
+				/* The receipt is logged; the state will say so at the next start.
+				 */
 				sts_err("save state: %s", strerror(-err));
 				goto cleanup;
 			}
@@ -715,9 +682,10 @@ int cmd_daemon(int argc, char **argv)
 			goto cleanup;
 		}
 		wait_s = st.next_attempt - now_s();
-sleep: {
+	sleep : {
 		struct pollfd p = { sfd, POLLIN, 0 };
-		int n = poll(&p, 1, wait_s > 0 ? (int)(wait_s > 86400 ? 86400000 : wait_s * 1000) : 0);
+		int n = poll(&p, 1,
+			     wait_s > 0 ? (int)(wait_s > 86400 ? 86400000 : wait_s * 1000) : 0);
 
 		if (n > 0) {
 			ret = 0;

@@ -48,7 +48,6 @@ struct run_ctx {
 	unsigned long n_denied, n_allowed, n_observed;
 };
 
-
 static void emit(struct run_ctx *c, const char *type, json_t *rec)
 {
 	char *s;
@@ -288,8 +287,7 @@ int police_run(const struct police_opts *o)
 	struct sts_enforcer *enf = NULL;
 	struct child_spec spec = { 0 };
 	bool have_policy = false, cg_made = false;
-	int ret = 3, err, sfd = -1, errpipe[2] = { -1, -1 }, gopipe[2] = { -1, -1 },
-	    status = 0;
+	int ret = 3, err, sfd = -1, errpipe[2] = { -1, -1 }, gopipe[2] = { -1, -1 }, status = 0;
 	sigset_t mask, oldmask;
 	pid_t pid = -1;
 	ssize_t n;
@@ -470,7 +468,8 @@ int police_run(const struct police_opts *o)
 	for (;;) {
 		struct pollfd pfd[3] = { { enforcer_event_fd(enf), POLLIN, 0 },
 					 { sfd, POLLIN, 0 },
-					 { o->channel && !channel_done ? o->channel->fd : -1, POLLIN, 0 } };
+					 { o->channel && !channel_done ? o->channel->fd : -1,
+					   POLLIN, 0 } };
 		struct signalfd_siginfo si;
 
 		int64_t next_ms = -1;

@@ -13,7 +13,7 @@ struct evidence;
 /* A privsep channel next to the kernel's events (the monitor's agent). */
 struct police_channel {
 	int child_fd; /* given to CMD as its fd 3 */
-	int fd;       /* the monitor's end, polled with the events */
+	int fd; /* the monitor's end, polled with the events */
 	/*
 	 * Called when fd is readable. 0: go on; 1: the conversation is over (stop polling);
 	 * negative: the agent misbehaved (unknown, out of order or malformed message) and the
@@ -24,15 +24,15 @@ struct police_channel {
 };
 
 struct police_opts {
-	const char *policy_path;    /* NULL: STSD_DEFAULT_POLICY */
-	bool observe;               /* observe what cannot be enforced instead of refusing */
-	bool quiet, show_allowed;   /* sentences on stderr */
-	const char *user;           /* NULL: nobody; "root": keep root */
-	FILE *events;               /* plain JSON lines, or NULL */
-	struct evidence *evidence;  /* an open evidence log, or NULL */
-	const char *device_cgroup;  /* NULL: the cgroup v2 root; "none": no device-wide rules */
-	const char *cgroup_parent;  /* NULL: <root>/stsguard */
-	const char *const *argv;    /* CMD and its arguments; CMD resolved as execvp would */
+	const char *policy_path; /* NULL: STSD_DEFAULT_POLICY */
+	bool observe; /* observe what cannot be enforced instead of refusing */
+	bool quiet, show_allowed; /* sentences on stderr */
+	const char *user; /* NULL: nobody; "root": keep root */
+	FILE *events; /* plain JSON lines, or NULL */
+	struct evidence *evidence; /* an open evidence log, or NULL */
+	const char *device_cgroup; /* NULL: the cgroup v2 root; "none": no device-wide rules */
+	const char *cgroup_parent; /* NULL: <root>/stsguard */
+	const char *const *argv; /* CMD and its arguments; CMD resolved as execvp would */
 	const struct police_channel *channel; /* or NULL */
 	/*
 	 * An extra payload check on top of the schema (the monitor: "is it the very report I

@@ -165,7 +165,8 @@ int cmd_run(int argc, char **argv)
 		o.events = stdout;
 	}
 	if (evlog_path) {
-		err = evidence_open(evlog_path, evlog_key, seal_path, &o.evidence, why, sizeof(why));
+		err = evidence_open(evlog_path, evlog_key, seal_path, &o.evidence, why,
+				    sizeof(why));
 		if (err) {
 			/* No evidence, no run: the policed code never runs unlogged. */
 			sts_err("%s", why);

@@ -70,8 +70,8 @@ static int parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out)
 	return 0;
 }
 
-static int set(const struct key *k, struct sts_config *c, const char *v, const char *src,
-	       int line, char *err, size_t errlen)
+static int set(const struct key *k, struct sts_config *c, const char *v, const char *src, int line,
+	       char *err, size_t errlen)
 {
 	char *dst = (char *)c + k->off;
 	uint32_t u;
@@ -99,10 +99,11 @@ static int set(const struct key *k, struct sts_config *c, const char *v, const c
 		size_t hl;
 
 		if (!colon || strlen(v) >= sizeof(host))
-			return fail(err, errlen, src, line,
-				    "collector-addr \"%s\": expected ADDR:PORT, e.g. 192.0.2.10:443 "
-				    "or [2001:db8::1]:443",
-				    v);
+			return fail(
+				err, errlen, src, line,
+				"collector-addr \"%s\": expected ADDR:PORT, e.g. 192.0.2.10:443 "
+				"or [2001:db8::1]:443",
+				v);
 		hl = colon - v;
 		memcpy(host, v, hl);
 		host[hl] = '\0';
@@ -110,8 +111,10 @@ static int set(const struct key *k, struct sts_config *c, const char *v, const c
 			memmove(host, host + 1, hl - 2);
 			host[hl - 2] = '\0';
 			if (inet_pton(AF_INET6, host, tmp) != 1)
-				return fail(err, errlen, src, line, "collector-addr \"%s\": bad IPv6 "
-								    "address", v);
+				return fail(err, errlen, src, line,
+					    "collector-addr \"%s\": bad IPv6 "
+					    "address",
+					    v);
 		} else if (inet_pton(AF_INET, host, tmp) != 1) {
 			return fail(err, errlen, src, line,
 				    "collector-addr \"%s\": not an address (names go in "
@@ -126,14 +129,14 @@ static int set(const struct key *k, struct sts_config *c, const char *v, const c
 	}
 	case K_PORT:
 		if (parse_u32(v, k->min, k->max, &u))
-			return fail(err, errlen, src, line, "%s \"%s\": a number in %u..%u", k->name,
-				    v, k->min, k->max);
+			return fail(err, errlen, src, line, "%s \"%s\": a number in %u..%u",
+				    k->name, v, k->min, k->max);
 		*(uint16_t *)dst = (uint16_t)u;
 		return 0;
 	case K_U32:
 		if (parse_u32(v, k->min, k->max, &u))
-			return fail(err, errlen, src, line, "%s \"%s\": a number in %u..%u", k->name,
-				    v, k->min, k->max);
+			return fail(err, errlen, src, line, "%s \"%s\": a number in %u..%u",
+				    k->name, v, k->min, k->max);
 		*(uint32_t *)dst = u;
 		return 0;
 	case K_PERIODIC:
@@ -151,8 +154,8 @@ static int set(const struct key *k, struct sts_config *c, const char *v, const c
 	return -EINVAL;
 }
 
-int sts_config_parse(const char *src, const char *buf, size_t len, struct sts_config *c,
-		     char *err, size_t errlen)
+int sts_config_parse(const char *src, const char *buf, size_t len, struct sts_config *c, char *err,
+		     size_t errlen)
 {
 	bool seen[sizeof(keys) / sizeof(keys[0])] = { false };
 	bool port_given = false;

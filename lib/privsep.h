@@ -8,10 +8,9 @@
  *
  *	agent -> monitor                     monitor -> agent
  *	PS_HELLO       (empty)               PS_CONFIG    struct ps_config
- *	PS_IDENTITY_Q  (empty)               PS_IDENTITY  struct ps_identity (IMEI, consented country)
- *	PS_SIGN        claim set JSON        PS_SIGNED    JWS compact serialization
- *	PS_RESULT      struct ps_result+body PS_DONE      (empty)
- *	                                     PS_FAIL      reason, instead of any answer
+ *	PS_IDENTITY_Q  (empty)               PS_IDENTITY  struct ps_identity (IMEI, consented
+ *country) PS_SIGN        claim set JSON        PS_SIGNED    JWS compact serialization PS_RESULT
+ *struct ps_result+body PS_DONE      (empty) PS_FAIL      reason, instead of any answer
  */
 #ifndef STS_PRIVSEP_H
 #define STS_PRIVSEP_H
@@ -34,11 +33,11 @@ enum ps_type {
 #define PS_MAX_PAYLOAD 16384
 
 struct ps_config {
-	char host[256];          /* the collector's TLS name: SNI and the certificate check */
-	char addr[64];           /* its address, resolved by the monitor (numeric) */
+	char host[256]; /* the collector's TLS name: SNI and the certificate check */
+	char addr[64]; /* its address, resolved by the monitor (numeric) */
 	uint16_t port;
 	char model_override[65]; /* "" when the model is read from the device */
-	char ca_file[4096];      /* the pinned CA the collector's certificate must chain to */
+	char ca_file[4096]; /* the pinned CA the collector's certificate must chain to */
 };
 
 struct ps_identity {
@@ -47,16 +46,16 @@ struct ps_identity {
 };
 
 enum ps_result_err {
-	PS_RESULT_OK = 0,        /* the collector answered; status and body follow */
-	PS_RESULT_CONNECT = 1,   /* no connection */
-	PS_RESULT_TLS = 2,       /* handshake or certificate check failed */
-	PS_RESULT_IO = 3         /* the exchange broke off */
+	PS_RESULT_OK = 0, /* the collector answered; status and body follow */
+	PS_RESULT_CONNECT = 1, /* no connection */
+	PS_RESULT_TLS = 2, /* handshake or certificate check failed */
+	PS_RESULT_IO = 3 /* the exchange broke off */
 };
 
 struct ps_result {
-	int32_t err;         /* enum ps_result_err */
+	int32_t err; /* enum ps_result_err */
 	int32_t http_status; /* when err is PS_RESULT_OK */
-	char detail[400];    /* a sentence, when err is not PS_RESULT_OK */
+	char detail[400]; /* a sentence, when err is not PS_RESULT_OK */
 	/* followed by the response body (at most PS_MAX_PAYLOAD - sizeof(struct ps_result)) */
 };
 

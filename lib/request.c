@@ -19,8 +19,6 @@ static int fail(char *reason, size_t sz, const char *fmt, ...)
 	return -EBADMSG;
 }
 
-
-
 /* Match a fixed prefix, advancing *p; 0 if it is not there. */
 static int take(const char **p, const char *end, const char *lit)
 {

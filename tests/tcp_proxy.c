@@ -118,7 +118,8 @@ static void *run(void *arg)
 
 int tcp_proxy_start(struct tcp_proxy *p)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	socklen_t len = sizeof(sa);
 
 	p->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);

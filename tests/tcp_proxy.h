@@ -12,9 +12,9 @@
 #include <stdint.h>
 
 struct tcp_proxy {
-	uint16_t port;             /* where it listens */
-	volatile int target_port;  /* where it relays to; 0: nowhere (the collector is down) */
-	volatile bool stall;       /* relay the request, never the answer */
+	uint16_t port; /* where it listens */
+	volatile int target_port; /* where it relays to; 0: nowhere (the collector is down) */
+	volatile bool stall; /* relay the request, never the answer */
 	volatile unsigned connections;
 	int fd;
 	volatile bool running;

@@ -34,7 +34,7 @@
 
 static const char *const model_files[] = {
 	"/sys/firmware/devicetree/base/model", /* arm64 phones */
-	"/sys/class/dmi/id/product_name",      /* x86 machines and VMs */
+	"/sys/class/dmi/id/product_name", /* x86 machines and VMs */
 };
 
 static void die(const char *fmt, ...)
@@ -273,7 +273,8 @@ int main(int argc, char **argv)
 		    strerror(errno));
 	expect(PS_CONFIG, &cfg, sizeof(cfg), &len);
 	if (len != sizeof(cfg) || !ps_str_ok(cfg.host, sizeof(cfg.host)) ||
-	    !ps_str_ok(cfg.addr, sizeof(cfg.addr)) || !ps_str_ok(cfg.ca_file, sizeof(cfg.ca_file)) ||
+	    !ps_str_ok(cfg.addr, sizeof(cfg.addr)) ||
+	    !ps_str_ok(cfg.ca_file, sizeof(cfg.ca_file)) ||
 	    !ps_str_ok(cfg.model_override, sizeof(cfg.model_override)))
 		die("monitor: malformed configuration");
 	read_model(&cfg, model, sizeof(model));

@@ -77,9 +77,8 @@ static bool env_setup(struct env *e, const char *name, const char *imei_source,
 		 "%s"
 		 "state-dir %s/agent-state\n"
 		 "%s",
-		 e->px.port, e->col.ca,
-		 dmi ? "allow-read /sys/class/dmi/id/product_name\n" : "", e->dir,
-		 extra_policy ? extra_policy : "");
+		 e->px.port, e->col.ca, dmi ? "allow-read /sys/class/dmi/id/product_name\n" : "",
+		 e->dir, extra_policy ? extra_policy : "");
 	if (!ASSERT_OK(write_text(e->policy, text), "write the policy"))
 		return false;
 	if (!dmi)
@@ -99,10 +98,12 @@ static bool env_setup(struct env *e, const char *name, const char *imei_source,
 		 "agent-user nobody\n"
 		 "%s"
 		 "%s%s",
-		 e->px.port, e->col.ca, e->col.pubkey, imei_source ? "" : "file:",
-		 imei_source ? imei_source : imei, e->policy, e->state, agent,
-		 extra_conf && strstr(extra_conf, "retry-initial") ? ""
-								   : "retry-initial 1\nretry-max 2\n",
+		 e->px.port, e->col.ca, e->col.pubkey,
+		 imei_source ? "" : "file:", imei_source ? imei_source : imei, e->policy, e->state,
+		 agent,
+		 extra_conf && strstr(extra_conf, "retry-initial")
+			 ? ""
+			 : "retry-initial 1\nretry-max 2\n",
 		 model, extra_conf ? extra_conf : "");
 	return ASSERT_OK(write_text(e->conf, text), "write stsd.conf");
 }
@@ -120,8 +121,9 @@ static void env_teardown(struct env *e)
 static pid_t stsd_spawn(struct env *e)
 {
 	char bin[512], err[700];
-	const char *argv[] = { bin, "daemon", "--config", e->conf, "--once", "--observe", "-q",
-			       NULL };
+	const char *argv[] = {
+		bin, "daemon", "--config", e->conf, "--once", "--observe", "-q", NULL
+	};
 	pid_t pid;
 	int fd;
 
@@ -220,7 +222,8 @@ void test_activation_once(void)
 		goto cleanup;
 	ASSERT_EQ(stsd_once(&e), 0, "first start: activation sent and receipted");
 	ASSERT_EQ(stored(&e), 1, "the collector stored exactly one activation");
-	ASSERT_EQ(log_count(&e, "\"status\":\"verified\""), 1, "the receipt was verified and logged");
+	ASSERT_EQ(log_count(&e, "\"status\":\"verified\""), 1,
+		  "the receipt was verified and logged");
 	ASSERT_EQ(log_count(&e, "\"type\":\"report_approved\""), 1, "one report approved");
 	ASSERT_GE(log_count(&e, "\"type\":\"payload_allow\""), 1,
 		  "the payload check saw and approved the request");
@@ -411,7 +414,7 @@ void test_activation_modem(void)
 		const char *mode;
 		int status;
 	} cases[] = {
-		{ "cgsn-prefix", 0 }, { "garbage", EX_TEMPFAIL }, { "timeout", EX_TEMPFAIL },
+		{ "cgsn-prefix", 0 },	    { "garbage", EX_TEMPFAIL }, { "timeout", EX_TEMPFAIL },
 		{ "badluhn", EX_TEMPFAIL }, { "cme", EX_TEMPFAIL },
 	};
 	char pty[256], src[300], name[64], check[128];
@@ -428,7 +431,8 @@ void test_activation_modem(void)
 		if (env_setup(&e, name, src, NULL, NULL)) {
 			snprintf(check, sizeof(check), "modem %s: stsd exit status", cases[i].mode);
 			ASSERT_EQ(stsd_once(&e), cases[i].status, check);
-			snprintf(check, sizeof(check), "modem %s: activations stored", cases[i].mode);
+			snprintf(check, sizeof(check), "modem %s: activations stored",
+				 cases[i].mode);
 			ASSERT_EQ(stored(&e), cases[i].status ? 0 : 1, check);
 			if (cases[i].status) {
 				snprintf(check, sizeof(check), "modem %s: retry scheduled",

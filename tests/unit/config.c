@@ -3,10 +3,10 @@
 #include "test.h"
 #include "config.h"
 
-#define BASE                                                                                       \
-	"collector-host collector.test\n"                                                          \
-	"collector-ca /etc/stsguard/ca.pem\n"                                                      \
-	"collector-key /etc/stsguard/receipt.pub\n"                                                \
+#define BASE                                        \
+	"collector-host collector.test\n"           \
+	"collector-ca /etc/stsguard/ca.pem\n"       \
+	"collector-key /etc/stsguard/receipt.pub\n" \
 	"imei-source at:/dev/ttyUSB2\n"
 
 static int parse(const char *text, struct sts_config *c, char *err)
