@@ -266,6 +266,13 @@ int main(int argc, char **argv)
 
 	(void)argc;
 	(void)argv;
+	/*
+	 * OpenSSL's certificate time checks call gmtime_r, which makes glibc load the time zone
+	 * once, from /etc/localtime by default: not in the policy. A POSIX TZ string looked up in
+	 * a directory that does not exist reads no file at all (and times here are UTC anyway).
+	 */
+	setenv("TZDIR", "/nonexistent", 1);
+	setenv("TZ", "UTC0", 1);
 	/* OpenSSL's configuration file is not in the policy, and the agent needs none. */
 	OPENSSL_init_ssl(OPENSSL_INIT_NO_LOAD_CONFIG, NULL);
 	if (ps_send(AGENT_FD, PS_HELLO, NULL, 0))

@@ -228,6 +228,8 @@ void test_activation_once(void)
 	ASSERT_GE(log_count(&e, "\"type\":\"payload_allow\""), 1,
 		  "the payload check saw and approved the request");
 	ASSERT_EQ(log_count(&e, "\"value\":\"" GOOD_IMEI), 0, "the IMEI is never logged in clear");
+	ASSERT_EQ(log_count(&e, "\"action\":\"denied\""), 0,
+		  "the agent stayed inside its policy: not one denial");
 	tx = log_count(&e, "\"type\":\"transmission\"");
 	ASSERT_EQ(tx, 1, "one transmission");
 
