@@ -467,7 +467,7 @@ int cmd_daemon(int argc, char **argv)
 	const char *config_path = STS_CONFIG_DEFAULT_PATH;
 	bool once = false, observe = false, notify = false, quiet = false, have_pol = false;
 	struct sts_key device_key = { 0 }, collector_key = { 0 };
-	char why[600], logkey[4200];
+	char why[600], logkey[4200], sealpath[4200];
 	struct evidence *ev = NULL;
 	struct sts_config cfg;
 	struct sts_policy pol;
@@ -528,7 +528,10 @@ int cmd_daemon(int argc, char **argv)
 		goto cleanup;
 	}
 	snprintf(logkey, sizeof(logkey), "%s/log.key", cfg.state_dir);
-	if (evidence_open(cfg.log, logkey, NULL, &ev, why, sizeof(why))) {
+	/* Forward-secure seals once `stsctl seal-init --state state-dir/seal.state` was run. */
+	snprintf(sealpath, sizeof(sealpath), "%s/seal.state", cfg.state_dir);
+	if (evidence_open(cfg.log, logkey, access(sealpath, F_OK) == 0 ? sealpath : NULL, &ev, why,
+			  sizeof(why))) {
 		/* No evidence, no transmission. */
 		sts_err("%s", why);
 		goto cleanup;
