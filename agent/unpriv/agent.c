@@ -163,7 +163,8 @@ static void result(int32_t err, int32_t http, const char *detail, const char *bo
 	if (blen > RESPONSE_MAX)
 		blen = RESPONSE_MAX;
 	memcpy(msg, &r, sizeof(r));
-	memcpy(msg + sizeof(r), body, blen);
+	if (blen)
+		memcpy(msg + sizeof(r), body, blen);
 	if (ps_send(AGENT_FD, PS_RESULT, msg, sizeof(r) + blen))
 		die("monitor: send result: %s", strerror(errno));
 	expect(PS_DONE, done, sizeof(done), &len);
