@@ -32,6 +32,8 @@ const char *event_type_name(__u32 type)
 		return "volume";
 	case STS_EV_PTRACE:
 		return "ptrace";
+	case STS_EV_CLONE:
+		return "clone";
 	}
 	return "unknown";
 }
@@ -81,6 +83,8 @@ const char *event_rule_name(__u32 rule)
 		return "ptrace_not_allowed";
 	case STS_RULE_PAYLOAD_OK:
 		return "payload_approved_report";
+	case STS_RULE_CLONE:
+		return "fork_not_allowed";
 	}
 	return "unknown";
 }
@@ -132,6 +136,9 @@ static const char *rule_sentence(__u32 rule)
 		return "policed processes may not trace or be traced (their memory is checked)";
 	case STS_RULE_PAYLOAD_OK:
 		return "it is the approved activation report; the writer was resumed";
+	case STS_RULE_CLONE:
+		return "the policed code may not fork or start threads (a second task could race "
+		       "the payload check)";
 	}
 	return "unknown rule";
 }
@@ -306,6 +313,10 @@ void event_explain(const struct sts_event *ev, char *buf, size_t len)
 	case STS_EV_PTRACE:
 		snprintf(what, sizeof(what), "trace or access the memory of pid %llu (%.*s)",
 			 (unsigned long long)ev->file.ino, STS_COMM_LEN, ev->file.path);
+		break;
+	case STS_EV_CLONE:
+		snprintf(what, sizeof(what), "create a process or thread (clone flags 0x%x)",
+			 ev->file.flags);
 		break;
 	case STS_EV_LINK:
 		snprintf(what, sizeof(what), "create the hard link %.*s", STS_PATH_MAX,

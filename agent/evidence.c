@@ -180,6 +180,10 @@ int evidence_event(struct evidence *ev, const struct sts_event *e, const json_t 
 		json_object_set(rec, "bytes", json_object_get(j, "bytes"));
 		json_object_set(rec, "dest", json_object_get(j, "dest"));
 		break;
+	case STS_EV_CLONE:
+		type = "clone_deny";
+		json_object_set_new(rec, "clone_flags", json_integer(e->file.flags));
+		break;
 	case STS_EV_PTRACE:
 		type = "ptrace_deny";
 		json_object_set(rec, "target_pid", json_object_get(j, "target_pid"));

@@ -560,6 +560,8 @@ int enforcer_start(const struct sts_policy *pol, const struct enforcer_opts *o,
 			 l->progs.sts_bprm_check, NULL);
 		add_hook(e, "lsm/ptrace_access_check", "memory of policed processes (G4)",
 			 STS_MODE_ENFORCE, l->progs.sts_ptrace_access_check, NULL);
+		add_hook(e, "lsm/task_alloc", "no fork, clone or thread (G4)", STS_MODE_ENFORCE,
+			 l->progs.sts_task_alloc, NULL);
 	}
 	add_hook(e, "uprobe SSL_write", "payload (G4)", STS_MODE_ENFORCE,
 		 e->payload->progs.sts_ssl_write,
@@ -572,9 +574,12 @@ int enforcer_start(const struct sts_policy *pol, const struct enforcer_opts *o,
 		 e->volume->progs.sts_egress, NULL);
 	add_hook(e, "sockops", "volume (G5): refused connections die", STS_MODE_ENFORCE,
 		 e->volume->progs.sts_sockops, NULL);
-	if (!e->lsm)
+	if (!e->lsm) {
 		add_hook(e, "lsm/ptrace_access_check", "memory of policed processes (G4)",
 			 STS_MODE_OFF, NULL, e->lsm_error);
+		add_hook(e, "lsm/task_alloc", "no fork, clone or thread (G4)", STS_MODE_OFF, NULL,
+			 e->lsm_error);
+	}
 
 	e->rb = ring_buffer__new(bpf_map__fd(e->net->maps.events), ringbuf_cb, e, NULL);
 	if (!e->rb) {

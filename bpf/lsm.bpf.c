@@ -245,4 +245,24 @@ int BPF_PROG(sts_ptrace_access_check, struct task_struct *child, unsigned int mo
 	return -EPERM;
 }
 
+/*
+ * No fork, no clone, no thread in the policed cgroup. A second task sharing the memory could
+ * rewrite a buffer after its payload check; a forked child would run a TLS stack no uprobe
+ * follows and race the writer for its egress credit. The agent needs neither.
+ */
+SEC("lsm/task_alloc")
+int BPF_PROG(sts_task_alloc, struct task_struct *task, unsigned long clone_flags)
+{
+	struct sts_event *ev;
+
+	if (!policed())
+		return 0;
+	ev = event_new(STS_EV_CLONE, STS_VERDICT_DENY, STS_RULE_CLONE);
+	if (ev) {
+		ev->file.flags = (__u32)clone_flags;
+		bpf_ringbuf_submit(ev, 0);
+	}
+	return -EPERM;
+}
+
 char LICENSE[] SEC("license") = "GPL";

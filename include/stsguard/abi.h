@@ -30,7 +30,8 @@ enum sts_event_type {
 	STS_EV_DEVICE_CONNECT = 8, /* device-wide rule, process outside the policed cgroup */
 	STS_EV_PAYLOAD = 9, /* a TLS plaintext write, stopped for the payload check */
 	STS_EV_VOLUME = 10, /* egress the byte budget or the record gate refused */
-	STS_EV_PTRACE = 11 /* ptrace, /proc/PID/mem or process_vm_* access */
+	STS_EV_PTRACE = 11, /* ptrace, /proc/PID/mem or process_vm_* access */
+	STS_EV_CLONE = 12 /* fork, clone, a new thread */
 };
 
 enum sts_verdict {
@@ -61,7 +62,8 @@ enum sts_rule {
 	STS_RULE_APPDATA_UNCHECKED = 18, /* TLS application data no payload check approved */
 	STS_RULE_BUDGET_EXCEEDED = 19, /* more bytes than the TLS allowance */
 	STS_RULE_PTRACE = 20, /* tracing into or out of the policed cgroup */
-	STS_RULE_PAYLOAD_OK = 21 /* the plaintext is the approved report request */
+	STS_RULE_PAYLOAD_OK = 21, /* the plaintext is the approved report request */
+	STS_RULE_CLONE = 22 /* the policed code may not fork or start threads */
 };
 
 /* Endpoint map key: the collector endpoints and the device-wide deny list. */

@@ -17,7 +17,14 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <pthread.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+static void *idle(void *arg)
+{
+	return arg;
+}
 
 static int result(const char *what, int err)
 {
@@ -174,6 +181,23 @@ int main(int argc, char **argv)
 		execv(argv[2], argv + 2);
 		return result(what, errno);
 	}
+	if (strcmp(a, "fork") == 0) {
+		pid_t pid = fork();
+
+		if (pid == 0)
+			_exit(0);
+		if (pid > 0)
+			waitpid(pid, NULL, 0);
+		return result(what, pid < 0 ? errno : 0);
+	}
+	if (strcmp(a, "thread") == 0) {
+		pthread_t t;
+		int err = pthread_create(&t, NULL, idle, NULL);
+
+		if (!err)
+			pthread_join(t, NULL);
+		return result(what, err);
+	}
 	if (strcmp(a, "sleep") == 0 && argc == 3) {
 		usleep(atoi(argv[2]) * 1000);
 		return result(what, 0);
@@ -182,8 +206,9 @@ int main(int argc, char **argv)
 		return result(what, uring_op("connect", argv[2]));
 	if (strcmp(a, "uring-open") == 0 && argc == 3)
 		return result(what, uring_op("open", argv[2]));
-	fprintf(stderr, "usage: rogue connect4|connect6 PORT | udp ADDR PORT | raw | packet | "
-			"netlink | unix PATH | open PATH | write PATH | link SRC DST | exec PATH "
-			"[ARGS] | uring-connect PORT | uring-open PATH | sleep MS\n");
+	fprintf(stderr,
+		"usage: rogue connect4|connect6 PORT | udp ADDR PORT | raw | packet | "
+		"netlink | unix PATH | open PATH | write PATH | link SRC DST | exec PATH "
+		"[ARGS] | uring-connect PORT | uring-open PATH | sleep MS | fork | thread\n");
 	return 2;
 }

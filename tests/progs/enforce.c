@@ -234,6 +234,14 @@ void test_enforce_files(void)
 	       "file_open", "deny", "file_not_allowed", "io_uring openat of the forbidden file");
 }
 
+void test_enforce_fork(void)
+{
+	expect(false, NULL, (const char *[]){ "fork", NULL }, EXIT_EPERM, "clone", "deny",
+	       "fork_not_allowed", "fork");
+	expect(false, NULL, (const char *[]){ "thread", NULL }, EXIT_EPERM, "clone", "deny",
+	       "fork_not_allowed", "a second thread");
+}
+
 void test_enforce_exec(void)
 {
 	expect(false, NULL, (const char *[]){ "exec", "/bin/sh", "-c", "true", NULL }, EXIT_EPERM,
