@@ -41,5 +41,13 @@ int ctl_load_log_key(const char *path, struct sts_key *key);
 int ctl_load_seal_key(const char *arg, struct seal_state *vk);
 /* Map LOG read-only; an error message names it. */
 int ctl_map_log(const char *path, const char **buf, size_t *len);
+struct evv_opts;
+/*
+ * What verify and report both start with: the auditor's log key (key_path, may be NULL) and
+ * seal key (seal_arg, may be NULL) loaded into key/vk and wired into vo, and LOG mapped.
+ */
+int ctl_open_log(const char *log_path, const char *key_path, const char *seal_arg,
+		 struct sts_key *key, struct seal_state *vk, struct evv_opts *vo, const char **buf,
+		 size_t *len);
 
 #endif /* STSCTL_COMMANDS_H */

@@ -55,3 +55,24 @@ int ctl_map_log(const char *path, const char **buf, size_t *len)
 			err == -EINVAL ? "not a regular file" : strerror(-err));
 	return err;
 }
+
+int ctl_open_log(const char *log_path, const char *key_path, const char *seal_arg,
+		 struct sts_key *key, struct seal_state *vk, struct evv_opts *vo, const char **buf,
+		 size_t *len)
+{
+	int err;
+
+	if (key_path) {
+		err = ctl_load_log_key(key_path, key);
+		if (err)
+			return err;
+		vo->log_key = key;
+	}
+	if (seal_arg) {
+		err = ctl_load_seal_key(seal_arg, vk);
+		if (err)
+			return err;
+		vo->seal_key = vk;
+	}
+	return ctl_map_log(log_path, buf, len);
+}

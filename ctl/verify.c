@@ -79,17 +79,7 @@ int cmd_verify(int argc, char **argv)
 	if (optind != argc - 1)
 		return ctl_usage(argv[0]);
 	log_path = argv[optind];
-	if (key_path) {
-		if (ctl_load_log_key(key_path, &key))
-			goto cleanup;
-		vo.log_key = &key;
-	}
-	if (seal_arg) {
-		if (ctl_load_seal_key(seal_arg, &vk))
-			goto cleanup;
-		vo.seal_key = &vk;
-	}
-	if (ctl_map_log(log_path, &buf, &len))
+	if (ctl_open_log(log_path, key_path, seal_arg, &key, &vk, &vo, &buf, &len))
 		goto cleanup;
 	err = evv_verify(buf, len, &vo, &res);
 	if (err == -EBADMSG) {

@@ -42,24 +42,24 @@
 #define STS_POLICY_MAX_SIZE (256 * 1024)
 
 struct sts_endpoint {
-	int family;       /* AF_INET or AF_INET6 */
+	int family; /* AF_INET or AF_INET6 */
 	uint8_t addr[16]; /* network order; IPv4 in the first 4 bytes */
-	uint16_t port;    /* host order; 0 = any (legacy-deny only) */
+	uint16_t port; /* host order; 0 = any (legacy-deny only) */
 	int line;
 };
 
 enum sts_file_kind {
-	STS_FILE_READ = 1,     /* allow-read: the file itself */
+	STS_FILE_READ = 1, /* allow-read: the file itself */
 	STS_FILE_READ_DIR = 2, /* allow-read-dir: files whose parent is this directory */
-	STS_FILE_EXEC = 3,     /* allow-exec */
+	STS_FILE_EXEC = 3, /* allow-exec */
 	STS_FILE_STATE_DIR = 4 /* state-dir: read and write files directly inside */
 };
 
 struct sts_file_rule {
 	enum sts_file_kind kind;
-	char *path;   /* as written in the policy */
-	dev_t dev;    /* st_dev of the file (or directory) when the policy was loaded */
-	ino_t ino;    /* st_ino */
+	char *path; /* as written in the policy */
+	dev_t dev; /* st_dev of the file (or directory) when the policy was loaded */
+	ino_t ino; /* st_ino */
 	int line;
 };
 
