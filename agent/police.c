@@ -187,6 +187,8 @@ static void on_event(const struct sts_event *ev, size_t size, void *ctx)
 	struct run_ctx *c = ctx;
 	char line[640];
 
+	if (ev->type == STS_EV_SOCKETS_GONE)
+		return; /* only wakes the teardown wait; not a decision */
 	if (ev->type == STS_EV_PAYLOAD) {
 		if (size >= sizeof(struct sts_payload_event))
 			payload_decide(c, (const struct sts_payload_event *)ev);
@@ -527,10 +529,8 @@ int police_run(const struct police_opts *o)
 	 * Its sockets may outlive it, retransmitting what the egress gate refused: keep the gate
 	 * until they are gone (a refused connection aborts after its TCP user timeout).
 	 */
-	for (int i = 0; i < 600 && enforcer_live_sockets(enf) > 0; i++) {
-		enforcer_poll(enf, 0);
-		usleep(50000);
-	}
+	for (time_t until = time(NULL) + 30; enforcer_live_sockets(enf) > 0 && time(NULL) < until;)
+		enforcer_poll(enf, 1000); /* woken by STS_EV_SOCKETS_GONE */
 	if (enforcer_live_sockets(enf) > 0)
 		sts_err("%lld policed TCP sockets still open after 30 s; detaching the egress "
 			"gate anyway",

@@ -232,8 +232,14 @@ int sts_sockops(struct bpf_sock_ops *skops)
 		bpf_setsockopt(skops, SOL_TCP, TCP_USER_TIMEOUT, &timeout, sizeof(timeout));
 		break;
 	case BPF_SOCK_OPS_STATE_CB:
-		if (skops->args[1] == BPF_TCP_CLOSE)
-			__sync_fetch_and_add(&live_sockets, -1);
+		/* The last one tells the monitor, which waits for it instead of polling a count. */
+		if (skops->args[1] == BPF_TCP_CLOSE &&
+		    __sync_fetch_and_add(&live_sockets, -1) == 1) {
+			struct sts_event *ev = event_new_anon(STS_EV_SOCKETS_GONE, 0, 0);
+
+			if (ev)
+				bpf_ringbuf_submit(ev, 0);
+		}
 		break;
 	}
 	return 1;

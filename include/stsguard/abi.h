@@ -31,7 +31,8 @@ enum sts_event_type {
 	STS_EV_PAYLOAD = 9, /* a TLS plaintext write, stopped for the payload check */
 	STS_EV_VOLUME = 10, /* egress the byte budget or the record gate refused */
 	STS_EV_PTRACE = 11, /* ptrace, /proc/PID/mem or process_vm_* access */
-	STS_EV_CLONE = 12 /* fork, clone, a new thread */
+	STS_EV_CLONE = 12, /* fork, clone, a new thread */
+	STS_EV_SOCKETS_GONE = 13 /* the policed cgroup's last TCP socket closed (no decision) */
 };
 
 enum sts_verdict {
