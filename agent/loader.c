@@ -171,6 +171,7 @@ static int fill_maps(struct sts_enforcer *e, const struct sts_policy *pol, const
 	return 0;
 }
 
+/* Every object shares the network object's ring buffer and rule maps: one of each, not five. */
 static int reuse_shared_maps(struct sts_enforcer *e, struct bpf_map *events, struct bpf_map *eps,
 			     struct bpf_map *files)
 {
@@ -319,7 +320,7 @@ static int start_payload(struct sts_enforcer *e, const struct sts_policy *pol,
 	if (!s)
 		return -errno;
 	s->rodata->policed_cgid = o->policed_cgid;
-	err = bpf_map__reuse_fd(s->maps.events, bpf_map__fd(e->net->maps.events));
+	err = reuse_shared_maps(e, s->maps.events, s->maps.endpoints, s->maps.files);
 	if (!err)
 		err = payload_bpf__load(s);
 	if (err)
@@ -343,7 +344,7 @@ static int start_volume(struct sts_enforcer *e, const struct sts_policy *pol,
 	if (!s)
 		return -errno;
 	s->rodata->policed_cgid = o->policed_cgid;
-	err = bpf_map__reuse_fd(s->maps.events, bpf_map__fd(e->net->maps.events));
+	err = reuse_shared_maps(e, s->maps.events, s->maps.endpoints, s->maps.files);
 	if (!err)
 		err = volume_bpf__load(s);
 	if (!err && bpf_map_update_elem(bpf_map__fd(s->maps.budget), &zero, &b, BPF_ANY))

@@ -56,12 +56,15 @@ int sts_observe_exec(struct trace_event_raw_sched_process_exec *ctx)
 SEC("tp/syscalls/sys_enter_socket")
 int sts_observe_socket(struct trace_event_raw_sys_enter *ctx)
 {
-	int family = ctx->args[0], type = ctx->args[1] & 0xf;
 	struct sts_event *ev;
+	int family, type;
 
-	if (!policed() || family == AF_UNIX ||
-	    ((family == AF_INET || family == AF_INET6) &&
-	     (type == SOCK_STREAM || type == SOCK_DGRAM)))
+	if (!policed())
+		return 0;
+	family = ctx->args[0];
+	type = ctx->args[1] & 0xf;
+	if (family == AF_UNIX || ((family == AF_INET || family == AF_INET6) &&
+				  (type == SOCK_STREAM || type == SOCK_DGRAM)))
 		return 0;
 	/* Raw inet sockets are denied by cgroup/sock_create; packet and netlink only recorded. */
 	ev = event_new(STS_EV_SOCKET, STS_VERDICT_OBSERVED, STS_RULE_SOCKET_KIND);

@@ -23,13 +23,12 @@
 #include <openssl/x509v3.h>
 
 #include "crypto.h"
+#include "test.h"
 #include "util.h"
 
 const char *collector_bin(char *buf, size_t bufsz, const char *name)
 {
-	const char *out = getenv("OUT");
-
-	snprintf(buf, bufsz, "%s/%s", out && *out ? out : "build", name);
+	snprintf(buf, bufsz, "%s/%s", test__out_dir(), name);
 	return buf;
 }
 

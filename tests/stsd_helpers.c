@@ -10,13 +10,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-const char *test_out_dir(void)
-{
-	const char *out = getenv("OUT");
-
-	return out && *out ? out : "build";
-}
-
 const char *stsd_device_cgroup = "none";
 
 static char log_path[512];
@@ -32,7 +25,7 @@ pid_t stsd_start(const char *policy_text, bool observe, const char *const argv[]
 
 	snprintf(policy, sizeof(policy), "%s/policy.conf", test__tmpdir());
 	snprintf(log_path, sizeof(log_path), "%s/stsd.log", test__tmpdir());
-	snprintf(stsd, sizeof(stsd), "%s/stsd", test_out_dir());
+	snprintf(stsd, sizeof(stsd), "%s/stsd", test__out_dir());
 	f = fopen(policy, "w");
 	if (!f)
 		return -errno;

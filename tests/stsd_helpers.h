@@ -12,8 +12,6 @@ struct stsd_result {
 	json_t *records; /* array of every JSON line stsd wrote */
 };
 
-/* The build directory ($OUT, default "build"). */
-const char *test_out_dir(void);
 /*
  * Write policy_text to a file in the test's tmpdir and run
  *   stsd run --policy FILE --log LOG --user root -q [--observe] -- argv...

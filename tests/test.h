@@ -39,6 +39,13 @@ void test__check_passed(const char *name);
 void test__skip(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Directory for the current test's scratch files, created on first use and removed after. */
 const char *test__tmpdir(void);
+/* The build directory the binaries under test are in: $OUT, default "build". */
+const char *test__out_dir(void);
+/*
+ * Run a shell command line (printf-style); its stdout and stderr go into out (outsz bytes, NUL
+ * terminated, the rest discarded). Returns the command's exit status, or -1.
+ */
+int test__run(char *out, size_t outsz, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 #define TEST__CHECK(ok, name, fmt, ...)                                                   \
 	({                                                                                \

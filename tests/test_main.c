@@ -13,6 +13,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 struct test_def {
@@ -78,6 +79,41 @@ const char *test__tmpdir(void)
 		}
 	}
 	return tmpdir;
+}
+
+const char *test__out_dir(void)
+{
+	const char *out = getenv("OUT");
+
+	return out && *out ? out : "build";
+}
+
+int test__run(char *out, size_t outsz, const char *fmt, ...)
+{
+	char cmd[8192], sink[4096];
+	size_t n = 0, r;
+	va_list ap;
+	FILE *p;
+	int st, len;
+
+	va_start(ap, fmt);
+	len = vsnprintf(cmd, sizeof(cmd) - 6, fmt, ap);
+	va_end(ap);
+	if (len < 0 || len >= (int)sizeof(cmd) - 6)
+		return -1;
+	strcat(cmd, " 2>&1");
+	fflush(NULL);
+	p = popen(cmd, "r");
+	if (!p)
+		return -1;
+	while (out && n + 1 < outsz && (r = fread(out + n, 1, outsz - n - 1, p)) > 0)
+		n += r;
+	if (out && outsz)
+		out[n] = '\0';
+	while (fread(sink, 1, sizeof(sink), p) > 0)
+		;
+	st = pclose(p);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
 static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)

@@ -83,7 +83,7 @@ static bool env_setup(struct env *e, const char *name, const char *imei_source,
 		return false;
 	if (!dmi)
 		snprintf(model, sizeof(model), "model Test Phone\n"); /* no DMI on this machine */
-	snprintf(text, sizeof(text), "%s/sts-agent", test_out_dir());
+	snprintf(text, sizeof(text), "%s/sts-agent", test__out_dir());
 	if (!ASSERT_OK_PTR(realpath(text, agent), "find sts-agent"))
 		return false;
 	snprintf(text, sizeof(text),
@@ -127,7 +127,7 @@ static pid_t stsd_spawn(struct env *e)
 	pid_t pid;
 	int fd;
 
-	snprintf(bin, sizeof(bin), "%s/stsd", test_out_dir());
+	snprintf(bin, sizeof(bin), "%s/stsd", test__out_dir());
 	snprintf(err, sizeof(err), "%s/stsd.err", e->dir);
 	fflush(NULL);
 	pid = fork();
@@ -160,14 +160,13 @@ static int stsd_once(struct env *e)
 /* `sts-collector list --json` of this device's collector. */
 static char *stored_json(struct env *e)
 {
-	char cmd[1400], *buf = NULL, path[700];
-	size_t len;
+	char *buf = malloc(1 << 20);
 
-	snprintf(path, sizeof(path), "%s/list.json", e->dir);
-	snprintf(cmd, sizeof(cmd), "%s/sts-collector list --db %s --json > %s 2>/dev/null",
-		 test_out_dir(), e->col.db, path);
-	if (system(cmd) != 0 || sts_read_file(path, 1 << 20, &buf, &len))
-		return NULL;
+	if (buf && test__run(buf, 1 << 20, "%s/sts-collector list --db %s --json", test__out_dir(),
+			     e->col.db) != 0) {
+		free(buf);
+		buf = NULL;
+	}
 	return buf;
 }
 
@@ -206,39 +205,28 @@ static int log_count(struct env *e, const char *needle)
 
 static bool log_verifies(struct env *e)
 {
-	char cmd[1400];
-
-	snprintf(cmd, sizeof(cmd), "%s/stsctl verify %s --log-key %s/log.key.pub >/dev/null",
-		 test_out_dir(), e->log, e->state);
-	return system(cmd) == 0;
+	return test__run(NULL, 0, "%s/stsctl verify %s --log-key %s/log.key.pub", test__out_dir(),
+			 e->log, e->state) == 0;
 }
 
 /* stsctl seal-init in the device's state dir; the auditor's key into key. */
 static bool seal_init(struct env *e, char *key, size_t len)
 {
-	char cmd[1400], line[512];
-	bool ok = false;
-	FILE *p;
+	char out[2048], *line;
 
 	sts_mkdir_p(e->state, 0700);
-	snprintf(cmd, sizeof(cmd),
-		 "%s/stsctl seal-init --state %s/seal.state --epoch 60 2>/dev/null", test_out_dir(),
-		 e->state);
-	p = popen(cmd, "r");
-	if (!p)
+	if (test__run(out, sizeof(out), "%s/stsctl seal-init --state %s/seal.state --epoch 60",
+		      test__out_dir(), e->state) != 0 ||
+	    !(line = strstr(out, "sts-seal-v1:")))
 		return false;
-	while (fgets(line, sizeof(line), p))
-		if (strncmp(line, "sts-seal-v1:", 12) == 0) {
-			line[strcspn(line, "\n")] = '\0';
-			snprintf(key, len, "%s", line);
-			ok = true;
-		}
-	return pclose(p) == 0 && ok;
+	line[strcspn(line, "\n")] = '\0';
+	snprintf(key, len, "%s", line);
+	return true;
 }
 
 void test_activation_once(void)
 {
-	char seal[512], cmd[2200];
+	char seal[512];
 	struct env e;
 	int tx;
 
@@ -263,11 +251,9 @@ void test_activation_once(void)
 	ASSERT_EQ(log_count(&e, "\"type\":\"transmission\""), tx, "nothing was sent again");
 	ASSERT_GE(log_count(&e, "nothing more is sent"), 1, "the log says why");
 	ASSERT_TRUE(log_verifies(&e), "stsctl verify accepts the evidence log");
-	snprintf(cmd, sizeof(cmd),
-		 "%s/stsctl verify %s --log-key %s/log.key.pub --seal-key %s "
-		 ">/dev/null",
-		 test_out_dir(), e.log, e.state, seal);
-	ASSERT_EQ(system(cmd), 0, "and its forward-secure seals, with the auditor's key");
+	ASSERT_EQ(test__run(NULL, 0, "%s/stsctl verify %s --log-key %s/log.key.pub --seal-key %s",
+			    test__out_dir(), e.log, e.state, seal),
+		  0, "and its forward-secure seals, with the auditor's key");
 cleanup:
 	env_teardown(&e);
 }
@@ -407,7 +393,7 @@ static pid_t modem_start(const char *mode, char *pty, size_t len)
 	pid_t pid;
 	int i;
 
-	snprintf(bin, sizeof(bin), "%s/tests/bin/modem-sim", test_out_dir());
+	snprintf(bin, sizeof(bin), "%s/tests/bin/modem-sim", test__out_dir());
 	snprintf(pathf, sizeof(pathf), "%s/modem-%s.path", test__tmpdir(), mode);
 	unlink(pathf);
 	pid = fork();
@@ -479,11 +465,7 @@ void test_activation_modem(void)
 
 static int stsctl(struct env *e, const char *args)
 {
-	char cmd[1400];
-
-	snprintf(cmd, sizeof(cmd), "%s/stsctl %s --state-dir %s >/dev/null 2>&1", test_out_dir(),
-		 args, e->state);
-	return system(cmd);
+	return test__run(NULL, 0, "%s/stsctl %s --state-dir %s", test__out_dir(), args, e->state);
 }
 
 /* country is in the report only while consent is granted. */

@@ -51,7 +51,7 @@ static int collector_listen(void)
  */
 static void policy(char *buf, size_t len, const char *extra)
 {
-	snprintf(rogue, sizeof(rogue), "%s/tests/bin/rogue", test_out_dir());
+	snprintf(rogue, sizeof(rogue), "%s/tests/bin/rogue", test__out_dir());
 	snprintf(buf, len,
 		 "collector 127.0.0.1:%u\n"
 		 "allow-read /etc/ld.so.cache\n"
@@ -363,7 +363,7 @@ void test_enforce_evidence_log(void)
 		fputs(pol, f);
 		fclose(f);
 	}
-	snprintf(pol, sizeof(pol), "%s/stsd", test_out_dir());
+	snprintf(pol, sizeof(pol), "%s/stsd", test__out_dir());
 	argv[n++] = pol;
 	argv[n++] = "run";
 	argv[n++] = "--policy";
@@ -396,7 +396,6 @@ void test_enforce_evidence_log(void)
 	ASSERT_TRUE(strstr(buf, "\"type\":\"checkpoint\""), "log has a signed checkpoint");
 	ASSERT_TRUE(strstr(buf, "\"type\":\"stop\""), "log has the stop record");
 	free(buf);
-	snprintf(cmd, sizeof(cmd), "%s/stsctl verify %s --log-key %s >/dev/null", test_out_dir(),
-		 log, pub);
-	ASSERT_EQ(system(cmd), 0, "stsctl verify accepts the log");
+	ASSERT_EQ(test__run(NULL, 0, "%s/stsctl verify %s --log-key %s", test__out_dir(), log, pub),
+		  0, "stsctl verify accepts the log");
 }

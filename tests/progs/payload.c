@@ -30,7 +30,7 @@ static void run_case(const struct payload_case *pc)
 
 	if (!ASSERT_OK(tls_server_start(&srv), "start the TLS server"))
 		return;
-	snprintf(client, sizeof(client), "%s/tests/bin/%s", test_out_dir(), pc->client);
+	snprintf(client, sizeof(client), "%s/tests/bin/%s", test__out_dir(), pc->client);
 	snprintf(port, sizeof(port), "%u", srv.port);
 	snprintf(pol, sizeof(pol),
 		 "collector 127.0.0.1:%u\n"

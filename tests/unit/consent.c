@@ -18,37 +18,9 @@
 #include <time.h>
 #include <unistd.h>
 
-static const char *out_dir(void)
-{
-	const char *o = getenv("OUT");
-
-	return o && *o ? o : "build";
-}
-
 /* Run stsctl with a shell command line; stdout and stderr into out. Returns the exit status. */
-static int stsctl(char *out, size_t outsz, const char *fmt, ...)
-{
-	char cmd[4096], args[3072];
-	size_t n = 0, r;
-	va_list ap;
-	FILE *p;
-	int st;
-
-	va_start(ap, fmt);
-	vsnprintf(args, sizeof(args), fmt, ap);
-	va_end(ap);
-	snprintf(cmd, sizeof(cmd), "%s/stsctl %s 2>&1", out_dir(), args);
-	p = popen(cmd, "r");
-	if (!p)
-		return -1;
-	while (n + 1 < outsz && (r = fread(out + n, 1, outsz - n - 1, p)) > 0)
-		n += r;
-	out[n] = '\0';
-	while (fread(cmd, 1, sizeof(cmd), p) > 0)
-		;
-	st = pclose(p);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
+#define stsctl(out, outsz, fmt, ...) \
+	test__run(out, outsz, "%s/stsctl " fmt, test__out_dir(), ##__VA_ARGS__)
 
 static bool contains(const char *s, const char *sub)
 {

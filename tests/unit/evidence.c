@@ -28,37 +28,7 @@
 
 #define FIXTURES "tests/fixtures/evidence"
 
-static const char *out_dir(void)
-{
-	const char *o = getenv("OUT");
-
-	return o && *o ? o : "build";
-}
-
-/* Run a shell command; its combined output goes to out. Returns the exit status. */
-static int run(char *out, size_t outsz, const char *fmt, ...)
-{
-	char cmd[4096];
-	size_t n = 0, r;
-	va_list ap;
-	FILE *p;
-	int st;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	strncat(cmd, " 2>&1", sizeof(cmd) - strlen(cmd) - 1);
-	p = popen(cmd, "r");
-	if (!p)
-		return -1;
-	while (n + 1 < outsz && (r = fread(out + n, 1, outsz - n - 1, p)) > 0)
-		n += r;
-	out[n] = '\0';
-	while (fread(cmd, 1, sizeof(cmd), p) > 0)
-		;
-	st = pclose(p);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
+#define run test__run
 
 static int64_t test_now;
 
@@ -620,7 +590,7 @@ void test_evidence_crash(void)
 void test_evidence_fixtures(void)
 {
 	char out[65536], line[512], file[64], kind[16], words[128];
-	const char *o = out_dir(), *tmp = test__tmpdir();
+	const char *o = test__out_dir(), *tmp = test__tmpdir();
 	int lineno, rc, n = 0;
 	FILE *exp;
 
@@ -678,7 +648,7 @@ void test_evidence_fixtures(void)
 void test_evidence_stsctl(void)
 {
 	char out[65536], *p;
-	const char *o = out_dir(), *tmp = test__tmpdir();
+	const char *o = test__out_dir(), *tmp = test__tmpdir();
 	json_t *r;
 	json_error_t jerr;
 	int rc;

@@ -22,13 +22,6 @@
 /* What no message may contain: the IMEI, or the bad-Luhn one, but for the last digit. */
 #define IMEI_STEM "49015420323751"
 
-static const char *out_dir(void)
-{
-	const char *o = getenv("OUT");
-
-	return o && *o ? o : "build";
-}
-
 static void sleep_ms(int ms)
 {
 	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000 };
@@ -44,7 +37,7 @@ static pid_t sim_start(const char *mode, const char *count_file, char *pty, size
 	pid_t pid;
 	int i;
 
-	snprintf(bin, sizeof(bin), "%s/tests/bin/modem-sim", out_dir());
+	snprintf(bin, sizeof(bin), "%s/tests/bin/modem-sim", test__out_dir());
 	snprintf(path_file, sizeof(path_file), "%s/pty-%s", test__tmpdir(), mode);
 	unlink(path_file);
 	pid = fork();
