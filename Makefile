@@ -92,6 +92,11 @@ FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=
 	-std=gnu11 -D_GNU_SOURCE -Iinclude -Ilib -Icollector -Ictl -Iagent $(WARN)
 
 DEPS_STAMP := build/.deps-ok
+BENCH_DEPS_STAMP := build/.bench-deps-ok
+
+# Benchmarks: bench/*.c, one program each (build/bench/NAME), run by scripts/bench.sh.
+BENCH_SRCS := $(wildcard bench/*.c)
+BENCH_BINS := $(patsubst bench/%.c,$(OUT)/bench/%,$(BENCH_SRCS))
 
 .PHONY: all deps check vmtest demo vmlinux install clean distclean help fuzz fuzz-build bench format
 all: $(BPF_OBJS) $(SKELS) $(BINS) $(TEST_BINS) $(TEST_PROGS)
@@ -104,6 +109,7 @@ help:
 ## make check      all tests: unit, host lane, VM lane (boots Debian's 6.1 kernel in qemu)
 ## make vmtest     the VM lane alone
 ## make demo       the main job: boot the VM and show the kernel enforcing a policy
+## make bench      run every benchmark (several minutes) and rewrite BENCHMARKS.md
 ## make fuzz       build and run every libFuzzer harness, FUZZ_SECONDS (60) each
 ## make vmlinux    regenerate vmlinux/$(ARCH)/vmlinux.h from the VM kernel's BTF
 ## make install    install binaries under $(DESTDIR)$(PREFIX)
@@ -114,6 +120,10 @@ help:
 deps: $(DEPS_STAMP)
 $(DEPS_STAMP): scripts/deps.sh
 	$(Q)scripts/deps.sh
+	$(Q)mkdir -p $(@D) && touch $@
+
+$(BENCH_DEPS_STAMP): scripts/deps.sh | $(DEPS_STAMP)
+	$(Q)scripts/deps.sh --bench
 	$(Q)mkdir -p $(@D) && touch $@
 
 # ---- BPF ----
@@ -180,6 +190,14 @@ $(OUT)/tests/bin/tls-client-static: $(STATIC_CLIENT_SRCS) | $(DEPS_STAMP)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(filter-out -fsanitize=% -fno-sanitize-recover=% -MMD -MP,$(CFLAGS)) -static \
 		-Wl,--no-warnings -o $@ $(STATIC_CLIENT_SRCS) -ljansson -lssl -lcrypto -lpthread
+
+$(OUT)/bench/%: bench/%.c $(LIBSTS) | $(DEPS_STAMP) $(SKELS)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -Ibench $(LDFLAGS) -o $@ $< $(LIBSTS) $(LDLIBS)
+
+bench: all $(BENCH_BINS) | $(BENCH_DEPS_STAMP)
+	$(Q)OUT=$(OUT) scripts/bench.sh
 
 check: all fuzz-build
 	$(Q)OUT=$(OUT) tests/check.sh

@@ -3,6 +3,7 @@
 #
 # Install the Debian packages stsguard needs, only those that are missing. Run by `make deps`
 # (and, through it, by every other target), so a fresh Debian 12 machine needs nothing else.
+# `scripts/deps.sh --bench` adds what `make bench` alone needs: the peers it measures against.
 # Why each package is here is written in README.md, "Dependencies".
 set -euo pipefail
 
@@ -24,6 +25,10 @@ packages=(
 	# the VM runner: ELF detection (file), shared-library lists (ldd), the kernel image (readelf)
 	file binutils
 )
+if [ "${1:-}" = --bench ]; then
+	# benchmarks: peers measured in the same run (opensnoop, bpftrace, nginx), profiler
+	packages+=(libbpf-tools bpftrace nginx-light linux-perf)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -1,0 +1,87 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# bench.sh: what `make bench` runs. Each part is bench/parts/NN-name.sh; it prints one markdown
+# section (heading, table, the exact commands it ran) on stdout and progress on stderr. The
+# sections, in NN order, after a description of the machine, become BENCHMARKS.md.
+#
+#   scripts/bench.sh [--quick] [--only NAME]... [-o FILE]
+#
+#   --quick      fewer rounds and shorter loops (a smoke run: figures are not for publishing)
+#   --only NAME  run the parts whose file name contains NAME (repeatable); the output then
+#                goes to build/bench/BENCHMARKS.partial.md unless -o says otherwise
+#   -o FILE      where to write (default BENCHMARKS.md)
+#
+# Environment passed to every part: OUT (build directory), BENCH_QUICK (1 with --quick),
+# BENCH_ROUNDS (interleaved A/B rounds; default 7, 3 with --quick), BENCH_TMP (a scratch
+# directory removed at the end).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export OUT=${OUT:-build}
+export BENCH_QUICK=0
+only=()
+outfile=
+while [ $# -gt 0 ]; do
+	case $1 in
+	--quick) BENCH_QUICK=1 ;;
+	--only) only+=("$2"); shift ;;
+	-o) outfile=$2; shift ;;
+	-h | --help) sed -n '4,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	*) echo "bench.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
+	esac
+	shift
+done
+if [ -z "$outfile" ]; then
+	if [ ${#only[@]} -gt 0 ]; then outfile=$OUT/bench/BENCHMARKS.partial.md; else outfile=BENCHMARKS.md; fi
+fi
+if [ "$BENCH_QUICK" = 1 ]; then export BENCH_ROUNDS=${BENCH_ROUNDS:-3}; else export BENCH_ROUNDS=${BENCH_ROUNDS:-7}; fi
+[ "$(id -u)" -eq 0 ] || { echo "bench.sh: loading BPF programs needs root" >&2; exit 1; }
+
+BENCH_TMP=$(mktemp -d /tmp/stsbench.XXXXXX)
+export BENCH_TMP
+trap 'rm -rf "$BENCH_TMP"' EXIT
+mkdir -p "$OUT/bench"
+
+parts=()
+for p in bench/parts/*.sh; do
+	[ -e "$p" ] || continue
+	if [ ${#only[@]} -gt 0 ]; then
+		keep=0
+		for o in "${only[@]}"; do case $p in *"$o"*) keep=1 ;; esac; done
+		[ $keep = 1 ] || continue
+	fi
+	parts+=("$p")
+done
+[ ${#parts[@]} -gt 0 ] || { echo "bench.sh: no part matches" >&2; exit 2; }
+
+tmp=$OUT/bench/BENCHMARKS.new.md
+{
+	echo "# stsguard benchmarks"
+	echo
+	echo "Written by \`make bench\` ($(date -u +%Y-%m-%dT%H:%MZ), commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$([ "$BENCH_QUICK" = 1 ] && echo ', --quick: smoke figures only'))."
+	echo "Every figure is a median over $BENCH_ROUNDS interleaved A/B rounds with min–max, never a single run."
+	echo
+	echo "## Machine"
+	echo
+	echo "- CPU: $(lscpu | sed -n 's/^Model name: *//p' | head -n 1), $(nproc) cores online"
+	echo "- memory: $(free -h | awk '/^Mem:/ { print $2 }')"
+	echo "- host kernel: $(uname -r); OS: $(. /etc/os-release && echo "$PRETTY_NAME")"
+	echo "- VM lane: qemu-system-x86_64 $(qemu-system-x86_64 --version | sed -n '1s/.*version \([^ ]*\).*/\1/p') (TCG, no KVM), Debian kernel $(basename "$(tests/vm/kernel.sh 2>/dev/null || echo unknown)")"
+	echo
+} > "$tmp"
+
+status=0
+for p in "${parts[@]}"; do
+	echo "==== bench: $p" >&2
+	t0=$(date +%s)
+	if ! bash "$p" >> "$tmp"; then
+		echo "bench.sh: $p failed" >&2
+		printf '\n**%s failed; see the output of make bench.**\n\n' "$(basename "$p")" >> "$tmp"
+		status=1
+	fi
+	echo "==== bench: $p took $(($(date +%s) - t0)) s" >&2
+done
+mv "$tmp" "$outfile"
+echo "bench.sh: wrote $outfile" >&2
+exit $status
