@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,9 +16,67 @@
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 
+/*
+ * SHA-256 is on the evidence log's hot path (three or four hashes per record). EVP_sha256()
+ * makes every EVP_DigestInit_ex() fetch the implementation again (a lock and a table lookup)
+ * and EVP_Digest() allocates a context per call: fetch once per process, and keep one context
+ * per thread (freed when the thread exits).
+ */
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+static pthread_key_t sha256_ctx_key;
+static EVP_MD *sha256_md;
+
+static void sha256_ctx_free(void *ctx)
+{
+	EVP_MD_CTX_free(ctx);
+}
+
+static void sha256_init_once(void)
+{
+	sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+	if (sha256_md && pthread_key_create(&sha256_ctx_key, sha256_ctx_free)) {
+		EVP_MD_free(sha256_md);
+		sha256_md = NULL;
+	}
+}
+
+static EVP_MD_CTX *sha256_ctx(void)
+{
+	EVP_MD_CTX *ctx;
+
+	if (pthread_once(&sha256_once, sha256_init_once) || !sha256_md)
+		return NULL;
+	ctx = pthread_getspecific(sha256_ctx_key);
+	if (!ctx) {
+		ctx = EVP_MD_CTX_new();
+		if (ctx && pthread_setspecific(sha256_ctx_key, ctx)) {
+			EVP_MD_CTX_free(ctx);
+			ctx = NULL;
+		}
+	}
+	if (ctx && EVP_DigestInit_ex2(ctx, sha256_md, NULL) != 1)
+		ctx = NULL;
+	return ctx;
+}
+
+int sts_sha256_parts(const struct sts_buf *parts, size_t n, uint8_t out[STS_SHA256_LEN])
+{
+	EVP_MD_CTX *ctx = sha256_ctx();
+	size_t i;
+
+	if (!ctx)
+		return -EIO;
+	for (i = 0; i < n; i++)
+		if (parts[i].len && EVP_DigestUpdate(ctx, parts[i].p, parts[i].len) != 1)
+			return -EIO;
+	return EVP_DigestFinal_ex(ctx, out, NULL) == 1 ? 0 : -EIO;
+}
+
 int sts_sha256(const void *buf, size_t len, uint8_t out[STS_SHA256_LEN])
 {
-	return EVP_Digest(buf, len, out, NULL, EVP_sha256(), NULL) ? 0 : -EIO;
+	struct sts_buf part = { buf, len };
+
+	return sts_sha256_parts(&part, 1, out);
 }
 
 int sts_hmac_sha256(const uint8_t *key, size_t keylen, const void *buf, size_t len,
