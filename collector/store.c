@@ -171,6 +171,23 @@ int store_commit(struct store *st)
 	return exec(st, "COMMIT");
 }
 
+int store_savepoint(struct store *st)
+{
+	return exec(st, "SAVEPOINT report");
+}
+
+int store_release(struct store *st)
+{
+	return exec(st, "RELEASE report");
+}
+
+int store_rollback_to(struct store *st)
+{
+	int err = exec(st, "ROLLBACK TO report");
+
+	return err ? err : exec(st, "RELEASE report");
+}
+
 int store_find(struct store *st, const char *aid, bool *found, char sha256_hex[65], char **receipt)
 {
 	sqlite3_stmt *s = NULL;
