@@ -181,28 +181,35 @@ struct span {
 	size_t n;
 };
 
+/* What a byte is inside a string: 0 plain (printable ASCII), 1 '"', 2 '\\', 3 anything else. */
+static const uint8_t str_class[256] = {
+	[0 ... 0x1f] = 3,
+	[0x7f ... 0xff] = 3,
+	['"'] = 1,
+	['\\'] = 2,
+};
+
 /* A string with no \u escape and printable ASCII only; *esc tells whether it has escapes. */
 static bool scan_string(struct scan *sc, struct span *out, bool *esc)
 {
 	const char *p = sc->p + 1;
+	uint8_t c;
 
 	*esc = false;
 	if (sc->p >= sc->end || *sc->p != '"')
 		return false;
-	while (p < sc->end && *p != '"') {
-		if (*p == '\\') {
-			if (p + 1 >= sc->end || !strchr("\"\\/bfnrt", p[1]) || !p[1])
-				return false;
-			*esc = true;
-			p += 2;
-		} else if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e) {
-			return false;
-		} else {
+	for (;;) {
+		while (p < sc->end && (c = str_class[(unsigned char)*p]) == 0)
 			p++;
-		}
+		if (p >= sc->end || c == 3)
+			return false;
+		if (c == 1)
+			break;
+		if (p + 1 >= sc->end || !p[1] || !strchr("\"\\/bfnrt", p[1]))
+			return false;
+		*esc = true;
+		p += 2;
 	}
-	if (p >= sc->end)
-		return false;
 	out->s = sc->p + 1;
 	out->n = p - out->s;
 	sc->p = p + 1;
@@ -261,7 +268,8 @@ static bool scan_object(struct scan *sc, struct span keys[SCAN_KEYS], struct spa
 		if (n == SCAN_KEYS || !scan_string(sc, &k, &esc) || esc)
 			return false;
 		for (i = 0; i < n; i++)
-			if (ks[i].n == k.n && memcmp(ks[i].s, k.s, k.n) == 0)
+			if (ks[i].n == k.n &&
+			    (k.n == 0 || (ks[i].s[0] == k.s[0] && memcmp(ks[i].s, k.s, k.n) == 0)))
 				return false;
 		ks[n] = k;
 		if (sc->p >= sc->end || *sc->p != ':')
