@@ -22,13 +22,19 @@ static int bad(char *why, size_t whysz, const char *fmt, ...)
 
 bool evline_reserved_key(const char *key)
 {
-	static const char *const keys[] = { "seq", "time", "boot", "type", "prev" };
-	size_t i;
-
-	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-		if (strcmp(key, keys[i]) == 0)
-			return true;
-	return false;
+	/* On the writer's path for every field: look at the length and first letter first. */
+	switch (key[0]) {
+	case 's':
+		return strcmp(key, "seq") == 0;
+	case 't':
+		return strcmp(key, "time") == 0 || strcmp(key, "type") == 0;
+	case 'b':
+		return strcmp(key, "boot") == 0;
+	case 'p':
+		return strcmp(key, "prev") == 0;
+	default:
+		return false;
+	}
 }
 
 bool evline_valid_type(const char *type)
