@@ -17,6 +17,7 @@
  */
 #include "crypto.h"
 #include "jws.h"
+#include "report.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -106,23 +107,12 @@ static void *client(void *arg)
 	return NULL;
 }
 
-/* A Luhn-valid IMEI from n: 14 digits, then the check digit. */
+/* A Luhn-valid IMEI from n: 14 digits, then the check digit the library accepts. */
 static void make_imei(long n, char out[16])
 {
-	int i, sum = 0, d;
-
-	snprintf(out, 16, "35%012ld", n % 1000000000000L);
-	for (i = 0; i < 14; i++) {
-		d = out[i] - '0';
-		if (i % 2 == 1) {
-			d *= 2;
-			if (d > 9)
-				d -= 9;
-		}
-		sum += d;
-	}
-	out[14] = '0' + (10 - sum % 10) % 10;
-	out[15] = '\0';
+	snprintf(out, 16, "35%012lu0", (unsigned long)n % 1000000000000UL);
+	while (!sts_imei_valid(out, 15) && out[14] < '9')
+		out[14]++;
 }
 
 static char *http(const char *method, const char *path, const char *body, size_t blen, size_t *len)
