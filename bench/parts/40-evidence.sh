@@ -71,8 +71,8 @@ profile() { # title, command...
 	local title=$1 data=$d/perf.data
 	shift
 	perf record -q -g -o "$data" -- "$@" > /dev/null 2>&1 || return 0
-	perf report -i "$data" --no-children --sort dso --stdio 2> /dev/null > "$d/perf.dso" || true
-	perf report -i "$data" --no-children --sort dso,sym --stdio 2> /dev/null > "$d/perf.sym" || true
+	perf report -i "$data" --no-children --sort dso --stdio -g none 2> /dev/null > "$d/perf.dso" || true
+	perf report -i "$data" --no-children --sort dso,sym --stdio -g none 2> /dev/null > "$d/perf.sym" || true
 	echo
 	echo "Profile, $title (\`perf record -g -- ${*//$d\//}\`, self time):"
 	echo
