@@ -42,7 +42,11 @@ pids+=($!)
 # nginx: unprivileged port, foreground, everything under $d. One worker: the collector is
 # one event loop too, so both sides have one core's worth of server. Access log on, as the
 # collector logs a line per request.
-nport=$((20000 + RANDOM % 20000))
+# A free port below the kernel's ephemeral range (where the collector's port 0 lands).
+for _ in $(seq 20); do
+	nport=$((20000 + RANDOM % 12000))
+	ss -Hltn "sport = :$nport" | grep -q . || break
+done
 cat > "$d/nginx.conf" <<EOF
 user root root;
 worker_processes 1;
