@@ -8,10 +8,14 @@
 # like. The host may cut the power at any moment; "POWERCUT ..." lines on the console are what
 # it watches.
 #
-# usage: sh tests/vm/powercut-guest.sh PORT PKI_DIR
+# usage: sh tests/vm/powercut-guest.sh PORT PKI_DIR [cut-on-activated]
+#   cut-on-activated: the guest cuts its own power (build/tests/bin/cut-on) the instant stsd,
+#   having saved activation.json as activated, writes its next evidence record: a window too
+#   short for the host to aim at.
 set -u
 port=$1
 pki=$2
+cut=${3:-}
 mnt=/mnt/state
 dev=$mnt/device
 cfg=/tmp/powercut
@@ -52,13 +56,23 @@ CONF
 
 # What the previous boot left, after the journal replay: the host classifies its cut by it.
 state=$(cat $dev/activation.json 2>/dev/null || echo none)
-has() { grep -c "\"type\":\"$1\"" $dev/evidence.log 2>/dev/null || echo 0; }
+has() {
+	n=$(grep -c "\"type\":\"$1\"" $dev/evidence.log 2>/dev/null)
+	echo "${n:-0}"
+}
 echo "POWERCUT before state=$state records=$(wc -l < $dev/evidence.log 2>/dev/null || echo 0)" \
 	"approved=$(has report_approved) transmissions=$(has transmission) receipts=$(has receipt)"
 
+watcher=
+if [ "$cut" = cut-on-activated ]; then
+	build/tests/bin/cut-on $dev activation.json '"activated":true' evidence.log &
+	watcher=$!
+	sleep 0.2
+fi
 echo "POWERCUT stsd-start"
 build/stsd daemon --config $cfg/stsd.conf --once
 rc=$?
+[ -n "$watcher" ] && kill $watcher 2>/dev/null
 echo "POWERCUT stsd-exit $rc"
 
 fail=0

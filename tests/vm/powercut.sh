@@ -94,14 +94,15 @@ vmlog=$out/vm/powercut/console.log
 # it ARG seconds after the collector sent its next receipt. Sets rc, t_store and t_exit (seconds
 # from stsd-start to the collector's reply and to stsd's exit, when seen).
 boot() {
-	local dir=$1 mode=$2 arg=${3:-0} pid t0 t_start="" r0 cut=0
+	local dir=$1 mode=$2 arg=${3:-0} pid t0 t_start="" r0 cut=0 gcut=
 	cut_at=
+	[ "$mode" = event ] && gcut=cut-on-activated
 	r0=$(replies "$dir")
 	t_store="" t_exit=""
 	# The runner clears its directory only after a while: no stale console or pid file.
 	rm -f "$vmlog" "$out/vm/powercut/qemu.pid"
 	tests/vm/run --name powercut -q --timeout 120 --disk "$dir/disk.img" --net \
-		--add "$pki" -- sh tests/vm/powercut-guest.sh "$port" "/sts/$pki" \
+		--add "$pki" -- sh tests/vm/powercut-guest.sh "$port" "/sts/$pki" $gcut \
 		2>>"$dir/vm.err" &
 	pid=$!
 	t0=$(now)
@@ -128,6 +129,7 @@ boot() {
 	done
 	wait $pid
 	rc=$?
+	[ $rc -eq 137 ] && [ -z "$cut_at" ] && cut_at=$(elapsed "${t_start:-$t0}" "$(now)")
 	cp "$vmlog" "$dir/console.$((++boots)).log"
 }
 
@@ -136,6 +138,8 @@ classify() { # classify STORED_AT_THE_CUT
 	local line
 	line=$(grep -a 'POWERCUT before' "$vmlog" | tail -n 1)
 	case $line in
+	*'"activated":true'*receipts=0*)
+		echo "after the state said activated, before the receipt was durable in the log" ;;
 	*'"activated":true'*) echo "after the activation (state activated)" ;;
 	*) if [ "$1" -ge 1 ]; then
 		echo "after the collector stored it, before the guest made the receipt durable"
@@ -163,8 +167,9 @@ for d in $(seq "$devices"); do
 	start_collector "$dir"
 	# This device's cuts, one per boot in a row, then a boot that must run to the end. The
 	# first cut of a device falls before the collector's reply (a fresh device: keys, log and
-	# aid being made, the report approved, sent), the second right after the reply, the others
-	# anywhere from stsd's start to a little after its exit.
+	# aid being made, the report approved, sent), the second right after the reply (on the
+	# last device: the instant activation.json says activated, cut by the guest itself), the
+	# others anywhere from stsd's start to a little after its exit.
 	n=$(((cuts + (devices - 1) - d + 1) / (devices - 1)))
 	[ "$d" -eq 1 ] && n=0
 	plan=()
@@ -172,7 +177,11 @@ for d in $(seq "$devices"); do
 		r=$(awk -v r=$RANDOM 'BEGIN { printf "%.4f", r / 32768 }')
 		case $i in
 		1) plan+=("timed $(awk -v r="$r" -v s="$cal_store" 'BEGIN { printf "%.2f", r * s }')") ;;
-		2) plan+=("stored $(awk -v r="$r" 'BEGIN { printf "%.2f", r * 0.2 }')") ;;
+		2) if [ "$d" -eq "$devices" ]; then
+			plan+=("event activated")
+		else
+			plan+=("stored $(awk -v r="$r" 'BEGIN { printf "%.2f", r * 0.2 }')")
+		fi ;;
 		*) plan+=("timed $(awk -v r="$r" -v e="$cal_exit" 'BEGIN { printf "%.2f", r * e * 1.1 }')") ;;
 		esac
 	done
