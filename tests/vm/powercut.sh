@@ -92,7 +92,8 @@ vmlog=$out/vm/powercut/console.log
 # boot DEVDIR MODE [ARG]: one boot of the device. MODE none: run to the end. MODE timed:
 # cut the power ARG seconds after the guest printed "POWERCUT stsd-start". MODE stored: cut
 # it ARG seconds after the collector sent its next receipt. Sets rc, t_store and t_exit (seconds
-# from stsd-start to the collector's reply and to stsd's exit, when seen).
+# from stsd-start to the collector's reply and to stsd's exit, when seen) and replied (1 if
+# the collector answered during this boot).
 boot() {
 	local dir=$1 mode=$2 arg=${3:-0} pid t0 t_start="" r0 cut=0 gcut=
 	cut_at=
@@ -129,20 +130,25 @@ boot() {
 	done
 	wait $pid
 	rc=$?
+	replied=0
+	[ "$(replies "$dir")" -gt "$r0" ] && replied=1
 	[ $rc -eq 137 ] && [ -z "$cut_at" ] && cut_at=$(elapsed "${t_start:-$t0}" "$(now)")
 	cp "$vmlog" "$dir/console.$((++boots)).log"
 }
 
 # What the boot after a cut found on the disk, next to what the collector had: where the cut fell.
-classify() { # classify STORED_AT_THE_CUT
+# What the boot after a cut found on the disk, next to what the collector had: where the cut fell.
+classify() { # classify STORED_AT_THE_CUT REPLIED_DURING_THE_CUT_BOOT
 	local line
 	line=$(grep -a 'POWERCUT before' "$vmlog" | tail -n 1)
 	case $line in
 	*'"activated":true'*receipts=0*)
 		echo "after the state said activated, before the receipt was durable in the log" ;;
 	*'"activated":true'*) echo "after the activation (state activated)" ;;
-	*) if [ "$1" -ge 1 ]; then
-		echo "after the collector stored it, before the guest made the receipt durable"
+	*) if [ "$2" -ge 1 ]; then
+		echo "after the collector stored it (or answered the resend), before the guest made the receipt durable"
+	elif [ "$1" -ge 1 ]; then
+		echo "before the resend of a report an earlier boot had stored was answered"
 	elif echo "$line" | grep -q 'approved=[1-9]'; then
 		echo "during the send (report approved and durable, not stored)"
 	elif echo "$line" | grep -q 'state=none'; then
@@ -191,7 +197,7 @@ for d in $(seq "$devices"); do
 		read -r mode arg <<<"$p"
 		boot "$dir" "$mode" "$arg"
 		if [ -n "$prev" ]; then
-			where=$(classify "$prev_stored")
+			where=$(classify "$prev_stored" "$prev_replied")
 			log "device $d: $prev: $where"
 			summary+=("dev$d $prev: $where")
 			prev=
@@ -203,6 +209,7 @@ for d in $(seq "$devices"); do
 		elif [ $rc -eq 137 ]; then
 			ncuts=$((ncuts + 1))
 			prev_stored=$(stored "$dir")
+			prev_replied=$replied
 			prev="cut ($mode $arg) ${cut_at}s after stsd started"
 			continue
 		elif [ $rc -eq 0 ]; then
