@@ -10,8 +10,9 @@
 #
 # Device 1 is not cut: it measures how long stsd takes from its start to the collector's
 # store and to its exit. The other devices are cut at random points over that span (before
-# the send, while it is in flight, after it was sent), and once right after the collector
-# stored the report (before the guest could log the receipt).
+# the send), while the report is in flight (the guest's connection to the collector is up),
+# right after the collector stored it (before the guest could log the receipt), and by the
+# guest itself (build/tests/bin/cut-on) just after stsd saved activation.json as activated.
 #
 # usage: tests/vm/powercut.sh [--seed N] [--devices N] [--cuts N]
 #   --seed N     the random seed (default: random; always printed, to replay a run)
@@ -95,7 +96,7 @@ vmlog=$out/vm/powercut/console.log
 # from stsd-start to the collector's reply and to stsd's exit, when seen) and replied (1 if
 # the collector answered during this boot).
 boot() {
-	local dir=$1 mode=$2 arg=${3:-0} pid t0 t_start="" r0 cut=0 gcut=
+	local dir=$1 mode=$2 arg=${3:-0} pid t0 t_start="" r0 cut=0 gcut= conn=
 	cut_at=
 	[ "$mode" = event ] && gcut=cut-on-activated
 	r0=$(replies "$dir")
@@ -117,8 +118,13 @@ boot() {
 		if [ -n "$t_start" ] && [ -z "$t_exit" ] && grep -q 'POWERCUT stsd-exit' "$vmlog" 2>/dev/null; then
 			t_exit=$(elapsed "$t_start" "$(now)")
 		fi
+		if [ "$mode" = sending ] && [ -n "$t_start" ] && [ -z "$conn" ] &&
+			[ -n "$(ss -Htn state established "( sport = :$port )")" ]; then
+			conn=1
+		fi
 		if [ $cut -eq 0 ] &&
-			{ { [ "$mode" = timed ] && [ -n "$t_start" ] &&
+			{ { [ "$mode" = sending ] && [ -n "$conn" ] && sleep "$arg"; } ||
+			{ [ "$mode" = timed ] && [ -n "$t_start" ] &&
 				awk -v a="$t_start" -v b="$(now)" -v d="$arg" 'BEGIN { exit !(b - a >= d) }'; } ||
 			{ [ "$mode" = stored ] && [ -n "$t_store" ] &&
 				sleep "$arg"; }; }; then
@@ -150,7 +156,7 @@ classify() { # classify STORED_AT_THE_CUT REPLIED_DURING_THE_CUT_BOOT
 	elif [ "$1" -ge 1 ]; then
 		echo "before the resend of a report an earlier boot had stored was answered"
 	elif echo "$line" | grep -q 'approved=[1-9]'; then
-		echo "during the send (report approved and durable, not stored)"
+		echo "during the send (report approved and durable, not stored yet)"
 	elif echo "$line" | grep -q 'state=none'; then
 		echo "before the send (first start: no state yet)"
 	else
@@ -172,17 +178,23 @@ for d in $(seq "$devices"); do
 	mkfs.ext4 -q -F -L stsguard "$dir/disk.img" || { echo "powercut: mkfs.ext4 failed" >&2; exit 2; }
 	start_collector "$dir"
 	# This device's cuts, one per boot in a row, then a boot that must run to the end. The
-	# first cut of a device falls before the collector's reply (a fresh device: keys, log and
-	# aid being made, the report approved, sent), the second right after the reply (on the
-	# last device: the instant activation.json says activated, cut by the guest itself), the
-	# others anywhere from stsd's start to a little after its exit.
+	# first cut of a device falls before the collector's reply: on even devices while the
+	# report is in flight (the connection up), on odd ones anywhere from stsd's start to the
+	# reply (keys, log and aid being made, the report approved); the second right after the
+	# reply (on the last device: the instant stsd moves on from saving activation.json as
+	# activated, cut by the guest itself); the others anywhere from stsd's start to a little
+	# after its exit.
 	n=$(((cuts + (devices - 1) - d + 1) / (devices - 1)))
 	[ "$d" -eq 1 ] && n=0
 	plan=()
 	for i in $(seq "$n"); do
 		r=$(awk -v r=$RANDOM 'BEGIN { printf "%.4f", r / 32768 }')
 		case $i in
-		1) plan+=("timed $(awk -v r="$r" -v s="$cal_store" 'BEGIN { printf "%.2f", r * s }')") ;;
+		1) if [ $((d % 2)) -eq 0 ]; then
+			plan+=("sending $(awk -v r="$r" 'BEGIN { printf "%.2f", r * 0.15 }')")
+		else
+			plan+=("timed $(awk -v r="$r" -v s="$cal_store" 'BEGIN { printf "%.2f", r * s }')")
+		fi ;;
 		2) if [ "$d" -eq "$devices" ]; then
 			plan+=("event activated")
 		else
