@@ -34,6 +34,12 @@ const char *event_type_name(__u32 type)
 		return "ptrace";
 	case STS_EV_CLONE:
 		return "clone";
+	case STS_EV_SIGNAL:
+		return "signal";
+	case STS_EV_MOUNT:
+		return "mount";
+	case STS_EV_BPF:
+		return "bpf";
 	}
 	return "unknown";
 }
@@ -85,6 +91,12 @@ const char *event_rule_name(__u32 rule)
 		return "payload_approved_report";
 	case STS_RULE_CLONE:
 		return "fork_not_allowed";
+	case STS_RULE_SIGNAL:
+		return "signal_outside_cgroup";
+	case STS_RULE_MOUNT:
+		return "mount_not_allowed";
+	case STS_RULE_BPF:
+		return "bpf_not_allowed";
 	}
 	return "unknown";
 }
@@ -139,6 +151,13 @@ static const char *rule_sentence(__u32 rule)
 	case STS_RULE_CLONE:
 		return "the policed code may not fork or start threads (a second task could race "
 		       "the payload check)";
+	case STS_RULE_SIGNAL:
+		return "the policed code may signal only its own processes (not the monitor)";
+	case STS_RULE_MOUNT:
+		return "the policed code may not mount (a bind mount gives a file a second path)";
+	case STS_RULE_BPF:
+		return "the policed code may not use bpf() (the programs policing it are not its "
+		       "to read or detach)";
 	}
 	return "unknown rule";
 }
@@ -244,9 +263,13 @@ json_t *event_to_json(const struct sts_event *ev)
 			json_object_set_new(o, "bytes", json_integer(ev->net.bytes));
 	} else if (ev->type == STS_EV_PAYLOAD) {
 		/* The monitor adds len, sha256 and the reason of its decision. */
-	} else if (ev->type == STS_EV_PTRACE) {
+	} else if (ev->type == STS_EV_PTRACE || ev->type == STS_EV_SIGNAL) {
 		json_object_set_new(o, "target_pid", json_integer(ev->file.ino));
 		json_object_set_new(o, "target_comm", safe_string(ev->file.path, STS_COMM_LEN));
+		if (ev->type == STS_EV_SIGNAL)
+			json_object_set_new(o, "signal", json_integer(ev->file.flags));
+	} else if (ev->type == STS_EV_BPF) {
+		json_object_set_new(o, "bpf_cmd", json_integer(ev->file.flags));
 	} else if (ev->type == STS_EV_SOCKET) {
 		json_object_set_new(o, "family", json_string(family_name(ev->net.family)));
 		json_object_set_new(o, "family_nr", json_integer(ev->net.family));
@@ -321,6 +344,16 @@ void event_explain(const struct sts_event *ev, char *buf, size_t len)
 	case STS_EV_LINK:
 		snprintf(what, sizeof(what), "create the hard link %.*s", STS_PATH_MAX,
 			 ev->file.path);
+		break;
+	case STS_EV_SIGNAL:
+		snprintf(what, sizeof(what), "send signal %u to pid %llu (%.*s)", ev->file.flags,
+			 (unsigned long long)ev->file.ino, STS_COMM_LEN, ev->file.path);
+		break;
+	case STS_EV_MOUNT:
+		snprintf(what, sizeof(what), "mount onto %.*s", STS_PATH_MAX, ev->file.path);
+		break;
+	case STS_EV_BPF:
+		snprintf(what, sizeof(what), "call bpf() (command %u)", ev->file.flags);
 		break;
 	default:
 		snprintf(what, sizeof(what), "event type %u", ev->type);

@@ -265,4 +265,80 @@ int BPF_PROG(sts_task_alloc, struct task_struct *task, unsigned long clone_flags
 	return -EPERM;
 }
 
+/*
+ * Signals stay inside the policed cgroup: killing or stopping the monitor would end the
+ * evidence and the payload check with it, and a SIGCONT could resume a writer the monitor
+ * stopped for its check. Signals the kernel sends (SIGCHLD to the parent) do not pass here.
+ */
+SEC("lsm/task_kill")
+int BPF_PROG(sts_task_kill, struct task_struct *p, struct kernel_siginfo *info, int sig,
+	     const struct cred *cred)
+{
+	struct sts_event *ev;
+
+	if (!policed() || BPF_CORE_READ(p, cgroups, dfl_cgrp, kn, id) == policed_cgid)
+		return 0;
+	ev = event_new(STS_EV_SIGNAL, STS_VERDICT_DENY, STS_RULE_SIGNAL);
+	if (ev) {
+		ev->file.ino = BPF_CORE_READ(p, tgid);
+		ev->file.flags = sig;
+		bpf_probe_read_kernel_str(ev->file.path, STS_COMM_LEN, p->comm);
+		bpf_ringbuf_submit(ev, 0);
+	}
+	return -EPERM;
+}
+
+static __always_inline int mount_deny(const struct path *path)
+{
+	struct sts_event *ev;
+
+	ev = event_new(STS_EV_MOUNT, STS_VERDICT_DENY, STS_RULE_MOUNT);
+	if (ev) {
+		if (path)
+			bpf_d_path((struct path *)path, ev->file.path, sizeof(ev->file.path));
+		bpf_ringbuf_submit(ev, 0);
+	}
+	return -EPERM;
+}
+
+/*
+ * No mounts: a bind mount shows the same inode (the file rules would still match it), but
+ * mounting over an allowed path would put another file where the policy looks, and a new
+ * bpffs or cgroupfs instance is a way at the enforcement itself. Policed code run as root
+ * keeps its capabilities, so the capability check alone would not stop it.
+ */
+SEC("lsm/sb_mount")
+int BPF_PROG(sts_sb_mount, const char *dev_name, const struct path *path, const char *type,
+	     unsigned long flags, void *data)
+{
+	if (!policed())
+		return 0;
+	return mount_deny(path);
+}
+
+/* The new mount API (fsmount, open_tree) ends in move_mount. */
+SEC("lsm/move_mount")
+int BPF_PROG(sts_move_mount, const struct path *from_path, const struct path *to_path)
+{
+	if (!policed())
+		return 0;
+	return mount_deny(to_path);
+}
+
+/* bpf(): no reading the policy maps, no detaching the programs, no programs of its own. */
+SEC("lsm/bpf")
+int BPF_PROG(sts_bpf, int cmd, union bpf_attr *attr, unsigned int size)
+{
+	struct sts_event *ev;
+
+	if (!policed())
+		return 0;
+	ev = event_new(STS_EV_BPF, STS_VERDICT_DENY, STS_RULE_BPF);
+	if (ev) {
+		ev->file.flags = cmd;
+		bpf_ringbuf_submit(ev, 0);
+	}
+	return -EPERM;
+}
+
 char LICENSE[] SEC("license") = "GPL";
