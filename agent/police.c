@@ -324,6 +324,14 @@ static void child_exec(const struct child_spec *s, int errfd, int gofd)
 		dprintf(errfd, "privsep channel: %s", strerror(errno));
 		_exit(127);
 	}
+	/*
+	 * A descriptor CMD inherits was opened without file_open ever asking about CMD: only
+	 * stdin, stdout, stderr (and the channel) go through exec.
+	 */
+	if (close_range(s->channel_fd >= 0 ? 4 : 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
+		dprintf(errfd, "close inherited descriptors: %s", strerror(errno));
+		_exit(127);
+	}
 	execv(s->exe, s->argv);
 	dprintf(errfd, "exec %s: %s", s->exe, strerror(errno));
 	_exit(127);
