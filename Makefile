@@ -79,6 +79,9 @@ TEST_HELPER_OBJS := $(patsubst %.c,$(OUT)/%.o,$(TEST_HELPER_SRCS))
 # Stand-alone programs the tests run (rogue agents, helpers): tests/bin/*.c, one each.
 TEST_PROG_SRCS := $(wildcard tests/bin/*.c)
 TEST_PROGS := $(patsubst tests/bin/%.c,$(OUT)/tests/bin/%,$(TEST_PROG_SRCS)) $(OUT)/tests/bin/tls-client-static
+# Adversaries run under stsd by tests/progs/adversary.c (the legacy STS emulator): built the same way.
+ADV_PROG_SRCS := $(wildcard tests/adversary/*.c)
+TEST_PROGS += $(patsubst tests/adversary/%.c,$(OUT)/tests/adversary/%,$(ADV_PROG_SRCS))
 
 USER_OBJS := $(LIB_OBJS) $(TEST_HELPER_OBJS) \
 	$(foreach b,$(BINS_DIRS),$(patsubst %.c,$(OUT)/%.o,$(wildcard $(word 2,$(subst :, ,$(b)))/*.c))) \
@@ -168,10 +171,13 @@ $(foreach s,$(TEST_SUITES),$(eval $(call suite_rule,$(s))))
 $(foreach s,$(TEST_SUITES),$(patsubst %.c,$(OUT)/%.o,$(wildcard tests/$(s)/*.c))): CFLAGS += -Itests
 
 # Test programs may use the cgroup helpers, not the harness (they are not test binaries).
-$(OUT)/tests/bin/%: tests/bin/%.c $(OUT)/tests/cgroup_helpers.o $(LIBSTS) | $(DEPS_STAMP) $(SKELS)
-	$(call msg,CC,$@)
-	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) -Itests $(LDFLAGS) -o $@ $< $(OUT)/tests/cgroup_helpers.o $(LIBSTS) $(LDLIBS)
+define test_prog_rule
+$(OUT)/tests/$(1)/%: tests/$(1)/%.c $(OUT)/tests/cgroup_helpers.o $(LIBSTS) | $(DEPS_STAMP) $(SKELS)
+	$$(call msg,CC,$$@)
+	$$(Q)mkdir -p $$(@D)
+	$$(Q)$$(CC) $$(CFLAGS) -Itests $$(LDFLAGS) -o $$@ $$< $(OUT)/tests/cgroup_helpers.o $(LIBSTS) $$(LDLIBS)
+endef
+$(foreach d,bin adversary,$(eval $(call test_prog_rule,$(d))))
 
 $(OUT)/fuzz/%: fuzz/%.c $(LIB_SRCS) $(wildcard lib/*.h) | $(DEPS_STAMP)
 	$(call msg,FUZZ-CC,$@)

@@ -19,6 +19,7 @@
 #include <linux/if_ether.h>
 #include <linux/netlink.h>
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,7 +49,8 @@ static int result(const char *what, int err)
 	return err ? 100 + err : 0;
 }
 
-static int tcp_connect(int family, const char *port)
+/* mapped: ::ffff:127.0.0.1, the IPv4 collector's address spelt as IPv6. */
+static int tcp_connect(int family, const char *port, bool mapped)
 {
 	struct sockaddr_in6 s6 = { .sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT };
 	struct sockaddr_in s4 = { .sin_family = AF_INET,
@@ -56,6 +58,8 @@ static int tcp_connect(int family, const char *port)
 	int fd, err = 0;
 
 	s4.sin_port = s6.sin6_port = htons(atoi(port));
+	if (mapped)
+		inet_pton(AF_INET6, "::ffff:127.0.0.1", &s6.sin6_addr);
 	fd = socket(family, SOCK_STREAM, 0);
 	if (fd < 0)
 		return errno;
@@ -348,9 +352,11 @@ static int action(int argc, char **argv)
 	snprintf(what, sizeof(what), "%s %s %s", a, argc > 1 ? argv[1] : "",
 		 argc > 2 ? argv[2] : "");
 	if (strcmp(a, "connect4") == 0 && argc == 2)
-		return result(what, tcp_connect(AF_INET, argv[1]));
+		return result(what, tcp_connect(AF_INET, argv[1], false));
 	if (strcmp(a, "connect6") == 0 && argc == 2)
-		return result(what, tcp_connect(AF_INET6, argv[1]));
+		return result(what, tcp_connect(AF_INET6, argv[1], false));
+	if (strcmp(a, "connect6-mapped") == 0 && argc == 2)
+		return result(what, tcp_connect(AF_INET6, argv[1], true));
 	if (strcmp(a, "udp") == 0 && (argc == 3 || argc == 4))
 		return result(what, udp_send(argv[1], argv[2], argc == 4 ? argv[3] : "example.com"));
 	if (strcmp(a, "raw") == 0)
@@ -428,7 +434,7 @@ static int action(int argc, char **argv)
 		return result(what, inherited_read(atoi(argv[1])));
 	fprintf(stderr,
 		"usage: rogue ACTION ARGS | rogue batch ID ACTION ARGS [, ID ACTION ARGS]...\n"
-		"actions: connect4|connect6 PORT | udp ADDR PORT [DNS-NAME] | raw | packet | "
+		"actions: connect4|connect6|connect6-mapped PORT | udp ADDR PORT [DNS-NAME] | raw | packet | "
 		"netlink | unix PATH | open PATH | write PATH | link SRC DST | symlink-open "
 		"TARGET LINK | bind-mount SRC DST | exec PATH [ARGS] | fork | thread | sleep MS | "
 		"uring-connect PORT | uring-open PATH | uring-sendmsg PORT | sendfile|splice|"
