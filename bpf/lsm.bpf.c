@@ -294,8 +294,10 @@ static __always_inline int mount_deny(const struct path *path)
 
 	ev = event_new(STS_EV_MOUNT, STS_VERDICT_DENY, STS_RULE_MOUNT);
 	if (ev) {
+		/* The mount point's name (bpf_d_path is not allowed in this hook). */
 		if (path)
-			bpf_d_path((struct path *)path, ev->file.path, sizeof(ev->file.path));
+			bpf_probe_read_kernel_str(ev->file.path, sizeof(ev->file.path),
+						  BPF_CORE_READ(path, dentry, d_name.name));
 		bpf_ringbuf_submit(ev, 0);
 	}
 	return -EPERM;

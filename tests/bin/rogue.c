@@ -20,6 +20,7 @@
 #include <linux/netlink.h>
 #include <netinet/in.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -276,35 +277,20 @@ static int symlink_open(const char *target, const char *link)
 	return open_file(link, O_RDONLY);
 }
 
-/* Leave the policed cgroup: write our pid into the parent cgroup's cgroup.procs. */
-static int cgroup_escape(void)
+/* Leave the policed cgroup: write our pid into another cgroup's cgroup.procs. */
+static int cgroup_escape(const char *procs)
 {
-	char path[600], line[512], pid[16];
-	FILE *f = fopen("/proc/self/cgroup", "r");
-	char *cg = NULL;
+	char pid[16];
+	int fd, err = 0;
 
-	if (!f)
-		return errno;
-	while (fgets(line, sizeof(line), f))
-		if (strncmp(line, "0::", 3) == 0)
-			cg = line + 3;
-	fclose(f);
-	if (!cg)
-		return ENOENT;
-	cg[strcspn(cg, "\n")] = '\0';
-	*strrchr(cg, '/') = '\0';
-	snprintf(path, sizeof(path), "/sys/fs/cgroup%s/cgroup.procs", cg);
 	snprintf(pid, sizeof(pid), "%d\n", getpid());
-	{
-		int fd = open(path, O_WRONLY), err = 0;
-
-		if (fd < 0)
-			return errno;
-		if (write(fd, pid, strlen(pid)) < 0)
-			err = errno;
-		close(fd);
-		return err;
-	}
+	fd = open(procs, O_WRONLY);
+	if (fd < 0)
+		return errno;
+	if (write(fd, pid, strlen(pid)) < 0)
+		err = errno;
+	close(fd);
+	return err;
 }
 
 static int bpf_next_prog(void)
@@ -314,10 +300,11 @@ static int bpf_next_prog(void)
 	return syscall(__NR_bpf, BPF_PROG_GET_NEXT_ID, &attr, sizeof(attr)) < 0 ? errno : 0;
 }
 
-static int vm_read(pid_t pid)
+static int vm_read(pid_t pid, const char *addr)
 {
 	char buf[16];
-	struct iovec local = { buf, sizeof(buf) }, remote = { (void *)0x400000, sizeof(buf) };
+	struct iovec local = { buf, sizeof(buf) },
+		     remote = { (void *)(uintptr_t)strtoull(addr, NULL, 0), sizeof(buf) };
 
 	return process_vm_readv(pid, &local, 1, &remote, 1, 0) < 0 ? errno : 0;
 }
@@ -417,15 +404,15 @@ static int action(int argc, char **argv)
 		return result(what, map_file(argv[1]));
 	if (strcmp(a, "ptrace") == 0 && argc == 2)
 		return result(what, ptrace(PTRACE_SEIZE, atoi(argv[1]), 0, 0) ? errno : 0);
-	if (strcmp(a, "vm-read") == 0 && argc == 2)
-		return result(what, vm_read(atoi(argv[1])));
+	if (strcmp(a, "vm-read") == 0 && argc == 3)
+		return result(what, vm_read(atoi(argv[1]), argv[2]));
 	if (strcmp(a, "kill") == 0 && argc == 3) {
 		pid_t pid = strcmp(argv[1], "parent") == 0 ? getppid() : atoi(argv[1]);
 
 		return result(what, kill(pid, atoi(argv[2])) ? errno : 0);
 	}
-	if (strcmp(a, "cgroup-escape") == 0)
-		return result(what, cgroup_escape());
+	if (strcmp(a, "cgroup-escape") == 0 && argc == 2)
+		return result(what, cgroup_escape(argv[1]));
 	if (strcmp(a, "bpf") == 0)
 		return result(what, bpf_next_prog());
 	if (strcmp(a, "listen") == 0)
@@ -438,8 +425,8 @@ static int action(int argc, char **argv)
 		"netlink | unix PATH | open PATH | write PATH | link SRC DST | symlink-open "
 		"TARGET LINK | bind-mount SRC DST | exec PATH [ARGS] | fork | thread | sleep MS | "
 		"uring-connect PORT | uring-open PATH | uring-sendmsg PORT | sendfile|splice|"
-		"vmsplice PATH PORT | mmap PATH | ptrace PID | vm-read PID | kill PID|parent SIG | "
-		"cgroup-escape | bpf | listen | inherited-read FD\n");
+		"vmsplice PATH PORT | mmap PATH | ptrace PID | vm-read PID ADDR | kill PID|parent SIG | "
+		"cgroup-escape PROCS | bpf | listen | inherited-read FD\n");
 	return 2;
 }
 

@@ -154,14 +154,15 @@ struct legacy_step {
 	const char *path_has; /* the event's path or dest contains this */
 };
 
-/* "refused" or "ok" as legacy-sts reported the step, NULL if it never got there. */
+/* "refused", "ok" or "exec" as legacy-sts last reported the step, NULL if it never got there. */
 static const char *step_result(const char *out, const char *step)
 {
+	const char *p = NULL, *q = out;
 	char key[64];
-	const char *p;
 
 	snprintf(key, sizeof(key), "legacy-sts: %s = ", step);
-	p = strstr(out, key);
+	while ((q = strstr(q, key)))
+		p = q++;
 	if (!p)
 		return NULL;
 	p += strlen(key);
@@ -184,7 +185,8 @@ void test_legacy_sts(void)
 	const struct legacy_step steps[] = {
 		{ "serial", "file_open", "file_not_allowed", "serial-number" },
 		{ "build", "file_open", "file_not_allowed", "build.prop" },
-		{ "modem", "file_open", "file_not_allowed", "/dev/pts/" },
+		/* Opened for reading and writing: the write rule decides. */
+		{ "modem", "file_open", "write_outside_state_dir", "/dev/pts/" },
 		{ "send", "connect", "not_a_collector_endpoint", sink_port },
 		{ "schedule", "file_open", "write_outside_state_dir", "sts-monthly" },
 		{ "timer", "exec", "exec_not_allowed", NULL },
@@ -352,6 +354,8 @@ void test_legacy_sts(void)
 			ASSERT_TRUE(found, "report names the HTTP endpoint as denied");
 		}
 	}
+	if (observe_lane)
+		test__skip("enforce half: no BPF LSM here (the VM lane runs it)");
 cleanup:
 	stsd_extra_args = NULL;
 	stsd_stdout = NULL;
@@ -367,4 +371,641 @@ cleanup:
 		close(coll);
 	if (sink >= 0)
 		close(sink);
+}
+
+/* ---- the rogue catalogue ---- */
+
+enum prog { ROGUE, TLS, TLS_STATIC };
+
+#define NOT_RUN INT_MIN
+#define ANY_STATUS (INT_MIN + 1)
+/* A batch line "ID = start" with no status after it: the action's exec succeeded. */
+#define EXECED (-2)
+
+struct outcome {
+	int status; /* the action's (rogue) or the client's exit status */
+	const char *kind, *verdict, *rule; /* the evidence; kind NULL: none expected */
+	const char *where; /* the event's path or destination contains this */
+	const char *reason_has; /* payload denials: words of the monitor's reason */
+};
+
+struct attempt {
+	const char *id; /* also the comm a batched rogue action runs under */
+	const char *what;
+	enum prog prog;
+	const char *args[8]; /* rogue action and arguments, or the TLS client's mode */
+	struct outcome enforce, observe;
+	int requests; /* TLS rows: requests the server must have received */
+	bool uring; /* io_uring may run the operation in a worker thread with another comm */
+	const char *residual;
+	const char *not_observed; /* set: not run in observe mode, and why */
+};
+
+#define DENY(k, r) .kind = k, .verdict = "deny", .rule = r
+#define SEEN(k) .kind = k, .verdict = "observed", .rule = NULL
+#define E_PERM .status = EXIT_EPERM
+
+/*
+ * Placeholders in args: @C collector port, @SECRET a file the policy does not allow, @STATE the
+ * state dir, @TMP the test's directory, @NETD a helper's AF_UNIX socket, @HELPER the pid of a
+ * process outside the cgroup and @ADDR an address in its memory, @FD a descriptor left open by
+ * the launcher, @PROCS the parent cgroup's cgroup.procs.
+ */
+/* Rows read best positionally; the fields they leave out are zero, which is meant. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+static const struct attempt catalogue[] = {
+	{ "a01", "TCP to another destination (127.0.0.1:9)", ROGUE, { "connect4", "9" },
+	  { E_PERM, DENY("connect", "not_a_collector_endpoint"), "127.0.0.1:9" },
+	  { E_PERM, DENY("connect", "not_a_collector_endpoint"), "127.0.0.1:9" } },
+	{ "a02", "TCP over IPv6 to another destination ([::1]:10)", ROGUE, { "connect6", "10" },
+	  { E_PERM, DENY("connect", "not_a_collector_endpoint"), "[::1]:10" },
+	  { E_PERM, DENY("connect", "not_a_collector_endpoint"), "[::1]:10" } },
+	{ "a03", "the collector's port at its IPv4-mapped IPv6 address (::ffff:127.0.0.1)",
+	  ROGUE, { "connect6-mapped", "@C" },
+	  { E_PERM, DENY("connect", "not_a_collector_endpoint"), "ffff" },
+	  { E_PERM, DENY("connect", "not_a_collector_endpoint"), "ffff" } },
+	{ "a04", "UDP datagram to another destination (127.0.0.1:514)", ROGUE,
+	  { "udp", "127.0.0.1", "514" },
+	  { E_PERM, DENY("sendmsg", "udp_not_allowed"), "127.0.0.1:514" },
+	  { E_PERM, DENY("sendmsg", "udp_not_allowed"), "127.0.0.1:514" } },
+	{ "a05", "DNS tunnelling: IMEI and serial in the labels of a query to 127.0.0.53:53",
+	  ROGUE, { "udp", "127.0.0.53", "53", "490154203237518.sn0123456789.t.example" },
+	  { E_PERM, DENY("sendmsg", "udp_not_allowed"), "127.0.0.53:53" },
+	  { E_PERM, DENY("sendmsg", "udp_not_allowed"), "127.0.0.53:53" } },
+	{ "a06", "raw IP socket", ROGUE, { "raw" },
+	  { E_PERM, DENY("socket", "socket_kind_not_allowed") },
+	  { E_PERM, DENY("socket", "socket_kind_not_allowed") } },
+	{ "a07", "packet socket", ROGUE, { "packet" },
+	  { E_PERM, DENY("socket", "socket_kind_not_allowed") },
+	  { 0, SEEN("socket") } },
+	{ "a08", "netlink socket", ROGUE, { "netlink" },
+	  { E_PERM, DENY("socket", "socket_kind_not_allowed") },
+	  { 0, SEEN("socket") } },
+	{ "a09", "AF_UNIX connect to a helper that has network access", ROGUE, { "unix", "@NETD" },
+	  { E_PERM, DENY("unix_connect", "unix_peer_not_allowed"), "netd.sock" },
+	  { 0 } },
+	{ "a10", "a file written outside the state dir for another process to send", ROGUE,
+	  { "write", "@TMP/outbox" },
+	  { E_PERM, DENY("file_open", "write_outside_state_dir"), "outbox" },
+	  { 0, SEEN("file_open"), "outbox" },
+	  .residual = "The state dir itself is writable and readable by root outside the cgroup: "
+		      "what lands there is only what the policed code may read (allow-read "
+		      "files, the identifiers the monitor hands it)." },
+	{ "a11", "listening socket (serve the data instead of sending it)", ROGUE, { "listen" },
+	  { E_PERM, DENY("socket", "socket_kind_not_allowed") },
+	  { 0 } },
+	{ "a12", "ptrace another process (PTRACE_SEIZE)", ROGUE, { "ptrace", "@HELPER" },
+	  { E_PERM, DENY("ptrace", "ptrace_not_allowed") },
+	  { 0 } },
+	{ "a13", "read another process's memory (process_vm_readv)", ROGUE,
+	  { "vm-read", "@HELPER", "@ADDR" },
+	  { E_PERM, DENY("ptrace", "ptrace_not_allowed") },
+	  { 0 } },
+	{ "a14", "io_uring connect to another destination (127.0.0.1:11)", ROGUE,
+	  { "uring-connect", "11" },
+	  { E_PERM, DENY("connect", "not_a_collector_endpoint"), "127.0.0.1:11" },
+	  { E_PERM, DENY("connect", "not_a_collector_endpoint"), "127.0.0.1:11" },
+	  .uring = true },
+	{ "a15", "io_uring openat of a forbidden file", ROGUE, { "uring-open", "@SECRET" },
+	  { E_PERM, DENY("file_open", "file_not_allowed"), "serial-number" },
+	  { 0 },
+	  .uring = true },
+	{ "a16", "io_uring sendmsg of a UDP datagram (127.0.0.1:53)", ROGUE,
+	  { "uring-sendmsg", "53" },
+	  { E_PERM, DENY("sendmsg", "udp_not_allowed"), "127.0.0.1:53" },
+	  { E_PERM, DENY("sendmsg", "udp_not_allowed"), "127.0.0.1:53" },
+	  .uring = true },
+	{ "a17", "sendfile of a forbidden file to the collector's socket", ROGUE,
+	  { "sendfile", "@SECRET", "@C" },
+	  { E_PERM, DENY("file_open", "file_not_allowed"), "serial-number" },
+	  { 0, SEEN("file_open"), "serial-number" } },
+	{ "a18", "splice of a forbidden file to the collector's socket", ROGUE,
+	  { "splice", "@SECRET", "@C" },
+	  { E_PERM, DENY("file_open", "file_not_allowed"), "serial-number" },
+	  { 0, SEEN("file_open"), "serial-number" } },
+	{ "a19", "vmsplice of a forbidden file's mapping to the collector's socket", ROGUE,
+	  { "vmsplice", "@SECRET", "@C" },
+	  { E_PERM, DENY("file_open", "file_not_allowed"), "serial-number" },
+	  { 0, SEEN("file_open"), "serial-number" } },
+	{ "a20", "mmap of a forbidden file", ROGUE, { "mmap", "@SECRET" },
+	  { E_PERM, DENY("file_open", "file_not_allowed"), "serial-number" },
+	  { 0, SEEN("file_open"), "serial-number" } },
+	{ "a21", "a forbidden file through a symlink made in the state dir", ROGUE,
+	  { "symlink-open", "@SECRET", "@STATE/innocent" },
+	  { E_PERM, DENY("file_open", "file_not_allowed"), "serial-number" },
+	  { 0, SEEN("file_open"), "innocent" } },
+	{ "a22", "a hard link to a forbidden file in the state dir", ROGUE,
+	  { "link", "@SECRET", "@STATE/hardlink" },
+	  { E_PERM, DENY("link", "hard_link_not_allowed") },
+	  { 0 } },
+	{ "a23", "a bind mount of a forbidden file over a file it may read", ROGUE,
+	  { "bind-mount", "@SECRET", "@TMP/allowed" },
+	  { E_PERM, DENY("mount", "mount_not_allowed"), "allowed" },
+	  { 0 } },
+	{ "a24", "fork (a child to escape the checks)", ROGUE, { "fork" },
+	  { E_PERM, DENY("clone", "fork_not_allowed") },
+	  { 0 } },
+	{ "a25", "a second thread", ROGUE, { "thread" },
+	  { E_PERM, DENY("clone", "fork_not_allowed") },
+	  { 0 } },
+	{ "a26", "move itself out of the policed cgroup (parent's cgroup.procs)", ROGUE,
+	  { "cgroup-escape", "@PROCS" },
+	  { E_PERM, DENY("file_open", "write_outside_state_dir"), "cgroup.procs" },
+	  { 0, SEEN("file_open"), "cgroup.procs" } },
+	{ "a27", "write a file into bpffs (/sys/fs/bpf)", ROGUE, { "write", "/sys/fs/bpf/sts-adv" },
+	  { E_PERM, DENY("file_open", "write_outside_state_dir"), "sts-adv" },
+	  { ANY_STATUS, SEEN("file_open"), "sts-adv" } },
+	{ "a28", "bpf() system call (list, read or detach the programs)", ROGUE, { "bpf" },
+	  { E_PERM, DENY("bpf", "bpf_not_allowed") },
+	  { 0 } },
+	{ "a29", "read a forbidden file through a descriptor the launcher left open", ROGUE,
+	  { "inherited-read", "@FD" },
+	  { 100 + EBADF },
+	  { 100 + EBADF } },
+	{ "a30", "SIGCONT to a process outside the cgroup", ROGUE, { "kill", "@HELPER", "18" },
+	  { E_PERM, DENY("signal", "signal_outside_cgroup") },
+	  { 0 } },
+	{ "a31", "exec a shell", ROGUE, { "exec", "/bin/sh", "-c", "true" },
+	  { E_PERM, DENY("exec", "exec_not_allowed") },
+	  { EXECED, SEEN("exec"), "/bin/sh" } },
+	{ "a32", "exec a download tool (busybox wget)", ROGUE,
+	  { "exec", "/bin/busybox", "wget", "-q", "http://127.0.0.1:9/" },
+	  { E_PERM, DENY("exec", "exec_not_allowed") },
+	  { EXECED, SEEN("exec"), "/bin/busybox" } },
+	{ "a33", "kill -9 the monitor (stsd)", ROGUE, { "kill", "parent", "9" },
+	  { E_PERM, DENY("signal", "signal_outside_cgroup") },
+	  { NOT_RUN },
+	  .not_observed = "without BPF LSM nothing stops it: the run would end with the monitor" },
+	{ "t01", "the report with the serial number added", TLS, { "extra-claim" },
+	  { 128 + SIGKILL, DENY("payload", "payload_not_approved_report") },
+	  { 128 + SIGKILL, DENY("payload", "payload_not_approved_report") } },
+	{ "t02", "the report with the cell id added", TLS, { "cell-id" },
+	  { 128 + SIGKILL, DENY("payload", "payload_not_approved_report") },
+	  { 128 + SIGKILL, DENY("payload", "payload_not_approved_report") } },
+	{ "t03", "the report with a country, without consent", TLS, { "country" },
+	  { 128 + SIGKILL, DENY("payload", "payload_not_approved_report"), .reason_has = "consent" },
+	  { 128 + SIGKILL, DENY("payload", "payload_not_approved_report"), .reason_has = "consent" } },
+	{ "t04", "the report sent twice on one connection", TLS, { "twice" },
+	  { 128 + SIGKILL, DENY("payload", "payload_not_approved_report"), .reason_has = "second" },
+	  { 128 + SIGKILL, DENY("payload", "payload_not_approved_report"), .reason_has = "second" },
+	  .requests = 1 },
+	{ "t05", "a second thread rewriting the buffer after the check", TLS, { "race" },
+	  { 6, DENY("clone", "fork_not_allowed") },
+	  { 128 + SIGKILL, DENY("payload", "payload_buffer_shared") } },
+	{ "t06", "the report in clear-text HTTP to the collector", TLS, { "cleartext" },
+	  { 3, DENY("volume", "egress_not_tls") },
+	  { 3, DENY("volume", "egress_not_tls") } },
+	{ "t07", "a statically linked TLS stack (no uprobe sees it)", TLS_STATIC, { "report" },
+	  { 3, DENY("volume", "application_data_without_payload_check") },
+	  { 3, DENY("volume", "application_data_without_payload_check") } },
+	{ "t08", "2000 bytes past SSL_write on a second connection", TLS, { "second" },
+	  { 0, DENY("volume", "application_data_without_payload_check") },
+	  { 0, DENY("volume", "application_data_without_payload_check") },
+	  .requests = 1 },
+	{ "t09", "IMEI, serial and cell id stuffed in the TLS SNI", TLS, { "sni" },
+	  { 0, .kind = "payload", .verdict = "allow", .rule = "payload_approved_report" },
+	  { 0, .kind = "payload", .verdict = "allow", .rule = "payload_approved_report" },
+	  .requests = 1,
+	  .residual = "Not blocked: handshake bytes go only to a collector endpoint (G1) and count "
+		      "against tls-allowance (8 KiB per approved report in the default policy; "
+		      "t10 is that bound); the collector sees at most that much, nobody else." },
+	{ "t10", "12 KB stuffed in a ClientHello extension", TLS, { "extension" },
+	  { 4, DENY("volume", "tls_allowance_exceeded") },
+	  { 4, DENY("volume", "tls_allowance_exceeded") } },
+	{ "t11", "exceed the byte budget: 200 small records after the report", TLS, { "budget" },
+	  { 0, DENY("volume", "tls_allowance_exceeded") },
+	  { 0, DENY("volume", "tls_allowance_exceeded") },
+	  .requests = 1 },
+};
+#pragma GCC diagnostic pop
+
+#define N_ATTEMPTS ARRAY_SIZE(catalogue)
+
+struct catalogue_env {
+	uint16_t collector_port;
+	int collector_fd, netd_fd, inherited_fd;
+	pid_t helper;
+	char secret[512], state[512], netd[108], procs[PATH_MAX], helper_pid[16], helper_addr[32];
+	char fd_str[16];
+	char *enforce_cell[N_ATTEMPTS], *observe_cell[N_ATTEMPTS], *evidence_cell[N_ATTEMPTS];
+};
+
+/* Something in the helper's memory for a13 to read: the helper is a fork of this process. */
+static char helper_secret[64] = "memory of a process outside the policed cgroup";
+
+static const char *expand(const struct catalogue_env *env, const char *arg, char *buf, size_t len)
+{
+	static const char *const keys[] = { "@C",	"@SECRET", "@STATE", "@TMP", "@NETD",
+					    "@HELPER", "@ADDR",   "@FD",    "@PROCS" };
+	char port[8];
+	const char *vals[] = { port,	    env->secret,      env->state,  test__tmpdir(),
+			       env->netd, env->helper_pid, env->helper_addr, env->fd_str,
+			       env->procs };
+	size_t i, k;
+
+	snprintf(port, sizeof(port), "%u", env->collector_port);
+	for (i = 0; i < ARRAY_SIZE(keys); i++) {
+		k = strlen(keys[i]);
+		if (strncmp(arg, keys[i], k) == 0 && (arg[k] == '\0' || arg[k] == '/')) {
+			snprintf(buf, len, "%s%s", vals[i], arg + k);
+			return buf;
+		}
+	}
+	return arg;
+}
+
+static int catalogue_setup(struct catalogue_env *env)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char root[PATH_MAX / 2], allowed[600];
+	int err;
+
+	memset(env, 0, sizeof(*env));
+	env->netd_fd = env->inherited_fd = -1;
+	env->collector_fd = tcp_listener(&env->collector_port);
+	if (env->collector_fd < 0)
+		return -errno;
+	snprintf(env->secret, sizeof(env->secret), "%s/serial-number", test__tmpdir());
+	snprintf(env->state, sizeof(env->state), "%s/state", test__tmpdir());
+	snprintf(allowed, sizeof(allowed), "%s/allowed", test__tmpdir());
+	err = sts_write_file_atomic(env->secret, "SN0123456789\n", 13, 0644);
+	if (!err)
+		err = sts_write_file_atomic(allowed, "nothing\n", 8, 0644);
+	if (!err)
+		err = sts_mkdir_p(env->state, 0700);
+	if (!err)
+		err = sts_cgroup2_root(root, sizeof(root));
+	if (err)
+		return err;
+	snprintf(env->procs, sizeof(env->procs), "%s/stsguard/cgroup.procs", root);
+	snprintf(env->netd, sizeof(env->netd), "%s/netd.sock", test__tmpdir());
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", env->netd);
+	env->netd_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (env->netd_fd < 0 || bind(env->netd_fd, (struct sockaddr *)&sa, sizeof(sa)) ||
+	    listen(env->netd_fd, 8))
+		return -errno;
+	/* Left open without O_CLOEXEC, as a careless launcher would. */
+	env->inherited_fd = open(env->secret, O_RDONLY);
+	if (env->inherited_fd < 0)
+		return -errno;
+	snprintf(env->fd_str, sizeof(env->fd_str), "%d", env->inherited_fd);
+	env->helper = fork();
+	if (env->helper == 0) {
+		for (;;)
+			pause();
+	}
+	if (env->helper < 0)
+		return -errno;
+	snprintf(env->helper_pid, sizeof(env->helper_pid), "%d", env->helper);
+	snprintf(env->helper_addr, sizeof(env->helper_addr), "%p", (void *)helper_secret);
+	return 0;
+}
+
+static void catalogue_teardown(struct catalogue_env *env)
+{
+	char path[600];
+	size_t i;
+
+	if (env->helper > 0) {
+		kill(env->helper, SIGKILL);
+		waitpid(env->helper, NULL, 0);
+	}
+	snprintf(path, sizeof(path), "%s/allowed", test__tmpdir());
+	umount2(path, MNT_DETACH);
+	if (env->collector_fd >= 0)
+		close(env->collector_fd);
+	if (env->netd_fd >= 0)
+		close(env->netd_fd);
+	if (env->inherited_fd >= 0)
+		close(env->inherited_fd);
+	for (i = 0; i < N_ATTEMPTS; i++) {
+		free(env->enforce_cell[i]);
+		free(env->observe_cell[i]);
+		free(env->evidence_cell[i]);
+	}
+}
+
+/* The status batch mode printed for id, EXECED, or NOT_RUN when the batch never got there. */
+static int batch_status(const char *out, const char *id)
+{
+	char key[32];
+	const char *p;
+
+	snprintf(key, sizeof(key), "rogue: %s = ", id);
+	p = strstr(out ?: "", key);
+	if (!p)
+		return NOT_RUN;
+	p = strstr(p + strlen(key), key); /* the second line: the action's status */
+	return p ? atoi(p + strlen(key)) : EXECED;
+}
+
+static char *status_text(const struct attempt *a, int status)
+{
+	char *s = NULL;
+
+	if (status == NOT_RUN)
+		return strdup("not run");
+	if (status == EXECED || (a->prog == ROGUE && status == 0))
+		return strdup(status == EXECED ? "succeeded (exec)" : "succeeded");
+	if (a->prog == ROGUE && status > 100)
+		return asprintf(&s, "refused (%s)", strerrorname_np(status - 100) ?: "?") < 0 ? NULL
+											     : s;
+	if (status == 128 + SIGKILL)
+		return strdup("killed at SSL_write");
+	if (status == 6)
+		return strdup("thread refused");
+	if (status == 0)
+		return strdup("answered");
+	return asprintf(&s, "%s (exit %d)", status == 3 ? "no answer" : "failed", status) < 0 ? NULL
+											    : s;
+}
+
+/*
+ * Check one attempt's outcome (status, evidence, what the server got) and describe it for the
+ * table. Returns the cell; *evidence gets the evidence column (enforce only).
+ */
+static char *judge(const struct attempt *a, const struct outcome *want, bool enforce,
+		   int status, const struct stsd_result *r, int requests, char **evidence)
+{
+	const char *comm = enforce && a->prog == ROGUE && !a->uring ? a->id : NULL;
+	char check[300], *st = status_text(a, status), *cell = NULL;
+	const char *mode = enforce ? "enforce" : "observe";
+	json_t *ev = NULL;
+	bool blocked;
+
+	snprintf(check, sizeof(check), "%s %s (%s): status", a->id, mode, a->what);
+	if (want->status != ANY_STATUS)
+		ASSERT_EQ(status, want->status, check);
+	if (want->kind) {
+		ev = find_event(r, comm, want->kind, want->verdict, want->rule, want->where);
+		snprintf(check, sizeof(check), "%s %s: evidence %s/%s/%s", a->id, mode, want->kind,
+			 want->verdict, want->rule ?: "*");
+		ASSERT_OK_PTR(ev, check);
+		if (ev && want->reason_has) {
+			const char *why = json_string_value(json_object_get(ev, "reason"));
+
+			snprintf(check, sizeof(check), "%s %s: the reason says \"%s\"", a->id, mode,
+				 want->reason_has);
+			ASSERT_TRUE(why && strstr(why, want->reason_has), check);
+		}
+		if (ev && test__cur.verbose)
+			printf("    %s\n", json_string_value(json_object_get(ev, "explain")));
+	}
+	if (a->prog != ROGUE) {
+		snprintf(check, sizeof(check), "%s %s: requests the server received", a->id, mode);
+		ASSERT_EQ(requests, a->requests, check);
+	}
+	if (enforce) {
+		blocked = (ev && is(ev, "verdict", "deny")) ||
+			  (a->prog == ROGUE && status > 100);
+		if (asprintf(&cell, "%s: %s%s", blocked ? "blocked" : "not blocked", st,
+			     ev && is(ev, "kind", "volume") ? ", dropped at egress" : "") < 0)
+			cell = NULL;
+		if (ev && asprintf(evidence, "`%s/%s/%s`",
+				   json_string_value(json_object_get(ev, "kind")),
+				   json_string_value(json_object_get(ev, "verdict")),
+				   json_string_value(json_object_get(ev, "rule"))) < 0)
+			*evidence = NULL;
+		if (!ev)
+			*evidence = strdup(status == 100 + EBADF
+						   ? "none: stsd closes inherited descriptors at exec"
+						   : "none");
+	} else if (ev) {
+		if (asprintf(&cell, "recorded (`%s/%s`): %s",
+			     json_string_value(json_object_get(ev, "kind")),
+			     json_string_value(json_object_get(ev, "verdict")), st) < 0)
+			cell = NULL;
+	} else if (asprintf(&cell, "not recorded: %s", st) < 0) {
+		cell = NULL;
+	}
+	free(st);
+	return cell;
+}
+
+static void run_tls(struct catalogue_env *env, const struct attempt *a, bool observe)
+{
+	char pol[8192], client[PATH_MAX], port[16];
+	struct tls_server srv;
+	struct stsd_result r = { 0 };
+	size_t i = a - catalogue;
+	int status;
+
+	if (!ASSERT_OK(tls_server_start(&srv), "start the TLS server"))
+		return;
+	snprintf(client, sizeof(client), "%s/tests/bin/%s", test__out_dir(),
+		 a->prog == TLS_STATIC ? "tls-client-static" : "tls-client");
+	snprintf(port, sizeof(port), "%u", srv.port);
+	if (ASSERT_OK(default_policy(pol, sizeof(pol), srv.port), "policy") &&
+	    ASSERT_OK(stsd_run(pol, observe, (const char *[]){ client, port, a->args[0], NULL }, &r),
+		      "run stsd")) {
+		status = r.status;
+		tls_server_stop(&srv);
+		if (observe)
+			env->observe_cell[i] = judge(a, &a->observe, false, status, &r, srv.requests,
+						     NULL);
+		else
+			env->enforce_cell[i] = judge(a, &a->enforce, true, status, &r, srv.requests,
+						     &env->evidence_cell[i]);
+	}
+	stsd_result_free(&r);
+	tls_server_stop(&srv);
+}
+
+/* Run rogue actions under one stsd: ids[0..n). Returns the batch's stdout (heap) or NULL. */
+static char *run_rogue(struct catalogue_env *env, const size_t *idx, size_t n, bool observe,
+		       struct stsd_result *r)
+{
+	char pol[8192], rogue[PATH_MAX], out[600], bufs[64][600];
+	const char *argv[256];
+	size_t k, j, argc = 0, nb = 0;
+	char *text = NULL;
+	size_t len;
+
+	snprintf(rogue, sizeof(rogue), "%s/tests/bin/rogue", test__out_dir());
+	snprintf(out, sizeof(out), "%s/rogue.out", test__tmpdir());
+	argv[argc++] = rogue;
+	argv[argc++] = "batch";
+	for (k = 0; k < n; k++) {
+		const struct attempt *a = &catalogue[idx[k]];
+
+		if (k)
+			argv[argc++] = ",";
+		argv[argc++] = a->id;
+		for (j = 0; j < ARRAY_SIZE(a->args) && a->args[j] && argc < 250 && nb < 64; j++)
+			argv[argc++] = expand(env, a->args[j], bufs[nb++], sizeof(bufs[0]));
+	}
+	argv[argc] = NULL;
+	memset(r, 0, sizeof(*r));
+	if (!ASSERT_OK(default_policy(pol, sizeof(pol), env->collector_port), "policy"))
+		return NULL;
+	unlink(out);
+	stsd_stdout = out;
+	ASSERT_OK(stsd_run(pol, observe, argv, r), "run stsd");
+	stsd_stdout = NULL;
+	if (sts_read_file(out, 1 << 20, &text, &len))
+		return NULL;
+	if (test__cur.verbose)
+		printf("%s", text);
+	return text;
+}
+
+/* The table: one row per attempt; the cells this lane did not produce come from the doc. */
+static char *doc_cell(const char *doc, const char *id, int col)
+{
+	char key[16];
+	const char *p, *end;
+	int c;
+
+	snprintf(key, sizeof(key), "\n| %s | ", id);
+	p = strstr(doc ?: "", key);
+	if (!p)
+		return strdup("(not run yet)");
+	p += 3;
+	for (c = 0; c < col; c++) {
+		p = strstr(p, " | ");
+		if (!p)
+			return strdup("(not run yet)");
+		p += 3;
+	}
+	end = strstr(p, " |");
+	return strndup(p, end ? (size_t)(end - p) : strcspn(p, "\n"));
+}
+
+static char *build_table(struct catalogue_env *env, const char *doc)
+{
+	size_t i, len = 0, blocked = 0, residual = 0, recorded = 0, observed_run = 0;
+	char *t = NULL, *rows = NULL;
+	FILE *f = open_memstream(&rows, &len);
+
+	if (!f)
+		return NULL;
+	for (i = 0; i < N_ATTEMPTS; i++) {
+		const struct attempt *a = &catalogue[i];
+
+		if (!env->enforce_cell[i]) {
+			env->enforce_cell[i] = doc_cell(doc, a->id, 2);
+			env->evidence_cell[i] = doc_cell(doc, a->id, 4);
+		}
+		if (!env->observe_cell[i])
+			env->observe_cell[i] = a->not_observed
+						       ? (asprintf(&t, "not run: %s", a->not_observed) < 0 ? NULL : t)
+						       : doc_cell(doc, a->id, 3);
+		blocked += strncmp(env->enforce_cell[i] ?: "", "blocked", 7) == 0;
+		residual += strncmp(env->enforce_cell[i] ?: "", "blocked", 7) != 0 && a->residual;
+		recorded += strncmp(env->observe_cell[i] ?: "", "recorded", 8) == 0;
+		observed_run += strncmp(env->observe_cell[i] ?: "", "not run", 7) != 0;
+		fprintf(f, "| %s | %s | %s | %s | %s | %s |\n", a->id, a->what,
+			env->enforce_cell[i] ?: "?", env->observe_cell[i] ?: "?",
+			env->evidence_cell[i] ?: "?", a->residual ?: "");
+	}
+	fclose(f);
+	t = NULL;
+	if (asprintf(&t,
+		     TABLE_BEGIN "\n"
+				 "Enforce (BPF LSM, VM lane): %zu of %zu attempts blocked, %zu not "
+				 "blocked with a bounded residual. Observe (no BPF LSM, host lane): "
+				 "%zu of %zu attempts recorded (%zu run).\n\n"
+				 "| # | attempt | enforce | observe | evidence (enforce) | residual |\n"
+				 "|---|---|---|---|---|---|\n%s" TABLE_END "\n",
+		     blocked, N_ATTEMPTS, residual, recorded, N_ATTEMPTS, observed_run, rows) < 0)
+		t = NULL;
+	free(rows);
+	return t;
+}
+
+/* Compare with docs/adversary.md; STS_ADVERSARY_UPDATE=1 rewrites it instead of failing. */
+static void check_table(struct catalogue_env *env)
+{
+	char *doc = NULL, *table, *b, *e;
+	size_t len;
+	bool same;
+
+	sts_read_file(TABLE_DOC, 1 << 20, &doc, &len);
+	table = build_table(env, doc);
+	if (!ASSERT_OK_PTR(table, "build the table"))
+		goto out;
+	b = doc ? strstr(doc, TABLE_BEGIN) : NULL;
+	e = b ? strstr(b, TABLE_END) : NULL;
+	same = e && strlen(table) == (size_t)(e + strlen(TABLE_END) + 1 - b) &&
+	       memcmp(b, table, strlen(table)) == 0;
+	if (!same) {
+		printf("==== the generated table (docs/adversary.md between the markers):\n%s", table);
+		fflush(stdout);
+	}
+	if (!same && getenv("STS_ADVERSARY_UPDATE") && b && e) {
+		FILE *f = fopen(TABLE_DOC, "w");
+
+		if (ASSERT_OK_PTR(f, "rewrite " TABLE_DOC)) {
+			fprintf(f, "%.*s%s%s", (int)(b - doc), doc, table, e + strlen(TABLE_END) + 1);
+			fclose(f);
+		}
+	} else {
+		ASSERT_TRUE(same, TABLE_DOC " matches the suite's results (make adversary-table)");
+	}
+out:
+	free(table);
+	free(doc);
+}
+
+void test_adversary_catalogue(void)
+{
+	struct catalogue_env env;
+	struct stsd_result r = { 0 };
+	size_t idx[N_ATTEMPTS], n = 0, i;
+	char *out = NULL;
+	bool enforce;
+
+	if (!ASSERT_OK(catalogue_setup(&env), "set up the catalogue's targets"))
+		goto cleanup;
+
+	/* Enforce: every rogue action in one run (each under its own comm), TLS rows one each. */
+	for (i = 0; i < N_ATTEMPTS; i++)
+		if (catalogue[i].prog == ROGUE)
+			idx[n++] = i;
+	out = run_rogue(&env, idx, n, false, &r);
+	enforce = enforce_available(&r);
+	if (enforce) {
+		ASSERT_EQ(r.status, 0, "enforce: the batch ran to its end");
+		for (i = 0; i < n; i++) {
+			const struct attempt *a = &catalogue[idx[i]];
+
+			env.enforce_cell[idx[i]] = judge(a, &a->enforce, true,
+							 batch_status(out, a->id), &r, 0,
+							 &env.evidence_cell[idx[i]]);
+		}
+		for (i = 0; i < N_ATTEMPTS; i++)
+			if (catalogue[i].prog != ROGUE)
+				run_tls(&env, &catalogue[i], false);
+		printf("    observe column: from the host lane (with BPF LSM, --observe enforces)\n");
+	} else {
+		ASSERT_EQ(r.status, 3, "no BPF LSM: stsd refuses enforce mode (fail closed)");
+	}
+	stsd_result_free(&r);
+	free(out);
+	out = NULL;
+
+	/* Observe: only where BPF LSM is missing; one run per attempt (an exec ends a process). */
+	for (i = 0; !enforce && i < N_ATTEMPTS; i++) {
+		const struct attempt *a = &catalogue[i];
+
+		if (a->not_observed)
+			continue;
+		if (a->prog != ROGUE) {
+			run_tls(&env, a, true);
+			continue;
+		}
+		out = run_rogue(&env, &i, 1, true, &r);
+		if (ASSERT_STREQ(stsd_mode(&r), "observe", "observe mode"))
+			env.observe_cell[i] = judge(a, &a->observe, false, batch_status(out, a->id),
+						    &r, 0, NULL);
+		stsd_result_free(&r);
+		free(out);
+		out = NULL;
+	}
+	check_table(&env);
+	if (!enforce)
+		test__skip("enforce half of the catalogue: no BPF LSM here (the VM lane runs it)");
+cleanup:
+	catalogue_teardown(&env);
 }
