@@ -20,7 +20,7 @@ pid_t stsd_start(const char *policy_text, bool observe, const char *const argv[]
 {
 	char policy[512], stsd[512], line[512];
 	char *log = log_path;
-	const char *args[64];
+	const char *args[320];
 	int n = 0, fd, i;
 	FILE *f;
 	pid_t pid;
@@ -52,7 +52,7 @@ pid_t stsd_start(const char *policy_text, bool observe, const char *const argv[]
 	for (i = 0; stsd_extra_args && stsd_extra_args[i] && n < 40; i++)
 		args[n++] = stsd_extra_args[i];
 	args[n++] = "--";
-	for (i = 0; argv[i] && n < 63; i++)
+	for (i = 0; argv[i] && n < 318; i++)
 		args[n++] = argv[i];
 	args[n] = NULL;
 

@@ -16,8 +16,8 @@
  *     race         a second thread keeps rewriting the request while SSL_write checks it
  *     sni          the conforming request, with IMEI, serial and cell id stuffed in the SNI
  *     extension    a ClientHello carrying 12 KB of data in a private extension
- *     budget       the conforming request, then 200 small application data records written
- *                  straight to the socket (each small enough to pass as a TLS alert)
+ *     budget       as second, but the second connection writes 200 small application data
+ *                  records at once (each small enough to be charged to tls-allowance)
  *
  * exit status: 0 the collector answered 200; 3 no answer within the timeout; 4 connection or
  * handshake failure; 5 bad usage or local error; 6 a thread could not be started. Killed by
@@ -113,17 +113,22 @@ static int build_request(const char *claims, char **req, size_t *req_len)
 	return err;
 }
 
-/* Application data records of n bytes written past SSL_write, as many as count. */
+/* count application data records of n bytes, written past SSL_write in one write(). */
 static void raw_records(int fd, size_t n, int count)
 {
-	unsigned char rec[5 + 2000] = { 23, 3, 3, n >> 8, n & 0xff };
+	size_t rec = 5 + n, total = rec * count;
+	unsigned char *buf = malloc(total);
+	ssize_t w;
 	int i;
 
-	memset(rec + 5, 0xa5, n);
+	if (!buf)
+		return;
+	memset(buf, 0xa5, total);
 	for (i = 0; i < count; i++)
-		if (write(fd, rec, 5 + n) < 0)
-			break;
-	printf("tls-client: wrote %d raw %zu-byte records\n", i, n);
+		memcpy(buf + i * rec, (unsigned char[]){ 23, 3, 3, n >> 8, n & 0xff }, 5);
+	w = write(fd, buf, total);
+	printf("tls-client: wrote %zd bytes: %d raw %zu-byte records\n", w, count, n);
+	free(buf);
 }
 
 /* One TLS connection: handshake, write req (twice in mode twice), read the answer. */
@@ -173,10 +178,6 @@ static int tls_exchange(SSL_CTX *ctx, int port, char *req, size_t len)
 		} else {
 			printf("tls-client: no answer within %d s\n", TIMEOUT_S);
 		}
-	}
-	if (rc == 0 && strcmp(mode, "budget") == 0) {
-		raw_records(fd, 60, 200);
-		sleep(1);
 	}
 	SSL_shutdown(ssl);
 	SSL_free(ssl);
@@ -235,7 +236,7 @@ int main(int argc, char **argv)
 	if (strcmp(mode, "extension") == 0)
 		SSL_CTX_add_custom_ext(ctx, 0xff5a, SSL_EXT_CLIENT_HELLO, add_ext, NULL, NULL,
 				       NULL, NULL);
-	if (strcmp(mode, "second") != 0) {
+	if (strcmp(mode, "second") != 0 && strcmp(mode, "budget") != 0) {
 		rc = tls_exchange(ctx, port, req, len);
 	} else {
 		rc = tls_exchange(ctx, port, req, len);
@@ -247,7 +248,10 @@ int main(int argc, char **argv)
 
 				SSL_set_fd(ssl, fd);
 				if (SSL_connect(ssl) == 1) {
-					raw_records(fd, 2000, 1);
+					if (strcmp(mode, "second") == 0)
+						raw_records(fd, 2000, 1);
+					else
+						raw_records(fd, 60, 200);
 					sleep(1);
 				}
 				SSL_free(ssl);

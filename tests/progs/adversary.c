@@ -573,7 +573,7 @@ static const struct attempt catalogue[] = {
 	{ "t10", "12 KB stuffed in a ClientHello extension", TLS, { "extension" },
 	  { 4, DENY("volume", "tls_allowance_exceeded") },
 	  { 4, DENY("volume", "tls_allowance_exceeded") } },
-	{ "t11", "exceed the byte budget: 200 small records after the report", TLS, { "budget" },
+	{ "t11", "exceed the byte budget: 200 small records on a second connection", TLS, { "budget" },
 	  { 0, DENY("volume", "tls_allowance_exceeded") },
 	  { 0, DENY("volume", "tls_allowance_exceeded") },
 	  .requests = 1 },
