@@ -6,6 +6,43 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
+
+/* The system calls observe.bpf.c records at entry, by this machine's numbers. */
+static const char *syscall_name(__u32 nr)
+{
+	static const struct {
+		long nr;
+		const char *name;
+	} names[] = {
+		{ SYS_connect, "connect" },
+		{ SYS_listen, "listen" },
+		{ SYS_clone, "clone" },
+#ifdef SYS_fork
+		{ SYS_fork, "fork" },
+		{ SYS_vfork, "vfork" },
+		{ SYS_link, "link" },
+#endif
+		{ SYS_kill, "kill" },
+		{ SYS_ptrace, "ptrace" },
+		{ SYS_mount, "mount" },
+		{ SYS_tkill, "tkill" },
+		{ SYS_tgkill, "tgkill" },
+		{ SYS_linkat, "linkat" },
+		{ SYS_process_vm_readv, "process_vm_readv" },
+		{ SYS_process_vm_writev, "process_vm_writev" },
+		{ SYS_bpf, "bpf" },
+		{ SYS_io_uring_setup, "io_uring_setup" },
+		{ SYS_move_mount, "move_mount" },
+		{ SYS_clone3, "clone3" },
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(names); i++)
+		if (names[i].nr == (long)nr)
+			return names[i].name;
+	return "syscall";
+}
 
 const char *event_type_name(__u32 type)
 {
@@ -40,6 +77,8 @@ const char *event_type_name(__u32 type)
 		return "mount";
 	case STS_EV_BPF:
 		return "bpf";
+	case STS_EV_SYSCALL:
+		return "syscall";
 	}
 	return "unknown";
 }
@@ -270,6 +309,9 @@ json_t *event_to_json(const struct sts_event *ev)
 			json_object_set_new(o, "signal", json_integer(ev->file.flags));
 	} else if (ev->type == STS_EV_BPF) {
 		json_object_set_new(o, "bpf_cmd", json_integer(ev->file.flags));
+	} else if (ev->type == STS_EV_SYSCALL) {
+		json_object_set_new(o, "syscall", json_string(syscall_name(ev->file.flags)));
+		json_object_set_new(o, "arg0", json_integer(ev->file.ino));
 	} else if (ev->type == STS_EV_SOCKET) {
 		json_object_set_new(o, "family", json_string(family_name(ev->net.family)));
 		json_object_set_new(o, "family_nr", json_integer(ev->net.family));
@@ -354,6 +396,10 @@ void event_explain(const struct sts_event *ev, char *buf, size_t len)
 		break;
 	case STS_EV_BPF:
 		snprintf(what, sizeof(what), "call bpf() (command %u)", ev->file.flags);
+		break;
+	case STS_EV_SYSCALL:
+		snprintf(what, sizeof(what), "call %s() (argument %llu)",
+			 syscall_name(ev->file.flags), (unsigned long long)ev->file.ino);
 		break;
 	default:
 		snprintf(what, sizeof(what), "event type %u", ev->type);

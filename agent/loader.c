@@ -533,6 +533,10 @@ int enforcer_start(const struct sts_policy *pol, const struct enforcer_opts *o,
 			 e->observe->progs.sts_observe_socket,
 			 "packet and netlink sockets recorded, not stopped (raw inet sockets are "
 			 "still denied by cgroup/sock_create)");
+		add_hook(e, "tp/raw_syscalls/sys_enter", "process and mount system calls",
+			 STS_MODE_OBSERVE, e->observe->progs.sts_observe_syscall,
+			 "AF_UNIX connect, listen, ptrace, process_vm_*, link, mount, fork/clone, "
+			 "bpf, kill and io_uring_setup recorded at entry, not stopped");
 		add_hook(e, "lsm/unix_stream_connect", "AF_UNIX peers (G1)", STS_MODE_OFF, NULL,
 			 e->lsm_error);
 		add_hook(e, "lsm/unix_may_send", "AF_UNIX peers (G1)", STS_MODE_OFF, NULL,

@@ -203,6 +203,8 @@ static int on_record(void *arg, const struct evline *rec, const char *line, size
 		else if (strcmp(t, EV_NET_DENY) == 0 || strcmp(t, EV_FILE_DENY) == 0 ||
 			 strcmp(t, EV_EXEC_DENY) == 0)
 			touched(a, rec);
+	} else if (strcmp(t, EV_SYSCALL_OBSERVED) == 0) {
+		count(a->observed, t, 1);
 	} else if (strcmp(t, EV_NET_ALLOW) == 0 || strcmp(t, EV_FILE_ALLOW) == 0 ||
 		   strcmp(t, EV_EXEC_ALLOW) == 0) {
 		touched(a, rec);

@@ -35,7 +35,8 @@ enum sts_event_type {
 	STS_EV_SOCKETS_GONE = 13, /* the policed cgroup's last TCP socket closed (no decision) */
 	STS_EV_SIGNAL = 14, /* a signal to a process outside the policed cgroup */
 	STS_EV_MOUNT = 15, /* mount, bind mount or move_mount */
-	STS_EV_BPF = 16 /* the bpf() system call */
+	STS_EV_BPF = 16, /* the bpf() system call */
+	STS_EV_SYSCALL = 17 /* observe mode: a system call no other observe hook sees */
 };
 
 enum sts_verdict {

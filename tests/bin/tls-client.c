@@ -16,8 +16,8 @@
  *     race         a second thread keeps rewriting the request while SSL_write checks it
  *     sni          the conforming request, with IMEI, serial and cell id stuffed in the SNI
  *     extension    a ClientHello carrying 12 KB of data in a private extension
- *     budget       as second, but the second connection writes 200 small application data
- *                  records at once (each small enough to be charged to tls-allowance)
+ *     budget       as second, but the second connection writes three 4000-byte handshake
+ *                  records (handshake bytes are charged to tls-allowance, not to credit)
  *
  * exit status: 0 the collector answered 200; 3 no answer within the timeout; 4 connection or
  * handshake failure; 5 bad usage or local error; 6 a thread could not be started. Killed by
@@ -113,8 +113,8 @@ static int build_request(const char *claims, char **req, size_t *req_len)
 	return err;
 }
 
-/* count application data records of n bytes, written past SSL_write in one write(). */
-static void raw_records(int fd, size_t n, int count)
+/* count records of this type and n bytes, written past SSL_write in one write(). */
+static void raw_records(int fd, unsigned char type, size_t n, int count)
 {
 	size_t rec = 5 + n, total = rec * count;
 	unsigned char *buf = malloc(total);
@@ -125,9 +125,10 @@ static void raw_records(int fd, size_t n, int count)
 		return;
 	memset(buf, 0xa5, total);
 	for (i = 0; i < count; i++)
-		memcpy(buf + i * rec, (unsigned char[]){ 23, 3, 3, n >> 8, n & 0xff }, 5);
+		memcpy(buf + i * rec, (unsigned char[]){ type, 3, 3, n >> 8, n & 0xff }, 5);
 	w = write(fd, buf, total);
-	printf("tls-client: wrote %zd bytes: %d raw %zu-byte records\n", w, count, n);
+	printf("tls-client: wrote %zd bytes: %d raw %zu-byte records of type %u\n", w, count, n,
+	       type);
 	free(buf);
 }
 
@@ -249,9 +250,9 @@ int main(int argc, char **argv)
 				SSL_set_fd(ssl, fd);
 				if (SSL_connect(ssl) == 1) {
 					if (strcmp(mode, "second") == 0)
-						raw_records(fd, 2000, 1);
+						raw_records(fd, 23, 2000, 1);
 					else
-						raw_records(fd, 60, 200);
+						raw_records(fd, 22, 4000, 3);
 					sleep(1);
 				}
 				SSL_free(ssl);

@@ -129,7 +129,8 @@ static json_t *find_event(const struct stsd_result *r, const char *comm, const c
 	json_array_foreach(r->records, i, rec)
 	{
 		const char *w = json_string_value(json_object_get(rec, "path"))
-					?: json_string_value(json_object_get(rec, "dest"));
+					?: json_string_value(json_object_get(rec, "dest"))
+					?: json_string_value(json_object_get(rec, "syscall"));
 
 		if (is(rec, "type", "event") && is(rec, "comm", comm) && is(rec, "kind", kind) &&
 		    is(rec, "verdict", verdict) && is(rec, "rule", rule) &&
@@ -404,6 +405,8 @@ struct attempt {
 #define DENY(k, r) .kind = k, .verdict = "deny", .rule = r
 #define SEEN(k) .kind = k, .verdict = "observed", .rule = NULL
 #define E_PERM .status = EXIT_EPERM
+/* Observe mode: the system call recorded at entry (observe.bpf.c), not stopped. */
+#define AT_ENTRY(nr) { 0, SEEN("syscall"), nr }
 
 /*
  * Placeholders in args: @C collector port, @SECRET a file the policy does not allow, @STATE the
@@ -444,7 +447,7 @@ static const struct attempt catalogue[] = {
 	  { 0, SEEN("socket") } },
 	{ "a09", "AF_UNIX connect to a helper that has network access", ROGUE, { "unix", "@NETD" },
 	  { E_PERM, DENY("unix_connect", "unix_peer_not_allowed"), "netd.sock" },
-	  { 0 } },
+	  AT_ENTRY("connect") },
 	{ "a10", "a file written outside the state dir for another process to send", ROGUE,
 	  { "write", "@TMP/outbox" },
 	  { E_PERM, DENY("file_open", "write_outside_state_dir"), "outbox" },
@@ -454,14 +457,14 @@ static const struct attempt catalogue[] = {
 		      "files, the identifiers the monitor hands it)." },
 	{ "a11", "listening socket (serve the data instead of sending it)", ROGUE, { "listen" },
 	  { E_PERM, DENY("socket", "socket_kind_not_allowed") },
-	  { 0 } },
+	  AT_ENTRY("listen") },
 	{ "a12", "ptrace another process (PTRACE_SEIZE)", ROGUE, { "ptrace", "@HELPER" },
 	  { E_PERM, DENY("ptrace", "ptrace_not_allowed") },
-	  { 0 } },
+	  AT_ENTRY("ptrace") },
 	{ "a13", "read another process's memory (process_vm_readv)", ROGUE,
 	  { "vm-read", "@HELPER", "@ADDR" },
 	  { E_PERM, DENY("ptrace", "ptrace_not_allowed") },
-	  { 0 } },
+	  AT_ENTRY("process_vm_readv") },
 	{ "a14", "io_uring connect to another destination (127.0.0.1:11)", ROGUE,
 	  { "uring-connect", "11" },
 	  { E_PERM, DENY("connect", "not_a_collector_endpoint"), "127.0.0.1:11" },
@@ -469,7 +472,7 @@ static const struct attempt catalogue[] = {
 	  .uring = true },
 	{ "a15", "io_uring openat of a forbidden file", ROGUE, { "uring-open", "@SECRET" },
 	  { E_PERM, DENY("file_open", "file_not_allowed"), "serial-number" },
-	  { 0 },
+	  AT_ENTRY("io_uring_setup"),
 	  .uring = true },
 	{ "a16", "io_uring sendmsg of a UDP datagram (127.0.0.1:53)", ROGUE,
 	  { "uring-sendmsg", "53" },
@@ -498,17 +501,17 @@ static const struct attempt catalogue[] = {
 	{ "a22", "a hard link to a forbidden file in the state dir", ROGUE,
 	  { "link", "@SECRET", "@STATE/hardlink" },
 	  { E_PERM, DENY("link", "hard_link_not_allowed") },
-	  { 0 } },
+	  AT_ENTRY("link") },
 	{ "a23", "a bind mount of a forbidden file over a file it may read", ROGUE,
 	  { "bind-mount", "@SECRET", "@TMP/allowed" },
 	  { E_PERM, DENY("mount", "mount_not_allowed"), "allowed" },
-	  { 0 } },
+	  AT_ENTRY("mount") },
 	{ "a24", "fork (a child to escape the checks)", ROGUE, { "fork" },
 	  { E_PERM, DENY("clone", "fork_not_allowed") },
-	  { 0 } },
+	  AT_ENTRY("clone") },
 	{ "a25", "a second thread", ROGUE, { "thread" },
 	  { E_PERM, DENY("clone", "fork_not_allowed") },
-	  { 0 } },
+	  AT_ENTRY("clone3") },
 	{ "a26", "move itself out of the policed cgroup (parent's cgroup.procs)", ROGUE,
 	  { "cgroup-escape", "@PROCS" },
 	  { E_PERM, DENY("file_open", "write_outside_state_dir"), "cgroup.procs" },
@@ -518,14 +521,14 @@ static const struct attempt catalogue[] = {
 	  { ANY_STATUS, SEEN("file_open"), "sts-adv" } },
 	{ "a28", "bpf() system call (list, read or detach the programs)", ROGUE, { "bpf" },
 	  { E_PERM, DENY("bpf", "bpf_not_allowed") },
-	  { 0 } },
+	  AT_ENTRY("bpf") },
 	{ "a29", "read a forbidden file through a descriptor the launcher left open", ROGUE,
 	  { "inherited-read", "@FD" },
 	  { 100 + EBADF },
 	  { 100 + EBADF } },
 	{ "a30", "SIGCONT to a process outside the cgroup", ROGUE, { "kill", "@HELPER", "18" },
 	  { E_PERM, DENY("signal", "signal_outside_cgroup") },
-	  { 0 } },
+	  AT_ENTRY("kill") },
 	{ "a31", "exec a shell", ROGUE, { "exec", "/bin/sh", "-c", "true" },
 	  { E_PERM, DENY("exec", "exec_not_allowed") },
 	  { EXECED, SEEN("exec"), "/bin/sh" } },
@@ -573,7 +576,7 @@ static const struct attempt catalogue[] = {
 	{ "t10", "12 KB stuffed in a ClientHello extension", TLS, { "extension" },
 	  { 4, DENY("volume", "tls_allowance_exceeded") },
 	  { 4, DENY("volume", "tls_allowance_exceeded") } },
-	{ "t11", "exceed the byte budget: 200 small records on a second connection", TLS, { "budget" },
+	{ "t11", "exceed the byte budget: 12 KB of handshake records on a second connection", TLS, { "budget" },
 	  { 0, DENY("volume", "tls_allowance_exceeded") },
 	  { 0, DENY("volume", "tls_allowance_exceeded") },
 	  .requests = 1 },
@@ -816,7 +819,7 @@ static void run_tls(struct catalogue_env *env, const struct attempt *a, bool obs
 static char *run_rogue(struct catalogue_env *env, const size_t *idx, size_t n, bool observe,
 		       struct stsd_result *r)
 {
-	char pol[8192], rogue[PATH_MAX], out[600], bufs[64][600];
+	char pol[8192], rogue[PATH_MAX], out[600], bufs[160][300];
 	const char *argv[256];
 	size_t k, j, argc = 0, nb = 0;
 	char *text = NULL;
@@ -832,7 +835,7 @@ static char *run_rogue(struct catalogue_env *env, const size_t *idx, size_t n, b
 		if (k)
 			argv[argc++] = ",";
 		argv[argc++] = a->id;
-		for (j = 0; j < ARRAY_SIZE(a->args) && a->args[j] && argc < 250 && nb < 64; j++)
+		for (j = 0; j < ARRAY_SIZE(a->args) && a->args[j] && argc < 250 && nb < 160; j++)
 			argv[argc++] = expand(env, a->args[j], bufs[nb++], sizeof(bufs[0]));
 	}
 	argv[argc] = NULL;
