@@ -127,6 +127,8 @@ int sts_observe_socket(struct trace_event_raw_sys_enter *ctx)
 SEC("tp/raw_syscalls/sys_enter")
 int sts_observe_syscall(struct trace_event_raw_sys_enter *ctx)
 {
+	/* Read at fixed offsets up front: the verifier refuses a computed ctx pointer. */
+	unsigned long a0 = ctx->args[0], a1 = ctx->args[1];
 	long nr = ctx->id;
 	struct sts_event *ev;
 	__u16 family = 0;
@@ -135,7 +137,7 @@ int sts_observe_syscall(struct trace_event_raw_sys_enter *ctx)
 		return 0;
 	if (nr == NR_CONNECT) {
 		/* Inet connects are decided (and recorded) by the cgroup hooks. */
-		bpf_probe_read_user(&family, sizeof(family), (void *)ctx->args[1]);
+		bpf_probe_read_user(&family, sizeof(family), (void *)a1);
 		if (family != AF_UNIX)
 			return 0;
 	} else if (nr != NR_LISTEN && nr != NR_CLONE && nr != NR_FORK && nr != NR_VFORK &&
@@ -149,7 +151,7 @@ int sts_observe_syscall(struct trace_event_raw_sys_enter *ctx)
 	if (ev) {
 		ev->file.flags = nr;
 		/* The target of kill, tgkill, ptrace, process_vm_*: its pid. */
-		ev->file.ino = nr == NR_TGKILL ? ctx->args[1] : ctx->args[0];
+		ev->file.ino = nr == NR_TGKILL ? a1 : a0;
 		bpf_ringbuf_submit(ev, 0);
 	}
 	return 0;
