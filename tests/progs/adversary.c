@@ -759,11 +759,18 @@ static char *judge(const struct attempt *a, const struct outcome *want, bool enf
 		snprintf(check, sizeof(check), "%s %s: requests the server received", a->id, mode);
 		ASSERT_EQ(requests, a->requests, check);
 	}
+	if (ev && is(ev, "kind", "volume")) {
+		/* What the client saw matters less than what left: say that first. */
+		free(st);
+		st = strdup(status == 0 ? "dropped at egress (after the report went through)"
+					: "dropped at egress");
+	} else if (a->prog != ROGUE && status == 0) {
+		free(st);
+		st = strdup("the report was sent and answered");
+	}
 	if (enforce) {
-		blocked = (ev && is(ev, "verdict", "deny")) ||
-			  (a->prog == ROGUE && status > 100);
-		if (asprintf(&cell, "%s: %s%s", blocked ? "blocked" : "not blocked", st,
-			     ev && is(ev, "kind", "volume") ? ", dropped at egress" : "") < 0)
+		blocked = (ev && is(ev, "verdict", "deny")) || (a->prog == ROGUE && status > 100);
+		if (asprintf(&cell, "%s: %s", blocked ? "blocked" : "not blocked", st ?: "?") < 0)
 			cell = NULL;
 		if (ev && asprintf(evidence, "`%s/%s/%s`",
 				   json_string_value(json_object_get(ev, "kind")),
@@ -774,12 +781,16 @@ static char *judge(const struct attempt *a, const struct outcome *want, bool enf
 			*evidence = strdup(status == 100 + EBADF
 						   ? "none: stsd closes inherited descriptors at exec"
 						   : "none");
+	} else if (ev && is(ev, "kind", "syscall")) {
+		if (asprintf(&cell, "recorded (`syscall/observed`, %s() at entry): %s",
+			     json_string_value(json_object_get(ev, "syscall")), st ?: "?") < 0)
+			cell = NULL;
 	} else if (ev) {
 		if (asprintf(&cell, "recorded (`%s/%s`): %s",
 			     json_string_value(json_object_get(ev, "kind")),
-			     json_string_value(json_object_get(ev, "verdict")), st) < 0)
+			     json_string_value(json_object_get(ev, "verdict")), st ?: "?") < 0)
 			cell = NULL;
-	} else if (asprintf(&cell, "not recorded: %s", st) < 0) {
+	} else if (asprintf(&cell, "not recorded: %s", st ?: "?") < 0) {
 		cell = NULL;
 	}
 	free(st);
