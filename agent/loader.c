@@ -567,13 +567,15 @@ int enforcer_start(const struct sts_policy *pol, const struct enforcer_opts *o,
 			 STS_MODE_ENFORCE, l->progs.sts_ptrace_access_check, NULL);
 		add_hook(e, "lsm/task_alloc", "no fork, clone or thread (G4)", STS_MODE_ENFORCE,
 			 l->progs.sts_task_alloc, NULL);
-		add_hook(e, "lsm/task_kill", "signals only inside the cgroup: the monitor stays (G7)",
-			 STS_MODE_ENFORCE, l->progs.sts_task_kill, NULL);
+		add_hook(e, "lsm/task_kill",
+			 "signals only inside the cgroup: the monitor stays (G7)", STS_MODE_ENFORCE,
+			 l->progs.sts_task_kill, NULL);
 		add_hook(e, "lsm/sb_mount", "no mounts (G2)", STS_MODE_ENFORCE,
 			 l->progs.sts_sb_mount, NULL);
 		add_hook(e, "lsm/move_mount", "no mounts (G2)", STS_MODE_ENFORCE,
 			 l->progs.sts_move_mount, NULL);
-		add_hook(e, "lsm/bpf", "no bpf(): the enforcement stays (G7)", STS_MODE_ENFORCE, l->progs.sts_bpf, NULL);
+		add_hook(e, "lsm/bpf", "no bpf(): the enforcement stays (G7)", STS_MODE_ENFORCE,
+			 l->progs.sts_bpf, NULL);
 	}
 	add_hook(e, "uprobe SSL_write", "payload (G4)", STS_MODE_ENFORCE,
 		 e->payload->progs.sts_ssl_write,
@@ -591,10 +593,12 @@ int enforcer_start(const struct sts_policy *pol, const struct enforcer_opts *o,
 			 STS_MODE_OFF, NULL, e->lsm_error);
 		add_hook(e, "lsm/task_alloc", "no fork, clone or thread (G4)", STS_MODE_OFF, NULL,
 			 e->lsm_error);
-		add_hook(e, "lsm/task_kill", "signals only inside the cgroup: the monitor stays (G7)", STS_MODE_OFF,
+		add_hook(e, "lsm/task_kill",
+			 "signals only inside the cgroup: the monitor stays (G7)", STS_MODE_OFF,
 			 NULL, e->lsm_error);
 		add_hook(e, "lsm/sb_mount", "no mounts (G2)", STS_MODE_OFF, NULL, e->lsm_error);
-		add_hook(e, "lsm/bpf", "no bpf(): the enforcement stays (G7)", STS_MODE_OFF, NULL, e->lsm_error);
+		add_hook(e, "lsm/bpf", "no bpf(): the enforcement stays (G7)", STS_MODE_OFF, NULL,
+			 e->lsm_error);
 	}
 
 	e->rb = ring_buffer__new(bpf_map__fd(e->net->maps.events), ringbuf_cb, e, NULL);

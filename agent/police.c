@@ -128,8 +128,8 @@ static int country_consented(const struct run_ctx *c, const char *buf, size_t le
 		return 0;
 	err = sts_consent_load(path, &consent);
 	if (err) {
-		snprintf(why, wl, "consent record %s unreadable (%s): the country is not sent", path,
-			 strerror(-err));
+		snprintf(why, wl, "consent record %s unreadable (%s): the country is not sent",
+			 path, strerror(-err));
 		return err;
 	}
 	if (!consent.granted || strcmp(consent.country, rep.country) != 0) {

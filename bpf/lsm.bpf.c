@@ -216,6 +216,20 @@ int BPF_PROG(sts_inode_create, struct inode *dir, struct dentry *dentry, umode_t
 	return -EPERM;
 }
 
+/* A refusal aimed at another task (ptrace, signals): its pid and comm, and what was asked. */
+static __always_inline int deny_on_task(__u32 type, __u32 rule, struct task_struct *t, __u32 what)
+{
+	struct sts_event *ev = event_new(type, STS_VERDICT_DENY, rule);
+
+	if (ev) {
+		ev->file.ino = BPF_CORE_READ(t, tgid);
+		ev->file.flags = what;
+		bpf_probe_read_kernel_str(ev->file.path, STS_COMM_LEN, t->comm);
+		bpf_ringbuf_submit(ev, 0);
+	}
+	return -EPERM;
+}
+
 /* The monitor: the one process that may read a policed process's memory (payload hashing). */
 const volatile __u32 monitor_tgid;
 
@@ -229,20 +243,12 @@ int BPF_PROG(sts_ptrace_access_check, struct task_struct *child, unsigned int mo
 {
 	__u64 child_cg = BPF_CORE_READ(child, cgroups, dfl_cgrp, kn, id);
 	bool from_policed = policed(), into_policed = child_cg == policed_cgid;
-	struct sts_event *ev;
 
 	if (!from_policed && !into_policed)
 		return 0;
 	if (!from_policed && (bpf_get_current_pid_tgid() >> 32) == monitor_tgid)
 		return 0;
-	ev = event_new(STS_EV_PTRACE, STS_VERDICT_DENY, STS_RULE_PTRACE);
-	if (ev) {
-		ev->file.ino = BPF_CORE_READ(child, tgid);
-		ev->file.flags = mode;
-		bpf_probe_read_kernel_str(ev->file.path, STS_COMM_LEN, child->comm);
-		bpf_ringbuf_submit(ev, 0);
-	}
-	return -EPERM;
+	return deny_on_task(STS_EV_PTRACE, STS_RULE_PTRACE, child, mode);
 }
 
 /*
@@ -274,18 +280,9 @@ SEC("lsm/task_kill")
 int BPF_PROG(sts_task_kill, struct task_struct *p, struct kernel_siginfo *info, int sig,
 	     const struct cred *cred)
 {
-	struct sts_event *ev;
-
 	if (!policed() || BPF_CORE_READ(p, cgroups, dfl_cgrp, kn, id) == policed_cgid)
 		return 0;
-	ev = event_new(STS_EV_SIGNAL, STS_VERDICT_DENY, STS_RULE_SIGNAL);
-	if (ev) {
-		ev->file.ino = BPF_CORE_READ(p, tgid);
-		ev->file.flags = sig;
-		bpf_probe_read_kernel_str(ev->file.path, STS_COMM_LEN, p->comm);
-		bpf_ringbuf_submit(ev, 0);
-	}
-	return -EPERM;
+	return deny_on_task(STS_EV_SIGNAL, STS_RULE_SIGNAL, p, sig);
 }
 
 static __always_inline int mount_deny(const struct path *path)

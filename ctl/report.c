@@ -92,7 +92,7 @@ static json_t *brief(const struct evline *rec, const char *const *keys)
 
 static bool is_deny(const char *type)
 {
-	static const char *const kinds[] = { EV_NET_DENY,    EV_FILE_DENY,   EV_EXEC_DENY,
+	static const char *const kinds[] = { EV_NET_DENY,     EV_FILE_DENY,   EV_EXEC_DENY,
 					     EV_PAYLOAD_DENY, EV_VOLUME_DROP, EV_CLONE_DENY,
 					     EV_PTRACE_DENY,  EV_SIGNAL_DENY, EV_MOUNT_DENY,
 					     EV_BPF_DENY };

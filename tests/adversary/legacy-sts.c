@@ -29,8 +29,8 @@
 
 static void step(const char *name, int err)
 {
-	printf("legacy-sts: %s = %s%s%s\n", name, err ? "refused (" : "ok", err ? strerror(err) : "",
-	       err ? ")" : "");
+	printf("legacy-sts: %s = %s%s%s\n", name, err ? "refused (" : "ok",
+	       err ? strerror(err) : "", err ? ")" : "");
 }
 
 static int read_line(const char *path, char *buf, size_t len)
@@ -89,10 +89,11 @@ static int send_http(int port, const char *body)
 	char req[1024];
 	int fd, err = 0, n;
 
-	n = snprintf(req, sizeof(req),
-		     "POST /sts/report HTTP/1.1\r\nHost: sts.example\r\n"
-		     "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: %zu\r\n\r\n%s",
-		     strlen(body), body);
+	n = snprintf(
+		req, sizeof(req),
+		"POST /sts/report HTTP/1.1\r\nHost: sts.example\r\n"
+		"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: %zu\r\n\r\n%s",
+		strlen(body), body);
 	fd = socket(AF_INET, SOCK_STREAM, 0);
 	if (fd < 0)
 		return errno;
@@ -105,7 +106,8 @@ static int send_http(int port, const char *body)
 int main(int argc, char **argv)
 {
 	const char *serial_path = NULL, *build_path = NULL, *modem = NULL, *schedule = NULL;
-	char serial[64], build[64], imei[32] = "unknown", creg[64] = "unknown", cops[64] = "unknown";
+	char serial[64], build[64], imei[32] = "unknown", creg[64] = "unknown",
+				    cops[64] = "unknown";
 	char answer[512], report[512], when[64];
 	int port = 0, i, fd, err;
 	struct termios tio;

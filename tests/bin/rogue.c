@@ -163,8 +163,9 @@ static int uring_op(const char *op, const char *arg)
 	struct io_uring ring;
 	unsigned char q[512];
 	struct iovec iov = { q, 0 };
-	struct msghdr msg = { .msg_name = &sa, .msg_namelen = sizeof(sa), .msg_iov = &iov,
-			      .msg_iovlen = 1 };
+	struct msghdr msg = {
+		.msg_name = &sa, .msg_namelen = sizeof(sa), .msg_iov = &iov, .msg_iovlen = 1
+	};
 	int fd = -1, err, res;
 
 	err = io_uring_queue_init(4, &ring, 0);
@@ -345,7 +346,8 @@ static int action(int argc, char **argv)
 	if (strcmp(a, "connect6-mapped") == 0 && argc == 2)
 		return result(what, tcp_connect(AF_INET6, argv[1], true));
 	if (strcmp(a, "udp") == 0 && (argc == 3 || argc == 4))
-		return result(what, udp_send(argv[1], argv[2], argc == 4 ? argv[3] : "example.com"));
+		return result(what,
+			      udp_send(argv[1], argv[2], argc == 4 ? argv[3] : "example.com"));
 	if (strcmp(a, "raw") == 0)
 		return result(what, make_socket(AF_INET, SOCK_RAW, IPPROTO_ICMP));
 	if (strcmp(a, "packet") == 0)
@@ -421,11 +423,13 @@ static int action(int argc, char **argv)
 		return result(what, inherited_read(atoi(argv[1])));
 	fprintf(stderr,
 		"usage: rogue ACTION ARGS | rogue batch ID ACTION ARGS [, ID ACTION ARGS]...\n"
-		"actions: connect4|connect6|connect6-mapped PORT | udp ADDR PORT [DNS-NAME] | raw | packet | "
+		"actions: connect4|connect6|connect6-mapped PORT | udp ADDR PORT [DNS-NAME] | raw "
+		"| packet | "
 		"netlink | unix PATH | open PATH | write PATH | link SRC DST | symlink-open "
 		"TARGET LINK | bind-mount SRC DST | exec PATH [ARGS] | fork | thread | sleep MS | "
 		"uring-connect PORT | uring-open PATH | uring-sendmsg PORT | sendfile|splice|"
-		"vmsplice PATH PORT | mmap PATH | ptrace PID | vm-read PID ADDR | kill PID|parent SIG | "
+		"vmsplice PATH PORT | mmap PATH | ptrace PID | vm-read PID ADDR | kill PID|parent "
+		"SIG | "
 		"cgroup-escape PROCS | bpf | listen | inherited-read FD\n");
 	return 2;
 }

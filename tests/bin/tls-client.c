@@ -203,8 +203,9 @@ int main(int argc, char **argv)
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc != 3) {
-		fprintf(stderr, "usage: tls-client PORT report|extra-claim|cell-id|cleartext|second|"
-				"twice|country|race|sni|extension|budget\n");
+		fprintf(stderr,
+			"usage: tls-client PORT report|extra-claim|cell-id|cleartext|second|"
+			"twice|country|race|sni|extension|budget\n");
 		return 5;
 	}
 	mode = argv[2];
@@ -235,8 +236,8 @@ int main(int argc, char **argv)
 	/* The test server's certificate is throw-away; the agent (issue 5) pins its CA. */
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
 	if (strcmp(mode, "extension") == 0)
-		SSL_CTX_add_custom_ext(ctx, 0xff5a, SSL_EXT_CLIENT_HELLO, add_ext, NULL, NULL,
-				       NULL, NULL);
+		SSL_CTX_add_custom_ext(ctx, 0xff5a, SSL_EXT_CLIENT_HELLO, add_ext, NULL, NULL, NULL,
+				       NULL);
 	if (strcmp(mode, "second") != 0 && strcmp(mode, "budget") != 0) {
 		rc = tls_exchange(ctx, port, req, len);
 	} else {

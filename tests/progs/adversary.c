@@ -77,7 +77,8 @@ static int default_policy(char *buf, size_t len, uint16_t port)
 	err = sts_read_file("policy/default.conf", 1 << 16, &text, &tlen);
 	if (err)
 		return err;
-	for (line = strtok_r(text, "\n", &save); line && o < len; line = strtok_r(NULL, "\n", &save)) {
+	for (line = strtok_r(text, "\n", &save); line && o < len;
+	     line = strtok_r(NULL, "\n", &save)) {
 		const char *arg = strchr(line, ' ') ? strchr(line, ' ') + 1 : "";
 
 		if (line[0] == '#')
@@ -233,9 +234,9 @@ void test_legacy_sts(void)
 	stsd_stdout = out;
 	{
 		char exe[PATH_MAX];
-		const char *argv[] = { exe,	   "--serial", serial,	  "--build",
-				       build,	   "--modem",  tty,	  "--endpoint",
-				       sink_port + 1, "--schedule", sched,    NULL };
+		const char *argv[] = { exe,	      "--serial",   serial, "--build",
+				       build,	      "--modem",    tty,    "--endpoint",
+				       sink_port + 1, "--schedule", sched,  NULL };
 
 		snprintf(exe, sizeof(exe), "%s/tests/adversary/legacy-sts", test__out_dir());
 		if (!ASSERT_OK(stsd_run(pol, false, argv, &r), "run stsd (enforce)"))
@@ -309,14 +310,15 @@ void test_legacy_sts(void)
 		goto cleanup;
 	{
 		json_t *blocked = json_object_get(rep, enforce ? "blocked" : "observed_only");
-		json_t *files = json_object_get(rep, "files"), *eps = json_object_get(rep, "endpoints");
+		json_t *files = json_object_get(rep, "files"),
+		       *eps = json_object_get(rep, "endpoints");
 		const char *want_files[] = { "serial-number", "build.prop", "/dev/pts/",
 					     "sts-monthly" };
 		size_t k, j;
 		json_t *f;
 
-		ASSERT_GE(json_integer_value(json_object_get(json_object_get(rep, "blocked"),
-							     "net_deny")),
+		ASSERT_GE(json_integer_value(
+				  json_object_get(json_object_get(rep, "blocked"), "net_deny")),
 			  1, "report: the clear-text send is blocked (net_deny)");
 		ASSERT_GE(json_integer_value(json_object_get(blocked, "file_deny")), 4,
 			  enforce ? "report: serial, build, modem, schedule blocked (file_deny)"
@@ -406,7 +408,10 @@ struct attempt {
 #define SEEN(k) .kind = k, .verdict = "observed", .rule = NULL
 #define E_PERM .status = EXIT_EPERM
 /* Observe mode: the system call recorded at entry (observe.bpf.c), not stopped. */
-#define AT_ENTRY(nr) { 0, SEEN("syscall"), nr }
+#define AT_ENTRY(nr)                   \
+	{                              \
+		0, SEEN("syscall"), nr \
+	}
 
 /*
  * Placeholders in args: @C collector port, @SECRET a file the policy does not allow, @STATE the
@@ -418,165 +423,283 @@ struct attempt {
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 static const struct attempt catalogue[] = {
-	{ "a01", "TCP to another destination (127.0.0.1:9)", ROGUE, { "connect4", "9" },
+	{ "a01",
+	  "TCP to another destination (127.0.0.1:9)",
+	  ROGUE,
+	  { "connect4", "9" },
 	  { E_PERM, DENY("connect", "not_a_collector_endpoint"), "127.0.0.1:9" },
 	  { E_PERM, DENY("connect", "not_a_collector_endpoint"), "127.0.0.1:9" } },
-	{ "a02", "TCP over IPv6 to another destination ([::1]:10)", ROGUE, { "connect6", "10" },
+	{ "a02",
+	  "TCP over IPv6 to another destination ([::1]:10)",
+	  ROGUE,
+	  { "connect6", "10" },
 	  { E_PERM, DENY("connect", "not_a_collector_endpoint"), "[::1]:10" },
 	  { E_PERM, DENY("connect", "not_a_collector_endpoint"), "[::1]:10" } },
-	{ "a03", "the collector's port at its IPv4-mapped IPv6 address (::ffff:127.0.0.1)",
-	  ROGUE, { "connect6-mapped", "@C" },
+	{ "a03",
+	  "the collector's port at its IPv4-mapped IPv6 address (::ffff:127.0.0.1)",
+	  ROGUE,
+	  { "connect6-mapped", "@C" },
 	  { E_PERM, DENY("connect", "not_a_collector_endpoint"), "ffff" },
 	  { E_PERM, DENY("connect", "not_a_collector_endpoint"), "ffff" } },
-	{ "a04", "UDP datagram to another destination (127.0.0.1:514)", ROGUE,
+	{ "a04",
+	  "UDP datagram to another destination (127.0.0.1:514)",
+	  ROGUE,
 	  { "udp", "127.0.0.1", "514" },
 	  { E_PERM, DENY("sendmsg", "udp_not_allowed"), "127.0.0.1:514" },
 	  { E_PERM, DENY("sendmsg", "udp_not_allowed"), "127.0.0.1:514" } },
-	{ "a05", "DNS tunnelling: IMEI and serial in the labels of a query to 127.0.0.53:53",
-	  ROGUE, { "udp", "127.0.0.53", "53", "490154203237518.sn0123456789.t.example" },
+	{ "a05",
+	  "DNS tunnelling: IMEI and serial in the labels of a query to 127.0.0.53:53",
+	  ROGUE,
+	  { "udp", "127.0.0.53", "53", "490154203237518.sn0123456789.t.example" },
 	  { E_PERM, DENY("sendmsg", "udp_not_allowed"), "127.0.0.53:53" },
 	  { E_PERM, DENY("sendmsg", "udp_not_allowed"), "127.0.0.53:53" } },
-	{ "a06", "raw IP socket", ROGUE, { "raw" },
+	{ "a06",
+	  "raw IP socket",
+	  ROGUE,
+	  { "raw" },
 	  { E_PERM, DENY("socket", "socket_kind_not_allowed") },
 	  { E_PERM, DENY("socket", "socket_kind_not_allowed") } },
-	{ "a07", "packet socket", ROGUE, { "packet" },
+	{ "a07",
+	  "packet socket",
+	  ROGUE,
+	  { "packet" },
 	  { E_PERM, DENY("socket", "socket_kind_not_allowed") },
 	  { 0, SEEN("socket") } },
-	{ "a08", "netlink socket", ROGUE, { "netlink" },
+	{ "a08",
+	  "netlink socket",
+	  ROGUE,
+	  { "netlink" },
 	  { E_PERM, DENY("socket", "socket_kind_not_allowed") },
 	  { 0, SEEN("socket") } },
-	{ "a09", "AF_UNIX connect to a helper that has network access", ROGUE, { "unix", "@NETD" },
+	{ "a09",
+	  "AF_UNIX connect to a helper that has network access",
+	  ROGUE,
+	  { "unix", "@NETD" },
 	  { E_PERM, DENY("unix_connect", "unix_peer_not_allowed"), "netd.sock" },
 	  AT_ENTRY("connect") },
-	{ "a10", "a file written outside the state dir for another process to send", ROGUE,
+	{ "a10",
+	  "a file written outside the state dir for another process to send",
+	  ROGUE,
 	  { "write", "@TMP/outbox" },
 	  { E_PERM, DENY("file_open", "write_outside_state_dir"), "outbox" },
 	  { 0, SEEN("file_open"), "outbox" },
 	  .residual = "The state dir itself is writable and readable by root outside the cgroup: "
 		      "what lands there is only what the policed code may read (allow-read "
 		      "files, the identifiers the monitor hands it)." },
-	{ "a11", "listening socket (serve the data instead of sending it)", ROGUE, { "listen" },
+	{ "a11",
+	  "listening socket (serve the data instead of sending it)",
+	  ROGUE,
+	  { "listen" },
 	  { E_PERM, DENY("socket", "socket_kind_not_allowed") },
 	  AT_ENTRY("listen") },
-	{ "a12", "ptrace another process (PTRACE_SEIZE)", ROGUE, { "ptrace", "@HELPER" },
+	{ "a12",
+	  "ptrace another process (PTRACE_SEIZE)",
+	  ROGUE,
+	  { "ptrace", "@HELPER" },
 	  { E_PERM, DENY("ptrace", "ptrace_not_allowed") },
 	  AT_ENTRY("ptrace") },
-	{ "a13", "read another process's memory (process_vm_readv)", ROGUE,
+	{ "a13",
+	  "read another process's memory (process_vm_readv)",
+	  ROGUE,
 	  { "vm-read", "@HELPER", "@ADDR" },
 	  { E_PERM, DENY("ptrace", "ptrace_not_allowed") },
 	  AT_ENTRY("process_vm_readv") },
-	{ "a14", "io_uring connect to another destination (127.0.0.1:11)", ROGUE,
+	{ "a14",
+	  "io_uring connect to another destination (127.0.0.1:11)",
+	  ROGUE,
 	  { "uring-connect", "11" },
 	  { E_PERM, DENY("connect", "not_a_collector_endpoint"), "127.0.0.1:11" },
 	  { E_PERM, DENY("connect", "not_a_collector_endpoint"), "127.0.0.1:11" },
 	  .uring = true },
-	{ "a15", "io_uring openat of a forbidden file", ROGUE, { "uring-open", "@SECRET" },
+	{ "a15",
+	  "io_uring openat of a forbidden file",
+	  ROGUE,
+	  { "uring-open", "@SECRET" },
 	  { E_PERM, DENY("file_open", "file_not_allowed"), "serial-number" },
 	  AT_ENTRY("io_uring_setup"),
 	  .uring = true },
-	{ "a16", "io_uring sendmsg of a UDP datagram (127.0.0.1:53)", ROGUE,
+	{ "a16",
+	  "io_uring sendmsg of a UDP datagram (127.0.0.1:53)",
+	  ROGUE,
 	  { "uring-sendmsg", "53" },
 	  { E_PERM, DENY("sendmsg", "udp_not_allowed"), "127.0.0.1:53" },
 	  { E_PERM, DENY("sendmsg", "udp_not_allowed"), "127.0.0.1:53" },
 	  .uring = true },
-	{ "a17", "sendfile of a forbidden file to the collector's socket", ROGUE,
+	{ "a17",
+	  "sendfile of a forbidden file to the collector's socket",
+	  ROGUE,
 	  { "sendfile", "@SECRET", "@C" },
 	  { E_PERM, DENY("file_open", "file_not_allowed"), "serial-number" },
 	  { 0, SEEN("file_open"), "serial-number" } },
-	{ "a18", "splice of a forbidden file to the collector's socket", ROGUE,
+	{ "a18",
+	  "splice of a forbidden file to the collector's socket",
+	  ROGUE,
 	  { "splice", "@SECRET", "@C" },
 	  { E_PERM, DENY("file_open", "file_not_allowed"), "serial-number" },
 	  { 0, SEEN("file_open"), "serial-number" } },
-	{ "a19", "vmsplice of a forbidden file's mapping to the collector's socket", ROGUE,
+	{ "a19",
+	  "vmsplice of a forbidden file's mapping to the collector's socket",
+	  ROGUE,
 	  { "vmsplice", "@SECRET", "@C" },
 	  { E_PERM, DENY("file_open", "file_not_allowed"), "serial-number" },
 	  { 0, SEEN("file_open"), "serial-number" } },
-	{ "a20", "mmap of a forbidden file", ROGUE, { "mmap", "@SECRET" },
+	{ "a20",
+	  "mmap of a forbidden file",
+	  ROGUE,
+	  { "mmap", "@SECRET" },
 	  { E_PERM, DENY("file_open", "file_not_allowed"), "serial-number" },
 	  { 0, SEEN("file_open"), "serial-number" } },
-	{ "a21", "a forbidden file through a symlink made in the state dir", ROGUE,
+	{ "a21",
+	  "a forbidden file through a symlink made in the state dir",
+	  ROGUE,
 	  { "symlink-open", "@SECRET", "@STATE/innocent" },
 	  { E_PERM, DENY("file_open", "file_not_allowed"), "serial-number" },
 	  { 0, SEEN("file_open"), "innocent" } },
-	{ "a22", "a hard link to a forbidden file in the state dir", ROGUE,
+	{ "a22",
+	  "a hard link to a forbidden file in the state dir",
+	  ROGUE,
 	  { "link", "@SECRET", "@STATE/hardlink" },
 	  { E_PERM, DENY("link", "hard_link_not_allowed") },
 	  AT_ENTRY("link") },
-	{ "a23", "a bind mount of a forbidden file over a file it may read", ROGUE,
+	{ "a23",
+	  "a bind mount of a forbidden file over a file it may read",
+	  ROGUE,
 	  { "bind-mount", "@SECRET", "@TMP/allowed" },
 	  { E_PERM, DENY("mount", "mount_not_allowed"), "allowed" },
 	  AT_ENTRY("mount") },
-	{ "a24", "fork (a child to escape the checks)", ROGUE, { "fork" },
+	{ "a24",
+	  "fork (a child to escape the checks)",
+	  ROGUE,
+	  { "fork" },
 	  { E_PERM, DENY("clone", "fork_not_allowed") },
 	  AT_ENTRY("clone") },
-	{ "a25", "a second thread", ROGUE, { "thread" },
+	{ "a25",
+	  "a second thread",
+	  ROGUE,
+	  { "thread" },
 	  { E_PERM, DENY("clone", "fork_not_allowed") },
 	  AT_ENTRY("clone3") },
-	{ "a26", "move itself out of the policed cgroup (parent's cgroup.procs)", ROGUE,
+	{ "a26",
+	  "move itself out of the policed cgroup (parent's cgroup.procs)",
+	  ROGUE,
 	  { "cgroup-escape", "@PROCS" },
 	  { E_PERM, DENY("file_open", "write_outside_state_dir"), "cgroup.procs" },
 	  { 0, SEEN("file_open"), "cgroup.procs" } },
-	{ "a27", "write a file into bpffs (/sys/fs/bpf)", ROGUE, { "write", "/sys/fs/bpf/sts-adv" },
+	{ "a27",
+	  "write a file into bpffs (/sys/fs/bpf)",
+	  ROGUE,
+	  { "write", "/sys/fs/bpf/sts-adv" },
 	  { E_PERM, DENY("file_open", "write_outside_state_dir"), "sts-adv" },
 	  { ANY_STATUS, SEEN("file_open"), "sts-adv" } },
-	{ "a28", "bpf() system call (list, read or detach the programs)", ROGUE, { "bpf" },
+	{ "a28",
+	  "bpf() system call (list, read or detach the programs)",
+	  ROGUE,
+	  { "bpf" },
 	  { E_PERM, DENY("bpf", "bpf_not_allowed") },
 	  AT_ENTRY("bpf") },
-	{ "a29", "read a forbidden file through a descriptor the launcher left open", ROGUE,
+	{ "a29",
+	  "read a forbidden file through a descriptor the launcher left open",
+	  ROGUE,
 	  { "inherited-read", "@FD" },
 	  { 100 + EBADF },
 	  { 100 + EBADF } },
-	{ "a30", "SIGCONT to a process outside the cgroup", ROGUE, { "kill", "@HELPER", "18" },
+	{ "a30",
+	  "SIGCONT to a process outside the cgroup",
+	  ROGUE,
+	  { "kill", "@HELPER", "18" },
 	  { E_PERM, DENY("signal", "signal_outside_cgroup") },
 	  AT_ENTRY("kill") },
-	{ "a31", "exec a shell", ROGUE, { "exec", "/bin/sh", "-c", "true" },
+	{ "a31",
+	  "exec a shell",
+	  ROGUE,
+	  { "exec", "/bin/sh", "-c", "true" },
 	  { E_PERM, DENY("exec", "exec_not_allowed") },
 	  { EXECED, SEEN("exec"), "/bin/sh" } },
-	{ "a32", "exec a download tool (busybox wget)", ROGUE,
+	{ "a32",
+	  "exec a download tool (busybox wget)",
+	  ROGUE,
 	  { "exec", "/bin/busybox", "wget", "-q", "http://127.0.0.1:9/" },
 	  { E_PERM, DENY("exec", "exec_not_allowed") },
 	  { EXECED, SEEN("exec"), "/bin/busybox" } },
-	{ "a33", "kill -9 the monitor (stsd)", ROGUE, { "kill", "parent", "9" },
+	{ "a33",
+	  "kill -9 the monitor (stsd)",
+	  ROGUE,
+	  { "kill", "parent", "9" },
 	  { E_PERM, DENY("signal", "signal_outside_cgroup") },
 	  { NOT_RUN },
 	  .not_observed = "without BPF LSM nothing stops it: the run would end with the monitor" },
-	{ "t01", "the report with the serial number added", TLS, { "extra-claim" },
+	{ "t01",
+	  "the report with the serial number added",
+	  TLS,
+	  { "extra-claim" },
 	  { 128 + SIGKILL, DENY("payload", "payload_not_approved_report") },
 	  { 128 + SIGKILL, DENY("payload", "payload_not_approved_report") } },
-	{ "t02", "the report with the cell id added", TLS, { "cell-id" },
+	{ "t02",
+	  "the report with the cell id added",
+	  TLS,
+	  { "cell-id" },
 	  { 128 + SIGKILL, DENY("payload", "payload_not_approved_report") },
 	  { 128 + SIGKILL, DENY("payload", "payload_not_approved_report") } },
-	{ "t03", "the report with a country, without consent", TLS, { "country" },
-	  { 128 + SIGKILL, DENY("payload", "payload_not_approved_report"), .reason_has = "consent" },
-	  { 128 + SIGKILL, DENY("payload", "payload_not_approved_report"), .reason_has = "consent" } },
-	{ "t04", "the report sent twice on one connection", TLS, { "twice" },
+	{ "t03",
+	  "the report with a country, without consent",
+	  TLS,
+	  { "country" },
+	  { 128 + SIGKILL, DENY("payload", "payload_not_approved_report"),
+	    .reason_has = "consent" },
+	  { 128 + SIGKILL, DENY("payload", "payload_not_approved_report"),
+	    .reason_has = "consent" } },
+	{ "t04",
+	  "the report sent twice on one connection",
+	  TLS,
+	  { "twice" },
 	  { 128 + SIGKILL, DENY("payload", "payload_not_approved_report"), .reason_has = "second" },
 	  { 128 + SIGKILL, DENY("payload", "payload_not_approved_report"), .reason_has = "second" },
 	  .requests = 1 },
-	{ "t05", "a second thread rewriting the buffer after the check", TLS, { "race" },
+	{ "t05",
+	  "a second thread rewriting the buffer after the check",
+	  TLS,
+	  { "race" },
 	  { 6, DENY("clone", "fork_not_allowed") },
 	  { 128 + SIGKILL, DENY("payload", "payload_buffer_shared") } },
-	{ "t06", "the report in clear-text HTTP to the collector", TLS, { "cleartext" },
+	{ "t06",
+	  "the report in clear-text HTTP to the collector",
+	  TLS,
+	  { "cleartext" },
 	  { 3, DENY("volume", "egress_not_tls") },
 	  { 3, DENY("volume", "egress_not_tls") } },
-	{ "t07", "a statically linked TLS stack (no uprobe sees it)", TLS_STATIC, { "report" },
+	{ "t07",
+	  "a statically linked TLS stack (no uprobe sees it)",
+	  TLS_STATIC,
+	  { "report" },
 	  { 3, DENY("volume", "application_data_without_payload_check") },
 	  { 3, DENY("volume", "application_data_without_payload_check") } },
-	{ "t08", "2000 bytes past SSL_write on a second connection", TLS, { "second" },
+	{ "t08",
+	  "2000 bytes past SSL_write on a second connection",
+	  TLS,
+	  { "second" },
 	  { 0, DENY("volume", "application_data_without_payload_check") },
 	  { 0, DENY("volume", "application_data_without_payload_check") },
 	  .requests = 1 },
-	{ "t09", "IMEI, serial and cell id stuffed in the TLS SNI", TLS, { "sni" },
+	{ "t09",
+	  "IMEI, serial and cell id stuffed in the TLS SNI",
+	  TLS,
+	  { "sni" },
 	  { 0, .kind = "payload", .verdict = "allow", .rule = "payload_approved_report" },
 	  { 0, .kind = "payload", .verdict = "allow", .rule = "payload_approved_report" },
 	  .requests = 1,
 	  .residual = "Not blocked: handshake bytes go only to a collector endpoint (G1) and count "
 		      "against tls-allowance (8 KiB per approved report in the default policy; "
 		      "t10 is that bound); the collector sees at most that much, nobody else." },
-	{ "t10", "12 KB stuffed in a ClientHello extension", TLS, { "extension" },
+	{ "t10",
+	  "12 KB stuffed in a ClientHello extension",
+	  TLS,
+	  { "extension" },
 	  { 4, DENY("volume", "tls_allowance_exceeded") },
 	  { 4, DENY("volume", "tls_allowance_exceeded") } },
-	{ "t11", "exceed the byte budget: 12 KB of handshake records on a second connection", TLS, { "budget" },
+	{ "t11",
+	  "exceed the byte budget: 12 KB of handshake records on a second connection",
+	  TLS,
+	  { "budget" },
 	  { 0, DENY("volume", "tls_allowance_exceeded") },
 	  { 0, DENY("volume", "tls_allowance_exceeded") },
 	  .requests = 1 },
@@ -599,10 +722,10 @@ static char helper_secret[64] = "memory of a process outside the policed cgroup"
 
 static const char *expand(const struct catalogue_env *env, const char *arg, char *buf, size_t len)
 {
-	static const char *const keys[] = { "@C",	"@SECRET", "@STATE", "@TMP", "@NETD",
-					    "@HELPER", "@ADDR",   "@FD",    "@PROCS" };
+	static const char *const keys[] = { "@C",      "@SECRET", "@STATE", "@TMP",  "@NETD",
+					    "@HELPER", "@ADDR",	  "@FD",    "@PROCS" };
 	char port[8];
-	const char *vals[] = { port,	    env->secret,      env->state,  test__tmpdir(),
+	const char *vals[] = { port,	  env->secret,	   env->state,	     test__tmpdir(),
 			       env->netd, env->helper_pid, env->helper_addr, env->fd_str,
 			       env->procs };
 	size_t i, k;
@@ -713,7 +836,7 @@ static char *status_text(const struct attempt *a, int status)
 		return strdup(status == EXECED ? "succeeded (exec)" : "succeeded");
 	if (a->prog == ROGUE && status > 100)
 		return asprintf(&s, "refused (%s)", strerrorname_np(status - 100) ?: "?") < 0 ? NULL
-											     : s;
+											      : s;
 	if (status == 128 + SIGKILL)
 		return strdup("killed at SSL_write");
 	if (status == 6)
@@ -721,15 +844,15 @@ static char *status_text(const struct attempt *a, int status)
 	if (status == 0)
 		return strdup("answered");
 	return asprintf(&s, "%s (exit %d)", status == 3 ? "no answer" : "failed", status) < 0 ? NULL
-											    : s;
+											      : s;
 }
 
 /*
  * Check one attempt's outcome (status, evidence, what the server got) and describe it for the
  * table. Returns the cell; *evidence gets the evidence column (enforce only).
  */
-static char *judge(const struct attempt *a, const struct outcome *want, bool enforce,
-		   int status, const struct stsd_result *r, int requests, char **evidence)
+static char *judge(const struct attempt *a, const struct outcome *want, bool enforce, int status,
+		   const struct stsd_result *r, int requests, char **evidence)
 {
 	const char *comm = enforce && a->prog == ROGUE && !a->uring ? a->id : NULL;
 	char check[300], *st = status_text(a, status), *cell = NULL;
@@ -772,15 +895,16 @@ static char *judge(const struct attempt *a, const struct outcome *want, bool enf
 		blocked = (ev && is(ev, "verdict", "deny")) || (a->prog == ROGUE && status > 100);
 		if (asprintf(&cell, "%s: %s", blocked ? "blocked" : "not blocked", st ?: "?") < 0)
 			cell = NULL;
-		if (ev && asprintf(evidence, "`%s/%s/%s`",
-				   json_string_value(json_object_get(ev, "kind")),
-				   json_string_value(json_object_get(ev, "verdict")),
-				   json_string_value(json_object_get(ev, "rule"))) < 0)
+		if (ev &&
+		    asprintf(evidence, "`%s/%s/%s`", json_string_value(json_object_get(ev, "kind")),
+			     json_string_value(json_object_get(ev, "verdict")),
+			     json_string_value(json_object_get(ev, "rule"))) < 0)
 			*evidence = NULL;
 		if (!ev)
-			*evidence = strdup(status == 100 + EBADF
-						   ? "none: stsd closes inherited descriptors at exec"
-						   : "none");
+			*evidence =
+				strdup(status == 100 + EBADF
+					       ? "none: stsd closes inherited descriptors at exec"
+					       : "none");
 	} else if (ev && is(ev, "kind", "syscall")) {
 		if (asprintf(&cell, "recorded (`syscall/observed`, %s() at entry): %s",
 			     json_string_value(json_object_get(ev, "syscall")), st ?: "?") < 0)
@@ -811,13 +935,14 @@ static void run_tls(struct catalogue_env *env, const struct attempt *a, bool obs
 		 a->prog == TLS_STATIC ? "tls-client-static" : "tls-client");
 	snprintf(port, sizeof(port), "%u", srv.port);
 	if (ASSERT_OK(default_policy(pol, sizeof(pol), srv.port), "policy") &&
-	    ASSERT_OK(stsd_run(pol, observe, (const char *[]){ client, port, a->args[0], NULL }, &r),
-		      "run stsd")) {
+	    ASSERT_OK(
+		    stsd_run(pol, observe, (const char *[]){ client, port, a->args[0], NULL }, &r),
+		    "run stsd")) {
 		status = r.status;
 		tls_server_stop(&srv);
 		if (observe)
-			env->observe_cell[i] = judge(a, &a->observe, false, status, &r, srv.requests,
-						     NULL);
+			env->observe_cell[i] =
+				judge(a, &a->observe, false, status, &r, srv.requests, NULL);
 		else
 			env->enforce_cell[i] = judge(a, &a->enforce, true, status, &r, srv.requests,
 						     &env->evidence_cell[i]);
@@ -902,9 +1027,11 @@ static char *build_table(struct catalogue_env *env, const char *doc)
 			env->evidence_cell[i] = doc_cell(doc, a->id, 4);
 		}
 		if (!env->observe_cell[i])
-			env->observe_cell[i] = a->not_observed
-						       ? (asprintf(&t, "not run: %s", a->not_observed) < 0 ? NULL : t)
-						       : doc_cell(doc, a->id, 3);
+			env->observe_cell[i] =
+				a->not_observed
+					? (asprintf(&t, "not run: %s", a->not_observed) < 0 ? NULL
+											    : t)
+					: doc_cell(doc, a->id, 3);
 		blocked += strncmp(env->enforce_cell[i] ?: "", "blocked", 7) == 0;
 		residual += strncmp(env->enforce_cell[i] ?: "", "blocked", 7) != 0 && a->residual;
 		recorded += strncmp(env->observe_cell[i] ?: "", "recorded", 8) == 0;
@@ -916,12 +1043,13 @@ static char *build_table(struct catalogue_env *env, const char *doc)
 	fclose(f);
 	t = NULL;
 	if (asprintf(&t,
-		     TABLE_BEGIN "\n"
-				 "Enforce (BPF LSM, VM lane): %zu of %zu attempts blocked, %zu not "
-				 "blocked with a bounded residual. Observe (no BPF LSM, host lane): "
-				 "%zu of %zu attempts recorded (%zu run).\n\n"
-				 "| # | attempt | enforce | observe | evidence (enforce) | residual |\n"
-				 "|---|---|---|---|---|---|\n%s" TABLE_END "\n",
+		     TABLE_BEGIN
+		     "\n"
+		     "Enforce (BPF LSM, VM lane): %zu of %zu attempts blocked, %zu not "
+		     "blocked with a bounded residual. Observe (no BPF LSM, host lane): "
+		     "%zu of %zu attempts recorded (%zu run).\n\n"
+		     "| # | attempt | enforce | observe | evidence (enforce) | residual |\n"
+		     "|---|---|---|---|---|---|\n%s" TABLE_END "\n",
 		     blocked, N_ATTEMPTS, residual, recorded, N_ATTEMPTS, observed_run, rows) < 0)
 		t = NULL;
 	free(rows);
@@ -944,14 +1072,16 @@ static void check_table(struct catalogue_env *env)
 	same = e && strlen(table) == (size_t)(e + strlen(TABLE_END) + 1 - b) &&
 	       memcmp(b, table, strlen(table)) == 0;
 	if (!same) {
-		printf("==== the generated table (docs/adversary.md between the markers):\n%s", table);
+		printf("==== the generated table (docs/adversary.md between the markers):\n%s",
+		       table);
 		fflush(stdout);
 	}
 	if (!same && getenv("STS_ADVERSARY_UPDATE") && b && e) {
 		FILE *f = fopen(TABLE_DOC, "w");
 
 		if (ASSERT_OK_PTR(f, "rewrite " TABLE_DOC)) {
-			fprintf(f, "%.*s%s%s", (int)(b - doc), doc, table, e + strlen(TABLE_END) + 1);
+			fprintf(f, "%.*s%s%s", (int)(b - doc), doc, table,
+				e + strlen(TABLE_END) + 1);
 			fclose(f);
 		}
 	} else {
@@ -984,14 +1114,15 @@ void test_adversary_catalogue(void)
 		for (i = 0; i < n; i++) {
 			const struct attempt *a = &catalogue[idx[i]];
 
-			env.enforce_cell[idx[i]] = judge(a, &a->enforce, true,
-							 batch_status(out, a->id), &r, 0,
-							 &env.evidence_cell[idx[i]]);
+			env.enforce_cell[idx[i]] =
+				judge(a, &a->enforce, true, batch_status(out, a->id), &r, 0,
+				      &env.evidence_cell[idx[i]]);
 		}
 		for (i = 0; i < N_ATTEMPTS; i++)
 			if (catalogue[i].prog != ROGUE)
 				run_tls(&env, &catalogue[i], false);
-		printf("    observe column: from the host lane (with BPF LSM, --observe enforces)\n");
+		printf("    observe column: from the host lane (with BPF LSM, --observe "
+		       "enforces)\n");
 	} else {
 		ASSERT_EQ(r.status, 3, "no BPF LSM: stsd refuses enforce mode (fail closed)");
 	}
@@ -1011,8 +1142,8 @@ void test_adversary_catalogue(void)
 		}
 		out = run_rogue(&env, &i, 1, true, &r);
 		if (ASSERT_STREQ(stsd_mode(&r), "observe", "observe mode"))
-			env.observe_cell[i] = judge(a, &a->observe, false, batch_status(out, a->id),
-						    &r, 0, NULL);
+			env.observe_cell[i] =
+				judge(a, &a->observe, false, batch_status(out, a->id), &r, 0, NULL);
 		stsd_result_free(&r);
 		free(out);
 		out = NULL;

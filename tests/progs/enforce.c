@@ -3,8 +3,9 @@
  * Kernel enforcement through `stsd run` (issue 3): a rogue program tries one thing at a time
  * inside the policed cgroup; what the policy allows must work, and each forbidden attempt here
  * must be refused by the kernel and produce an event naming the rule. Most forbidden attempts
- * are rows of the adversary catalogue (tests/progs/adversary.c), run once there. Network rules run on any kernel (cgroup hooks); file, exec, socket
- * kind and AF_UNIX rules need BPF LSM and are skipped on the host (the VM lane runs them with
+ * are rows of the adversary catalogue (tests/progs/adversary.c), run once there. Network rules run
+ * on any kernel (cgroup hooks); file, exec, socket kind and AF_UNIX rules need BPF LSM and are
+ * skipped on the host (the VM lane runs them with
  * --no-skip). Observe mode is tested where the host lacks BPF LSM.
  */
 #include "test.h"
