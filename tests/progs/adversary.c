@@ -882,7 +882,11 @@ static char *judge(const struct attempt *a, const struct outcome *want, bool enf
 		snprintf(check, sizeof(check), "%s %s: requests the server received", a->id, mode);
 		ASSERT_EQ(requests, a->requests, check);
 	}
-	if (ev && is(ev, "kind", "volume")) {
+	if (want->status == ANY_STATUS) {
+		/* Not the same on every machine (is bpffs mounted?): keep the table portable. */
+		free(st);
+		st = strdup("not stopped");
+	} else if (ev && is(ev, "kind", "volume")) {
 		/* What the client saw matters less than what left: say that first. */
 		free(st);
 		st = strdup(status == 0 ? "dropped at egress (after the report went through)"
