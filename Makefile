@@ -79,6 +79,9 @@ TEST_HELPER_OBJS := $(patsubst %.c,$(OUT)/%.o,$(TEST_HELPER_SRCS))
 # Stand-alone programs the tests run (rogue agents, helpers): tests/bin/*.c, one each.
 TEST_PROG_SRCS := $(wildcard tests/bin/*.c)
 TEST_PROGS := $(patsubst tests/bin/%.c,$(OUT)/tests/bin/%,$(TEST_PROG_SRCS)) $(OUT)/tests/bin/tls-client-static
+# Adversaries run under stsd by tests/progs/adversary.c (the legacy STS emulator): built the same way.
+ADV_PROG_SRCS := $(wildcard tests/adversary/*.c)
+TEST_PROGS += $(patsubst tests/adversary/%.c,$(OUT)/tests/adversary/%,$(ADV_PROG_SRCS))
 
 USER_OBJS := $(LIB_OBJS) $(TEST_HELPER_OBJS) \
 	$(foreach b,$(BINS_DIRS),$(patsubst %.c,$(OUT)/%.o,$(wildcard $(word 2,$(subst :, ,$(b)))/*.c))) \
@@ -98,7 +101,8 @@ BENCH_DEPS_STAMP := build/.bench-deps-ok
 BENCH_SRCS := $(wildcard bench/*.c)
 BENCH_BINS := $(patsubst bench/%.c,$(OUT)/bench/%,$(BENCH_SRCS))
 
-.PHONY: all deps check vmtest demo vmlinux install clean distclean help fuzz fuzz-build bench format
+.PHONY: all deps check vmtest demo vmlinux install clean distclean help fuzz fuzz-build bench format \
+	adversary-table
 all: $(BPF_OBJS) $(SKELS) $(BINS) $(TEST_BINS) $(TEST_PROGS)
 
 help:
@@ -110,6 +114,8 @@ help:
 ## make vmtest     the VM lanes alone (test_progs in the VM, power cuts)
 ## make demo       the main job: boot the VM and show the kernel enforcing a policy
 ## make bench      run every benchmark (several minutes) and rewrite BENCHMARKS.md
+## make adversary-table  rerun the adversary catalogue (host: observe, VM: enforce) and
+##                 rewrite the generated table in docs/adversary.md
 ## make fuzz       build and run every libFuzzer harness, FUZZ_SECONDS (60) each
 ## make vmlinux    regenerate vmlinux/$(ARCH)/vmlinux.h from the VM kernel's BTF
 ## make install    install binaries under $(DESTDIR)$(PREFIX)
@@ -168,10 +174,13 @@ $(foreach s,$(TEST_SUITES),$(eval $(call suite_rule,$(s))))
 $(foreach s,$(TEST_SUITES),$(patsubst %.c,$(OUT)/%.o,$(wildcard tests/$(s)/*.c))): CFLAGS += -Itests
 
 # Test programs may use the cgroup helpers, not the harness (they are not test binaries).
-$(OUT)/tests/bin/%: tests/bin/%.c $(OUT)/tests/cgroup_helpers.o $(LIBSTS) | $(DEPS_STAMP) $(SKELS)
-	$(call msg,CC,$@)
-	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) -Itests $(LDFLAGS) -o $@ $< $(OUT)/tests/cgroup_helpers.o $(LIBSTS) $(LDLIBS)
+define test_prog_rule
+$(OUT)/tests/$(1)/%: tests/$(1)/%.c $(OUT)/tests/cgroup_helpers.o $(LIBSTS) | $(DEPS_STAMP) $(SKELS)
+	$$(call msg,CC,$$@)
+	$$(Q)mkdir -p $$(@D)
+	$$(Q)$$(CC) $$(CFLAGS) -Itests $$(LDFLAGS) -o $$@ $$< $(OUT)/tests/cgroup_helpers.o $(LIBSTS) $$(LDLIBS)
+endef
+$(foreach d,bin adversary,$(eval $(call test_prog_rule,$(d))))
 
 $(OUT)/fuzz/%: fuzz/%.c $(LIB_SRCS) $(wildcard lib/*.h) | $(DEPS_STAMP)
 	$(call msg,FUZZ-CC,$@)
@@ -198,6 +207,21 @@ $(OUT)/bench/%: bench/%.c $(LIBSTS) | $(DEPS_STAMP) $(SKELS)
 
 bench: all $(BENCH_BINS) | $(BENCH_DEPS_STAMP)
 	$(Q)OUT=$(OUT) scripts/bench.sh
+
+# The host lane writes its column straight into docs/adversary.md; the VM lane (which sees that
+# file) prints the whole table between the markers on its console, copied back here.
+ADV_CONSOLE := build/vm/adversary-table/console.log
+adversary-table: all
+	$(Q)if [ "$$(id -u)" -eq 0 ]; then STS_ADVERSARY_UPDATE=1 $(OUT)/tests/test_progs -t adversary_catalogue; fi
+	$(Q)rc=0; tests/vm/run -q --name adversary-table -- \
+		env STS_ADVERSARY_UPDATE=1 $(OUT)/tests/test_progs --no-skip -t adversary_catalogue || rc=$$?; \
+	tr -d '\r' < $(ADV_CONSOLE) | sed -n '/^<!-- BEGIN GENERATED/,/^<!-- END GENERATED/p' > $(OUT)/adversary-table.md; \
+	if [ -s $(OUT)/adversary-table.md ]; then \
+		awk -v new=$(OUT)/adversary-table.md 'BEGIN { while ((getline l < new) > 0) t = t l "\n" } \
+			/^<!-- BEGIN GENERATED/ { printf "%s", t; skip = 1 } !skip { print } \
+			/^<!-- END GENERATED/ { skip = 0 }' docs/adversary.md > docs/adversary.md.tmp && \
+		mv docs/adversary.md.tmp docs/adversary.md && echo "docs/adversary.md rewritten"; \
+	else echo "docs/adversary.md already matches"; fi; exit $$rc
 
 check: all fuzz-build
 	$(Q)OUT=$(OUT) tests/check.sh

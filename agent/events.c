@@ -6,6 +6,43 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
+
+/* The system calls observe.bpf.c records at entry, by this machine's numbers. */
+static const char *syscall_name(__u32 nr)
+{
+	static const struct {
+		long nr;
+		const char *name;
+	} names[] = {
+		{ SYS_connect, "connect" },
+		{ SYS_listen, "listen" },
+		{ SYS_clone, "clone" },
+#ifdef SYS_fork
+		{ SYS_fork, "fork" },
+		{ SYS_vfork, "vfork" },
+		{ SYS_link, "link" },
+#endif
+		{ SYS_kill, "kill" },
+		{ SYS_ptrace, "ptrace" },
+		{ SYS_mount, "mount" },
+		{ SYS_tkill, "tkill" },
+		{ SYS_tgkill, "tgkill" },
+		{ SYS_linkat, "linkat" },
+		{ SYS_process_vm_readv, "process_vm_readv" },
+		{ SYS_process_vm_writev, "process_vm_writev" },
+		{ SYS_bpf, "bpf" },
+		{ SYS_io_uring_setup, "io_uring_setup" },
+		{ SYS_move_mount, "move_mount" },
+		{ SYS_clone3, "clone3" },
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(names); i++)
+		if (names[i].nr == (long)nr)
+			return names[i].name;
+	return "syscall";
+}
 
 const char *event_type_name(__u32 type)
 {
@@ -34,6 +71,14 @@ const char *event_type_name(__u32 type)
 		return "ptrace";
 	case STS_EV_CLONE:
 		return "clone";
+	case STS_EV_SIGNAL:
+		return "signal";
+	case STS_EV_MOUNT:
+		return "mount";
+	case STS_EV_BPF:
+		return "bpf";
+	case STS_EV_SYSCALL:
+		return "syscall";
 	}
 	return "unknown";
 }
@@ -85,6 +130,12 @@ const char *event_rule_name(__u32 rule)
 		return "payload_approved_report";
 	case STS_RULE_CLONE:
 		return "fork_not_allowed";
+	case STS_RULE_SIGNAL:
+		return "signal_outside_cgroup";
+	case STS_RULE_MOUNT:
+		return "mount_not_allowed";
+	case STS_RULE_BPF:
+		return "bpf_not_allowed";
 	}
 	return "unknown";
 }
@@ -139,6 +190,13 @@ static const char *rule_sentence(__u32 rule)
 	case STS_RULE_CLONE:
 		return "the policed code may not fork or start threads (a second task could race "
 		       "the payload check)";
+	case STS_RULE_SIGNAL:
+		return "the policed code may signal only its own processes (not the monitor)";
+	case STS_RULE_MOUNT:
+		return "the policed code may not mount (a bind mount gives a file a second path)";
+	case STS_RULE_BPF:
+		return "the policed code may not use bpf() (the programs policing it are not its "
+		       "to read or detach)";
 	}
 	return "unknown rule";
 }
@@ -244,9 +302,16 @@ json_t *event_to_json(const struct sts_event *ev)
 			json_object_set_new(o, "bytes", json_integer(ev->net.bytes));
 	} else if (ev->type == STS_EV_PAYLOAD) {
 		/* The monitor adds len, sha256 and the reason of its decision. */
-	} else if (ev->type == STS_EV_PTRACE) {
+	} else if (ev->type == STS_EV_PTRACE || ev->type == STS_EV_SIGNAL) {
 		json_object_set_new(o, "target_pid", json_integer(ev->file.ino));
 		json_object_set_new(o, "target_comm", safe_string(ev->file.path, STS_COMM_LEN));
+		if (ev->type == STS_EV_SIGNAL)
+			json_object_set_new(o, "signal", json_integer(ev->file.flags));
+	} else if (ev->type == STS_EV_BPF) {
+		json_object_set_new(o, "bpf_cmd", json_integer(ev->file.flags));
+	} else if (ev->type == STS_EV_SYSCALL) {
+		json_object_set_new(o, "syscall", json_string(syscall_name(ev->file.flags)));
+		json_object_set_new(o, "arg0", json_integer(ev->file.ino));
 	} else if (ev->type == STS_EV_SOCKET) {
 		json_object_set_new(o, "family", json_string(family_name(ev->net.family)));
 		json_object_set_new(o, "family_nr", json_integer(ev->net.family));
@@ -321,6 +386,20 @@ void event_explain(const struct sts_event *ev, char *buf, size_t len)
 	case STS_EV_LINK:
 		snprintf(what, sizeof(what), "create the hard link %.*s", STS_PATH_MAX,
 			 ev->file.path);
+		break;
+	case STS_EV_SIGNAL:
+		snprintf(what, sizeof(what), "send signal %u to pid %llu (%.*s)", ev->file.flags,
+			 (unsigned long long)ev->file.ino, STS_COMM_LEN, ev->file.path);
+		break;
+	case STS_EV_MOUNT:
+		snprintf(what, sizeof(what), "mount onto %.*s", STS_PATH_MAX, ev->file.path);
+		break;
+	case STS_EV_BPF:
+		snprintf(what, sizeof(what), "call bpf() (command %u)", ev->file.flags);
+		break;
+	case STS_EV_SYSCALL:
+		snprintf(what, sizeof(what), "call %s() (argument %llu)",
+			 syscall_name(ev->file.flags), (unsigned long long)ev->file.ino);
 		break;
 	default:
 		snprintf(what, sizeof(what), "event type %u", ev->type);

@@ -185,9 +185,26 @@ int evidence_event(struct evidence *ev, const struct sts_event *e, const json_t 
 		json_object_set_new(rec, "clone_flags", json_integer(e->file.flags));
 		break;
 	case STS_EV_PTRACE:
-		type = "ptrace_deny";
+	case STS_EV_SIGNAL:
+		type = e->type == STS_EV_PTRACE ? "ptrace_deny" : "signal_deny";
 		json_object_set(rec, "target_pid", json_object_get(j, "target_pid"));
 		json_object_set(rec, "target_comm", json_object_get(j, "target_comm"));
+		if (e->type == STS_EV_SIGNAL)
+			json_object_set(rec, "signal", json_object_get(j, "signal"));
+		break;
+	case STS_EV_MOUNT:
+		type = "mount_deny";
+		json_object_set(rec, "path", json_object_get(j, "path"));
+		break;
+	case STS_EV_BPF:
+		type = "bpf_deny";
+		json_object_set(rec, "bpf_cmd", json_object_get(j, "bpf_cmd"));
+		break;
+	case STS_EV_SYSCALL:
+		type = "syscall_observed";
+		json_object_set(rec, "syscall", json_object_get(j, "syscall"));
+		json_object_set(rec, "arg0", json_object_get(j, "arg0"));
+		json_object_set_new(rec, "hook", json_string("tp/raw_syscalls/sys_enter"));
 		break;
 	default:
 		type = "event";

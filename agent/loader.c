@@ -533,6 +533,10 @@ int enforcer_start(const struct sts_policy *pol, const struct enforcer_opts *o,
 			 e->observe->progs.sts_observe_socket,
 			 "packet and netlink sockets recorded, not stopped (raw inet sockets are "
 			 "still denied by cgroup/sock_create)");
+		add_hook(e, "tp/raw_syscalls/sys_enter", "process and mount system calls",
+			 STS_MODE_OBSERVE, e->observe->progs.sts_observe_syscall,
+			 "AF_UNIX connect, listen, ptrace, process_vm_*, link, mount, fork/clone, "
+			 "bpf, kill and io_uring_setup recorded at entry, not stopped");
 		add_hook(e, "lsm/unix_stream_connect", "AF_UNIX peers (G1)", STS_MODE_OFF, NULL,
 			 e->lsm_error);
 		add_hook(e, "lsm/unix_may_send", "AF_UNIX peers (G1)", STS_MODE_OFF, NULL,
@@ -563,6 +567,15 @@ int enforcer_start(const struct sts_policy *pol, const struct enforcer_opts *o,
 			 STS_MODE_ENFORCE, l->progs.sts_ptrace_access_check, NULL);
 		add_hook(e, "lsm/task_alloc", "no fork, clone or thread (G4)", STS_MODE_ENFORCE,
 			 l->progs.sts_task_alloc, NULL);
+		add_hook(e, "lsm/task_kill",
+			 "signals only inside the cgroup: the monitor stays (G7)", STS_MODE_ENFORCE,
+			 l->progs.sts_task_kill, NULL);
+		add_hook(e, "lsm/sb_mount", "no mounts (G2)", STS_MODE_ENFORCE,
+			 l->progs.sts_sb_mount, NULL);
+		add_hook(e, "lsm/move_mount", "no mounts (G2)", STS_MODE_ENFORCE,
+			 l->progs.sts_move_mount, NULL);
+		add_hook(e, "lsm/bpf", "no bpf(): the enforcement stays (G7)", STS_MODE_ENFORCE,
+			 l->progs.sts_bpf, NULL);
 	}
 	add_hook(e, "uprobe SSL_write", "payload (G4)", STS_MODE_ENFORCE,
 		 e->payload->progs.sts_ssl_write,
@@ -579,6 +592,12 @@ int enforcer_start(const struct sts_policy *pol, const struct enforcer_opts *o,
 		add_hook(e, "lsm/ptrace_access_check", "memory of policed processes (G4)",
 			 STS_MODE_OFF, NULL, e->lsm_error);
 		add_hook(e, "lsm/task_alloc", "no fork, clone or thread (G4)", STS_MODE_OFF, NULL,
+			 e->lsm_error);
+		add_hook(e, "lsm/task_kill",
+			 "signals only inside the cgroup: the monitor stays (G7)", STS_MODE_OFF,
+			 NULL, e->lsm_error);
+		add_hook(e, "lsm/sb_mount", "no mounts (G2)", STS_MODE_OFF, NULL, e->lsm_error);
+		add_hook(e, "lsm/bpf", "no bpf(): the enforcement stays (G7)", STS_MODE_OFF, NULL,
 			 e->lsm_error);
 	}
 

@@ -11,8 +11,11 @@
 #include "police.h"
 #include "stsd.h"
 #include "cgroup.h"
+#include "consent.h"
 #include "crypto.h"
+#include "jws.h"
 #include "policy.h"
+#include "report.h"
 #include "request.h"
 #include "util.h"
 
@@ -46,6 +49,7 @@ struct run_ctx {
 	bool quiet; /* no sentences on stderr */
 	bool show_allowed;
 	unsigned long n_denied, n_allowed, n_observed;
+	unsigned long n_approved; /* payloads approved in this run: one report, sent once */
 };
 
 static void emit(struct run_ctx *c, const char *type, json_t *rec)
@@ -99,6 +103,44 @@ static void count(struct run_ctx *c, __u32 verdict)
 }
 
 /*
+ * `stsd run` without a monitor of its own (no payload_check): the country claim is the user's
+ * to give (G6). A request that carries one passes only if the consent record grants that very
+ * country. sts_request_check() has already validated the request, so the parse cannot fail on
+ * well-formed input; if it does, the request is refused.
+ */
+static int country_consented(const struct run_ctx *c, const char *buf, size_t len, char *why,
+			     size_t wl)
+{
+	const char *body = memmem(buf, len, "\r\n\r\n", 4);
+	const char *path = c->opts->consent_path ? c->opts->consent_path : STS_CONSENT_DEFAULT_PATH;
+	struct sts_consent consent;
+	struct sts_report rep;
+	struct sts_jws jws;
+	int err;
+
+	if (!body || sts_jws_parse(body + 4, buf + len - body - 4, &jws, why, wl))
+		return -EBADMSG;
+	err = sts_report_parse(jws.payload, jws.payload_len, &rep, why, wl);
+	sts_jws_free(&jws);
+	if (err)
+		return err;
+	if (!rep.country[0])
+		return 0;
+	err = sts_consent_load(path, &consent);
+	if (err) {
+		snprintf(why, wl, "consent record %s unreadable (%s): the country is not sent",
+			 path, strerror(-err));
+		return err;
+	}
+	if (!consent.granted || strcmp(consent.country, rep.country) != 0) {
+		snprintf(why, wl, "claim \"country\" without the user's consent (%s: %s)", path,
+			 consent.granted ? "another country" : "not granted");
+		return -EPERM;
+	}
+	return 0;
+}
+
+/*
  * The payload check (G4), monitor side: the writer is stopped in SSL_write; its plaintext, as
  * copied in the kernel at the call, is checked against the approved request. Pass: egress
  * credit for exactly these bytes, then SIGCONT. Fail: SIGKILL, and the record keeps only the
@@ -145,12 +187,21 @@ static void payload_decide(struct run_ctx *c, const struct sts_payload_event *pe
 		   c->opts->payload_check(c->opts->payload_ctx, (const char *)pe->data, pe->len,
 					  reason, sizeof(reason))) {
 		ev.rule = STS_RULE_PAYLOAD_SCHEMA;
+	} else if (!c->opts->payload_check &&
+		   country_consented(c, (const char *)pe->data, pe->len, reason, sizeof(reason))) {
+		ev.rule = STS_RULE_PAYLOAD_SCHEMA;
+	} else if (c->n_approved) {
+		/* The report leaves once (G3 of the promise): a second copy is a second send. */
+		ev.rule = STS_RULE_PAYLOAD_SCHEMA;
+		snprintf(reason, sizeof(reason),
+			 "a second report in one run: the activation report is sent once");
 	} else if (enforcer_grant(c->enf, pe->len)) {
 		ev.rule = STS_RULE_PAYLOAD_SCHEMA;
 		snprintf(reason, sizeof(reason), "could not grant egress credit: %s",
 			 strerror(errno));
 	} else {
 		ok = true;
+		c->n_approved++;
 		ev.rule = STS_RULE_PAYLOAD_OK;
 	}
 	ev.verdict = ok ? STS_VERDICT_ALLOW : STS_VERDICT_DENY;
@@ -271,6 +322,14 @@ static void child_exec(const struct child_spec *s, int errfd, int gofd)
 	}
 	if (s->channel_fd >= 0 && s->channel_fd != 3 && dup2(s->channel_fd, 3) != 3) {
 		dprintf(errfd, "privsep channel: %s", strerror(errno));
+		_exit(127);
+	}
+	/*
+	 * A descriptor CMD inherits was opened without file_open ever asking about CMD: only
+	 * stdin, stdout, stderr (and the channel) go through exec.
+	 */
+	if (close_range(s->channel_fd >= 0 ? 4 : 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
+		dprintf(errfd, "close inherited descriptors: %s", strerror(errno));
 		_exit(127);
 	}
 	execv(s->exe, s->argv);

@@ -40,6 +40,8 @@ struct police_opts {
 	 */
 	int (*payload_check)(void *ctx, const char *buf, size_t len, char *why, size_t whylen);
 	void *payload_ctx;
+	/* Without payload_check: the consent record a country claim needs (NULL: the default). */
+	const char *consent_path;
 	int timeout_s; /* kill the policed cgroup after this long; 0: no limit */
 };
 

@@ -4,6 +4,7 @@
  * a fresh cgroup under the BPF enforcement of the policy, as an unprivileged user, and every
  * decision the kernel takes about it is reported.
  */
+#include "consent.h"
 #include "evidence.h"
 #include "police.h"
 #include "stsd.h"
@@ -56,6 +57,9 @@ static void usage(FILE *f)
 		"process)\n"
 		"  --cgroup-parent DIR  create the policed cgroup under DIR (default: "
 		"<root>/stsguard)\n"
+		"  --consent FILE       the user's consent record (stsctl consent; default\n"
+		"                       " STS_CONSENT_DEFAULT_PATH "): a report carrying a\n"
+		"                       country passes the payload check only if it grants it\n"
 		"  -h, --help           this help\n"
 		"\n"
 		"output: one line on stderr per denied (and, with --allowed, allowed) action, "
@@ -88,6 +92,7 @@ int cmd_run(int argc, char **argv)
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "device-cgroup", required_argument, NULL, 'D' },
 		{ "cgroup-parent", required_argument, NULL, 'P' },
+		{ "consent", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -137,6 +142,9 @@ int cmd_run(int argc, char **argv)
 			break;
 		case 'P':
 			o.cgroup_parent = optarg;
+			break;
+		case 'C':
+			o.consent_path = optarg;
 			break;
 		case 'h':
 			usage(stdout);

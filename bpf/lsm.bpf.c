@@ -216,6 +216,20 @@ int BPF_PROG(sts_inode_create, struct inode *dir, struct dentry *dentry, umode_t
 	return -EPERM;
 }
 
+/* A refusal aimed at another task (ptrace, signals): its pid and comm, and what was asked. */
+static __always_inline int deny_on_task(__u32 type, __u32 rule, struct task_struct *t, __u32 what)
+{
+	struct sts_event *ev = event_new(type, STS_VERDICT_DENY, rule);
+
+	if (ev) {
+		ev->file.ino = BPF_CORE_READ(t, tgid);
+		ev->file.flags = what;
+		bpf_probe_read_kernel_str(ev->file.path, STS_COMM_LEN, t->comm);
+		bpf_ringbuf_submit(ev, 0);
+	}
+	return -EPERM;
+}
+
 /* The monitor: the one process that may read a policed process's memory (payload hashing). */
 const volatile __u32 monitor_tgid;
 
@@ -229,20 +243,12 @@ int BPF_PROG(sts_ptrace_access_check, struct task_struct *child, unsigned int mo
 {
 	__u64 child_cg = BPF_CORE_READ(child, cgroups, dfl_cgrp, kn, id);
 	bool from_policed = policed(), into_policed = child_cg == policed_cgid;
-	struct sts_event *ev;
 
 	if (!from_policed && !into_policed)
 		return 0;
 	if (!from_policed && (bpf_get_current_pid_tgid() >> 32) == monitor_tgid)
 		return 0;
-	ev = event_new(STS_EV_PTRACE, STS_VERDICT_DENY, STS_RULE_PTRACE);
-	if (ev) {
-		ev->file.ino = BPF_CORE_READ(child, tgid);
-		ev->file.flags = mode;
-		bpf_probe_read_kernel_str(ev->file.path, STS_COMM_LEN, child->comm);
-		bpf_ringbuf_submit(ev, 0);
-	}
-	return -EPERM;
+	return deny_on_task(STS_EV_PTRACE, STS_RULE_PTRACE, child, mode);
 }
 
 /*
@@ -260,6 +266,75 @@ int BPF_PROG(sts_task_alloc, struct task_struct *task, unsigned long clone_flags
 	ev = event_new(STS_EV_CLONE, STS_VERDICT_DENY, STS_RULE_CLONE);
 	if (ev) {
 		ev->file.flags = (__u32)clone_flags;
+		bpf_ringbuf_submit(ev, 0);
+	}
+	return -EPERM;
+}
+
+/*
+ * Signals stay inside the policed cgroup: killing or stopping the monitor would end the
+ * evidence and the payload check with it, and a SIGCONT could resume a writer the monitor
+ * stopped for its check. Signals the kernel sends (SIGCHLD to the parent) do not pass here.
+ */
+SEC("lsm/task_kill")
+int BPF_PROG(sts_task_kill, struct task_struct *p, struct kernel_siginfo *info, int sig,
+	     const struct cred *cred)
+{
+	if (!policed() || BPF_CORE_READ(p, cgroups, dfl_cgrp, kn, id) == policed_cgid)
+		return 0;
+	return deny_on_task(STS_EV_SIGNAL, STS_RULE_SIGNAL, p, sig);
+}
+
+static __always_inline int mount_deny(const struct path *path)
+{
+	struct sts_event *ev;
+
+	ev = event_new(STS_EV_MOUNT, STS_VERDICT_DENY, STS_RULE_MOUNT);
+	if (ev) {
+		/* The mount point's name (bpf_d_path is not allowed in this hook). */
+		if (path)
+			bpf_probe_read_kernel_str(ev->file.path, sizeof(ev->file.path),
+						  BPF_CORE_READ(path, dentry, d_name.name));
+		bpf_ringbuf_submit(ev, 0);
+	}
+	return -EPERM;
+}
+
+/*
+ * No mounts: a bind mount shows the same inode (the file rules would still match it), but
+ * mounting over an allowed path would put another file where the policy looks, and a new
+ * bpffs or cgroupfs instance is a way at the enforcement itself. Policed code run as root
+ * keeps its capabilities, so the capability check alone would not stop it.
+ */
+SEC("lsm/sb_mount")
+int BPF_PROG(sts_sb_mount, const char *dev_name, const struct path *path, const char *type,
+	     unsigned long flags, void *data)
+{
+	if (!policed())
+		return 0;
+	return mount_deny(path);
+}
+
+/* The new mount API (fsmount, open_tree) ends in move_mount. */
+SEC("lsm/move_mount")
+int BPF_PROG(sts_move_mount, const struct path *from_path, const struct path *to_path)
+{
+	if (!policed())
+		return 0;
+	return mount_deny(to_path);
+}
+
+/* bpf(): no reading the policy maps, no detaching the programs, no programs of its own. */
+SEC("lsm/bpf")
+int BPF_PROG(sts_bpf, int cmd, union bpf_attr *attr, unsigned int size)
+{
+	struct sts_event *ev;
+
+	if (!policed())
+		return 0;
+	ev = event_new(STS_EV_BPF, STS_VERDICT_DENY, STS_RULE_BPF);
+	if (ev) {
+		ev->file.flags = cmd;
 		bpf_ringbuf_submit(ev, 0);
 	}
 	return -EPERM;

@@ -4,6 +4,10 @@
  * policed cgroup are recorded from tracepoints, not stopped. Tracepoints see the syscall
  * path only: io_uring's openat does not pass sys_enter_openat, so it can bypass this record;
  * stsd says so in its start record and output.
+ *
+ * What the LSM hooks would refuse and no tracepoint above sees (AF_UNIX connects, listen,
+ * ptrace and process_vm_*, links, mounts, fork/clone, bpf(), signals, io_uring itself) is
+ * recorded at system call entry: the attempt is in the evidence, even though it is not stopped.
  */
 #include "common.bpf.h"
 
@@ -72,6 +76,82 @@ int sts_observe_socket(struct trace_event_raw_sys_enter *ctx)
 		ev->net.family = family;
 		ev->net.type = type;
 		ev->net.protocol = ctx->args[2];
+		bpf_ringbuf_submit(ev, 0);
+	}
+	return 0;
+}
+
+/* System call numbers of the architecture the object is built for. */
+#if defined(__TARGET_ARCH_x86)
+#define NR_CONNECT 42
+#define NR_LISTEN 50
+#define NR_CLONE 56
+#define NR_FORK 57
+#define NR_VFORK 58
+#define NR_KILL 62
+#define NR_LINK 86
+#define NR_PTRACE 101
+#define NR_MOUNT 165
+#define NR_TKILL 200
+#define NR_TGKILL 234
+#define NR_LINKAT 265
+#define NR_PROCESS_VM_READV 310
+#define NR_PROCESS_VM_WRITEV 311
+#define NR_BPF 321
+#define NR_IO_URING_SETUP 425
+#define NR_MOVE_MOUNT 429
+#define NR_CLONE3 435
+#elif defined(__TARGET_ARCH_arm64)
+#define NR_CONNECT 203
+#define NR_LISTEN 201
+#define NR_CLONE 220
+#define NR_FORK -1
+#define NR_VFORK -1
+#define NR_KILL 129
+#define NR_LINK -1
+#define NR_PTRACE 117
+#define NR_MOUNT 40
+#define NR_TKILL 130
+#define NR_TGKILL 131
+#define NR_LINKAT 37
+#define NR_PROCESS_VM_READV 270
+#define NR_PROCESS_VM_WRITEV 271
+#define NR_BPF 280
+#define NR_IO_URING_SETUP 425
+#define NR_MOVE_MOUNT 429
+#define NR_CLONE3 435
+#else
+#error "system call numbers for this architecture"
+#endif
+
+SEC("tp/raw_syscalls/sys_enter")
+int sts_observe_syscall(struct trace_event_raw_sys_enter *ctx)
+{
+	/* Read at fixed offsets up front: the verifier refuses a computed ctx pointer. */
+	unsigned long a0 = ctx->args[0], a1 = ctx->args[1];
+	long nr = ctx->id;
+	struct sts_event *ev;
+	__u16 family = 0;
+
+	if (!policed())
+		return 0;
+	if (nr == NR_CONNECT) {
+		/* Inet connects are decided (and recorded) by the cgroup hooks. */
+		bpf_probe_read_user(&family, sizeof(family), (void *)a1);
+		if (family != AF_UNIX)
+			return 0;
+	} else if (nr != NR_LISTEN && nr != NR_CLONE && nr != NR_FORK && nr != NR_VFORK &&
+		   nr != NR_KILL && nr != NR_LINK && nr != NR_PTRACE && nr != NR_MOUNT &&
+		   nr != NR_TKILL && nr != NR_TGKILL && nr != NR_LINKAT &&
+		   nr != NR_PROCESS_VM_READV && nr != NR_PROCESS_VM_WRITEV && nr != NR_BPF &&
+		   nr != NR_IO_URING_SETUP && nr != NR_MOVE_MOUNT && nr != NR_CLONE3) {
+		return 0;
+	}
+	ev = event_new(STS_EV_SYSCALL, STS_VERDICT_OBSERVED, STS_RULE_OBSERVED);
+	if (ev) {
+		ev->file.flags = nr;
+		/* The target of kill, tgkill, ptrace, process_vm_*: its pid. */
+		ev->file.ino = nr == NR_TGKILL ? a1 : a0;
 		bpf_ringbuf_submit(ev, 0);
 	}
 	return 0;

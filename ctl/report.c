@@ -92,8 +92,10 @@ static json_t *brief(const struct evline *rec, const char *const *keys)
 
 static bool is_deny(const char *type)
 {
-	static const char *const kinds[] = { EV_NET_DENY, EV_FILE_DENY, EV_EXEC_DENY,
-					     EV_PAYLOAD_DENY, EV_VOLUME_DROP };
+	static const char *const kinds[] = { EV_NET_DENY,     EV_FILE_DENY,   EV_EXEC_DENY,
+					     EV_PAYLOAD_DENY, EV_VOLUME_DROP, EV_CLONE_DENY,
+					     EV_PTRACE_DENY,  EV_SIGNAL_DENY, EV_MOUNT_DENY,
+					     EV_BPF_DENY };
 	size_t i;
 
 	for (i = 0; i < ARRAY_SIZE(kinds); i++)
@@ -198,8 +200,11 @@ static int on_record(void *arg, const struct evline *rec, const char *line, size
 		else if (strcmp(t, EV_VOLUME_DROP) == 0)
 			count(json_object_get(a->r, "volume"), "bytes_dropped",
 			      num(rec->obj, "bytes"));
-		else
+		else if (strcmp(t, EV_NET_DENY) == 0 || strcmp(t, EV_FILE_DENY) == 0 ||
+			 strcmp(t, EV_EXEC_DENY) == 0)
 			touched(a, rec);
+	} else if (strcmp(t, EV_SYSCALL_OBSERVED) == 0) {
+		count(a->observed, t, 1);
 	} else if (strcmp(t, EV_NET_ALLOW) == 0 || strcmp(t, EV_FILE_ALLOW) == 0 ||
 		   strcmp(t, EV_EXEC_ALLOW) == 0) {
 		touched(a, rec);

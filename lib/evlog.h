@@ -52,6 +52,14 @@
 #define EV_EXEC_DENY "exec_deny"
 #define EV_PAYLOAD_DENY "payload_deny"
 #define EV_VOLUME_DROP "volume_drop"
+/* Process-level refusals of `stsd run` (BPF LSM): no file or endpoint involved. */
+#define EV_CLONE_DENY "clone_deny"
+#define EV_PTRACE_DENY "ptrace_deny"
+#define EV_SIGNAL_DENY "signal_deny"
+#define EV_MOUNT_DENY "mount_deny"
+#define EV_BPF_DENY "bpf_deny"
+/* Observe mode: a system call the missing LSM hooks would have judged, recorded at entry. */
+#define EV_SYSCALL_OBSERVED "syscall_observed"
 #define EV_LOST_EVENTS "lost_events"
 #define EV_NET_ALLOW "net_allow"
 #define EV_FILE_ALLOW "file_allow"

@@ -11,6 +11,8 @@
 #include <unistd.h>
 
 const char *stsd_device_cgroup = "none";
+const char *const *stsd_extra_args;
+const char *stsd_stdout;
 
 static char log_path[512];
 
@@ -18,7 +20,7 @@ pid_t stsd_start(const char *policy_text, bool observe, const char *const argv[]
 {
 	char policy[512], stsd[512], line[512];
 	char *log = log_path;
-	const char *args[64];
+	const char *args[320];
 	int n = 0, fd, i;
 	FILE *f;
 	pid_t pid;
@@ -47,8 +49,10 @@ pid_t stsd_start(const char *policy_text, bool observe, const char *const argv[]
 		args[n++] = "-q";
 	if (observe)
 		args[n++] = "--observe";
+	for (i = 0; stsd_extra_args && stsd_extra_args[i] && n < 40; i++)
+		args[n++] = stsd_extra_args[i];
 	args[n++] = "--";
-	for (i = 0; argv[i] && n < 63; i++)
+	for (i = 0; argv[i] && n < 318; i++)
 		args[n++] = argv[i];
 	args[n] = NULL;
 
@@ -57,9 +61,14 @@ pid_t stsd_start(const char *policy_text, bool observe, const char *const argv[]
 	if (pid < 0)
 		return -errno;
 	if (pid == 0) {
+		if (stsd_stdout) {
+			fd = open(stsd_stdout, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+			dup2(fd, 1);
+		}
 		if (!test__cur.verbose) {
 			fd = open("/dev/null", O_WRONLY);
-			dup2(fd, 1);
+			if (!stsd_stdout)
+				dup2(fd, 1);
 			snprintf(line, sizeof(line), "%s/stsd.err", test__tmpdir());
 			fd = open(line, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 			dup2(fd, 2);

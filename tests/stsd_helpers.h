@@ -26,6 +26,10 @@ int stsd_wait(pid_t pid, struct stsd_result *r);
 bool stsd_wait_started(int timeout_ms);
 /* --device-cgroup for the runs ("none" by default: tests never police the whole machine). */
 extern const char *stsd_device_cgroup;
+/* More stsd run options (NULL-terminated), e.g. --log FILE; NULL: none. */
+extern const char *const *stsd_extra_args;
+/* Where CMD's (and stsd's) stdout goes; NULL: /dev/null unless the test is verbose. */
+extern const char *stsd_stdout;
 void stsd_result_free(struct stsd_result *r);
 /* The first record with "type":"event" and these fields (NULL: any). */
 json_t *stsd_find_event(const struct stsd_result *r, const char *kind, const char *verdict,

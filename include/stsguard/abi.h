@@ -32,7 +32,11 @@ enum sts_event_type {
 	STS_EV_VOLUME = 10, /* egress the byte budget or the record gate refused */
 	STS_EV_PTRACE = 11, /* ptrace, /proc/PID/mem or process_vm_* access */
 	STS_EV_CLONE = 12, /* fork, clone, a new thread */
-	STS_EV_SOCKETS_GONE = 13 /* the policed cgroup's last TCP socket closed (no decision) */
+	STS_EV_SOCKETS_GONE = 13, /* the policed cgroup's last TCP socket closed (no decision) */
+	STS_EV_SIGNAL = 14, /* a signal to a process outside the policed cgroup */
+	STS_EV_MOUNT = 15, /* mount, bind mount or move_mount */
+	STS_EV_BPF = 16, /* the bpf() system call */
+	STS_EV_SYSCALL = 17 /* observe mode: a system call no other observe hook sees */
 };
 
 enum sts_verdict {
@@ -64,7 +68,10 @@ enum sts_rule {
 	STS_RULE_BUDGET_EXCEEDED = 19, /* more bytes than the TLS allowance */
 	STS_RULE_PTRACE = 20, /* tracing into or out of the policed cgroup */
 	STS_RULE_PAYLOAD_OK = 21, /* the plaintext is the approved report request */
-	STS_RULE_CLONE = 22 /* the policed code may not fork or start threads */
+	STS_RULE_CLONE = 22, /* the policed code may not fork or start threads */
+	STS_RULE_SIGNAL = 23, /* signals only within the policed cgroup (not the monitor) */
+	STS_RULE_MOUNT = 24, /* no mounts: a bind mount would give a file a second path */
+	STS_RULE_BPF = 25 /* no bpf(): the programs that police the cgroup are not its to touch */
 };
 
 /* Endpoint map key: the collector endpoints and the device-wide deny list. */

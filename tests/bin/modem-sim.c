@@ -16,6 +16,10 @@
  *	slow         the answer only after 1.5 s, in pieces
  *	count FILE   as ok, recording every command (also --count FILE with any mode)
  *
+ * Whatever the mode, it also answers what the 2017 STS asked for the serving cell: AT+CREG=2
+ * (OK), AT+CREG? (registered, home network, with LAC and cell id) and AT+COPS? (the operator
+ * as MCC and MNC), so the legacy-STS emulator (tests/adversary/) finds a cell to report.
+ *
  * Recording lets a test check that the broker sent AT+CGSN and nothing else. The slave path
  * is printed on stdout, or written (atomically) to the file given with --path-file. The
  * simulator runs until killed.
@@ -37,6 +41,9 @@
 #define SIM_IMEI_BADLUHN "490154203237519"
 /* What AT+CIMI would give: present so that a test can catch a broker asking for it. */
 #define SIM_IMSI "208019876543210"
+/* The serving cell: location area code and cell id (hex), and the operator's MCC MNC. */
+#define SIM_CREG "+CREG: 2,1,\"1A2B\",\"01C3D4E5\""
+#define SIM_COPS "+COPS: 0,2,\"20801\",7"
 
 static const char *mode = "ok";
 static bool echo = true;
@@ -123,6 +130,12 @@ static void command(int fd, const char *cmd)
 		answer_cgsn(fd);
 	} else if (strcasecmp(cmd, "AT+CIMI") == 0) {
 		puts_fd(fd, "\r\n" SIM_IMSI "\r\n\r\nOK\r\n");
+	} else if (strcasecmp(cmd, "AT+CREG=2") == 0) {
+		puts_fd(fd, "\r\nOK\r\n");
+	} else if (strcasecmp(cmd, "AT+CREG?") == 0) {
+		puts_fd(fd, "\r\n" SIM_CREG "\r\n\r\nOK\r\n");
+	} else if (strcasecmp(cmd, "AT+COPS?") == 0) {
+		puts_fd(fd, "\r\n" SIM_COPS "\r\n\r\nOK\r\n");
 	} else {
 		puts_fd(fd, "\r\nERROR\r\n");
 	}

@@ -1,7 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * rogue: one forbidden (or allowed) action per invocation, run under `stsd run` by the
- * enforcement tests. Prints what it tried and what happened.
+ * enforcement tests and the adversary catalogue. Prints what it tried and what happened.
+ *
+ *   rogue ACTION ARGS...
+ *   rogue batch ID ACTION ARGS... , ID ACTION ARGS... [, ...]
+ *
+ * batch runs several actions in one process (one `stsd run` for many attempts), each under its
+ * own comm, ID (prctl PR_SET_NAME), so that the evidence record of each attempt can be told
+ * apart; it prints "rogue: ID = STATUS" per action and exits 0.
  *
  * exit status: 0 if the action succeeded, 100 + errno if the kernel refused it, 2 on usage.
  */
@@ -12,12 +19,23 @@
 #include <linux/if_ether.h>
 #include <linux/netlink.h>
 #include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <pthread.h>
+#include <signal.h>
+#include <linux/bpf.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/sendfile.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -32,7 +50,8 @@ static int result(const char *what, int err)
 	return err ? 100 + err : 0;
 }
 
-static int tcp_connect(int family, const char *port)
+/* mapped: ::ffff:127.0.0.1, the IPv4 collector's address spelt as IPv6. */
+static int tcp_connect(int family, const char *port, bool mapped)
 {
 	struct sockaddr_in6 s6 = { .sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT };
 	struct sockaddr_in s4 = { .sin_family = AF_INET,
@@ -40,6 +59,8 @@ static int tcp_connect(int family, const char *port)
 	int fd, err = 0;
 
 	s4.sin_port = s6.sin6_port = htons(atoi(port));
+	if (mapped)
+		inet_pton(AF_INET6, "::ffff:127.0.0.1", &s6.sin6_addr);
 	fd = socket(family, SOCK_STREAM, 0);
 	if (fd < 0)
 		return errno;
@@ -50,20 +71,42 @@ static int tcp_connect(int family, const char *port)
 	return err;
 }
 
-static int udp_send(const char *addr, const char *port)
+/* A DNS query for NAME, type A: with a NAME built from data, a DNS tunnel. */
+static size_t dns_query(const char *name, unsigned char *q, size_t len)
+{
+	static const unsigned char head[] = { 0x12, 0x34, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0 };
+	size_t n = sizeof(head), l;
+	const char *p = name, *dot;
+
+	memcpy(q, head, n);
+	while (*p && n + 70 < len) {
+		dot = strchr(p, '.');
+		l = dot ? (size_t)(dot - p) : strlen(p);
+		l = l > 63 ? 63 : l;
+		q[n++] = (unsigned char)l;
+		memcpy(q + n, p, l);
+		n += l;
+		p += l + (dot ? 1 : 0);
+		if (!dot)
+			break;
+	}
+	q[n++] = 0;
+	memcpy(q + n, "\0\1\0\1", 4);
+	return n + 4;
+}
+
+static int udp_send(const char *addr, const char *port, const char *name)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(atoi(port)) };
-	/* A DNS query for example.com, type A. */
-	static const unsigned char q[] = { 0x12, 0x34, 1,   0,	 0,   1,   0,	0,   0,	  0,
-					   0,	 0,    7,   'e', 'x', 'a', 'm', 'p', 'l', 'e',
-					   3,	 'c',  'o', 'm', 0,   0,   1,	0,   1 };
+	unsigned char q[512];
+	size_t n = dns_query(name, q, sizeof(q));
 	int fd, err = 0;
 
 	inet_pton(AF_INET, addr, &sa.sin_addr);
 	fd = socket(AF_INET, SOCK_DGRAM, 0);
 	if (fd < 0)
 		return errno;
-	if (sendto(fd, q, sizeof(q), 0, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+	if (sendto(fd, q, n, 0, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 		err = errno;
 	close(fd);
 	return err;
@@ -118,16 +161,27 @@ static int uring_op(const char *op, const char *arg)
 	struct io_uring_sqe *sqe;
 	struct io_uring_cqe *cqe;
 	struct io_uring ring;
+	unsigned char q[512];
+	struct iovec iov = { q, 0 };
+	struct msghdr msg = {
+		.msg_name = &sa, .msg_namelen = sizeof(sa), .msg_iov = &iov, .msg_iovlen = 1
+	};
 	int fd = -1, err, res;
 
 	err = io_uring_queue_init(4, &ring, 0);
 	if (err)
 		return -err;
 	sqe = io_uring_get_sqe(&ring);
+
 	if (strcmp(op, "connect") == 0) {
 		fd = socket(AF_INET, SOCK_STREAM, 0);
 		sa.sin_port = htons(atoi(arg));
 		io_uring_prep_connect(sqe, fd, (struct sockaddr *)&sa, sizeof(sa));
+	} else if (strcmp(op, "sendmsg") == 0) {
+		fd = socket(AF_INET, SOCK_DGRAM, 0);
+		sa.sin_port = htons(atoi(arg));
+		iov.iov_len = dns_query("uring.example.com", q, sizeof(q));
+		io_uring_prep_sendmsg(sqe, fd, &msg, 0);
 	} else {
 		io_uring_prep_openat(sqe, AT_FDCWD, arg, O_RDONLY, 0);
 	}
@@ -149,36 +203,172 @@ static int uring_op(const char *op, const char *arg)
 	return 0;
 }
 
-int main(int argc, char **argv)
+/* Open PATH and a TCP connection to the collector PORT: the two ends of a copy. */
+static int open_pair(const char *path, const char *port, int *file, int *sock)
 {
-	const char *a = argc > 1 ? argv[1] : "";
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_port = htons(atoi(port)),
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+
+	*sock = -1;
+	*file = open(path, O_RDONLY);
+	if (*file < 0)
+		return errno;
+	*sock = socket(AF_INET, SOCK_STREAM, 0);
+	if (*sock < 0 || connect(*sock, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		return errno;
+	return 0;
+}
+
+/* sendfile, splice or vmsplice of a file's content to the collector's (allowed) socket. */
+static int copy_out(const char *how, const char *path, const char *port)
+{
+	int file, sock, p[2] = { -1, -1 }, err;
+	ssize_t n = -1;
+
+	err = open_pair(path, port, &file, &sock);
+	if (!err && strcmp(how, "sendfile") == 0) {
+		n = sendfile(sock, file, NULL, 4096);
+	} else if (!err && pipe(p) == 0) {
+		if (strcmp(how, "splice") == 0) {
+			n = splice(file, NULL, p[1], NULL, 4096, 0);
+		} else {
+			void *m = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, file, 0);
+			struct iovec iov = { m, 4096 };
+
+			n = m == MAP_FAILED ? -1 : vmsplice(p[1], &iov, 1, 0);
+		}
+		if (n > 0)
+			n = splice(p[0], NULL, sock, NULL, n, 0);
+	}
+	if (!err && n < 0)
+		err = errno;
+	if (p[0] >= 0) {
+		close(p[0]);
+		close(p[1]);
+	}
+	if (file >= 0)
+		close(file);
+	if (sock >= 0)
+		close(sock);
+	return err;
+}
+
+static int map_file(const char *path)
+{
+	int fd = open(path, O_RDONLY), err = 0;
+	void *m;
+
+	if (fd < 0)
+		return errno;
+	m = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (m == MAP_FAILED)
+		err = errno;
+	else
+		printf("rogue: mapped: %.12s\n", (char *)m);
+	close(fd);
+	return err;
+}
+
+static int symlink_open(const char *target, const char *link)
+{
+	unlink(link);
+	if (symlink(target, link) < 0)
+		return errno;
+	return open_file(link, O_RDONLY);
+}
+
+/* Leave the policed cgroup: write our pid into another cgroup's cgroup.procs. */
+static int cgroup_escape(const char *procs)
+{
+	char pid[16];
+	int fd, err = 0;
+
+	snprintf(pid, sizeof(pid), "%d\n", getpid());
+	fd = open(procs, O_WRONLY);
+	if (fd < 0)
+		return errno;
+	if (write(fd, pid, strlen(pid)) < 0)
+		err = errno;
+	close(fd);
+	return err;
+}
+
+static int bpf_next_prog(void)
+{
+	union bpf_attr attr = { .start_id = 0 };
+
+	return syscall(__NR_bpf, BPF_PROG_GET_NEXT_ID, &attr, sizeof(attr)) < 0 ? errno : 0;
+}
+
+static int vm_read(pid_t pid, const char *addr)
+{
+	char buf[16];
+	struct iovec local = { buf, sizeof(buf) },
+		     remote = { (void *)(uintptr_t)strtoull(addr, NULL, 0), sizeof(buf) };
+
+	return process_vm_readv(pid, &local, 1, &remote, 1, 0) < 0 ? errno : 0;
+}
+
+static int tcp_listen(void)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int fd = socket(AF_INET, SOCK_STREAM, 0), err = 0;
+
+	if (fd < 0)
+		return errno;
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 1) < 0)
+		err = errno;
+	close(fd);
+	return err;
+}
+
+/* An fd the launcher left open (not close-on-exec), read without opening anything. */
+static int inherited_read(int fd)
+{
+	char buf[64];
+
+	return read(fd, buf, sizeof(buf)) < 0 ? errno : 0;
+}
+
+static int action(int argc, char **argv)
+{
+	const char *a = argc > 0 ? argv[0] : "";
 	char what[512];
 
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	snprintf(what, sizeof(what), "%s %s %s", a, argc > 2 ? argv[2] : "",
-		 argc > 3 ? argv[3] : "");
-	if (strcmp(a, "connect4") == 0 && argc == 3)
-		return result(what, tcp_connect(AF_INET, argv[2]));
-	if (strcmp(a, "connect6") == 0 && argc == 3)
-		return result(what, tcp_connect(AF_INET6, argv[2]));
-	if (strcmp(a, "udp") == 0 && argc == 4)
-		return result(what, udp_send(argv[2], argv[3]));
+	snprintf(what, sizeof(what), "%s %s %s", a, argc > 1 ? argv[1] : "",
+		 argc > 2 ? argv[2] : "");
+	if (strcmp(a, "connect4") == 0 && argc == 2)
+		return result(what, tcp_connect(AF_INET, argv[1], false));
+	if (strcmp(a, "connect6") == 0 && argc == 2)
+		return result(what, tcp_connect(AF_INET6, argv[1], false));
+	if (strcmp(a, "connect6-mapped") == 0 && argc == 2)
+		return result(what, tcp_connect(AF_INET6, argv[1], true));
+	if (strcmp(a, "udp") == 0 && (argc == 3 || argc == 4))
+		return result(what,
+			      udp_send(argv[1], argv[2], argc == 4 ? argv[3] : "example.com"));
 	if (strcmp(a, "raw") == 0)
 		return result(what, make_socket(AF_INET, SOCK_RAW, IPPROTO_ICMP));
 	if (strcmp(a, "packet") == 0)
 		return result(what, make_socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL)));
 	if (strcmp(a, "netlink") == 0)
 		return result(what, make_socket(AF_NETLINK, SOCK_RAW, NETLINK_ROUTE));
-	if (strcmp(a, "unix") == 0 && argc == 3)
-		return result(what, unix_connect(argv[2]));
-	if (strcmp(a, "open") == 0 && argc == 3)
-		return result(what, open_file(argv[2], O_RDONLY));
-	if (strcmp(a, "write") == 0 && argc == 3)
-		return result(what, open_file(argv[2], O_WRONLY | O_CREAT | O_TRUNC));
-	if (strcmp(a, "link") == 0 && argc == 4)
-		return result(what, link(argv[2], argv[3]) ? errno : 0);
-	if (strcmp(a, "exec") == 0 && argc >= 3) {
-		execv(argv[2], argv + 2);
+	if (strcmp(a, "unix") == 0 && argc == 2)
+		return result(what, unix_connect(argv[1]));
+	if (strcmp(a, "open") == 0 && argc == 2)
+		return result(what, open_file(argv[1], O_RDONLY));
+	if (strcmp(a, "write") == 0 && argc == 2)
+		return result(what, open_file(argv[1], O_WRONLY | O_CREAT | O_TRUNC));
+	if (strcmp(a, "link") == 0 && argc == 3)
+		return result(what, link(argv[1], argv[2]) ? errno : 0);
+	if (strcmp(a, "symlink-open") == 0 && argc == 3)
+		return result(what, symlink_open(argv[1], argv[2]));
+	if (strcmp(a, "bind-mount") == 0 && argc == 3)
+		return result(what, mount(argv[1], argv[2], NULL, MS_BIND, NULL) ? errno : 0);
+	if (strcmp(a, "exec") == 0 && argc >= 2) {
+		fflush(stdout);
+		execv(argv[1], argv + 1);
 		return result(what, errno);
 	}
 	if (strcmp(a, "fork") == 0) {
@@ -198,17 +388,70 @@ int main(int argc, char **argv)
 			pthread_join(t, NULL);
 		return result(what, err);
 	}
-	if (strcmp(a, "sleep") == 0 && argc == 3) {
-		usleep(atoi(argv[2]) * 1000);
+	if (strcmp(a, "sleep") == 0 && argc == 2) {
+		usleep(atoi(argv[1]) * 1000);
 		return result(what, 0);
 	}
-	if (strcmp(a, "uring-connect") == 0 && argc == 3)
-		return result(what, uring_op("connect", argv[2]));
-	if (strcmp(a, "uring-open") == 0 && argc == 3)
-		return result(what, uring_op("open", argv[2]));
+	if (strcmp(a, "uring-connect") == 0 && argc == 2)
+		return result(what, uring_op("connect", argv[1]));
+	if (strcmp(a, "uring-open") == 0 && argc == 2)
+		return result(what, uring_op("open", argv[1]));
+	if (strcmp(a, "uring-sendmsg") == 0 && argc == 2)
+		return result(what, uring_op("sendmsg", argv[1]));
+	if ((strcmp(a, "sendfile") == 0 || strcmp(a, "splice") == 0 ||
+	     strcmp(a, "vmsplice") == 0) &&
+	    argc == 3)
+		return result(what, copy_out(a, argv[1], argv[2]));
+	if (strcmp(a, "mmap") == 0 && argc == 2)
+		return result(what, map_file(argv[1]));
+	if (strcmp(a, "ptrace") == 0 && argc == 2)
+		return result(what, ptrace(PTRACE_SEIZE, atoi(argv[1]), 0, 0) ? errno : 0);
+	if (strcmp(a, "vm-read") == 0 && argc == 3)
+		return result(what, vm_read(atoi(argv[1]), argv[2]));
+	if (strcmp(a, "kill") == 0 && argc == 3) {
+		pid_t pid = strcmp(argv[1], "parent") == 0 ? getppid() : atoi(argv[1]);
+
+		return result(what, kill(pid, atoi(argv[2])) ? errno : 0);
+	}
+	if (strcmp(a, "cgroup-escape") == 0 && argc == 2)
+		return result(what, cgroup_escape(argv[1]));
+	if (strcmp(a, "bpf") == 0)
+		return result(what, bpf_next_prog());
+	if (strcmp(a, "listen") == 0)
+		return result(what, tcp_listen());
+	if (strcmp(a, "inherited-read") == 0 && argc == 2)
+		return result(what, inherited_read(atoi(argv[1])));
 	fprintf(stderr,
-		"usage: rogue connect4|connect6 PORT | udp ADDR PORT | raw | packet | "
-		"netlink | unix PATH | open PATH | write PATH | link SRC DST | exec PATH "
-		"[ARGS] | uring-connect PORT | uring-open PATH | sleep MS | fork | thread\n");
+		"usage: rogue ACTION ARGS | rogue batch ID ACTION ARGS [, ID ACTION ARGS]...\n"
+		"actions: connect4|connect6|connect6-mapped PORT | udp ADDR PORT [DNS-NAME] | raw "
+		"| packet | "
+		"netlink | unix PATH | open PATH | write PATH | link SRC DST | symlink-open "
+		"TARGET LINK | bind-mount SRC DST | exec PATH [ARGS] | fork | thread | sleep MS | "
+		"uring-connect PORT | uring-open PATH | uring-sendmsg PORT | sendfile|splice|"
+		"vmsplice PATH PORT | mmap PATH | ptrace PID | vm-read PID ADDR | kill PID|parent "
+		"SIG | "
+		"cgroup-escape PROCS | bpf | listen | inherited-read FD\n");
 	return 2;
+}
+
+int main(int argc, char **argv)
+{
+	int i, start, rc;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc < 2 || strcmp(argv[1], "batch") != 0)
+		return action(argc - 1, argv + 1);
+	for (i = 2; i < argc; i = start + 1) {
+		for (start = i; start < argc && strcmp(argv[start], ",") != 0; start++)
+			;
+		argv[start < argc ? start : argc] = NULL;
+		if (start - i < 2)
+			return 2;
+		prctl(PR_SET_NAME, argv[i], 0, 0, 0);
+		/* An exec that succeeds ends the batch: its ID is printed first. */
+		printf("rogue: %s = start\n", argv[i]);
+		rc = action(start - i - 1, argv + i + 1);
+		printf("rogue: %s = %d\n", argv[i], rc);
+	}
+	return 0;
 }

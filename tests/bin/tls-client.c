@@ -11,9 +11,17 @@
  *     cleartext    the conforming request in clear text over plain TCP
  *     second       a conforming request, then a second connection that writes a 2000-byte
  *                  application data record straight to the socket, past SSL_write
+ *     twice        the conforming request written twice on one connection
+ *     country      the request with a "country" claim (no consent recorded)
+ *     race         a second thread keeps rewriting the request while SSL_write checks it
+ *     sni          the conforming request, with IMEI, serial and cell id stuffed in the SNI
+ *     extension    a ClientHello carrying 12 KB of data in a private extension
+ *     budget       as second, but the second connection writes three 4000-byte handshake
+ *                  records (handshake bytes are charged to tls-allowance, not to credit)
  *
  * exit status: 0 the collector answered 200; 3 no answer within the timeout; 4 connection or
- * handshake failure; 5 bad usage or local error. Killed by SIGKILL when the payload check fails.
+ * handshake failure; 5 bad usage or local error; 6 a thread could not be started. Killed by
+ * SIGKILL when the payload check fails.
  */
 #include "crypto.h"
 #include "jws.h"
@@ -25,6 +33,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/ssl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +42,34 @@
 #include <unistd.h>
 
 #define TIMEOUT_S 4
+/* Stuffed into the SNI: what the legacy STS sent, as DNS labels. */
+#define SNI_STUFFED "490154203237518.sn0123456789.cell-208-01-1234-5678.collector.test"
+#define EXT_STUFFED_LEN 12000
+
+static const char *mode = "";
+static volatile int racing = 1;
+
+/* The race: flip the claims' bytes while the main thread is in SSL_write. */
+static void *rewrite(void *arg)
+{
+	volatile char *req = arg;
+
+	while (racing)
+		req[strlen((char *)req) - 2] ^= 1;
+	return NULL;
+}
+
+static int add_ext(SSL *s, unsigned int type, unsigned int ctx, const unsigned char **out,
+		   size_t *len, X509 *x, size_t chain, int *al, void *arg)
+{
+	static unsigned char data[EXT_STUFFED_LEN];
+
+	(void)s, (void)type, (void)ctx, (void)x, (void)chain, (void)al, (void)arg;
+	memset(data, 'S', sizeof(data));
+	*out = data;
+	*len = sizeof(data);
+	return 1;
+}
 
 static int tcp_connect(int port)
 {
@@ -76,11 +113,31 @@ static int build_request(const char *claims, char **req, size_t *req_len)
 	return err;
 }
 
-/* One TLS connection: handshake, write req, read the answer. */
-static int tls_exchange(SSL_CTX *ctx, int port, const char *req, size_t len)
+/* count records of this type and n bytes, written past SSL_write in one write(). */
+static void raw_records(int fd, unsigned char type, size_t n, int count)
+{
+	size_t rec = 5 + n, total = rec * count;
+	unsigned char *buf = malloc(total);
+	ssize_t w;
+	int i;
+
+	if (!buf)
+		return;
+	memset(buf, 0xa5, total);
+	for (i = 0; i < count; i++)
+		memcpy(buf + i * rec, (unsigned char[]){ type, 3, 3, n >> 8, n & 0xff }, 5);
+	w = write(fd, buf, total);
+	printf("tls-client: wrote %zd bytes: %d raw %zu-byte records of type %u\n", w, count, n,
+	       type);
+	free(buf);
+}
+
+/* One TLS connection: handshake, write req (twice in mode twice), read the answer. */
+static int tls_exchange(SSL_CTX *ctx, int port, char *req, size_t len)
 {
 	char buf[512];
-	int fd, n, rc = 3;
+	int fd, n, rc = 3, w = 0;
+	pthread_t t;
 	SSL *ssl;
 
 	fd = tcp_connect(port);
@@ -88,6 +145,8 @@ static int tls_exchange(SSL_CTX *ctx, int port, const char *req, size_t len)
 		return 4;
 	ssl = SSL_new(ctx);
 	SSL_set_fd(ssl, fd);
+	if (strcmp(mode, "sni") == 0)
+		SSL_set_tlsext_host_name(ssl, SNI_STUFFED);
 	if (SSL_connect(ssl) != 1) {
 		fprintf(stderr, "tls-client: handshake failed\n");
 		ERR_print_errors_fp(stderr);
@@ -95,7 +154,18 @@ static int tls_exchange(SSL_CTX *ctx, int port, const char *req, size_t len)
 		close(fd);
 		return 4;
 	}
-	if (SSL_write(ssl, req, (int)len) != (int)len) {
+	if (strcmp(mode, "race") == 0) {
+		errno = pthread_create(&t, NULL, rewrite, req);
+		if (errno) {
+			perror("tls-client: second thread");
+			return 6;
+		}
+	}
+	if (SSL_write(ssl, req, (int)len) == (int)len)
+		w = 1;
+	if (w && strcmp(mode, "twice") == 0 && SSL_write(ssl, req, (int)len) != (int)len)
+		w = 0;
+	if (!w) {
 		fprintf(stderr, "tls-client: SSL_write failed\n");
 		rc = 4;
 	} else {
@@ -124,7 +194,8 @@ int main(int argc, char **argv)
 				     "\"sw_version\":\"1.2.3\",\"serial\":\"SN0123456789\"}";
 	static const char cell[] = "{\"imei\":\"490154203237518\",\"model\":\"Wiko View\","
 				   "\"sw_version\":\"1.2.3\",\"cell_id\":\"208-01-1234-5678\"}";
-	const char *mode = argc == 3 ? argv[2] : "";
+	static const char country[] = "{\"imei\":\"490154203237518\",\"model\":\"Wiko View\","
+				      "\"sw_version\":\"1.2.3\",\"country\":\"FR\"}";
 	char *req = NULL;
 	size_t len;
 	SSL_CTX *ctx;
@@ -133,12 +204,15 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc != 3) {
 		fprintf(stderr,
-			"usage: tls-client PORT report|extra-claim|cell-id|cleartext|second\n");
+			"usage: tls-client PORT report|extra-claim|cell-id|cleartext|second|"
+			"twice|country|race|sni|extension|budget\n");
 		return 5;
 	}
+	mode = argv[2];
 	port = atoi(argv[1]);
 	if (build_request(strcmp(mode, "extra-claim") == 0 ? serial
 			  : strcmp(mode, "cell-id") == 0   ? cell
+			  : strcmp(mode, "country") == 0   ? country
 							   : good,
 			  &req, &len))
 		return 5;
@@ -161,11 +235,12 @@ int main(int argc, char **argv)
 	SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION);
 	/* The test server's certificate is throw-away; the agent (issue 5) pins its CA. */
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
-	if (strcmp(mode, "second") != 0) {
+	if (strcmp(mode, "extension") == 0)
+		SSL_CTX_add_custom_ext(ctx, 0xff5a, SSL_EXT_CLIENT_HELLO, add_ext, NULL, NULL, NULL,
+				       NULL);
+	if (strcmp(mode, "second") != 0 && strcmp(mode, "budget") != 0) {
 		rc = tls_exchange(ctx, port, req, len);
 	} else {
-		unsigned char rec[5 + 2000] = { 23, 3, 3, 2000 >> 8, 2000 & 0xff };
-
 		rc = tls_exchange(ctx, port, req, len);
 		if (rc == 0) {
 			/* Second connection: a fresh handshake, then data SSL_write never saw. */
@@ -175,10 +250,10 @@ int main(int argc, char **argv)
 
 				SSL_set_fd(ssl, fd);
 				if (SSL_connect(ssl) == 1) {
-					memset(rec + 5, 0xa5, 2000);
-					printf("tls-client: wrote %zd raw bytes on a second "
-					       "connection\n",
-					       write(fd, rec, sizeof(rec)));
+					if (strcmp(mode, "second") == 0)
+						raw_records(fd, 23, 2000, 1);
+					else
+						raw_records(fd, 22, 4000, 3);
 					sleep(1);
 				}
 				SSL_free(ssl);

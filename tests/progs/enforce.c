@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Kernel enforcement through `stsd run` (issue 3): a rogue program tries one forbidden thing
- * at a time inside the policed cgroup; each attempt must be refused by the kernel and produce
- * an event naming the rule. Network rules run on any kernel (cgroup hooks); file, exec, socket
- * kind and AF_UNIX rules need BPF LSM and are skipped on the host (the VM lane runs them with
+ * Kernel enforcement through `stsd run` (issue 3): a rogue program tries one thing at a time
+ * inside the policed cgroup; what the policy allows must work, and each forbidden attempt here
+ * must be refused by the kernel and produce an event naming the rule. Most forbidden attempts
+ * are rows of the adversary catalogue (tests/progs/adversary.c), run once there. Network rules run
+ * on any kernel (cgroup hooks); file, exec, socket kind and AF_UNIX rules need BPF LSM and are
+ * skipped on the host (the VM lane runs them with
  * --no-skip). Observe mode is tested where the host lacks BPF LSM.
  */
 #include "test.h"
@@ -110,22 +112,16 @@ static const char *port_str(uint16_t port)
 	return buf;
 }
 
+/*
+ * The refusals (other destinations, IPv6, UDP and DNS, raw sockets, io_uring) are rows of the
+ * adversary catalogue (tests/progs/adversary.c); here, what must stay allowed.
+ */
 void test_enforce_network(void)
 {
 	if (!ASSERT_OK(collector_listen(), "listen"))
 		return;
 	expect(true, NULL, (const char *[]){ "connect4", port_str(collector_port), NULL }, 0,
 	       "connect", "allow", "allowed_by_policy", "connect to the collector");
-	expect(true, NULL, (const char *[]){ "connect4", "9", NULL }, EXIT_EPERM, "connect", "deny",
-	       "not_a_collector_endpoint", "IPv4 connect to another loopback port");
-	expect(true, NULL, (const char *[]){ "connect6", "9", NULL }, EXIT_EPERM, "connect", "deny",
-	       "not_a_collector_endpoint", "IPv6 connect to another loopback port");
-	expect(true, NULL, (const char *[]){ "udp", "127.0.0.53", "53", NULL }, EXIT_EPERM,
-	       "sendmsg", "deny", "udp_not_allowed", "DNS query to 127.0.0.53");
-	expect(true, NULL, (const char *[]){ "raw", NULL }, EXIT_EPERM, "socket", "deny",
-	       "socket_kind_not_allowed", "raw socket");
-	expect(true, NULL, (const char *[]){ "uring-connect", "9", NULL }, EXIT_EPERM, "connect",
-	       "deny", "not_a_collector_endpoint", "io_uring connect");
 }
 
 /* Fail closed (G8): without --observe, a kernel that refuses BPF LSM means no run at all. */
@@ -196,91 +192,48 @@ static int make_file(const char *path)
 
 void test_enforce_files(void)
 {
-	char secret[512], state[512], sym[512], hard[512], outside[512], inside[512], extra[600];
+	char secret[512], state[512], hard[512], inside[512], extra[600];
 
 	if (!ASSERT_OK(collector_listen(), "listen"))
 		return;
 	snprintf(secret, sizeof(secret), "%s/serial-number", test__tmpdir());
 	snprintf(state, sizeof(state), "%s/state", test__tmpdir());
-	snprintf(sym, sizeof(sym), "%s/state/innocent-symlink", test__tmpdir());
 	snprintf(hard, sizeof(hard), "%s/state/innocent-hardlink", test__tmpdir());
-	snprintf(outside, sizeof(outside), "%s/outside-state", test__tmpdir());
 	snprintf(inside, sizeof(inside), "%s/state/activation.json", test__tmpdir());
 	mkdir(state, 0700);
 	if (!ASSERT_OK(make_file(secret), "create the forbidden file") ||
-	    !ASSERT_OK(symlink(secret, sym), "symlink to it from the state dir") ||
 	    !ASSERT_OK(link(secret, hard), "hard link to it in the state dir"))
 		return;
 	snprintf(extra, sizeof(extra), "allow-read /etc/passwd\n");
 
 	expect(false, extra, (const char *[]){ "open", "/etc/passwd", NULL }, 0, "file_open",
 	       "allow", "allowed_by_policy", "read an allow-listed file");
-	expect(false, extra, (const char *[]){ "open", secret, NULL }, EXIT_EPERM, "file_open",
-	       "deny", "file_not_allowed", "read a forbidden file");
-	expect(false, extra, (const char *[]){ "open", sym, NULL }, EXIT_EPERM, "file_open", "deny",
-	       "file_not_allowed", "read it through a symlink in the state dir");
 	expect(false, extra, (const char *[]){ "open", hard, NULL }, EXIT_EPERM, "file_open",
 	       "deny", "state_file_with_extra_links",
 	       "read it through a hard link in the state dir");
-	expect(false, extra, (const char *[]){ "write", outside, NULL }, EXIT_EPERM, "file_open",
-	       "deny", "write_outside_state_dir", "create a file outside the state dir");
 	expect(false, extra, (const char *[]){ "write", "/etc/passwd", NULL }, EXIT_EPERM,
 	       "file_open", "deny", "write_outside_state_dir", "write an allow-listed file");
 	expect(false, extra, (const char *[]){ "write", inside, NULL }, 0, "file_open", "allow",
 	       "allowed_by_policy", "write inside the state dir");
-	expect(false, extra, (const char *[]){ "link", inside, outside, NULL }, EXIT_EPERM, "link",
-	       "deny", "hard_link_not_allowed", "create a hard link");
-	expect(false, extra, (const char *[]){ "uring-open", secret, NULL }, EXIT_EPERM,
-	       "file_open", "deny", "file_not_allowed", "io_uring openat of the forbidden file");
 }
 
-void test_enforce_fork(void)
-{
-	expect(false, NULL, (const char *[]){ "fork", NULL }, EXIT_EPERM, "clone", "deny",
-	       "fork_not_allowed", "fork");
-	expect(false, NULL, (const char *[]){ "thread", NULL }, EXIT_EPERM, "clone", "deny",
-	       "fork_not_allowed", "a second thread");
-}
-
-void test_enforce_exec(void)
-{
-	expect(false, NULL, (const char *[]){ "exec", "/bin/sh", "-c", "true", NULL }, EXIT_EPERM,
-	       "exec", "deny", "exec_not_allowed", "exec /bin/sh");
-}
-
+/* The allowed AF_UNIX peer (the refused ones are rows of the adversary catalogue). */
 void test_enforce_sockets(void)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	char ok_path[108], bad_path[108], extra[256];
-	int ok_fd, bad_fd;
+	char ok_path[108], extra[256];
+	int ok_fd;
 
 	snprintf(ok_path, sizeof(ok_path), "%s/monitor.sock", test__tmpdir());
-	snprintf(bad_path, sizeof(bad_path), "%s/netd.sock", test__tmpdir());
 	ok_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	bad_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	strcpy(sa.sun_path, ok_path);
-	if (!ASSERT_OK(bind(ok_fd, (struct sockaddr *)&sa, sizeof(sa)) || listen(ok_fd, 4),
-		       "listen on the allowed socket"))
-		goto cleanup;
-	strcpy(sa.sun_path, bad_path);
-	if (!ASSERT_OK(bind(bad_fd, (struct sockaddr *)&sa, sizeof(sa)) || listen(bad_fd, 4),
-		       "listen on a helper's socket"))
-		goto cleanup;
-	snprintf(extra, sizeof(extra), "allow-unix %s\n", ok_path);
-
-	expect(false, extra, (const char *[]){ "unix", ok_path, NULL }, 0, "unix_connect", "allow",
-	       "allowed_by_policy", "AF_UNIX connect to the allowed socket");
-	expect(false, extra, (const char *[]){ "unix", bad_path, NULL }, EXIT_EPERM, "unix_connect",
-	       "deny", "unix_peer_not_allowed", "AF_UNIX connect to a helper with network access");
-	expect(false, extra, (const char *[]){ "packet", NULL }, EXIT_EPERM, "socket", "deny",
-	       "socket_kind_not_allowed", "packet socket");
-	expect(false, extra, (const char *[]){ "netlink", NULL }, EXIT_EPERM, "socket", "deny",
-	       "socket_kind_not_allowed", "netlink socket");
-	expect(false, extra, (const char *[]){ "raw", NULL }, EXIT_EPERM, "socket", "deny",
-	       "socket_kind_not_allowed", "raw socket (LSM)");
-cleanup:
+	if (ASSERT_OK(bind(ok_fd, (struct sockaddr *)&sa, sizeof(sa)) || listen(ok_fd, 4),
+		      "listen on the allowed socket")) {
+		snprintf(extra, sizeof(extra), "allow-unix %s\n", ok_path);
+		expect(false, extra, (const char *[]){ "unix", ok_path, NULL }, 0, "unix_connect",
+		       "allow", "allowed_by_policy", "AF_UNIX connect to the allowed socket");
+	}
 	close(ok_fd);
-	close(bad_fd);
 }
 
 /*

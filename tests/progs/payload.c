@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * Payload (G4) and volume (G5) through `stsd run`, against a real TLS 1.3 server on loopback:
- * the conforming report passes and arrives; a report with an extra claim never leaves and its
- * writer is killed; clear text, a TLS stack the uprobe cannot see, and bytes past SSL_write on
- * a second connection are dropped at egress. Uprobes and cgroup_skb work on both lanes.
+ * the conforming report passes and arrives. What must not pass (extra claims, clear text, a
+ * TLS stack the uprobe cannot see, bytes past SSL_write, a country without consent, a second
+ * send, a racing thread, a stuffed handshake, the byte budget) is in the adversary catalogue,
+ * tests/progs/adversary.c. Uprobes and cgroup_skb work on both lanes.
  */
 #include "test.h"
 #include "stsd_helpers.h"
@@ -69,30 +70,4 @@ void test_payload_conforming_report(void)
 {
 	run_case(&(struct payload_case){ "tls-client", "report", 0, 1, "payload", "allow",
 					 "payload_approved_report" });
-}
-
-void test_payload_extra_claim(void)
-{
-	run_case(&(struct payload_case){ "tls-client", "extra-claim", 128 + SIGKILL, 0, "payload",
-					 "deny", "payload_not_approved_report" });
-	run_case(&(struct payload_case){ "tls-client", "cell-id", 128 + SIGKILL, 0, "payload",
-					 "deny", "payload_not_approved_report" });
-}
-
-void test_volume_cleartext(void)
-{
-	run_case(&(struct payload_case){ "tls-client", "cleartext", 3, 0, "volume", "deny",
-					 "egress_not_tls" });
-}
-
-void test_volume_unseen_tls_stack(void)
-{
-	run_case(&(struct payload_case){ "tls-client-static", "report", 3, 0, "volume", "deny",
-					 "application_data_without_payload_check" });
-}
-
-void test_volume_second_connection(void)
-{
-	run_case(&(struct payload_case){ "tls-client", "second", 0, 1, "volume", "deny",
-					 "application_data_without_payload_check" });
 }
