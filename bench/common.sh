@@ -44,7 +44,8 @@ target() {
 
 # profile TITLE CMD...: run CMD under `perf record` and print, as markdown, the command and the
 # top symbols: what a missed target's time is spent on. -a (whole machine) when PROFILE_ALL=1,
-# for costs paid in another process (the monitor) or in interrupts.
+# for costs paid in another process (the monitor) or in interrupts; PROFILE_COMMS=a,b keeps
+# only those commands in the report (the machine may be running other things).
 profile() {
 	local title=$1 data="$BENCH_TMP/perf.$$.data"
 	shift
@@ -53,9 +54,10 @@ profile() {
 	echo
 	echo '```'
 	echo "\$ perf record -F 2000 ${PROFILE_ALL:+-a }-o perf.data -- $*"
-	echo "\$ perf report --stdio --no-children --sort comm,dso,symbol | head -n 25"
+	echo "\$ perf report --stdio --no-children ${PROFILE_COMMS:+--comms $PROFILE_COMMS }--sort comm,dso,symbol | head -n 25"
 	if perf record -q -F 2000 ${PROFILE_ALL:+-a} -o "$data" -- "$@" > /dev/null 2>&1; then
-		perf report -i "$data" --stdio --no-children --sort comm,dso,symbol 2> /dev/null |
+		perf report -i "$data" --stdio --no-children ${PROFILE_COMMS:+--comms $PROFILE_COMMS} \
+			--sort comm,dso,symbol 2> /dev/null |
 			grep -v '^#' | grep -v '^$' | head -n 25 || true
 	else
 		echo "(perf record failed)"

@@ -187,7 +187,7 @@ for lane in host vm; do
 	if [ $met = 0 ] && [ $lane = host ]; then
 		echo "Missed on the $lane lane: where the time of the worst loop goes with stsd loaded."
 		start_monitor stsd
-		PROFILE_ALL=1 profile "host, stsd loaded, open loop" $LOOP open "$D/file" "$nopen"
+		PROFILE_ALL=1 PROFILE_COMMS=syscall-loop,stsd profile "host, stsd loaded, open loop" $LOOP open "$D/file" "$nopen"
 		stop_monitor
 		echo
 	fi
