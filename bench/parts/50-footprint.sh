@@ -130,6 +130,8 @@ for ((k = 1; k <= 4; k++)); do
 		echo $(((now - $(tail -n 1 "$D/cs.$p")) * 60 / step)) >> "$D/wake.$p"
 		echo "$now" >> "$D/cs.$p"
 		rss_kib $p >> "$D/rss.$p"
+		awk '$1 == "Pss:" { print $2 }' /proc/$p/smaps_rollup >> "$D/pss.$p"
+		awk '$1 == "Anonymous:" { print $2 }' /proc/$p/smaps_rollup >> "$D/anon.$p"
 	done
 done
 threads_d=$(ls /proc/$dpid/task | wc -l)
@@ -180,10 +182,15 @@ $B/stsd daemon --config stsd.conf --observe -q          # retry-initial 3600, co
 $B/stsd run --observe -q --user root --policy policy.conf --log run.log --log-key log.key -- sleep 3600
 \`\`\`
 
-| monitor | threads | wake-ups per minute | RSS (VmRSS), MiB |
-|---|---|---|---|
-| stsd daemon, waiting | $threads_d | $(median_minmax "$D/wake.$dpid" 0) | $(kib_mib "$D/rss.$dpid") |
-| stsd run, policing a sleeping process | $threads_r | $(median_minmax "$D/wake.$rpid" 0) | $(kib_mib "$D/rss.$rpid") |
+| monitor | threads | wake-ups per minute | RSS (VmRSS), MiB | PSS, MiB | anonymous, MiB |
+|---|---|---|---|---|---|
+| stsd daemon, waiting | $threads_d | $(median_minmax "$D/wake.$dpid" 0) | $(kib_mib "$D/rss.$dpid") | $(kib_mib "$D/pss.$dpid") | $(kib_mib "$D/anon.$dpid") |
+| stsd run, policing a sleeping process | $threads_r | $(median_minmax "$D/wake.$rpid" 0) | $(kib_mib "$D/rss.$rpid") | $(kib_mib "$D/pss.$rpid") | $(kib_mib "$D/anon.$rpid") |
+
+RSS counts every resident page mapped, shared libraries included (libcrypto, libc: pages
+shared with every other process using them); PSS divides shared pages among their users;
+"anonymous" is stsd's own memory (heap, stack, BPF map mappings), from
+\`/proc/PID/smaps_rollup\`.
 HEAD
 echo
 
