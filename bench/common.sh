@@ -80,3 +80,17 @@ wait_for() {
 cgroup2_root() {
 	awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts
 }
+
+# part_init NAME: the part's scratch directory, $D = $BENCH_TMP/NAME, and $B = the build directory.
+part_init() {
+	B=$OUT
+	D=$BENCH_TMP/$1
+	mkdir -p "$D"
+}
+
+# loader_rules: the policy lines any dynamically linked program needs to start (the loader's
+# cache, the loader, the directory of the libraries), for the benchmarks' policies.
+loader_rules() {
+	printf '%s\n' "allow-read /etc/ld.so.cache" "allow-read /lib64/ld-linux-x86-64.so.2" \
+		"allow-read-dir /lib/x86_64-linux-gnu"
+}

@@ -10,9 +10,7 @@
 # VM lane (while developing the host lane).
 set -euo pipefail
 . bench/common.sh
-B=$OUT
-D=$BENCH_TMP/hooks
-mkdir -p "$D"
+part_init hooks
 if [ "$BENCH_QUICK" = 1 ]; then
 	nopen=100000 nconn=5000 nudp=100000 vopen=20000 vconn=1000 vudp=20000
 else
@@ -22,9 +20,7 @@ LOOP=$B/bench/syscall-loop
 echo bench > "$D/file"
 cat > "$D/policy.conf" << POLICY
 collector 127.0.0.1:9
-allow-read /etc/ld.so.cache
-allow-read /lib64/ld-linux-x86-64.so.2
-allow-read-dir /lib/x86_64-linux-gnu
+$(loader_rules)
 state-dir $D/state
 POLICY
 CG=$(cgroup2_root)

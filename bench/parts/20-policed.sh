@@ -8,9 +8,7 @@
 # connection of 100 B to 16 KiB, timed by the server up to the write's fate.
 set -euo pipefail
 . bench/common.sh
-B=$OUT
-D=$BENCH_TMP/policed
-mkdir -p "$D"
+part_init policed
 if [ "$BENCH_QUICK" = 1 ]; then
 	nopen=50000 nconn=3000 nwrite=300 per_round=1
 else
@@ -42,9 +40,7 @@ cport=$(awk '/^listening/ { print $2 }' "$D/listen.out")
 cat > "$D/policy.conf" << POLICY
 collector 127.0.0.1:$tport
 collector 127.0.0.1:$cport
-allow-read /etc/ld.so.cache
-allow-read /lib64/ld-linux-x86-64.so.2
-allow-read-dir /lib/x86_64-linux-gnu
+$(loader_rules)
 allow-read $D/allowed
 state-dir $D/state
 POLICY

@@ -9,16 +9,12 @@
 # every round is the answer; beyond it, the counter.
 set -euo pipefail
 . bench/common.sh
-B=$OUT
-D=$BENCH_TMP/ringbuf
-mkdir -p "$D"
+part_init ringbuf
 if [ "$BENCH_QUICK" = 1 ]; then secs=1 rounds=$BENCH_ROUNDS; else secs=3 rounds=$((BENCH_ROUNDS < 4 ? BENCH_ROUNDS : 4)); fi
 RATES="1000 2000 3000 5000 7000 10000 20000 50000 0"
 cat > "$D/policy.conf" << POLICY
 collector 127.0.0.1:9
-allow-read /etc/ld.so.cache
-allow-read /lib64/ld-linux-x86-64.so.2
-allow-read-dir /lib/x86_64-linux-gnu
+$(loader_rules)
 state-dir $D/state
 POLICY
 STSD="$B/stsd run --observe -q --user root --policy $D/policy.conf --log $D/ev.log --log-key $D/log.key --events $D/events.jsonl --"

@@ -8,9 +8,7 @@
 # sleeping process, over the same window.
 set -euo pipefail
 . bench/common.sh
-B=$OUT
-D=$BENCH_TMP/footprint
-mkdir -p "$D"
+part_init footprint
 # The agent runs as nobody: it must reach the CA and its state directory.
 chmod 0755 "$BENCH_TMP" "$D"
 if [ "$BENCH_QUICK" = 1 ]; then window=15; else window=60; fi
@@ -47,11 +45,7 @@ device() {
 	chmod 0755 "$d"
 	cat > "$d/policy.conf" << POLICY
 collector 127.0.0.1:$2
-allow-read /etc/ld.so.cache
-allow-read /lib64/ld-linux-x86-64.so.2
-allow-read /lib/x86_64-linux-gnu/libssl.so.3
-allow-read /lib/x86_64-linux-gnu/libcrypto.so.3
-allow-read /lib/x86_64-linux-gnu/libc.so.6
+$(loader_rules)
 allow-read /etc/os-release
 allow-read $D/tls-cert.pem
 $([ "$dmi" = 1 ] && echo "allow-read /sys/class/dmi/id/product_name")
