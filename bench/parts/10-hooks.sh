@@ -14,7 +14,7 @@ part_init hooks
 if [ "$BENCH_QUICK" = 1 ]; then
 	nopen=100000 nconn=5000 nudp=100000 vopen=20000 vconn=1000 vudp=20000
 else
-	nopen=400000 nconn=20000 nudp=400000 vopen=50000 vconn=2000 vudp=50000
+	nopen=300000 nconn=15000 nudp=300000 vopen=30000 vconn=1500 vudp=30000
 fi
 LOOP=$B/bench/syscall-loop
 echo bench > "$D/file"

@@ -10,9 +10,9 @@ set -euo pipefail
 . bench/common.sh
 part_init policed
 if [ "$BENCH_QUICK" = 1 ]; then
-	nopen=50000 nconn=3000 nwrite=300 per_round=1
+	nopen=50000 nconn=3000 nwrite=300 per_round=1 vopen=10000 vconn=500
 else
-	nopen=200000 nconn=10000 nwrite=2000 per_round=3
+	nopen=200000 nconn=10000 nwrite=2000 per_round=3 vopen=20000 vconn=1000
 fi
 LOOP=$B/bench/syscall-loop
 TW=$B/bench/tls-write
@@ -101,6 +101,17 @@ for ((r = 1; r <= BENCH_ROUNDS; r++)); do
 	done
 done
 
+# The VM lane (BPF LSM, enforce): the same two loops, one boot (bench/vm/policed.sh).
+echo "20-policed: VM lane (BPF LSM), one boot" >&2
+vm_cmd="tests/vm/run --name bench-policed -q --timeout 900 --add bench -- sh bench/vm/policed.sh $BENCH_ROUNDS $vopen $vconn"
+vm_ok=0
+if [ "${BENCH_NO_VM:-0}" = 1 ]; then
+	echo "BENCH_NO_VM=1: VM lane skipped" > "$D/vm.out"
+elif $vm_cmd > "$D/vm.out" 2>&1; then
+	vm_ok=1
+	tr -d '\r' < "$B/vm/bench-policed/console.log" | awk '$1 == "BENCH" { print $2, $5 > D "/vm." $3 "." $4 }' D="$D"
+fi
+
 us() { awk '{ printf "%.1f\n", $1 / 1000 }' "$1" > "$1.us"; median_minmax "$1.us" 1; }
 col() { awk -v k="$2" '{ print $1, $k }' "$1"; } # col FILE K: "round value" of column K
 
@@ -129,6 +140,29 @@ HEAD
 for l in open connect; do
 	echo "| $l | $(median_minmax "$(values "$D/none.$l")") | $(median_minmax "$(values "$D/stsd.$l")") | $(ratio_stats "$D/none.$l" "$D/stsd.$l") | $(added_stats "$D/none.$l" "$D/stsd.$l") |"
 done
+
+echo
+echo "VM lane (Debian 6.1 under qemu TCG, BPF LSM, enforce mode: an allowed open is decided by the LSM hook, not observed), $vopen opens and $vconn connects per run; compare the ratios, not the emulated ns:"
+echo
+echo '```'
+echo "$vm_cmd"
+echo '```'
+echo
+if [ $vm_ok = 1 ] && [ -s "$D/vm.none.open" ] && [ -s "$D/vm.stsd.open" ]; then
+	echo "| loop | without stsd, ns/call | under stsd, ns/call | ratio | ns added per call |"
+	echo "|---|---|---|---|---|"
+	for l in open connect; do
+		[ -s "$D/vm.stsd.$l" ] || continue
+		echo "| $l | $(median_minmax "$(values "$D/vm.none.$l")") | $(median_minmax "$(values "$D/vm.stsd.$l")") | $(ratio_stats "$D/vm.none.$l" "$D/vm.stsd.$l") | $(added_stats "$D/vm.none.$l" "$D/vm.stsd.$l") |"
+	done
+	errs=$(tr -d '\r' < "$B/vm/bench-policed/console.log" | grep '^BENCH-ERROR' | head -n 5 || true)
+	[ -z "$errs" ] || printf '\nErrors in the guest:\n```\n%s\n```\n' "$errs"
+else
+	echo "**The VM lane failed:**"
+	echo '```'
+	tail -n 20 "$D/vm.out"
+	echo '```'
+fi
 
 if [ -s "$D/lost.open" ]; then
 	echo

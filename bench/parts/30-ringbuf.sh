@@ -10,7 +10,7 @@
 set -euo pipefail
 . bench/common.sh
 part_init ringbuf
-if [ "$BENCH_QUICK" = 1 ]; then secs=1 rounds=$BENCH_ROUNDS; else secs=3 rounds=$((BENCH_ROUNDS < 4 ? BENCH_ROUNDS : 4)); fi
+if [ "$BENCH_QUICK" = 1 ]; then secs=1 rounds=$BENCH_ROUNDS; else secs=3 rounds=$((BENCH_ROUNDS < 3 ? BENCH_ROUNDS : 3)); fi
 RATES="1000 2000 3000 5000 7000 10000 20000 50000 0"
 cat > "$D/policy.conf" << POLICY
 collector 127.0.0.1:9
