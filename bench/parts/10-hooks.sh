@@ -194,11 +194,16 @@ for lane in host vm; do
 		stop_monitor
 		echo
 	fi
-	for peer in opensnoop opensnoop-p; do
-		[ -s "$D/$lane.$peer.open" ] || continue
+	# The issue's peer is opensnoop as shipped; opensnoop -p is in the table, for reference.
+	if [ -s "$D/$lane.opensnoop.open" ]; then
 		s=$(added_med "$D/$lane.none.open" "$D/$lane.stsd.open")
-		p=$(added_med "$D/$lane.none.open" "$D/$lane.$peer.open")
+		p=$(added_med "$D/$lane.none.open" "$D/$lane.opensnoop.open")
 		met=$(awk -v s="$s" -v p="$p" 'BEGIN { print (s <= p / 5) ? 1 : 0 }')
-		target "overhead vs $peer (open loop), $lane lane" "≥ 5× less ns added than $peer" "stsd +$s ns, $peer +$p ns per open" "$met"
-	done
+		target "overhead vs opensnoop (open loop), $lane lane" "≥ 5× less ns added than opensnoop" \
+			"$(printf 'stsd %+.0f ns, opensnoop %+.0f ns per open' "$s" "$p")" "$met"
+	fi
+	if [ $met = 0 ] && [ $lane = vm ]; then
+		echo "Missed on the VM lane: perf does not run in the guest (TCG); the host lane's figures and profile are the ones to read, with the min–max above for the emulator's noise."
+		echo
+	fi
 done
