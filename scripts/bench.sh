@@ -14,7 +14,7 @@
 #
 # Environment passed to every part: OUT (build directory), BENCH_QUICK (1 with --quick),
 # BENCH_ROUNDS (interleaved A/B rounds; default 7, 3 with --quick), BENCH_TMP (a scratch
-# directory removed at the end).
+# directory removed at the end); BENCH_NO_VM=1 skips the VM lanes (while developing).
 #
 # Targets: a part may append lines "name<TAB>target<TAB>measured<TAB>met|missed" to
 # $BENCH_TMP/targets.tsv; they become the Targets table near the top of the output (each missed
@@ -31,7 +31,7 @@ while [ $# -gt 0 ]; do
 	--quick) BENCH_QUICK=1 ;;
 	--only) only+=("$2"); shift ;;
 	-o) outfile=$2; shift ;;
-	-h | --help) sed -n '4,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '4,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "bench.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
 	esac
 	shift
