@@ -32,15 +32,42 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <linux/sockios.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+
+/* No read waits longer: a connection the egress gate blocked must not hang the benchmark. */
+#define IO_TIMEOUT_S 10
+
+static void set_timeout(int fd)
+{
+	struct timeval tv = { .tv_sec = IO_TIMEOUT_S };
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+}
+
+/*
+ * Until every byte written has been acknowledged: then the next write starts a segment of its
+ * own. The egress gate (bpf/volume.bpf.c) walks at most 64 TLS records per segment and blocks
+ * the connection past that; back-to-back records of a few hundred bytes, queued while the
+ * writer runs ahead (or collapsed by a retransmission), can exceed it. Not timed.
+ */
+static void wait_sent(int fd)
+{
+	int pending = 0;
+
+	for (int i = 0; i < 100000 && ioctl(fd, SIOCOUTQ, &pending) == 0 && pending > 0; i++)
+		usleep(10);
+}
 
 static long long now_ns(void)
 {
@@ -93,12 +120,9 @@ static SSL *tls_connect(SSL_CTX **ctx, int port)
 	int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
 	SSL *ssl;
 
-	/*
-	 * One segment per write: the egress gate (bpf/volume.bpf.c) walks at most 64 TLS records
-	 * per segment and blocks the connection past that, and back-to-back writes of small
-	 * records, coalesced by Nagle into one large loopback segment, would exceed it.
-	 */
+	/* One segment per write (see wait_sent). */
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	set_timeout(fd);
 	*ctx = SSL_CTX_new(TLS_client_method());
 	if (fd < 0 || !*ctx || connect(fd, (struct sockaddr *)&sa, sizeof(sa)))
 		return NULL;
@@ -131,6 +155,7 @@ static int loop(int port, int n, const char *req, size_t len)
 		if (SSL_write(ssl, req, (int)len) != (int)len)
 			return -1;
 		t[i] = now_ns() - t0;
+		wait_sent(SSL_get_fd(ssl));
 	}
 	qsort(t, n, sizeof(*t), cmp_ll);
 	printf("loop %zu %lld %lld %lld %lld\n", len, t[n / 2], t[(n * 99 + 99) / 100 - 1], t[0],
@@ -181,6 +206,7 @@ static int server(const char *cert, const char *key)
 
 		if (fd < 0)
 			continue;
+		set_timeout(fd);
 		ssl = SSL_new(ctx);
 		SSL_set_fd(ssl, fd);
 		if (SSL_accept(ssl) == 1 && SSL_write(ssl, "g", 1) == 1) {

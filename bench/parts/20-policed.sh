@@ -47,11 +47,11 @@ POLICY
 STSD="$B/stsd run --observe -q --user root --policy $D/policy.conf --"
 SHOW="$B/stsd run --observe -q --user root --policy policy.conf --" # STSD, as the text shows it
 
-# run CONFIG CMD...: CMD without stsd (none) or under `stsd run` (stsd).
+# run CONFIG CMD...: CMD without stsd (none) or under `stsd run` (stsd); never more than 2 min.
 run() {
 	local c=$1
 	shift
-	if [ "$c" = stsd ]; then $STSD "$@"; else "$@"; fi
+	if [ "$c" = stsd ]; then timeout 120 $STSD "$@"; else timeout 120 "$@"; fi
 }
 # conn_line N: waits for the server's Nth "conn" line and prints it.
 conn_line() {
