@@ -163,7 +163,7 @@ if [ $vm_ok = 1 ]; then
 	echo "bpftrace is not run in the guest: it links LLVM and clang (ldd: $(ldd /usr/bin/bpftrace | wc -l) libraries, some 100 MB), too big for the initramfs and too slow to compile its program under TCG; it is compared on the host lane."
 	[ -z "$vm_errors" ] || { echo; echo "Errors in the guest:"; echo '```'; echo "$vm_errors"; echo '```'; }
 else
-	echo "**The VM lane failed** (\`$vm_cmd\`):"
+	echo "**The VM lane did not run** (\`$vm_cmd\`):"
 	echo '```'
 	tail -n 20 "$D/vm.out"
 	echo '```'

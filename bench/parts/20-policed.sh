@@ -159,7 +159,7 @@ if [ $vm_ok = 1 ] && [ -s "$D/vm.none.open" ] && [ -s "$D/vm.stsd.open" ]; then
 	errs=$(tr -d '\r' < "$B/vm/bench-policed/console.log" | grep '^BENCH-ERROR' | head -n 5 || true)
 	[ -z "$errs" ] || printf '\nErrors in the guest:\n```\n%s\n```\n' "$errs"
 else
-	echo "**The VM lane failed:**"
+	echo "**The VM lane did not run:**"
 	echo '```'
 	tail -n 20 "$D/vm.out"
 	echo '```'
