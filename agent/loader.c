@@ -13,6 +13,7 @@
 #include <bpf/libbpf.h>
 #include <dirent.h>
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -478,6 +479,16 @@ static bool bpf_lsm_listed(void)
 	return found;
 }
 
+/*
+ * Loading parses the kernel's BTF (megabytes) into the heap; libbpf frees it once the programs
+ * are loaded, but glibc keeps freed heap pages resident. Hand them back, so that a monitor
+ * idling for hours (stsd run, or the daemon waiting for a retry) holds only what it uses.
+ */
+static void release_heap(void)
+{
+	malloc_trim(0);
+}
+
 int enforcer_start(const struct sts_policy *pol, const struct enforcer_opts *o,
 		   enforcer_event_fn fn, void *ctx, struct sts_enforcer **out, char *why,
 		   size_t whylen)
@@ -608,6 +619,7 @@ int enforcer_start(const struct sts_policy *pol, const struct enforcer_opts *o,
 		goto cleanup;
 	}
 	*out = e;
+	release_heap();
 	return 0;
 cleanup:
 	enforcer_stop(e);
@@ -719,4 +731,5 @@ void enforcer_stop(struct sts_enforcer *e)
 	lsm_bpf__destroy(e->lsm);
 	net_bpf__destroy(e->net);
 	free(e);
+	release_heap();
 }

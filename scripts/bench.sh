@@ -14,7 +14,11 @@
 #
 # Environment passed to every part: OUT (build directory), BENCH_QUICK (1 with --quick),
 # BENCH_ROUNDS (interleaved A/B rounds; default 7, 3 with --quick), BENCH_TMP (a scratch
-# directory removed at the end).
+# directory removed at the end); BENCH_NO_VM=1 skips the VM lanes (while developing).
+#
+# Targets: a part may append lines "name<TAB>target<TAB>measured<TAB>met|missed" to
+# $BENCH_TMP/targets.tsv; they become the Targets table near the top of the output (each missed
+# target's part shows, in its own section, a profile of where the time goes).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,7 +31,7 @@ while [ $# -gt 0 ]; do
 	--quick) BENCH_QUICK=1 ;;
 	--only) only+=("$2"); shift ;;
 	-o) outfile=$2; shift ;;
-	-h | --help) sed -n '4,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '4,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "bench.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
 	esac
 	shift
@@ -72,16 +76,32 @@ tmp=$OUT/bench/BENCHMARKS.new.md
 } > "$tmp"
 
 status=0
+body=$BENCH_TMP/body.md
+: > "$body"
 for p in "${parts[@]}"; do
 	echo "==== bench: $p" >&2
 	t0=$(date +%s)
-	if ! bash "$p" >> "$tmp"; then
+	if ! bash "$p" >> "$body"; then
 		echo "bench.sh: $p failed" >&2
-		printf '\n**%s failed; see the output of make bench.**\n\n' "$(basename "$p")" >> "$tmp"
+		printf '\n**%s failed; see the output of make bench.**\n\n' "$(basename "$p")" >> "$body"
 		status=1
 	fi
 	echo "==== bench: $p took $(($(date +%s) - t0)) s" >&2
 done
+if [ -s "$BENCH_TMP/targets.tsv" ]; then
+	{
+		echo "## Targets"
+		echo
+		echo "| target | wanted | measured (medians) | |"
+		echo "|---|---|---|---|"
+		awk -F '\t' '{ printf "| %s | %s | %s | %s |\n", $1, $2, $3, $4 == "met" ? "met" : "**missed**" }' \
+			"$BENCH_TMP/targets.tsv"
+		echo
+		echo "Each missed target's section below ends with a profile of where the time goes."
+		echo
+	} >> "$tmp"
+fi
+cat "$body" >> "$tmp"
 mv "$tmp" "$outfile"
 echo "bench.sh: wrote $outfile" >&2
 exit $status
