@@ -139,6 +139,43 @@ static int state_save(const struct sts_config *cfg, const struct sts_activation 
 	return err;
 }
 
+/*
+ * A verified receipt for aid already in the evidence log? It is logged before the state file
+ * says "activated"; if saving that state failed (a full disk) or the monitor was killed in
+ * between, the log is the record of the activation, and sending again would be a second
+ * transmission of what the collector already receipted. sha gets the receipt's SHA-256.
+ */
+static bool receipt_logged(const char *log, const char *aid, char sha[65])
+{
+	char needle[64], *line = NULL;
+	size_t cap = 0;
+	bool found = false;
+	FILE *f;
+
+	f = fopen(log, "re");
+	if (!f)
+		return false;
+	snprintf(needle, sizeof(needle), "\"activation_id\":\"%s\"", aid);
+	while (!found && getline(&line, &cap, f) > 0) {
+		json_t *j;
+
+		if (!strstr(line, "\"type\":\"receipt\"") || !strstr(line, needle))
+			continue;
+		j = json_loads(line, 0, NULL);
+		if (j && json_is_string(json_object_get(j, "sha256")) &&
+		    strcmp(json_string_value(json_object_get(j, "type")) ?: "", "receipt") == 0 &&
+		    strcmp(json_string_value(json_object_get(j, "activation_id")) ?: "", aid) == 0 &&
+		    strcmp(json_string_value(json_object_get(j, "status")) ?: "", "verified") == 0) {
+			snprintf(sha, 65, "%s", json_string_value(json_object_get(j, "sha256")));
+			found = true;
+		}
+		json_decref(j);
+	}
+	free(line);
+	fclose(f);
+	return found;
+}
+
 static void log_rec(struct attempt *a, const char *type, json_t *rec)
 {
 	if (a->ev)
@@ -561,6 +598,20 @@ int cmd_daemon(int argc, char **argv)
 			schedule_rec(ev, "skip", why, 0);
 			goto cleanup;
 		}
+		if (!st.activated && st.aid[0] &&
+		    receipt_logged(cfg.log, st.aid, st.receipt_sha256)) {
+			st.activated = true;
+			st.activated_at = now_s();
+			st.next_attempt = 0;
+			st.last_error[0] = '\0';
+			schedule_rec(ev, "skip",
+				     "recovered: the evidence log holds the verified receipt of this "
+				     "activation, the state file had not been updated",
+				     0);
+			if ((err = state_save(&cfg, &st)))
+				sts_err("save state: %s (the evidence log still says activated)",
+					strerror(-err));
+		}
 		if (st.activated) {
 			bool due = cfg.periodic_days && !sts_optout_active(cfg.state_dir) &&
 				   now_s() >= st.activated_at + (int64_t)cfg.periodic_days * 86400;
@@ -624,6 +675,7 @@ int cmd_daemon(int argc, char **argv)
 
 			snprintf(a.pc.model_override, sizeof(a.pc.model_override), "%s", cfg.model);
 			snprintf(a.pc.ca_file, sizeof(a.pc.ca_file), "%s", cfg.collector_ca);
+			a.pc.io_timeout = cfg.collector_timeout;
 			if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
 				sts_err("socketpair: %s", strerror(errno));
 				goto cleanup;

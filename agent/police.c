@@ -476,8 +476,8 @@ int police_run(const struct police_opts *o)
 
 		int64_t next_ms = -1;
 
-		if (c.evidence && !c.evidence_err && evidence_tick(c.evidence, &next_ms) < 0)
-			evidence_failed(&c, -EIO);
+		if (c.evidence && !c.evidence_err && (err = evidence_tick(c.evidence, &next_ms)) < 0)
+			evidence_failed(&c, err); /* the real cause (ENOSPC, EROFS), not a generic EIO */
 		if (o->timeout_s && !timed_out) {
 			int64_t left = (started + o->timeout_s - time(NULL)) * 1000;
 
