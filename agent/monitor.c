@@ -164,8 +164,10 @@ static bool receipt_logged(const char *log, const char *aid, char sha[65])
 		j = json_loads(line, 0, NULL);
 		if (j && json_is_string(json_object_get(j, "sha256")) &&
 		    strcmp(json_string_value(json_object_get(j, "type")) ?: "", "receipt") == 0 &&
-		    strcmp(json_string_value(json_object_get(j, "activation_id")) ?: "", aid) == 0 &&
-		    strcmp(json_string_value(json_object_get(j, "status")) ?: "", "verified") == 0) {
+		    strcmp(json_string_value(json_object_get(j, "activation_id")) ?: "", aid) ==
+			    0 &&
+		    strcmp(json_string_value(json_object_get(j, "status")) ?: "", "verified") ==
+			    0) {
 			snprintf(sha, 65, "%s", json_string_value(json_object_get(j, "sha256")));
 			found = true;
 		}
@@ -546,6 +548,8 @@ int cmd_daemon(int argc, char **argv)
 		sts_err("must run as root (BPF, cgroups, the device key)");
 		return 3;
 	}
+	/* A monitor killed earlier left its policed cgroup behind: even if nothing is due now. */
+	police_sweep_stale(NULL);
 	if ((err = sts_mkdir_p(cfg.state_dir, 0700))) {
 		sts_err("state directory %s: %s", cfg.state_dir, strerror(-err));
 		return 3;
@@ -604,10 +608,11 @@ int cmd_daemon(int argc, char **argv)
 			st.activated_at = now_s();
 			st.next_attempt = 0;
 			st.last_error[0] = '\0';
-			schedule_rec(ev, "skip",
-				     "recovered: the evidence log holds the verified receipt of this "
-				     "activation, the state file had not been updated",
-				     0);
+			schedule_rec(
+				ev, "skip",
+				"recovered: the evidence log holds the verified receipt of this "
+				"activation, the state file had not been updated",
+				0);
 			if ((err = state_save(&cfg, &st)))
 				sts_err("save state: %s (the evidence log still says activated)",
 					strerror(-err));

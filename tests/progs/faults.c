@@ -452,7 +452,7 @@ enum kill_point { K_UNIFORM, K_REQUEST_SENT, K_STORED, K_ANSWER_HELD, K_POINTS }
 static const char *const point_names[K_POINTS] = { "uniform", "request-sent", "stored",
 						   "answer-held" };
 
-/* Is the cgroup stsd policed its agent in empty or gone (within 3 s)? */
+/* Is the cgroup stsd policed its agent in empty or gone (within 0.25 s)? */
 static bool cgroup_emptied(pid_t stsd)
 {
 	char root[512], path[1100], *buf = NULL;
@@ -462,7 +462,7 @@ static bool cgroup_emptied(pid_t stsd)
 	if (cg_root(root, sizeof(root)))
 		return false;
 	snprintf(path, sizeof(path), "%s/stsguard/run-%d/cgroup.procs", root, (int)stsd);
-	for (i = 0; i < 300; i++) {
+	for (i = 0; i < 25; i++) {
 		if (sts_read_file(path, 4096, &buf, &len) != 0 || len == 0) {
 			free(buf);
 			return true;
@@ -484,14 +484,17 @@ static bool cgroup_exists(pid_t stsd)
 	return access(path, F_OK) == 0;
 }
 
-/* Wait until the relay's counter passes `from`, up to ms; false on timeout or stsd's end. */
-static bool wait_counter(volatile unsigned *c, unsigned from, pid_t pid, int ms)
+/*
+ * Wait until the relay's counter passes `from`, up to ms. False if stsd ended first (its wait
+ * status into *status) or on timeout.
+ */
+static bool wait_counter(volatile unsigned *c, unsigned from, pid_t pid, int ms, int *status)
 {
 	int64_t end = now_ms() + ms;
 
 	while (*c == from && now_ms() < end) {
-		if (waitpid(pid, NULL, WNOHANG) == pid)
-			return false; /* reaped here: the caller's wait then fails, as it should */
+		if (waitpid(pid, status, WNOHANG) == pid)
+			return false;
 		usleep(500);
 	}
 	return *c != from;
@@ -512,13 +515,61 @@ static int64_t calibrate(void)
 	return t;
 }
 
+/*
+ * One kill -9 during an attempt of device e: stsd or its agent, at a point drawn from kp.
+ * Returns 1 if a process of the attempt was killed, 0 if the attempt ended first (a miss), and
+ * *activated tells whether the device is activated after it.
+ */
+static int kill_once(struct act_env *e, enum kill_point kp, bool agent, int64_t full, int n,
+		     bool *activated, pid_t *stsd)
+{
+	unsigned req = e->px.requests, ans = e->px.answers;
+	int status = -1, st, hit = 0;
+	char check[200];
+	bool ended = false;
+	pid_t pid;
+
+	e->px.delay_answer_ms = kp == K_ANSWER_HELD ? 600 : 0;
+	act_retry_due_now(e); /* a killed attempt may have scheduled one */
+	pid = *stsd = act_stsd_spawn(e);
+	switch (kp) {
+	case K_UNIFORM:
+		usleep((rnd() % (uint64_t)full) * 1000);
+		break;
+	case K_REQUEST_SENT:
+		ended = !wait_counter(&e->px.requests, req, pid, 10000, &status);
+		break;
+	default:
+		ended = !wait_counter(&e->px.answers, ans, pid, 10000, &status);
+		break;
+	}
+	if (!ended && waitpid(pid, &status, WNOHANG) == pid)
+		ended = true;
+	if (!ended) {
+		hit = agent ? act_kill_agent(pid) > 0 : kill(pid, SIGKILL) == 0;
+		st = act_stsd_wait(pid);
+	} else {
+		st = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	}
+	e->px.delay_answer_ms = 0;
+	if (!agent && hit) {
+		snprintf(check, sizeof(check), "kill %d (%s, stsd): its agent does not outlive it",
+			 n, point_names[kp]);
+		ASSERT_TRUE(cgroup_emptied(pid), check);
+	}
+	snprintf(check, sizeof(check), "kill %d (%s, %s): at most one activation", n,
+		 point_names[kp], agent ? "agent" : "stsd");
+	ASSERT_TRUE(act_stored(e) <= 1, check);
+	*activated = st == 0;
+	return hit;
+}
+
 void test_faults_kill(void)
 {
 	const char *s = getenv("STS_FAULT_KILLS"), *seed_s = getenv("STS_FAULT_SEED");
-	int total = s ? atoi(s) : 100, per_device = 10, done = 0, dev = 0, i;
-	int by_point[K_POINTS] = { 0 }, by_target[2] = { 0 }, activated_midway = 0, late = 0;
+	int total = s ? atoi(s) : 100, done = 0, dev = 0, misses = 0, i, nstsd;
+	int by_point[K_POINTS] = { 0 }, by_target[2] = { 0 };
 	uint64_t seed = seed_s ? strtoull(seed_s, NULL, 0) : (uint64_t)time(NULL) ^ getpid();
-	pid_t killed_stsd[16];
 	int64_t full, t0 = now_ms();
 	char name[32], check[200];
 	struct act_env e;
@@ -531,72 +582,47 @@ void test_faults_kill(void)
 		return;
 	printf("    faults: an undisturbed activation takes %lld ms\n", (long long)full);
 	while (done < total) {
-		int nk = 0, n = total - done < per_device ? total - done : per_device;
+		/* A device's story: 3 to 6 kills during its attempts, then one undisturbed. */
+		int want = 3 + (int)(rnd() % 4), nk = 0, tries = 0;
+		pid_t killed[8], pid;
+		bool activated = false;
 
+		nstsd = 0;
 		snprintf(name, sizeof(name), "kill-%d", dev++);
 		if (!act_setup(&e, name, NULL, NULL, NULL))
 			break;
-		for (i = 0; i < n; i++, done++) {
+		while (nk < want && done < total && !activated && tries++ < 4 * want) {
 			enum kill_point kp = rnd() % K_POINTS;
 			bool agent = rnd() % 2;
-			unsigned req = e.px.requests, ans = e.px.answers;
-			pid_t pid;
-			int st;
-
-			e.px.delay_answer_ms = kp == K_ANSWER_HELD ? 300 : 0;
-			act_retry_due_now(&e); /* a killed attempt may have scheduled one */
-			pid = act_stsd_spawn(&e);
-			switch (kp) {
-			case K_UNIFORM:
-				usleep((rnd() % (uint64_t)full) * 1000);
-				break;
-			case K_REQUEST_SENT:
-				late += !wait_counter(&e.px.requests, req, pid, 10000);
-				break;
-			case K_STORED:
-			case K_ANSWER_HELD:
-				late += !wait_counter(&e.px.answers, ans, pid, 10000);
-				break;
-			default:
-				break;
-			}
-			by_point[kp]++;
-			by_target[agent]++;
-			if (agent) {
-				act_kill_agent(pid);
+			if (kill_once(&e, kp, agent, full, done, &activated, &pid)) {
+				by_point[kp]++;
+				by_target[agent]++;
+				if (!agent)
+					killed[nstsd++] = pid;
+				done++;
+				nk++;
 			} else {
-				kill(pid, SIGKILL);
-				if (nk < (int)(sizeof(killed_stsd) / sizeof(killed_stsd[0])))
-					killed_stsd[nk++] = pid;
+				misses++;
 			}
-			st = act_stsd_wait(pid);
-			if (!agent) {
-				snprintf(check, sizeof(check),
-					 "kill %d (%s, stsd): its agent does not outlive it", done,
-					 point_names[kp]);
-				ASSERT_TRUE(cgroup_emptied(pid), check);
-			}
-			snprintf(check, sizeof(check), "kill %d (%s, %s): at most one activation",
-				 done, point_names[kp], agent ? "agent" : "stsd");
-			ASSERT_TRUE(act_stored(&e) <= 1, check);
-			if (st == 0)
-				activated_midway++;
-			e.px.delay_answer_ms = 0;
 		}
-		snprintf(check, sizeof(check), "device %s after %d kills", name, n);
-		ends_with_one_activation(&e, check);
-		/* The next start swept the cgroups of the killed monitors. */
-		for (i = 0; i < nk; i++) {
+		snprintf(check, sizeof(check), "device %s after %d kills", name, nk);
+		if (activated) {
+			ASSERT_EQ(act_stored(&e), 1, check);
+			ASSERT_TRUE(act_log_verifies(&e), check);
+		} else {
+			ends_with_one_activation(&e, check);
+		}
+		/* The next start swept the cgroups the killed monitors left behind. */
+		for (i = 0; i < nstsd; i++) {
 			snprintf(check, sizeof(check), "%s: no cgroup left by killed stsd %d", name,
-				 (int)killed_stsd[i]);
-			ASSERT_FALSE(cgroup_exists(killed_stsd[i]), check);
+				 (int)killed[i]);
+			ASSERT_FALSE(cgroup_exists(killed[i]), check);
 		}
 		act_teardown(&e);
 	}
 	ASSERT_EQ(done, total, "every kill was made");
 	printf("    faults: %d kills on %d devices in %.1f s: stsd %d, agent %d; uniform %d, "
-	       "request-sent %d, stored %d, answer-held %d; %d runs completed before the kill, "
-	       "%d event-keyed kills came after stsd ended\n",
+	       "request-sent %d, stored %d, answer-held %d; %d attempts ended before their kill\n",
 	       done, dev, (now_ms() - t0) / 1000.0, by_target[0], by_target[1], by_point[0],
-	       by_point[1], by_point[2], by_point[3], activated_midway, late);
+	       by_point[1], by_point[2], by_point[3], misses);
 }
