@@ -12,6 +12,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 
@@ -261,6 +262,20 @@ cleanup:
 	return err;
 }
 
+/*
+ * The password callback for every PEM read: there is none. With NULL, OpenSSL's default asks
+ * for a pass phrase on the terminal (or reads stdin), so an encrypted key file would block
+ * the daemon or be unlocked by whatever is on its input. An encrypted key is refused.
+ */
+static int no_password(char *buf, int size, int rwflag, void *u)
+{
+	(void)buf;
+	(void)size;
+	(void)rwflag;
+	(void)u;
+	return -1;
+}
+
 static int load_pem(const char *path, struct sts_key *key, bool priv)
 {
 	char *buf = NULL;
@@ -278,14 +293,15 @@ static int load_pem(const char *path, struct sts_key *key, bool priv)
 		goto cleanup;
 	}
 	if (priv) {
-		key->pkey = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
+		key->pkey = PEM_read_bio_PrivateKey(bio, NULL, no_password, NULL);
 		key->has_private = key->pkey != NULL;
 	} else {
-		key->pkey = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
+		key->pkey = PEM_read_bio_PUBKEY(bio, NULL, no_password, NULL);
 		if (!key->pkey && strstr(buf, "PRIVATE KEY")) {
 			BIO_free(bio);
 			bio = BIO_new_mem_buf(buf, (int)len);
-			key->pkey = bio ? PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL) : NULL;
+			key->pkey =
+				bio ? PEM_read_bio_PrivateKey(bio, NULL, no_password, NULL) : NULL;
 		}
 		if (!key->pkey) {
 			/* One line of base64 of the raw public key. */
@@ -302,6 +318,8 @@ static int load_pem(const char *path, struct sts_key *key, bool priv)
 		}
 	}
 	if (!key->pkey) {
+		/* OpenSSL queued why; a long-running process would keep it forever. */
+		ERR_clear_error();
 		err = -EBADMSG;
 		goto cleanup;
 	}

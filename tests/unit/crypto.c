@@ -3,6 +3,10 @@
 #include "test.h"
 #include "crypto.h"
 
+#include <errno.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -116,4 +120,39 @@ void test_crypto_ed25519(void)
 	ASSERT_MEMEQ(kp.pub, k.pub, 32, "private key file holds the same key");
 	sts_key_free(&kp);
 	sts_key_free(&k);
+}
+
+/*
+ * An encrypted key file is refused at once: no pass phrase is asked for on the terminal or
+ * read from stdin (found by the key_load fuzz harness, whose runs stalled on the prompt).
+ */
+void test_crypto_encrypted_key_refused(void)
+{
+	EVP_PKEY *pkey = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+	char path[512], left[16] = "";
+	struct sts_key key;
+	int p[2], saved = dup(0);
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/enc.pem", test__tmpdir());
+	f = fopen(path, "w");
+	if (!ASSERT_OK_PTR(f, "create the key file") || !ASSERT_OK_PTR(pkey, "a key"))
+		goto cleanup;
+	ASSERT_TRUE(PEM_write_PrivateKey(f, pkey, EVP_aes_256_cbc(), (unsigned char *)"secret", 6,
+					 NULL, NULL),
+		    "write it encrypted with a pass phrase");
+	fclose(f);
+	/* The pass phrase waits on stdin: loading must neither use nor consume it. */
+	if (!ASSERT_OK(pipe(p), "pipe") || !ASSERT_EQ(write(p[1], "secret\n", 7), 7, "stdin"))
+		goto cleanup;
+	close(p[1]);
+	dup2(p[0], 0);
+	close(p[0]);
+	ASSERT_EQ(sts_key_load_private(path, &key), -EBADMSG, "encrypted private key refused");
+	ASSERT_EQ(sts_key_load_public(path, &key), -EBADMSG, "and as a public key file too");
+	ASSERT_EQ(read(0, left, sizeof(left) - 1), 7, "stdin was not read");
+	dup2(saved, 0);
+cleanup:
+	close(saved);
+	EVP_PKEY_free(pkey);
 }
