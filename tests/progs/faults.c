@@ -82,16 +82,16 @@ static int log_names_stored_report(struct act_env *e)
 
 void test_faults_slow(void)
 {
-	static const char conf[] = "collector-timeout 1\n";
+	static const char conf[] = "collector-timeout 2\n";
 	struct act_env e;
 
 	/* The request is held until the agent gave up: the collector never sees it. */
 	if (!act_setup(&e, "slow-request", NULL, conf, NULL))
 		goto cleanup;
-	e.px.delay_request_ms = 2500;
+	e.px.delay_request_ms = 4500;
 	ASSERT_EQ(act_stsd_once(&e), EX_TEMPFAIL, "slow request: the agent times out, retry");
 	ASSERT_EQ(act_stored(&e), 0, "nothing reached the collector");
-	ASSERT_GE(act_log_count(&e, "no complete answer from localhost within 1 s"), 1,
+	ASSERT_GE(act_log_count(&e, "no complete answer from localhost within 2 s"), 1,
 		  "the log says the collector did not answer in time");
 	ends_with_one_activation(&e, "slow request");
 	act_teardown(&e);
@@ -99,7 +99,7 @@ void test_faults_slow(void)
 	/* Stored, but the answer comes too late: the retry resends the same bytes, deduplicated. */
 	if (!act_setup(&e, "slow-answer", NULL, conf, NULL))
 		goto cleanup;
-	e.px.delay_answer_ms = 2500;
+	e.px.delay_answer_ms = 4500;
 	ASSERT_EQ(act_stsd_once(&e), EX_TEMPFAIL, "slow answer: the agent times out, retry");
 	ASSERT_EQ(act_stored(&e), 1, "the collector stored the report all the same");
 	ASSERT_EQ(act_log_count(&e, "\"status\":\"verified\""), 0, "no receipt yet");
@@ -534,7 +534,7 @@ static int kill_once(struct act_env *e, enum kill_point kp, bool agent, int64_t 
 	pid = *stsd = act_stsd_spawn(e);
 	switch (kp) {
 	case K_UNIFORM:
-		usleep((rnd() % (uint64_t)full) * 1000);
+		usleep((rnd() % (uint64_t)(full + full / 10)) * 1000);
 		break;
 	case K_REQUEST_SENT:
 		ended = !wait_counter(&e->px.requests, req, pid, 10000, &status);
@@ -592,7 +592,8 @@ void test_faults_kill(void)
 		if (!act_setup(&e, name, NULL, NULL, NULL))
 			break;
 		while (nk < want && done < total && !activated && tries++ < 4 * want) {
-			enum kill_point kp = rnd() % K_POINTS;
+			/* Half drawn uniformly over an activation, half keyed to its events. */
+			enum kill_point kp = rnd() % 2 ? K_UNIFORM : 1 + rnd() % (K_POINTS - 1);
 			bool agent = rnd() % 2;
 			if (kill_once(&e, kp, agent, full, done, &activated, &pid)) {
 				by_point[kp]++;
