@@ -452,15 +452,13 @@ static void sd_notify_ready(void)
 static int load_device_key(const struct sts_config *cfg, struct sts_key *key, bool quiet)
 {
 	char priv[4200], pub[4300];
+	bool created;
 	int err;
 
 	snprintf(priv, sizeof(priv), "%s/device.key", cfg->state_dir);
 	snprintf(pub, sizeof(pub), "%s.pub", priv);
-	err = sts_key_load_private(priv, key);
-	if (err != -ENOENT)
-		return err;
-	err = sts_key_generate(priv, pub, key);
-	if (!err && !quiet)
+	err = sts_key_load_or_generate(priv, pub, key, &created);
+	if (!err && created && !quiet)
 		sts_info("created the device key %s (stsctl key show prints it)", priv);
 	return err;
 }

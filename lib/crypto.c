@@ -6,7 +6,9 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <limits.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
@@ -199,16 +201,24 @@ static int key_fill_public(struct sts_key *key)
 	return 0;
 }
 
-static int write_pem(const char *path, int flags, mode_t mode, EVP_PKEY *pkey, bool priv)
+/*
+ * Write a key file so that its name only ever shows a complete key: into path.tmp (a leftover
+ * of a writer killed earlier is overwritten), fsync'd, then linked to path, which fails with
+ * -EEXIST rather than replace a key. A crash or power cut at any point leaves either no key
+ * file or a whole one, never the empty or cut file a next start could not load.
+ */
+static int write_pem(const char *path, mode_t mode, EVP_PKEY *pkey, bool priv)
 {
+	char tmp[PATH_MAX];
 	FILE *f = NULL;
 	int fd, err = 0;
 
-	fd = open(path, flags | O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
 	if (fd < 0)
 		return -errno;
-	f = fdopen(fd, "w");
-	if (!f) {
+	if (fchmod(fd, mode) < 0 || !(f = fdopen(fd, "w"))) {
 		err = -errno;
 		close(fd);
 		goto cleanup;
@@ -222,10 +232,11 @@ static int write_pem(const char *path, int flags, mode_t mode, EVP_PKEY *pkey, b
 		err = -errno;
 	if (fclose(f) != 0 && !err)
 		err = -errno;
+	if (!err && link(tmp, path) < 0)
+		err = -errno;
 cleanup:
-	if (err)
-		unlink(path);
-	else
+	unlink(tmp);
+	if (!err)
 		err = sts_fsync_dir_of(path);
 	return err;
 }
@@ -242,11 +253,11 @@ int sts_key_generate(const char *priv_path, const char *pub_path, struct sts_key
 		err = -EIO;
 		goto cleanup;
 	}
-	err = write_pem(priv_path, 0, 0600, pkey, true);
+	err = write_pem(priv_path, 0600, pkey, true);
 	if (err)
 		goto cleanup;
 	if (pub_path) {
-		err = write_pem(pub_path, 0, 0644, pkey, false);
+		err = write_pem(pub_path, 0644, pkey, false);
 		if (err) {
 			unlink(priv_path);
 			goto cleanup;
@@ -331,6 +342,26 @@ cleanup:
 	if (buf)
 		sts_wipe(buf, len);
 	free(buf);
+	return err;
+}
+
+int sts_key_load_or_generate(const char *priv_path, const char *pub_path, struct sts_key *key,
+			     bool *created)
+{
+	int err = sts_key_load_private(priv_path, key);
+
+	*created = false;
+	if (err == -ENOENT) {
+		err = sts_key_generate(priv_path, pub_path, key);
+		*created = err == 0;
+		return err;
+	}
+	/* Killed between the two files: the public half is derived again from the private. */
+	if (!err && pub_path && access(pub_path, F_OK) < 0 && errno == ENOENT) {
+		err = write_pem(pub_path, 0644, key->pkey, false);
+		if (err)
+			sts_key_free(key);
+	}
 	return err;
 }
 
