@@ -173,7 +173,7 @@ $(OUT)/tests/bin/%: tests/bin/%.c $(OUT)/tests/cgroup_helpers.o $(LIBSTS) | $(DE
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -Itests $(LDFLAGS) -o $@ $< $(OUT)/tests/cgroup_helpers.o $(LIBSTS) $(LDLIBS)
 
-$(OUT)/fuzz/%: fuzz/%.c $(LIB_SRCS) $(wildcard lib/*.h) | $(DEPS_STAMP)
+$(OUT)/fuzz/%: fuzz/%.c $(wildcard fuzz/*.h) $(LIB_SRCS) $(wildcard lib/*.h) | $(DEPS_STAMP)
 	$(call msg,FUZZ-CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRCS) $(LDLIBS)

@@ -7,9 +7,8 @@
 #include "evlog.h"
 #include "util.h"
 
-#include "fuzz_file.h"
+#include "fuzz.h"
 
-#include <openssl/evp.h>
 #include <string.h>
 
 static int64_t fixed_clock(void *arg)
@@ -20,7 +19,6 @@ static int64_t fixed_clock(void *arg)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static struct sts_key key;
 	struct evlog_opts o = { .clock = fixed_clock, .boot_id = "fuzz" };
 	const char *path;
 	struct evlog *log;
@@ -29,17 +27,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size > 256 * 1024)
 		return 0;
-	if (!key.pkey) {
-		static const uint8_t seed[32] = { 7 };
-		size_t n = sizeof(key.pub);
-
-		key.pkey = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, seed, sizeof(seed));
-		key.has_private = true;
-		EVP_PKEY_get_raw_public_key(key.pkey, key.pub, &n);
-	}
 	path = fuzz_file(data, size);
 	o.path = path;
-	o.log_key = &key;
+	o.log_key = fuzz_key(7);
 	if (evlog_open(&o, &log) != 0)
 		return 0;
 	if (evlog_append(log, EV_SCHEDULE, NULL, NULL) != 0 || evlog_close(log) != 0)

@@ -6,7 +6,7 @@
  */
 #include "crypto.h"
 
-#include "fuzz_file.h"
+#include "fuzz.h"
 
 #include <string.h>
 

@@ -5,7 +5,7 @@
  */
 #include "seal.h"
 
-#include "fuzz_file.h"
+#include "fuzz.h"
 
 #include <string.h>
 
