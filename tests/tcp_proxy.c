@@ -108,8 +108,9 @@ static void relay(struct tcp_proxy *p, int cfd)
 			if (i == 1 && w.request_sent && !answered) {
 				answered = true;
 				p->answers++;
-				if (p->delay_answer_ms)
-					usleep(p->delay_answer_ms * 1000);
+				for (int t = 0; t < p->delay_answer_ms && !p->release; t += 5)
+					usleep(5000);
+				p->release = false;
 			}
 			/* Stalled: once the request went out, the answer is read and dropped. */
 			if (i == 1 && p->stall && w.request_sent)

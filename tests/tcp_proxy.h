@@ -22,6 +22,7 @@ struct tcp_proxy {
 	 * meanwhile: the collector never sees it); hold the answer this long after it came.
 	 */
 	volatile int delay_request_ms, delay_answer_ms;
+	volatile bool release; /* end the current hold of an answer now */
 	volatile unsigned connections;
 	volatile unsigned requests; /* requests seen from the client */
 	volatile unsigned answers; /* answers that came back from the target */

@@ -452,8 +452,8 @@ enum kill_point { K_UNIFORM, K_REQUEST_SENT, K_STORED, K_ANSWER_HELD, K_POINTS }
 static const char *const point_names[K_POINTS] = { "uniform", "request-sent", "stored",
 						   "answer-held" };
 
-/* Is the cgroup stsd policed its agent in empty or gone (within 0.25 s)? */
-static bool cgroup_emptied(pid_t stsd)
+/* Is the cgroup stsd policed its agent in empty or gone (within ms)? */
+static bool cgroup_emptied(pid_t stsd, int ms)
 {
 	char root[512], path[1100], *buf = NULL;
 	size_t len;
@@ -462,10 +462,21 @@ static bool cgroup_emptied(pid_t stsd)
 	if (cg_root(root, sizeof(root)))
 		return false;
 	snprintf(path, sizeof(path), "%s/stsguard/run-%d/cgroup.procs", root, (int)stsd);
-	for (i = 0; i < 25; i++) {
+	for (i = 0; i < ms / 10; i++) {
 		if (sts_read_file(path, 4096, &buf, &len) != 0 || len == 0) {
 			free(buf);
 			return true;
+		}
+		if (i == ms / 10 - 1) {
+			/* Say who is left, and in what state (Z: a zombie nobody reaped). */
+			char *line, *save, stat[64], st[300];
+
+			for (line = strtok_r(buf, "\n", &save); line;
+			     line = strtok_r(NULL, "\n", &save)) {
+				snprintf(stat, sizeof(stat), "/proc/%s/stat", line);
+				if (test__run(st, sizeof(st), "cat %s", stat) == 0)
+					printf("    left in run-%d: %s", (int)stsd, st);
+			}
 		}
 		free(buf);
 		buf = NULL;
@@ -493,26 +504,35 @@ static bool wait_counter(volatile unsigned *c, unsigned from, pid_t pid, int ms,
 	int64_t end = now_ms() + ms;
 
 	while (*c == from && now_ms() < end) {
-		if (waitpid(pid, status, WNOHANG) == pid)
+		if (waitpid(pid, status ? status : &(int){ 0 }, WNOHANG) == pid)
 			return false;
 		usleep(500);
 	}
 	return *c != from;
 }
 
-/* Calibrate: the duration of one undisturbed activation, in ms. */
-static int64_t calibrate(void)
+/*
+ * Calibrate on one undisturbed activation: when its request reached the relay (the agent runs
+ * around then; before, stsd loads its BPF) and when the collector's answer came back (the
+ * receipt is checked, logged and the state saved within a few ms; after that stsd only tears
+ * down), in ms from the start.
+ */
+static bool calibrate(int64_t *request, int64_t *answer)
 {
 	struct act_env e;
-	int64_t t = -1, t0;
+	int64_t t0;
+	pid_t pid;
+	bool ok = false;
 
 	if (act_setup(&e, "calibrate", NULL, NULL, NULL)) {
 		t0 = now_ms();
-		if (ASSERT_EQ(act_stsd_once(&e), 0, "calibration: one undisturbed activation"))
-			t = now_ms() - t0;
+		pid = act_stsd_spawn(&e);
+		*request = wait_counter(&e.px.requests, 0, pid, 30000, NULL) ? now_ms() - t0 : 0;
+		*answer = wait_counter(&e.px.answers, 0, pid, 30000, NULL) ? now_ms() - t0 : 0;
+		ok = ASSERT_EQ(act_stsd_wait(pid), 0, "calibration: one undisturbed activation");
 	}
 	act_teardown(&e);
-	return t;
+	return ok && *request > 0 && *answer >= *request;
 }
 
 /*
@@ -520,21 +540,31 @@ static int64_t calibrate(void)
  * Returns 1 if a process of the attempt was killed, 0 if the attempt ended first (a miss), and
  * *activated tells whether the device is activated after it.
  */
-static int kill_once(struct act_env *e, enum kill_point kp, bool agent, int64_t full, int n,
-		     bool *activated, pid_t *stsd)
+static int kill_once(struct act_env *e, enum kill_point kp, bool agent, int64_t full,
+		     int64_t request, int n, bool *activated, pid_t *stsd)
 {
 	unsigned req = e->px.requests, ans = e->px.answers;
 	int status = -1, st, hit = 0;
+	int64_t from, to;
 	char check[200];
 	bool ended = false;
 	pid_t pid;
 
-	e->px.delay_answer_ms = kp == K_ANSWER_HELD ? 600 : 0;
+	/* Held until released below: long enough for a surviving agent to be seen. */
+	e->px.delay_answer_ms = kp == K_ANSWER_HELD ? 10000 : 0;
+	e->px.release = false;
 	act_retry_due_now(e); /* a killed attempt may have scheduled one */
 	pid = *stsd = act_stsd_spawn(e);
 	switch (kp) {
 	case K_UNIFORM:
-		usleep((rnd() % (uint64_t)(full + full / 10)) * 1000);
+		/*
+		 * stsd from its start to the end of the activation (full: the answer plus the
+		 * receipt's processing); the agent over its own life, from shortly before its
+		 * request to just after the answer (then it exits).
+		 */
+		from = agent ? request * 3 / 4 : 0;
+		to = agent ? full - 80 : full;
+		usleep((from + rnd() % (uint64_t)(to - from)) * 1000);
 		break;
 	case K_REQUEST_SENT:
 		ended = !wait_counter(&e->px.requests, req, pid, 10000, &status);
@@ -551,16 +581,25 @@ static int kill_once(struct act_env *e, enum kill_point kp, bool agent, int64_t 
 	} else {
 		st = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 	}
-	e->px.delay_answer_ms = 0;
 	if (!agent && hit) {
+		/*
+		 * While the answer is held, the agent waits in its read: only its monitor's
+		 * death can end it before the answer is released. Elsewhere the agent may be
+		 * caught in a cgroup move (state D) for a while, but dies when it leaves it.
+		 */
 		snprintf(check, sizeof(check), "kill %d (%s, stsd): its agent does not outlive it",
 			 n, point_names[kp]);
-		ASSERT_TRUE(cgroup_emptied(pid), check);
+		ASSERT_TRUE(cgroup_emptied(pid, kp == K_ANSWER_HELD ? 1000 : 3000), check);
 	}
+	e->px.delay_answer_ms = 0;
+	e->px.release = kp == K_ANSWER_HELD; /* let the relay go on */
 	snprintf(check, sizeof(check), "kill %d (%s, %s): at most one activation", n,
 		 point_names[kp], agent ? "agent" : "stsd");
 	ASSERT_TRUE(act_stored(e) <= 1, check);
 	*activated = st == 0;
+	if (!hit && getenv("STS_FAULT_DEBUG"))
+		printf("    miss: %s %s status %d ended %d\n", point_names[kp],
+		       agent ? "agent" : "stsd", st, ended);
 	return hit;
 }
 
@@ -570,20 +609,23 @@ void test_faults_kill(void)
 	int total = s ? atoi(s) : 100, done = 0, dev = 0, misses = 0, i, nstsd;
 	int by_point[K_POINTS] = { 0 }, by_target[2] = { 0 };
 	uint64_t seed = seed_s ? strtoull(seed_s, NULL, 0) : (uint64_t)time(NULL) ^ getpid();
-	int64_t full, t0 = now_ms();
+	int64_t full, request = 0, answer = 0, t0 = now_ms();
 	char name[32], check[200];
 	struct act_env e;
 
 	printf("    faults: kill seed %llu (STS_FAULT_SEED=%llu reproduces), %d kills\n",
 	       (unsigned long long)seed, (unsigned long long)seed, total);
 	rng_state = seed ? seed : 1;
-	full = calibrate();
-	if (!ASSERT_GE(full, 1, "calibration"))
+	if (!ASSERT_TRUE(calibrate(&request, &answer), "calibration"))
 		return;
-	printf("    faults: an undisturbed activation takes %lld ms\n", (long long)full);
+	/* Uniform kills over the activation: up to its answer and the receipt's processing. */
+	full = answer + 100;
+	printf("    faults: in an undisturbed activation the request leaves at %lld ms, the "
+	       "answer is back at %lld ms\n",
+	       (long long)request, (long long)answer);
 	while (done < total) {
-		/* A device's story: 3 to 6 kills during its attempts, then one undisturbed. */
-		int want = 3 + (int)(rnd() % 4), nk = 0, tries = 0;
+		/* A device's story: 4 to 8 kills during its attempts, then one undisturbed. */
+		int want = 4 + (int)(rnd() % 5), nk = 0, tries = 0;
 		pid_t killed[8], pid;
 		bool activated = false;
 
@@ -595,7 +637,7 @@ void test_faults_kill(void)
 			/* Half drawn uniformly over an activation, half keyed to its events. */
 			enum kill_point kp = rnd() % 2 ? K_UNIFORM : 1 + rnd() % (K_POINTS - 1);
 			bool agent = rnd() % 2;
-			if (kill_once(&e, kp, agent, full, done, &activated, &pid)) {
+			if (kill_once(&e, kp, agent, full, request, done, &activated, &pid)) {
 				by_point[kp]++;
 				by_target[agent]++;
 				if (!agent)
