@@ -106,8 +106,8 @@ help:
 
 ## make            build BPF objects, skeletons, binaries and tests into build/
 ## make deps       install the Debian packages the project needs (only those missing)
-## make check      all tests: unit, host lane, VM lane (boots Debian's 6.1 kernel in qemu)
-## make vmtest     the VM lane alone
+## make check      all tests: unit, host lane, VM lane (boots Debian's 6.1 kernel in qemu), power cuts
+## make vmtest     the VM lanes alone (test_progs in the VM, power cuts)
 ## make demo       the main job: boot the VM and show the kernel enforcing a policy
 ## make bench      run every benchmark (several minutes) and rewrite BENCHMARKS.md
 ## make fuzz       build and run every libFuzzer harness, FUZZ_SECONDS (60) each

@@ -706,13 +706,25 @@ int cmd_daemon(int argc, char **argv)
 		sts_wipe(a.imei, sizeof(a.imei));
 		free(a.jws);
 		if (a.ok) {
+			/*
+			 * The transmission and receipt records are durable before the state says
+			 * activated: once it does, nothing is ever sent again, so a receipt lost
+			 * from the log would be lost for good. If the log cannot be synced, the
+			 * state stays as it is and the next start resends the same bytes for the
+			 * same receipt.
+			 */
+			if ((err = evidence_checkpoint(ev))) {
+				sts_err("evidence log: %s", strerror(-err));
+				goto cleanup;
+			}
 			st.activated = true;
 			st.activated_at = now_s();
 			st.next_attempt = 0;
 			snprintf(st.receipt_sha256, sizeof(st.receipt_sha256), "%s", a.receipt_sha);
 			st.last_error[0] = '\0';
 			if ((err = state_save(&cfg, &st))) {
-				/* The receipt is logged; the state will say so at the next start.
+				/* The receipt is logged (and durable): the next start finds it there
+				 * (receipt_logged) and the state says so, with nothing sent again.
 				 */
 				sts_err("save state: %s", strerror(-err));
 				goto cleanup;

@@ -38,13 +38,18 @@ const char *store_errmsg(struct store *st);
 int store_get_key(struct store *st, const char *kid, uint8_t pub[STS_ED25519_PUB_LEN], bool *found);
 
 /*
- * One write transaction per accepted report: begin (immediate, so the seq read next cannot
- * race another writer), look the aid up, insert, commit. Commit returns only once SQLite has
- * fsync'd the WAL (synchronous=FULL): a receipt is never sent for a row that could vanish.
+ * Write transactions: begin (immediate, so the seq read next cannot race another writer),
+ * then per report a savepoint: look the aid up, insert, release (or roll back to the
+ * savepoint, which undoes that report alone). Reports that arrive together share one
+ * transaction (group commit, see server.c). Commit returns only once SQLite has fsync'd the
+ * WAL (synchronous=FULL): a receipt is never sent for a row that could vanish.
  */
 int store_begin(struct store *st);
 int store_rollback(struct store *st);
 int store_commit(struct store *st);
+int store_savepoint(struct store *st);
+int store_release(struct store *st);
+int store_rollback_to(struct store *st);
 /* *found false when aid is new; otherwise its sha256 (hex) and receipt (heap string). */
 int store_find(struct store *st, const char *aid, bool *found, char sha256_hex[65], char **receipt);
 int store_next_seq(struct store *st, long long *seq);

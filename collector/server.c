@@ -2,10 +2,13 @@
 /*
  * The HTTPS endpoint: libevent's evhttp over OpenSSL bufferevents, one thread, one event loop.
  *
- * Single-threaded on purpose: each accepted report is verified, committed to SQLite (fsync'd)
- * and answered inside one callback, so there is no window in which a receipt exists for a row
- * that is not on disk, and no lock to get wrong. A report is a few hundred bytes; the TLS
- * handshake, not the handler, is the cost per request.
+ * Single-threaded on purpose: no lock to get wrong. Each accepted report is verified and
+ * inserted in the callback that read it, inside a write transaction shared by every report
+ * that arrives in the same turn of the event loop (group commit): the commit, one fsync for
+ * all of them, runs as an event queued behind those callbacks, and only once it has returned
+ * are their replies (and receipts) sent. So there is no window in which a receipt exists for
+ * a row that is not on disk, and an fsync (a good part of a millisecond) is paid once per
+ * batch rather than once per report while handshakes wait.
  *
  * Every connection carries exactly one request ("Connection: close" on every reply): that is
  * all a device needs, and it makes the per-connection deadline a per-request deadline.
@@ -98,6 +101,10 @@ struct server {
 	size_t ntrusted;
 	struct timeval timeout;
 	struct event *sigterm, *sigint, *flush_ev, *drain_ev;
+	/* Group commit: the open transaction and the requests waiting for its commit. */
+	struct event *commit_ev;
+	bool in_batch;
+	struct pending *pending, **pending_tail;
 	int live;
 	bool paused, draining;
 	unsigned long rejected[R_COUNT];
@@ -160,9 +167,13 @@ static void flush_rejections(struct server *srv)
 
 static void flush_cb(evutil_socket_t fd, short what, void *arg)
 {
+	struct server *srv = arg;
+
 	(void)fd;
 	(void)what;
-	flush_rejections(arg);
+	/* Not into a batch whose commit may fail: the counts would be lost with it. */
+	if (!srv->in_batch)
+		flush_rejections(srv);
 }
 
 static void maybe_resume_listener(struct server *srv)
@@ -257,6 +268,17 @@ struct request {
 	char aid[STS_AID_LEN + 1];
 };
 
+/* A report stored in the open transaction, answered once it is committed. */
+struct pending {
+	struct pending *next;
+	struct request rq;
+	int status; /* 201, 200 or 409 */
+	char *receipt;
+	long long seq;
+	char kid[STS_KID_LEN + 1];
+	bool new_key;
+};
+
 static void send_json(struct request *rq, int status, json_t *body)
 {
 	struct evkeyvalq *h = evhttp_request_get_output_headers(rq->req);
@@ -320,8 +342,9 @@ static void utc_now(char out[32])
 }
 
 /*
- * Store a verified, valid report and produce its receipt, or find the receipt of an earlier
- * delivery of the same report. Returns the HTTP status (201, 200, 409) or -errno.
+ * Store a verified, valid report in the open transaction (beginning one if needed) and produce
+ * its receipt, or find the receipt of an earlier delivery of the same report. Returns the
+ * HTTP status (201, 200, 409) or -errno. Nothing is durable before commit_cb().
  */
 static int store_report(struct request *rq, const struct sts_jws *jws, const char *body, size_t len,
 			const struct sts_report *r, const uint8_t *new_key, char **receipt,
@@ -341,7 +364,13 @@ static int store_report(struct request *rq, const struct sts_jws *jws, const cha
 	if (err)
 		return err;
 	sts_hex(sha, sizeof(sha), sha_hex);
-	err = store_begin(srv->store);
+	if (!srv->in_batch) {
+		err = store_begin(srv->store);
+		if (err)
+			return err;
+		srv->in_batch = true;
+	}
+	err = store_savepoint(srv->store);
 	if (err)
 		return err;
 	err = store_find(srv->store, jws->aid, &found, old_hex, receipt);
@@ -379,14 +408,14 @@ static int store_report(struct request *rq, const struct sts_jws *jws, const cha
 	err = store_insert(srv->store, &a);
 	if (err)
 		goto cleanup;
-	err = store_commit(srv->store);
-	if (err)
-		goto cleanup;
 	*seq_out = a.seq;
 	status = 201;
 cleanup:
+	/* Undo this report alone; the others of the batch stay. */
 	if (err || found)
-		store_rollback(srv->store);
+		store_rollback_to(srv->store);
+	else
+		err = store_release(srv->store);
 	if (err) {
 		free(*receipt);
 		*receipt = NULL;
@@ -406,8 +435,8 @@ static void handle_activation(struct request *rq, struct evbuffer *in)
 	const uint8_t *new_key = NULL;
 	struct sts_report r;
 	struct sts_jws jws;
+	struct pending *p;
 	long long seq = -1;
-	json_t *resp;
 	size_t len;
 	bool found;
 	int err;
@@ -492,25 +521,82 @@ static void handle_activation(struct request *rq, struct evbuffer *in)
 		reject(rq, R_STORAGE, "storage unavailable; nothing was stored, retry later");
 		goto cleanup;
 	}
-	if (err == 409) {
-		reject(rq, R_CONFLICT,
-		       "this activation id was already used for a different report; a retry must "
-		       "resend the same bytes, a new report needs a new aid");
+	/* Even a 200 or 409 waits: what it was judged against may be in the same batch. */
+	p = calloc(1, sizeof(*p));
+	if (!p) {
+		reject(rq, R_STORAGE, "out of memory; retry later");
 		goto cleanup;
 	}
-	resp = json_pack("{s:s,s:s,s:s}", "status", err == 201 ? "stored" : "already_stored", "aid",
-			 jws.aid, "receipt", receipt);
-	send_json(rq, err, resp);
-	json_decref(resp);
-	if (seq >= 0)
-		sts_info("%s %d stored aid=%s kid=%s seq=%lld%s", rq->peer, err, jws.aid, jws.kid,
-			 seq, new_key ? " new-key" : "");
-	else
-		sts_info("%s %d already_stored aid=%s kid=%s", rq->peer, err, jws.aid, jws.kid);
+	p->rq = *rq;
+	p->status = err;
+	p->receipt = receipt;
+	receipt = NULL;
+	p->seq = seq;
+	p->new_key = new_key != NULL;
+	memcpy(p->kid, jws.kid, sizeof(p->kid));
+	*srv->pending_tail = p;
+	srv->pending_tail = &p->next;
+	/* Behind the callbacks already due in this turn of the loop: their reports join. */
+	event_active(srv->commit_ev, 0, 0);
 cleanup:
 	free(receipt);
 	sts_key_free(&tofu);
 	sts_jws_free(&jws);
+}
+
+/* Answer a report of a committed batch. */
+static void answer(struct pending *p)
+{
+	struct request *rq = &p->rq;
+	json_t *resp;
+
+	if (p->status == 409) {
+		reject(rq, R_CONFLICT,
+		       "this activation id was already used for a different report; a retry must "
+		       "resend the same bytes, a new report needs a new aid");
+		return;
+	}
+	resp = json_pack("{s:s,s:s,s:s}", "status", p->status == 201 ? "stored" : "already_stored",
+			 "aid", rq->aid, "receipt", p->receipt);
+	send_json(rq, p->status, resp);
+	json_decref(resp);
+	if (p->seq >= 0)
+		sts_info("%s %d stored aid=%s kid=%s seq=%lld%s", rq->peer, p->status, rq->aid,
+			 p->kid, p->seq, p->new_key ? " new-key" : "");
+	else
+		sts_info("%s %d already_stored aid=%s kid=%s", rq->peer, p->status, rq->aid,
+			 p->kid);
+}
+
+/* Group commit: one fsync for the batch, then (only then) every reply of the batch. */
+static void commit_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct server *srv = arg;
+	struct pending *p, *next;
+	int err = 0;
+
+	(void)fd;
+	(void)what;
+	if (srv->in_batch) {
+		err = store_commit(srv->store);
+		if (err) {
+			sts_err("commit %s: %s", srv->o->db, store_errmsg(srv->store));
+			store_rollback(srv->store);
+		}
+		srv->in_batch = false;
+	}
+	for (p = srv->pending; p; p = next) {
+		next = p->next;
+		if (err)
+			reject(&p->rq, R_STORAGE,
+			       "storage unavailable; nothing was stored, retry later");
+		else
+			answer(p);
+		free(p->receipt);
+		free(p);
+	}
+	srv->pending = NULL;
+	srv->pending_tail = &srv->pending;
 }
 
 static void request_cb(struct evhttp_request *req, void *arg)
@@ -744,9 +830,11 @@ int server_run(const struct server_opts *o)
 		sts_err("open %s: %s", o->db, strerror(-err));
 		goto cleanup;
 	}
+	srv.pending_tail = &srv.pending;
 	srv.base = event_base_new();
 	srv.http = srv.base ? evhttp_new(srv.base) : NULL;
-	if (!srv.http) {
+	srv.commit_ev = srv.base ? event_new(srv.base, -1, 0, commit_cb, &srv) : NULL;
+	if (!srv.http || !srv.commit_ev) {
 		err = -ENOMEM;
 		goto cleanup;
 	}
@@ -796,6 +884,11 @@ int server_run(const struct server_opts *o)
 		err = -EIO;
 	sts_info("stopped");
 cleanup:
+	/* A batch still open when the loop ended is committed and answered like any other. */
+	if (srv.store)
+		commit_cb(-1, 0, &srv);
+	if (srv.commit_ev)
+		event_free(srv.commit_ev);
 	/* Frees every remaining connection (their conn_ex_free runs while srv is alive). */
 	if (srv.http)
 		evhttp_free(srv.http);

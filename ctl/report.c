@@ -387,7 +387,7 @@ int cmd_report(int argc, char **argv)
 	};
 	const char *log_path, *key_path = NULL, *seal_arg = NULL, *buf = NULL;
 	struct agg a = { 0 };
-	struct evv_opts vo = { .on_record = on_record, .arg = &a };
+	struct evv_opts vo = { .on_record = on_record, .arg = &a, .want_obj = true };
 	struct evv_result res = { 0 };
 	struct sts_key key = { 0 };
 	struct seal_state vk = { 0 };

@@ -20,6 +20,12 @@
 #define STS_ED25519_SIG_LEN 64
 
 int sts_sha256(const void *buf, size_t len, uint8_t out[STS_SHA256_LEN]);
+/* SHA-256 of the concatenation of n buffers. */
+struct sts_buf {
+	const void *p;
+	size_t len;
+};
+int sts_sha256_parts(const struct sts_buf *parts, size_t n, uint8_t out[STS_SHA256_LEN]);
 int sts_hmac_sha256(const uint8_t *key, size_t keylen, const void *buf, size_t len,
 		    uint8_t out[STS_SHA256_LEN]);
 int sts_random(void *buf, size_t len);

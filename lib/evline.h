@@ -34,10 +34,20 @@ struct evline {
 	const char *boot;
 	const char *type;
 	uint8_t prev[STS_SHA256_LEN];
-	json_t *obj; /* owned: json_decref() when done (evline_free) */
+	json_t *obj; /* owned: json_decref() when done (evline_free); NULL from evline_scan() */
+	/* Where time, boot and type point after evline_scan() took its fast path. */
+	char time_buf[EVLINE_TIME_LEN + 1], boot_buf[65], type_buf[EVLINE_TYPE_MAX + 1];
 };
 
 int evline_parse(const char *line, size_t len, struct evline *rec, char *why, size_t whysz);
+/*
+ * The same verdict and fields as evline_parse(), for readers that need only the five fields
+ * (the verifier, the writer's recovery): a line in the writer's own form (compact JSON, no
+ * \u escape, integers only, no non-ASCII) is checked by a scanner that builds nothing and
+ * leaves rec->obj NULL; anything else goes to evline_parse() and gets rec->obj. The scanner
+ * only ever accepts what jansson accepts (fuzz/evline.c checks that it agrees).
+ */
+int evline_scan(const char *line, size_t len, struct evline *rec, char *why, size_t whysz);
 void evline_free(struct evline *rec);
 
 /* Format / parse the time field. */

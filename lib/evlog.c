@@ -25,6 +25,12 @@ struct evlog {
 	char origin[NOTE_MAX_NAME + 1];
 	char pub_b64[64];
 	char boot[65];
+	char *boot_json; /* boot as a JSON string, quotes included */
+	/* The line being written: 0x00 (the Merkle leaf prefix), the line, its newline. */
+	char *buf;
+	size_t cap;
+	int64_t time_sec; /* the second time_prefix spells, -1 for none */
+	char time_prefix[20]; /* "YYYY-MM-DDTHH:MM:SS" */
 	int64_t (*clock)(void *arg);
 	void *clock_arg;
 	uint64_t every;
@@ -132,68 +138,234 @@ static int set_error(struct evlog *log, int err)
 	return log->err;
 }
 
+/* Make room for `more` bytes after the first `used` of the line buffer. */
+static int reserve(struct evlog *log, size_t used, size_t more)
+{
+	size_t cap = log->cap ? log->cap : 1024;
+	char *n;
+
+	if (used + more <= log->cap)
+		return 0;
+	while (cap < used + more)
+		cap *= 2;
+	n = realloc(log->buf, cap);
+	if (!n)
+		return -ENOMEM;
+	log->buf = n;
+	log->cap = cap;
+	return 0;
+}
+
+static int put(struct evlog *log, size_t *used, const void *p, size_t n)
+{
+	int err = reserve(log, *used, n);
+
+	if (!err) {
+		memcpy(log->buf + *used, p, n);
+		*used += n;
+	}
+	return err;
+}
+
+static int put_u64(struct evlog *log, size_t *used, uint64_t v)
+{
+	char tmp[24];
+	size_t i = sizeof(tmp);
+
+	do {
+		tmp[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	return put(log, used, tmp + i, sizeof(tmp) - i);
+}
+
+/* A string jansson would write as is: printable ASCII without '"' or '\\'. */
+static bool plain(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] > 0x7e || s[i] == '"' ||
+		    s[i] == '\\')
+			return false;
+	return true;
+}
+
 /*
- * Serialise and write one line. The chain and tree advance only once the whole line is in
- * the file, so that a failed write leaves the writer's state consistent with what a later
- * recovery will find after cutting the partial line.
+ * v exactly as json_dumps(JSON_COMPACT) writes it inside its parent object. The common kinds
+ * (plain strings, integers, booleans, null) are written here; anything else (escapes,
+ * non-ASCII, reals, arrays, objects) is left to jansson itself, so the bytes cannot differ.
+ */
+static int put_json(struct evlog *log, size_t *used, json_t *v)
+{
+	json_int_t i;
+	size_t n;
+	int err;
+
+	switch (json_typeof(v)) {
+	case JSON_STRING:
+		n = json_string_length(v);
+		if (!plain(json_string_value(v), n))
+			break;
+		err = reserve(log, *used, n + 2);
+		if (err)
+			return err;
+		log->buf[(*used)++] = '"';
+		memcpy(log->buf + *used, json_string_value(v), n);
+		*used += n;
+		log->buf[(*used)++] = '"';
+		return 0;
+	case JSON_INTEGER:
+		i = json_integer_value(v);
+		if (i >= 0)
+			return put_u64(log, used, (uint64_t)i);
+		err = put(log, used, "-", 1);
+		return err ? err : put_u64(log, used, -(uint64_t)i);
+	case JSON_TRUE:
+		return put(log, used, "true", 4);
+	case JSON_FALSE:
+		return put(log, used, "false", 5);
+	case JSON_NULL:
+		return put(log, used, "null", 4);
+	default:
+		break;
+	}
+	for (;;) {
+		n = json_dumpb(v, log->buf + *used, log->cap - *used,
+			       JSON_COMPACT | JSON_ENCODE_ANY);
+		if (n == 0)
+			return -ENOMEM;
+		if (*used + n <= log->cap)
+			break;
+		err = reserve(log, *used, n);
+		if (err)
+			return err;
+	}
+	*used += n;
+	return 0;
+}
+
+/* evline_format_time(), with gmtime_r() and snprintf() only when the second changes. */
+static int format_time(struct evlog *log, int64_t now, char out[EVLINE_TIME_LEN + 1])
+{
+	int64_t us = now % 1000000;
+	int i, err;
+
+	if (now < 0 || now / 1000000 != log->time_sec) {
+		err = evline_format_time(now, out);
+		if (!err) {
+			memcpy(log->time_prefix, out, sizeof(log->time_prefix) - 1);
+			log->time_sec = now / 1000000;
+		}
+		return err;
+	}
+	memcpy(out, log->time_prefix, sizeof(log->time_prefix) - 1);
+	out[19] = '.';
+	for (i = 25; i >= 20; i--, us /= 10)
+		out[i] = (char)('0' + us % 10);
+	out[26] = 'Z';
+	out[27] = '\0';
+	return 0;
+}
+
+/*
+ * Serialise and write one line: the five fields, then those of the record in their order,
+ * byte for byte what json_dumps(JSON_COMPACT) of that object writes (docs/evidence.md; the
+ * verifier and every existing log depend on it), without building the object. The chain and
+ * tree advance only once the whole line is in the file, so that a failed write leaves the
+ * writer's state consistent with what a later recovery will find after cutting the partial
+ * line.
  */
 static int write_record(struct evlog *log, const char *type, const json_t *fields, const char *time)
 {
-	char prevhex[2 * STS_SHA256_LEN + 1], *line = NULL, *nline;
+	size_t used = 1, len;
 	merkle_hash leaf;
-	json_t *obj = NULL;
 	const char *k;
 	json_t *v;
-	size_t len;
+	char *line;
 	int err = 0;
 
 	if (!evline_valid_type(type) || (fields && !json_is_object(fields)))
 		return -EINVAL;
-	sts_hex(log->prev, STS_SHA256_LEN, prevhex);
-	obj = json_pack("{sI ss ss ss ss}", "seq", (json_int_t)log->next_seq, "time", time, "boot",
-			log->boot, "type", type, "prev", prevhex);
-	if (!obj)
-		return -ENOMEM;
+	err = reserve(log, 0, 256);
+	if (err)
+		return err;
+	log->buf[0] = 0x00;
+	if (!err)
+		err = put(log, &used, "{\"seq\":", 7);
+	if (!err)
+		err = put_u64(log, &used, log->next_seq);
+	if (!err)
+		err = put(log, &used, ",\"time\":\"", 9);
+	if (!err)
+		err = put(log, &used, time, strlen(time));
+	if (!err)
+		err = put(log, &used, "\",\"boot\":", 9);
+	if (!err)
+		err = put(log, &used, log->boot_json, strlen(log->boot_json));
+	if (!err)
+		err = put(log, &used, ",\"type\":\"", 9);
+	if (!err)
+		err = put(log, &used, type, strlen(type));
+	if (!err)
+		err = put(log, &used, "\",\"prev\":\"", 10);
+	if (!err)
+		err = reserve(log, used, 2 * STS_SHA256_LEN + 2);
+	if (err)
+		return err;
+	sts_hex(log->prev, STS_SHA256_LEN, log->buf + used); /* writes a NUL after */
+	used += 2 * STS_SHA256_LEN;
+	log->buf[used++] = '"';
 	if (fields) {
 		json_object_foreach((json_t *)fields, k, v)
 		{
-			if (evline_reserved_key(k)) {
-				err = -EINVAL;
-				goto cleanup;
+			if (evline_reserved_key(k))
+				return -EINVAL;
+			err = put(log, &used, ",", 1);
+			if (err)
+				return err;
+			len = strlen(k);
+			if (plain(k, len)) {
+				err = reserve(log, used, len + 3);
+				if (err)
+					return err;
+				log->buf[used++] = '"';
+				memcpy(log->buf + used, k, len);
+				used += len;
+				log->buf[used++] = '"';
+			} else {
+				/* A key with escapes: jansson writes it, as a string value. */
+				json_t *ks = json_string(k);
+
+				err = ks ? put_json(log, &used, ks) : -ENOMEM;
+				json_decref(ks);
+				if (err)
+					return err;
 			}
-			if (json_object_set(obj, k, v)) {
-				err = -ENOMEM;
-				goto cleanup;
-			}
+			err = put(log, &used, ":", 1);
+			if (!err)
+				err = put_json(log, &used, v);
+			if (err)
+				return err;
 		}
 	}
-	line = json_dumps(obj, JSON_COMPACT);
-	if (!line) {
-		err = -ENOMEM;
-		goto cleanup;
-	}
-	len = strlen(line);
-	if (len > EVLINE_MAX) {
-		err = -E2BIG;
-		goto cleanup;
-	}
-	nline = realloc(line, len + 2);
-	if (!nline) {
-		err = -ENOMEM;
-		goto cleanup;
-	}
-	line = nline;
-	line[len] = '\n';
-	err = merkle_leaf_hash(line, len, leaf);
+	err = put(log, &used, "}\n", 2);
 	if (err)
-		goto cleanup;
+		return err;
+	line = log->buf + 1;
+	len = used - 2; /* without the leaf prefix and the newline */
+	if (len > EVLINE_MAX)
+		return -E2BIG;
+	/* merkle_leaf_hash(line), in one go: the 0x00 prefix sits just before the line. */
+	err = sts_sha256(log->buf, len + 1, leaf);
+	if (err)
+		return err;
 	err = sts_write_all(log->fd, line, len + 1);
 	if (err) {
 		/* Cut the partial line; should that fail too, recovery at the next open will. */
 		if (ftruncate(log->fd, log->size) < 0)
 			sts_err("%s: cannot cut a partial record: %s", log->path, strerror(errno));
-		set_error(log, err);
-		goto cleanup;
+		return set_error(log, err);
 	}
 	log->size += len + 1;
 	log->next_seq++;
@@ -203,9 +375,6 @@ static int write_record(struct evlog *log, const char *type, const json_t *field
 		err = sts_sha256(line, len, log->prev);
 	if (err)
 		set_error(log, err); /* the line is written: state can no longer follow it */
-cleanup:
-	free(line);
-	json_decref(obj);
 	return err;
 }
 
@@ -274,7 +443,7 @@ static int do_checkpoint(struct evlog *log)
 	int64_t now = now_us(log);
 	int err;
 
-	err = evline_format_time(now, time);
+	err = format_time(log, now, time);
 	if (err)
 		return err;
 	if (!log->sealed) {
@@ -340,7 +509,12 @@ static int scan(struct evlog *log, const char *buf, size_t len, size_t *good)
 	*good = 0;
 	while (p < end && (nl = memchr(p, '\n', end - p))) {
 		lineno++;
-		err = evline_parse(p, nl - p, &rec, why, sizeof(why));
+		err = evline_scan(p, nl - p, &rec, why, sizeof(why));
+		/* A checkpoint is read in full, for its seal. */
+		if (!err && !rec.obj && strcmp(rec.type, EV_CHECKPOINT) == 0) {
+			evline_free(&rec);
+			err = evline_parse(p, nl - p, &rec, why, sizeof(why));
+		}
 		if (err)
 			goto bad;
 		if (rec.seq != log->next_seq) {
@@ -438,7 +612,7 @@ static int recover(struct evlog *log)
 	{
 		char time[EVLINE_TIME_LEN + 1];
 
-		err = evline_format_time(now_us(log), time);
+		err = format_time(log, now_us(log), time);
 		if (!err)
 			err = write_record(log, EV_RECOVERY, fields, time);
 	}
@@ -464,6 +638,7 @@ int evlog_open(const struct evlog_opts *opts, struct evlog **logp)
 	if (!log)
 		return -ENOMEM;
 	log->fd = -1;
+	log->time_sec = -1;
 	log->key = opts->log_key;
 	log->every = opts->checkpoint_every ? opts->checkpoint_every : EVLOG_DEFAULT_EVERY;
 	log->interval_us = (int64_t)(opts->checkpoint_interval ? opts->checkpoint_interval
@@ -498,6 +673,16 @@ int evlog_open(const struct evlog_opts *opts, struct evlog **logp)
 		strcpy(log->boot, opts->boot_id);
 	} else if ((err = read_boot_id(log->boot))) {
 		goto fail;
+	}
+	{
+		json_t *b = json_string(log->boot);
+
+		log->boot_json = b ? json_dumps(b, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+		json_decref(b);
+		if (!log->boot_json) {
+			err = b ? -ENOMEM : -EINVAL; /* not UTF-8 */
+			goto fail;
+		}
 	}
 	if (opts->seal_path) {
 		log->sealed = true;
@@ -554,7 +739,7 @@ int evlog_append(struct evlog *log, const char *type, const json_t *fields, uint
 	if (strcmp(type, EV_CHECKPOINT) == 0)
 		return -EINVAL;
 	now = now_us(log);
-	err = evline_format_time(now, time);
+	err = format_time(log, now, time);
 	if (!err)
 		err = write_record(log, type, fields, time);
 	if (err)
@@ -632,6 +817,8 @@ int evlog_close(struct evlog *log)
 	seal_state_wipe(&log->seal);
 	free(log->seal_path);
 	free(log->path);
+	free(log->boot_json);
+	free(log->buf);
 	free(log);
 	return err;
 }

@@ -35,6 +35,11 @@ struct evv_opts {
 	 */
 	int (*on_record)(void *arg, const struct evline *rec, const char *line, size_t len);
 	void *arg;
+	/*
+	 * rec->obj for every record handed to on_record; otherwise only checkpoints have it
+	 * (the others are checked by evline_scan(), which is several times faster).
+	 */
+	bool want_obj;
 	bool keep_leaves; /* fill res->leaves (for proofs) */
 };
 

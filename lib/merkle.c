@@ -5,23 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-
 static int hash2(uint8_t prefix, const void *a, size_t alen, const void *b, size_t blen,
 		 merkle_hash out)
 {
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	int err = 0;
+	struct sts_buf parts[] = { { &prefix, 1 }, { a, alen }, { b, blen } };
 
-	if (!ctx)
-		return -ENOMEM;
-	if (EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1 ||
-	    EVP_DigestUpdate(ctx, &prefix, 1) != 1 || EVP_DigestUpdate(ctx, a, alen) != 1 ||
-	    (blen && EVP_DigestUpdate(ctx, b, blen) != 1) ||
-	    EVP_DigestFinal_ex(ctx, out, NULL) != 1)
-		err = -EIO;
-	EVP_MD_CTX_free(ctx);
-	return err;
+	return sts_sha256_parts(parts, 3, out);
 }
 
 int merkle_leaf_hash(const void *data, size_t len, merkle_hash out)

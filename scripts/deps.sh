@@ -20,6 +20,8 @@ packages=(
 	libclang-rt-14-dev
 	# VM lane: emulator, guest userland, initramfs packing, kernel unpacking
 	qemu-system-x86 busybox-static cpio xz-utils zstd kmod
+	# power-cut lane: the device's ext4 disk image (mkfs.ext4, e2fsck)
+	e2fsprogs
 	# tests: loopback setup, certificates for the TLS tests
 	iproute2 openssl ca-certificates
 	# the VM runner: ELF detection (file), shared-library lists (ldd), the kernel image (readelf)

@@ -10,14 +10,16 @@
 #   vm    tests/vm/run -- build/tests/test_progs --no-skip
 #                                                Debian's 6.1 kernel with BPF LSM in qemu; a
 #                                                skip there is a failure
+#   powercut  tests/vm/powercut.sh               the VM killed during activations and booted
+#                                                again on the same disk image; it cannot skip
 # Every lane runs even if an earlier one failed; the exit status is non-zero if any failed or
-# if the VM lane did not run.
+# if a VM lane did not run.
 set -uo pipefail
 
 out=${OUT:-build}
-lanes=(unit host fuzz vm)
+lanes=(unit host fuzz vm powercut)
 case "${1:-}" in
---vm-only) lanes=(vm) ;;
+--vm-only) lanes=(vm powercut) ;;
 --host-only) lanes=(unit host fuzz) ;;
 "") ;;
 *) echo "usage: tests/check.sh [--vm-only | --host-only]" >&2; exit 2 ;;
@@ -53,16 +55,17 @@ for lane in "${lanes[@]}"; do
 	# (100 in the host lane).
 	vm) run_lane vm tests/vm/run --name check -- env STS_FAULT_KILLS=10 \
 		"$out/tests/test_progs" --no-skip ;;
+	powercut) run_lane powercut env OUT="$out" tests/vm/powercut.sh ;;
 	esac
 done
 
 echo "==== summary"
 fail=0
 for lane in "${lanes[@]}"; do
-	printf '  %-5s %-22s %6ss\n' "$lane" "${result[$lane]}" "${secs[$lane]}"
+	printf '  %-8s %-22s %6ss\n' "$lane" "${result[$lane]}" "${secs[$lane]}"
 	case ${result[$lane]} in
 	pass) ;;
-	skipped*) [ "$lane" = vm ] && fail=1 ;;
+	skipped*) [ "$lane" = vm ] || [ "$lane" = powercut ] && fail=1 ;;
 	*) fail=1 ;;
 	esac
 done

@@ -422,6 +422,83 @@ cleanup:
 	sts_key_free(&key);
 }
 
+/*
+ * The writer serialises lines itself: each must be, byte for byte, json_dumps(JSON_COMPACT) of
+ * the object made of the five fields and then the record's (the format every existing log and
+ * verifier agrees on), also for the values it leaves to jansson (escapes, non-ASCII, reals,
+ * arrays, objects, keys with escapes).
+ */
+void test_evidence_line_bytes(void)
+{
+	const char *fields[] = {
+		"{\"pid\":4151,\"comm\":\"sts-agent\",\"path\":\"/etc/os-release\",\"ok\":true,"
+		"\"no\":false,\"none\":null}",
+		"{\"neg\":-9223372036854775807,\"min\":-9223372036854775808,\"max\":"
+		"9223372036854775807,\"zero\":0,\"r\":0.1,\"big\":1e300}",
+		"{\"q\":\"say \\\"hi\\\"\\\\ \\n\\t\\u0001\\u001f/\\u007f\",\"u\":\"caf\\u00e9 "
+		"\\u2603 "
+		"\\ud83d\\ude00\",\"e\":\"\"}",
+		"{\"a\":[1,\"x\",[],{}],\"o\":{\"k\":{\"k\":[null,2.5]}},\"key \\\"q\\\"\":1,"
+		"\"k\\u00e9\":\"v\"}",
+		"{}",
+	};
+	char path[512], prevhex[65], time[EVLINE_TIME_LEN + 1], *want, *buf = NULL, *p, *nl;
+	struct evlog_opts o = { .checkpoint_every = 100,
+				.clock = test_clock,
+				.boot_id = "test-boot" };
+	struct sts_key key = { 0 };
+	struct evlog *log = NULL;
+	uint8_t prev[STS_SHA256_LEN] = { 0 };
+	json_t *f, *obj;
+	const char *k;
+	json_t *v;
+	size_t i, len;
+
+	snprintf(path, sizeof(path), "%s/bytes.log", test__tmpdir());
+	if (!ASSERT_OK(new_key("bk", &key), "key"))
+		return;
+	o.path = path;
+	o.log_key = &key;
+	test_now = 1767225600LL * 1000000 + 999999; /* the second changes after the first */
+	if (!ASSERT_OK(evlog_open(&o, &log), "open"))
+		goto cleanup;
+	for (i = 0; i < ARRAY_SIZE(fields); i++) {
+		f = json_loads(fields[i], 0, NULL);
+		if (!ASSERT_TRUE(f != NULL, fields[i]))
+			goto cleanup;
+		ASSERT_OK(evlog_append(log, "x_y", f, NULL), fields[i]);
+		json_decref(f);
+		test_now += 1;
+	}
+	ASSERT_OK(evlog_close(log), "close");
+	log = NULL;
+	if (!ASSERT_OK(sts_read_file(path, 1 << 20, &buf, &len), "read"))
+		goto cleanup;
+	test_now = 1767225600LL * 1000000 + 999999;
+	for (i = 0, p = buf; i < ARRAY_SIZE(fields) && (nl = strchr(p, '\n')); i++, p = nl + 1) {
+		sts_hex(prev, sizeof(prev), prevhex);
+		evline_format_time(test_now + (int64_t)i, time);
+		obj = json_pack("{sI ss ss ss ss}", "seq", (json_int_t)i, "time", time, "boot",
+				"test-boot", "type", "x_y", "prev", prevhex);
+		f = json_loads(fields[i], 0, NULL);
+		json_object_foreach(f, k, v) json_object_set(obj, k, v);
+		want = json_dumps(obj, JSON_COMPACT);
+		ASSERT_TRUE(want && strlen(want) == (size_t)(nl - p) && !memcmp(want, p, nl - p),
+			    fields[i]);
+		if (want && (strlen(want) != (size_t)(nl - p) || memcmp(want, p, nl - p)))
+			printf("  want %s\n  got  %.*s\n", want, (int)(nl - p), p);
+		free(want);
+		json_decref(f);
+		json_decref(obj);
+		sts_sha256(p, nl - p, prev);
+	}
+	ASSERT_EQ(i, ARRAY_SIZE(fields), "every record written");
+cleanup:
+	free(buf);
+	evlog_close(log);
+	sts_key_free(&key);
+}
+
 void test_evidence_recovery(void)
 {
 	char path[512];

@@ -1,0 +1,173 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Part 6, the collector: activations per second with 1, 8 and 64 concurrent TLS clients, each
+# activation a new connection and a full TLS 1.3 handshake, next to nginx (Debian's
+# nginx-light) serving a static file with the same certificate, key and TLS version to the
+# same client program: the TLS-cost baseline. Rounds interleave collector and nginx runs.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+. bench/common.sh
+
+act=$OUT/bench/actbench
+col=$OUT/sts-collector
+d=$BENCH_TMP/collector
+mkdir -p "$d/keys" "$d/www" "$d/nginx-tmp"
+targets=$BENCH_TMP/targets.tsv
+clients=(1 8 64)
+reqs=1500
+[ "$BENCH_QUICK" = 1 ] && reqs=500
+command -v nginx > /dev/null || { echo "collector: nginx missing (scripts/deps.sh --bench)" >&2; exit 1; }
+
+# One P-256 certificate and key for both servers (what tests/collector_helpers.c makes too).
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$d/key.pem" \
+	-out "$d/cert.pem" -subj /CN=localhost -days 2 \
+	-addext subjectAltName=DNS:localhost,IP:127.0.0.1 2> /dev/null
+$col keygen --signing-key "$d/receipt.key" > /dev/null
+# The static file: the size of a collector reply, receipt included.
+head -c 620 /dev/zero | tr '\0' 'r' > "$d/www/receipt.json"
+
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2> /dev/null || true; done
+	for p in "${pids[@]}"; do wait "$p" 2> /dev/null || true; done
+}
+trap cleanup EXIT
+
+$col serve --listen 127.0.0.1:0 --port-file "$d/col.port" --tls-cert "$d/cert.pem" \
+	--tls-key "$d/key.pem" --signing-key "$d/receipt.key" --db "$d/db/collector.db" \
+	--max-conns 256 2> "$d/collector.log" &
+pids+=($!)
+
+# nginx: unprivileged port, foreground, everything under $d. One worker: the collector is
+# one event loop too, so both sides have one core's worth of server. Access log on, as the
+# collector logs a line per request.
+# A free port below the kernel's ephemeral range (where the collector's port 0 lands).
+for _ in $(seq 20); do
+	nport=$((20000 + RANDOM % 12000))
+	ss -Hltn "sport = :$nport" | grep -q . || break
+done
+cat > "$d/nginx.conf" <<EOF
+user root root;
+worker_processes 1;
+daemon off;
+pid $d/nginx.pid;
+error_log $d/nginx.err warn;
+events { worker_connections 1024; }
+http {
+	access_log $d/access.log;
+	client_body_temp_path $d/nginx-tmp;
+	proxy_temp_path $d/nginx-tmp;
+	fastcgi_temp_path $d/nginx-tmp;
+	uwsgi_temp_path $d/nginx-tmp;
+	scgi_temp_path $d/nginx-tmp;
+	server {
+		listen 127.0.0.1:$nport ssl;
+		ssl_certificate $d/cert.pem;
+		ssl_certificate_key $d/key.pem;
+		ssl_protocols TLSv1.3;
+		keepalive_timeout 0;
+		root $d/www;
+	}
+}
+EOF
+nginx -p "$d" -c "$d/nginx.conf" 2> "$d/nginx.out" &
+pids+=($!)
+for _ in $(seq 50); do
+	[ -s "$d/col.port" ] && ss -Hltn "sport = :$nport" | grep -q . && break
+	sleep 0.1
+done
+cport=$(cat "$d/col.port")
+
+for r in $(seq 1 "$BENCH_ROUNDS"); do
+	for c in "${clients[@]}"; do
+		echo "collector: round $r/$BENCH_ROUNDS, $c clients" >&2
+		$act post "$cport" "$d/cert.pem" "$d/keys" "$c" $reqs |
+			awk '$1 == "requests_per_s" { print $2 }' >> "$d/col.$c"
+		$act get "$nport" "$d/cert.pem" /receipt.json "$c" $reqs |
+			awk '$1 == "requests_per_s" { print $2 }' >> "$d/nginx.$c"
+	done
+done
+stored=$(grep -c ' 201 stored ' "$d/collector.log" || true)
+
+rows=
+missed=()
+for c in "${clients[@]}"; do
+	paste "$d/col.$c" "$d/nginx.$c" | awk '{ printf "%.1f\n", 100 * $1 / $2 }' > "$d/ratio.$c"
+	ratio=$(median "$d/ratio.$c")
+	m=$(awk -v a="$ratio" 'BEGIN { print (a >= 70) ? "met" : "missed" }')
+	[ "$m" = met ] || missed+=("$c")
+	printf 'collector vs nginx, %s clients\t>= 70%%\t%s%%\t%s\n' "$c" "$ratio" "$m" >> "$targets"
+	rows+="| $c | $(median_minmax "$d/col.$c" 0) | $(median_minmax "$d/nginx.$c" 0) | $(median_minmax "$d/ratio.$c" 1) % | ≥ 70%: **$m** |"$'\n'
+done
+
+cat <<EOF
+## 6. Collector
+
+\`sts-collector serve\` (one event loop; each report verified, stored in SQLite with
+\`synchronous=FULL\`, i.e. fsync'd, before its 201 and receipt) against \`nginx\`
+$(nginx -v 2>&1 | sed 's/.*nginx\///') (one worker, \`keepalive_timeout 0\`) serving a $(stat -c %s "$d/www/receipt.json")-byte static
+file, the size of a collector reply. Same P-256 certificate and key, TLS 1.3 only, OpenSSL
+defaults on both sides. The client (\`actbench\`) opens a new TCP connection and does a full
+handshake for every request, as a device does (no session resumption), with 1, 8 or 64
+threads; every collector request is a valid report signed by one of 64 device keys (signed
+before the clock starts) and must get 201, every nginx request 200. $reqs requests a run,
+$BENCH_ROUNDS interleaved rounds (collector, nginx, for each client count); $stored activations
+stored in all. Client, collector and nginx share the machine's $(nproc) cores.
+
+| clients | collector, activations/s | nginx, requests/s | collector / nginx, per round | target |
+|---|---|---|---|---|
+${rows}
+Commands:
+
+\`\`\`
+$col serve --listen 127.0.0.1:0 --tls-cert cert.pem --tls-key key.pem --signing-key receipt.key --db DB
+nginx -p DIR -c DIR/nginx.conf     # the configuration above, written by bench/parts/60-collector.sh
+$act post PORT cert.pem KEYDIR CLIENTS $reqs
+$act get PORT cert.pem /receipt.json CLIENTS $reqs
+\`\`\`
+EOF
+
+if [[ " ${missed[*]} " == *" 1 "* ]]; then
+	lat() { awk -v r="$(median "$1")" 'BEGIN { printf "%.2f", 1000 / r }'; }
+	echo
+	echo "With one client nothing overlaps: a collector activation takes $(lat "$d/col.1") ms end to end,"
+	echo "an nginx request $(lat "$d/nginx.1") ms. The difference is the collector's own work (the report's"
+	echo "Ed25519 signature checked, the receipt signed, the SQLite insert) and the fsync of its commit,"
+	echo "which group commit can only share between concurrent requests."
+fi
+if [ ${#missed[@]} -gt 0 ]; then
+	# Where the collector's time goes under load: a profile of the process during one run
+	# with 8 clients (or the first missed count), and how much of the wall time it was on CPU.
+	c=${missed[0]}
+	[[ " ${missed[*]} " == *" 8 "* ]] && c=8
+	cpid=${pids[0]}
+	before=$(awk '{ print $14 + $15 }' "/proc/$cpid/stat")
+	# DWARF call graphs: the libraries have no frame pointers, and the collector's own
+	# functions (verify, sign, store, commit) are what tells its cost from nginx's.
+	perf record -q -F 500 --call-graph dwarf,8192 -o "$d/perf.data" -p "$cpid" > /dev/null 2>&1 &
+	ppid=$!
+	rate=$($act post "$cport" "$d/cert.pem" "$d/keys" "$c" $reqs | awk '$1 == "requests_per_s" { print $2 }')
+	kill -INT $ppid
+	wait $ppid 2> /dev/null || true
+	# The timed part of the run (the client signs its reports before the clock starts).
+	wall_ms=$(awk -v n=$reqs -v r="$rate" 'BEGIN { printf "%d", 1000 * n / r }')
+	cpu_ms=$((($(awk '{ print $14 + $15 }' "/proc/$cpid/stat") - before) * 1000 / $(getconf CLK_TCK)))
+	perf report -i "$d/perf.data" --no-children --sort dso --stdio -g none 2> /dev/null > "$d/perf.dso" || true
+	perf report -i "$d/perf.data" --children --sort sym --stdio -g none 2> /dev/null > "$d/perf.sym" || true
+	echo
+	echo "Profile of the collector during one run of $c clients ($reqs activations;"
+	echo "\`perf record -F 500 --call-graph dwarf -p PID\`): the process was on a CPU for $cpu_ms ms of"
+	echo "$wall_ms ms, $((cpu_ms * 1000 / reqs)) µs per activation. Self time by library, then the inclusive share of"
+	echo "the collector's own steps (what nginx does not do); the rest of the time is the TLS"
+	echo "handshake in libssl/libcrypto and the kernel's TCP:"
+	echo
+	echo '```'
+	grep -E '^ +[0-9]' "$d/perf.dso" | head -n 8 | sed 's/ \+$//' || true
+	echo
+	grep -E '^ +[0-9]' "$d/perf.sym" |
+		grep -E '\] (request_cb|handle_activation|sts_jws_verify|sts_jws_sign|store_report|store_insert|commit_cb|__GI_fdatasync|sqlite3_step|send_json)' |
+		head -n 12 | sed 's/ \+$//' || true
+	echo '```'
+fi
+echo
