@@ -139,7 +139,8 @@ int sts_unhex(const char *in, size_t inlen, uint8_t *out, size_t outlen)
 		hi = hexval(in[2 * i]);
 		lo = hexval(in[2 * i + 1]);
 		bad |= hi | lo; /* negative if either is not a digit */
-		out[i] = (uint8_t)(hi << 4 | (lo & 15));
+		/* Masked before the shift: -1 << 4 is undefined (the value is discarded then). */
+		out[i] = (uint8_t)((hi & 15) << 4 | (lo & 15));
 	}
 	return bad < 0 ? -EBADMSG : 0;
 }
