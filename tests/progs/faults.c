@@ -12,7 +12,10 @@
  *   state_full    the state directory (a small tmpfs) full at several points of an attempt
  *   state_ro      the state directory read-only
  *   kill          kill -9 of stsd or of its agent at random points, STS_FAULT_KILLS times
- *                 (default 100), seed STS_FAULT_SEED (default: the clock; always printed)
+ *                 (default 100), seed STS_FAULT_SEED (default: the clock; always printed).
+ *                 The seed fixes the draws (target, point, delay, kills per device); whether
+ *                 a kill lands before the attempt ends depends on timing, so a rerun can
+ *                 diverge after a miss. STS_FAULT_DEBUG=1 prints each miss.
  */
 #include "test.h"
 #include "activation_helpers.h"
