@@ -182,7 +182,7 @@ $(OUT)/tests/$(1)/%: tests/$(1)/%.c $(OUT)/tests/cgroup_helpers.o $(LIBSTS) | $(
 endef
 $(foreach d,bin adversary,$(eval $(call test_prog_rule,$(d))))
 
-$(OUT)/fuzz/%: fuzz/%.c $(LIB_SRCS) $(wildcard lib/*.h) | $(DEPS_STAMP)
+$(OUT)/fuzz/%: fuzz/%.c $(wildcard fuzz/*.h) $(LIB_SRCS) $(wildcard lib/*.h) | $(DEPS_STAMP)
 	$(call msg,FUZZ-CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRCS) $(LDLIBS)

@@ -23,16 +23,14 @@ int evidence_open(const char *path, const char *key_path, const char *seal_path,
 	struct evlog_opts o = { 0 };
 	char pub[4096];
 	struct evidence *ev;
+	bool created;
 	int err;
 
 	ev = calloc(1, sizeof(*ev));
 	if (!ev)
 		return -ENOMEM;
-	err = sts_key_load_private(key_path, &ev->key);
-	if (err == -ENOENT) {
-		snprintf(pub, sizeof(pub), "%s.pub", key_path);
-		err = sts_key_generate(key_path, pub, &ev->key);
-	}
+	snprintf(pub, sizeof(pub), "%s.pub", key_path);
+	err = sts_key_load_or_generate(key_path, pub, &ev->key, &created);
 	if (err) {
 		snprintf(why, whylen, "evidence log key %s: %s", key_path, strerror(-err));
 		goto cleanup;

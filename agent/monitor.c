@@ -139,6 +139,45 @@ static int state_save(const struct sts_config *cfg, const struct sts_activation 
 	return err;
 }
 
+/*
+ * A verified receipt for aid already in the evidence log? It is logged before the state file
+ * says "activated"; if saving that state failed (a full disk) or the monitor was killed in
+ * between, the log is the record of the activation, and sending again would be a second
+ * transmission of what the collector already receipted. sha gets the receipt's SHA-256.
+ */
+static bool receipt_logged(const char *log, const char *aid, char sha[65])
+{
+	char needle[64], *line = NULL;
+	size_t cap = 0;
+	bool found = false;
+	FILE *f;
+
+	f = fopen(log, "re");
+	if (!f)
+		return false;
+	snprintf(needle, sizeof(needle), "\"activation_id\":\"%s\"", aid);
+	while (!found && getline(&line, &cap, f) > 0) {
+		json_t *j;
+
+		if (!strstr(line, "\"type\":\"receipt\"") || !strstr(line, needle))
+			continue;
+		j = json_loads(line, 0, NULL);
+		if (j && json_is_string(json_object_get(j, "sha256")) &&
+		    strcmp(json_string_value(json_object_get(j, "type")) ?: "", "receipt") == 0 &&
+		    strcmp(json_string_value(json_object_get(j, "activation_id")) ?: "", aid) ==
+			    0 &&
+		    strcmp(json_string_value(json_object_get(j, "status")) ?: "", "verified") ==
+			    0) {
+			snprintf(sha, 65, "%s", json_string_value(json_object_get(j, "sha256")));
+			found = true;
+		}
+		json_decref(j);
+	}
+	free(line);
+	fclose(f);
+	return found;
+}
+
 static void log_rec(struct attempt *a, const char *type, json_t *rec)
 {
 	if (a->ev)
@@ -413,15 +452,13 @@ static void sd_notify_ready(void)
 static int load_device_key(const struct sts_config *cfg, struct sts_key *key, bool quiet)
 {
 	char priv[4200], pub[4300];
+	bool created;
 	int err;
 
 	snprintf(priv, sizeof(priv), "%s/device.key", cfg->state_dir);
 	snprintf(pub, sizeof(pub), "%s.pub", priv);
-	err = sts_key_load_private(priv, key);
-	if (err != -ENOENT)
-		return err;
-	err = sts_key_generate(priv, pub, key);
-	if (!err && !quiet)
+	err = sts_key_load_or_generate(priv, pub, key, &created);
+	if (!err && created && !quiet)
 		sts_info("created the device key %s (stsctl key show prints it)", priv);
 	return err;
 }
@@ -509,6 +546,8 @@ int cmd_daemon(int argc, char **argv)
 		sts_err("must run as root (BPF, cgroups, the device key)");
 		return 3;
 	}
+	/* A monitor killed earlier left its policed cgroup behind: even if nothing is due now. */
+	police_sweep_stale(NULL);
 	if ((err = sts_mkdir_p(cfg.state_dir, 0700))) {
 		sts_err("state directory %s: %s", cfg.state_dir, strerror(-err));
 		return 3;
@@ -560,6 +599,21 @@ int cmd_daemon(int argc, char **argv)
 			sts_err("%s", why);
 			schedule_rec(ev, "skip", why, 0);
 			goto cleanup;
+		}
+		if (!st.activated && st.aid[0] &&
+		    receipt_logged(cfg.log, st.aid, st.receipt_sha256)) {
+			st.activated = true;
+			st.activated_at = now_s();
+			st.next_attempt = 0;
+			st.last_error[0] = '\0';
+			schedule_rec(
+				ev, "skip",
+				"recovered: the evidence log holds the verified receipt of this "
+				"activation, the state file had not been updated",
+				0);
+			if ((err = state_save(&cfg, &st)))
+				sts_err("save state: %s (the evidence log still says activated)",
+					strerror(-err));
 		}
 		if (st.activated) {
 			bool due = cfg.periodic_days && !sts_optout_active(cfg.state_dir) &&
@@ -624,6 +678,7 @@ int cmd_daemon(int argc, char **argv)
 
 			snprintf(a.pc.model_override, sizeof(a.pc.model_override), "%s", cfg.model);
 			snprintf(a.pc.ca_file, sizeof(a.pc.ca_file), "%s", cfg.collector_ca);
+			a.pc.io_timeout = cfg.collector_timeout;
 			if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
 				sts_err("socketpair: %s", strerror(errno));
 				goto cleanup;
@@ -668,9 +723,8 @@ int cmd_daemon(int argc, char **argv)
 			snprintf(st.receipt_sha256, sizeof(st.receipt_sha256), "%s", a.receipt_sha);
 			st.last_error[0] = '\0';
 			if ((err = state_save(&cfg, &st))) {
-				/* The receipt is logged (and durable): the next start resends, the
-				 * collector answers with the same receipt, and then the state says
-				 * so.
+				/* The receipt is logged (and durable): the next start finds it there
+				 * (receipt_logged) and the state says so, with nothing sent again.
 				 */
 				sts_err("save state: %s", strerror(-err));
 				goto cleanup;

@@ -19,6 +19,7 @@
 #include "request.h"
 #include "util.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -289,6 +290,7 @@ struct child_spec {
 	bool drop;
 	uid_t uid;
 	gid_t gid;
+	pid_t monitor; /* the process that polices CMD */
 };
 
 /*
@@ -307,6 +309,15 @@ static void child_exec(const struct child_spec *s, int errfd, int gofd)
 	}
 	if (s->drop && (setgroups(0, NULL) < 0 || setgid(s->gid) < 0 || setuid(s->uid) < 0)) {
 		dprintf(errfd, "drop privileges to uid %u: %s", s->uid, strerror(errno));
+		_exit(127);
+	}
+	/*
+	 * CMD dies with its monitor: once the monitor is gone its BPF links are closed and nobody
+	 * would police CMD any more. Set after the uid change (which clears it), then checked
+	 * against a monitor that died before.
+	 */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || getppid() != s->monitor) {
+		dprintf(errfd, "parent-death signal: %s", strerror(errno));
 		_exit(127);
 	}
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
@@ -335,6 +346,45 @@ static void child_exec(const struct child_spec *s, int errfd, int gofd)
 	execv(s->exe, s->argv);
 	dprintf(errfd, "exec %s: %s", s->exe, strerror(errno));
 	_exit(127);
+}
+
+/*
+ * Remove the cgroups of monitors that are gone (killed, or the machine lost power while one
+ * ran): run-PID where no process PID exists. What is left in one ran unpoliced since its
+ * monitor died, so it is killed first. A live PID is left alone, even if reused by another
+ * program: a leftover cgroup costs little, a wrong kill does not.
+ */
+void police_sweep_stale(const char *parent)
+{
+	char path[PATH_MAX], root[PATH_MAX / 2], dflt[PATH_MAX];
+	struct dirent *de;
+	char *end;
+	long pid;
+	DIR *d;
+
+	if (!parent) {
+		if (sts_cgroup2_root(root, sizeof(root)))
+			return;
+		snprintf(dflt, sizeof(dflt), "%s/stsguard", root);
+		parent = dflt;
+	}
+	d = opendir(parent);
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		if (strncmp(de->d_name, "run-", 4) != 0)
+			continue;
+		pid = strtol(de->d_name + 4, &end, 10);
+		if (*end || pid <= 0 || pid == getpid() || kill((pid_t)pid, 0) == 0 ||
+		    errno != ESRCH)
+			continue;
+		if (snprintf(path, sizeof(path), "%s/%s", parent, de->d_name) >= (int)sizeof(path))
+			continue;
+		sts_cgroup_kill(path);
+		for (int i = 0; i < 100 && rmdir(path) < 0 && errno == EBUSY; i++)
+			usleep(10000);
+	}
+	closedir(d);
 }
 
 int police_run(const struct police_opts *o)
@@ -418,6 +468,7 @@ int police_run(const struct police_opts *o)
 		sts_err("create cgroup %s: %s", parent, strerror(-err));
 		goto cleanup;
 	}
+	police_sweep_stale(parent);
 	if (snprintf(cgpath, sizeof(cgpath), "%s/run-%d", parent, (int)getpid()) >=
 	    (int)sizeof(cgpath)) {
 		sts_err("cgroup path too long under %s", parent);
@@ -495,6 +546,7 @@ int police_run(const struct police_opts *o)
 		goto cleanup;
 	}
 	fflush(NULL);
+	spec.monitor = getpid();
 	pid = fork();
 	if (pid < 0) {
 		sts_err("fork: %s", strerror(errno));
@@ -535,8 +587,10 @@ int police_run(const struct police_opts *o)
 
 		int64_t next_ms = -1;
 
-		if (c.evidence && !c.evidence_err && evidence_tick(c.evidence, &next_ms) < 0)
-			evidence_failed(&c, -EIO);
+		if (c.evidence && !c.evidence_err &&
+		    (err = evidence_tick(c.evidence, &next_ms)) < 0)
+			evidence_failed(
+				&c, err); /* the real cause (ENOSPC, EROFS), not a generic EIO */
 		if (o->timeout_s && !timed_out) {
 			int64_t left = (started + o->timeout_s - time(NULL)) * 1000;
 

@@ -51,5 +51,10 @@ struct police_opts {
  * established or kept: the command then never ran, or was stopped.
  */
 int police_run(const struct police_opts *o);
+/*
+ * Kill and remove the policed cgroups (parent/run-PID; NULL: the default parent) of monitors
+ * that are gone, e.g. killed with SIGKILL. police_run() does it too; the daemon also at start.
+ */
+void police_sweep_stale(const char *parent);
 
 #endif

@@ -763,39 +763,6 @@ cleanup:
 	return err;
 }
 
-/* "ADDR:PORT" or "[V6ADDR]:PORT" into its parts. */
-static int split_listen(const char *s, char *addr, size_t addrsz, ev_uint16_t *port)
-{
-	const char *colon;
-	char *end;
-	size_t alen;
-	long p;
-
-	if (s[0] == '[') {
-		colon = strstr(s, "]:");
-		if (!colon)
-			return -EINVAL;
-		alen = colon - s - 1;
-		s++;
-		colon++;
-	} else {
-		colon = strrchr(s, ':');
-		if (!colon)
-			return -EINVAL;
-		alen = colon - s;
-	}
-	if (alen == 0 || alen >= addrsz)
-		return -EINVAL;
-	memcpy(addr, s, alen);
-	addr[alen] = '\0';
-	errno = 0;
-	p = strtol(colon + 1, &end, 10);
-	if (errno || *end || end == colon + 1 || p < 0 || p > 65535)
-		return -EINVAL;
-	*port = (ev_uint16_t)p;
-	return 0;
-}
-
 static int bound_port(struct server *srv, char *out, size_t outsz, unsigned *port)
 {
 	struct sockaddr_storage ss;
@@ -835,7 +802,7 @@ int server_run(const struct server_opts *o)
 	signal(SIGPIPE, SIG_IGN);
 	if (conn_idx < 0)
 		conn_idx = SSL_get_ex_new_index(0, NULL, NULL, NULL, conn_ex_free);
-	err = split_listen(o->listen, addr, sizeof(addr), &port);
+	err = sts_split_hostport(o->listen, addr, sizeof(addr), &port);
 	if (err) {
 		sts_err("--listen %s: expected ADDRESS:PORT, e.g. 0.0.0.0:8443 or [::1]:8443",
 			o->listen);

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * libFuzzer harness: the broker's parser of a modem's answer to AT+CGSN, on arbitrary bytes.
- * An accepted answer must give a valid IMEI; a refused one a reason that is a terminated
- * string with no run of more than 4 digits in it (an IMEI is never written into a message).
+ * libFuzzer harness: the broker's parsers of a modem's answer to AT+CGSN and of mmcli's
+ * key-value output, both on the same arbitrary bytes. An accepted answer must give a valid
+ * IMEI; a refused one a reason that is a terminated string with no run of more than 4 digits
+ * in it (an IMEI is never written into a message).
  */
 #include "imei.h"
 #include "report.h"
@@ -12,16 +13,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+static void check(int (*parse)(const char *, size_t, char[16], char *, size_t), const uint8_t *data,
+		  size_t size)
 {
 	char imei[16], why[STS_IMEI_WHY_MAX];
 	size_t i, run = 0;
 
 	memset(why, 'x', sizeof(why));
-	if (sts_imei_parse_at((const char *)data, size, imei, why, sizeof(why)) == 0) {
+	if (parse((const char *)data, size, imei, why, sizeof(why)) == 0) {
 		if (strlen(imei) != 15 || !sts_imei_valid(imei, 15))
 			abort();
-		return 0;
+		return;
 	}
 	if (!memchr(why, '\0', sizeof(why)))
 		abort();
@@ -30,5 +32,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (run > 4)
 			abort();
 	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	check(sts_imei_parse_at, data, size);
+	check(sts_imei_parse_mmcli, data, size);
 	return 0;
 }

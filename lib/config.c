@@ -34,6 +34,7 @@ static const struct key keys[] = {
 	{ "agent-user", K_STR, S(agent_user), 0, 0 },
 	{ "retry-initial", K_U32, S(retry_initial), 1, 86400 },
 	{ "retry-max", K_U32, S(retry_max), 1, 30 * 86400 },
+	{ "collector-timeout", K_U32, S(collector_timeout), 1, 300 },
 	{ "periodic", K_PERIODIC, S(periodic_days), 1, 3650 },
 };
 #undef S
@@ -171,6 +172,7 @@ int sts_config_parse(const char *src, const char *buf, size_t len, struct sts_co
 	strcpy(c->agent_user, "stsagent");
 	c->retry_initial = 60;
 	c->retry_max = 86400;
+	c->collector_timeout = 20;
 	if (memchr(buf, '\0', len))
 		return fail(err, errlen, src, 0, "NUL byte in the file");
 	while (pos < len) {

@@ -18,6 +18,7 @@
  *	agent-user USER          default stsagent
  *	retry-initial SECONDS    first retry delay (default 60); doubles, with jitter
  *	retry-max SECONDS        longest retry delay (default 86400)
+ *	collector-timeout SECS   the agent gives up on a silent collector (default 20)
  *	periodic off|DAYS        resend every DAYS days after activation (default off)
  */
 #ifndef STS_CONFIG_H
@@ -46,6 +47,7 @@ struct sts_config {
 	char agent_user[64];
 	uint32_t retry_initial;
 	uint32_t retry_max;
+	uint32_t collector_timeout; /* seconds without progress before the agent gives up */
 	uint32_t periodic_days; /* 0: off */
 };
 

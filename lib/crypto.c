@@ -7,12 +7,15 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <limits.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 
@@ -136,7 +139,8 @@ int sts_unhex(const char *in, size_t inlen, uint8_t *out, size_t outlen)
 		hi = hexval(in[2 * i]);
 		lo = hexval(in[2 * i + 1]);
 		bad |= hi | lo; /* negative if either is not a digit */
-		out[i] = (uint8_t)(hi << 4 | (lo & 15));
+		/* Masked before the shift: -1 << 4 is undefined (the value is discarded then). */
+		out[i] = (uint8_t)((hi & 15) << 4 | (lo & 15));
 	}
 	return bad < 0 ? -EBADMSG : 0;
 }
@@ -261,16 +265,24 @@ static int key_fill_public(struct sts_key *key)
 	return 0;
 }
 
-static int write_pem(const char *path, int flags, mode_t mode, EVP_PKEY *pkey, bool priv)
+/*
+ * Write a key file so that its name only ever shows a complete key: into path.tmp (a leftover
+ * of a writer killed earlier is overwritten), fsync'd, then linked to path, which fails with
+ * -EEXIST rather than replace a key. A crash or power cut at any point leaves either no key
+ * file or a whole one, never the empty or cut file a next start could not load.
+ */
+static int write_pem(const char *path, mode_t mode, EVP_PKEY *pkey, bool priv)
 {
+	char tmp[PATH_MAX];
 	FILE *f = NULL;
 	int fd, err = 0;
 
-	fd = open(path, flags | O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
 	if (fd < 0)
 		return -errno;
-	f = fdopen(fd, "w");
-	if (!f) {
+	if (fchmod(fd, mode) < 0 || !(f = fdopen(fd, "w"))) {
 		err = -errno;
 		close(fd);
 		goto cleanup;
@@ -284,10 +296,11 @@ static int write_pem(const char *path, int flags, mode_t mode, EVP_PKEY *pkey, b
 		err = -errno;
 	if (fclose(f) != 0 && !err)
 		err = -errno;
+	if (!err && link(tmp, path) < 0)
+		err = -errno;
 cleanup:
-	if (err)
-		unlink(path);
-	else
+	unlink(tmp);
+	if (!err)
 		err = sts_fsync_dir_of(path);
 	return err;
 }
@@ -304,11 +317,11 @@ int sts_key_generate(const char *priv_path, const char *pub_path, struct sts_key
 		err = -EIO;
 		goto cleanup;
 	}
-	err = write_pem(priv_path, 0, 0600, pkey, true);
+	err = write_pem(priv_path, 0600, pkey, true);
 	if (err)
 		goto cleanup;
 	if (pub_path) {
-		err = write_pem(pub_path, 0, 0644, pkey, false);
+		err = write_pem(pub_path, 0644, pkey, false);
 		if (err) {
 			unlink(priv_path);
 			goto cleanup;
@@ -322,6 +335,20 @@ cleanup:
 	EVP_PKEY_free(pkey);
 	EVP_PKEY_CTX_free(ctx);
 	return err;
+}
+
+/*
+ * The password callback for every PEM read: there is none. With NULL, OpenSSL's default asks
+ * for a pass phrase on the terminal (or reads stdin), so an encrypted key file would block
+ * the daemon or be unlocked by whatever is on its input. An encrypted key is refused.
+ */
+static int no_password(char *buf, int size, int rwflag, void *u)
+{
+	(void)buf;
+	(void)size;
+	(void)rwflag;
+	(void)u;
+	return -1;
 }
 
 static int load_pem(const char *path, struct sts_key *key, bool priv)
@@ -341,14 +368,15 @@ static int load_pem(const char *path, struct sts_key *key, bool priv)
 		goto cleanup;
 	}
 	if (priv) {
-		key->pkey = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
+		key->pkey = PEM_read_bio_PrivateKey(bio, NULL, no_password, NULL);
 		key->has_private = key->pkey != NULL;
 	} else {
-		key->pkey = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
+		key->pkey = PEM_read_bio_PUBKEY(bio, NULL, no_password, NULL);
 		if (!key->pkey && strstr(buf, "PRIVATE KEY")) {
 			BIO_free(bio);
 			bio = BIO_new_mem_buf(buf, (int)len);
-			key->pkey = bio ? PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL) : NULL;
+			key->pkey =
+				bio ? PEM_read_bio_PrivateKey(bio, NULL, no_password, NULL) : NULL;
 		}
 		if (!key->pkey) {
 			/* One line of base64 of the raw public key. */
@@ -365,6 +393,8 @@ static int load_pem(const char *path, struct sts_key *key, bool priv)
 		}
 	}
 	if (!key->pkey) {
+		/* OpenSSL queued why; a long-running process would keep it forever. */
+		ERR_clear_error();
 		err = -EBADMSG;
 		goto cleanup;
 	}
@@ -376,6 +406,26 @@ cleanup:
 	if (buf)
 		sts_wipe(buf, len);
 	free(buf);
+	return err;
+}
+
+int sts_key_load_or_generate(const char *priv_path, const char *pub_path, struct sts_key *key,
+			     bool *created)
+{
+	int err = sts_key_load_private(priv_path, key);
+
+	*created = false;
+	if (err == -ENOENT) {
+		err = sts_key_generate(priv_path, pub_path, key);
+		*created = err == 0;
+		return err;
+	}
+	/* Killed between the two files: the public half is derived again from the private. */
+	if (!err && pub_path && access(pub_path, F_OK) < 0 && errno == ENOENT) {
+		err = write_pem(pub_path, 0644, key->pkey, false);
+		if (err)
+			sts_key_free(key);
+	}
 	return err;
 }
 

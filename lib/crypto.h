@@ -56,12 +56,19 @@ struct sts_key {
 };
 
 /*
- * Create a new Ed25519 key pair: the private key as PKCS#8 PEM, created with O_EXCL and mode
- * 0600 and fsync'd; the public key as SubjectPublicKeyInfo PEM (mode 0644). Fails with
- * -EEXIST rather than overwrite a key. pub_path may be NULL.
+ * Create a new Ed25519 key pair: the private key as PKCS#8 PEM, mode 0600, the public key as
+ * SubjectPublicKeyInfo PEM (mode 0644), each fsync'd and then linked into place, so that a
+ * key file is either absent or whole. Fails with -EEXIST rather than overwrite a key.
+ * pub_path may be NULL.
  */
 int sts_key_generate(const char *priv_path, const char *pub_path, struct sts_key *key);
 int sts_key_load_private(const char *path, struct sts_key *key);
+/*
+ * Load the private key, or create the pair if there is none (*created says which); a missing
+ * public file next to an existing private key is written again.
+ */
+int sts_key_load_or_generate(const char *priv_path, const char *pub_path, struct sts_key *key,
+			     bool *created);
 /* Accepts a PEM public key, a PEM private key, or one line of base64 of the raw 32 bytes. */
 int sts_key_load_public(const char *path, struct sts_key *key);
 int sts_key_from_raw_public(const uint8_t pub[STS_ED25519_PUB_LEN], struct sts_key *key);

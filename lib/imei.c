@@ -843,6 +843,11 @@ static int mmcli_parse(const char *buf, size_t len, const char *who, char imei[1
 	return accept_imei(v, vn, who, imei, why, whylen);
 }
 
+int sts_imei_parse_mmcli(const char *buf, size_t len, char imei[16], char *why, size_t whylen)
+{
+	return mmcli_parse(buf, len, "mmcli", imei, why, whylen);
+}
+
 struct capture {
 	char *buf;
 	size_t len, max;

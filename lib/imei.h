@@ -55,5 +55,7 @@ int sts_imei_at_exchange(int fd, int timeout_ms, char imei[16], char *why, size_
  * ("+CREG: 1" style lines, ignored), and a final result code: OK, ERROR or +CME ERROR: n.
  */
 int sts_imei_parse_at(const char *buf, size_t len, char imei[16], char *why, size_t whylen);
+/* The same for the output of `mmcli -m N --output-keyvalue` (exposed for the fuzz harness). */
+int sts_imei_parse_mmcli(const char *buf, size_t len, char imei[16], char *why, size_t whylen);
 
 #endif /* STS_IMEI_H */

@@ -38,6 +38,7 @@ struct ps_config {
 	uint16_t port;
 	char model_override[65]; /* "" when the model is read from the device */
 	char ca_file[4096]; /* the pinned CA the collector's certificate must chain to */
+	uint32_t io_timeout; /* seconds a connect, write or read may wait (collector-timeout) */
 };
 
 struct ps_identity {

@@ -196,3 +196,38 @@ int sts_mkdir_p(const char *path, mode_t mode)
 	}
 	return 0;
 }
+
+int sts_split_hostport(const char *s, char *addr, size_t addrsz, uint16_t *port)
+{
+	const char *colon;
+	char *end;
+	size_t alen;
+	long p;
+
+	if (s[0] == '[') {
+		colon = strstr(s, "]:");
+		if (!colon)
+			return -EINVAL;
+		alen = colon - s - 1;
+		s++;
+		colon++;
+	} else {
+		colon = strrchr(s, ':');
+		if (!colon)
+			return -EINVAL;
+		alen = colon - s;
+	}
+	if (alen == 0 || alen >= addrsz)
+		return -EINVAL;
+	memcpy(addr, s, alen);
+	addr[alen] = '\0';
+	/* Digits only: strtol alone would take " 80", "+80" and "-0". */
+	if (colon[1] < '0' || colon[1] > '9')
+		return -EINVAL;
+	errno = 0;
+	p = strtol(colon + 1, &end, 10);
+	if (errno || *end || p > 65535)
+		return -EINVAL;
+	*port = (uint16_t)p;
+	return 0;
+}

@@ -47,4 +47,10 @@ int sts_fsync_dir_of(const char *path);
 /* Create a directory and its parents (like mkdir -p); existing directories are fine. */
 int sts_mkdir_p(const char *path, mode_t mode);
 
+/*
+ * "ADDR:PORT" or "[V6ADDR]:PORT" (the collector's --listen) into its parts: addr without the
+ * brackets, port 0-65535 in decimal. No name lookup, no address check. 0 or -EINVAL.
+ */
+int sts_split_hostport(const char *s, char *addr, size_t addrsz, uint16_t *port);
+
 #endif /* STS_UTIL_H */

@@ -57,8 +57,19 @@ static void walk(struct walk *w, const unsigned char *b, size_t n)
 	}
 }
 
+/* Wait ms for the client; false if it closed meanwhile (it gave up on us). */
+static bool client_waits(int cfd, int ms)
+{
+	struct pollfd pf = { cfd, POLLRDHUP, 0 };
+
+	if (poll(&pf, 1, ms) <= 0)
+		return true;
+	return !(pf.revents & (POLLRDHUP | POLLHUP | POLLERR));
+}
+
 static void relay(struct tcp_proxy *p, int cfd)
 {
+	bool sent, answered = false;
 	struct walk w = { 0 };
 	struct pollfd pf[2];
 	char buf[16384];
@@ -84,8 +95,23 @@ static void relay(struct tcp_proxy *p, int cfd)
 			}
 			if (n <= 0)
 				goto done;
-			if (i == 0)
+			if (i == 0) {
+				sent = w.request_sent;
 				walk(&w, (unsigned char *)buf, n);
+				if (!sent && w.request_sent) {
+					p->requests++;
+					if (p->delay_request_ms &&
+					    !client_waits(cfd, p->delay_request_ms))
+						goto done;
+				}
+			}
+			if (i == 1 && w.request_sent && !answered) {
+				answered = true;
+				p->answers++;
+				for (int t = 0; t < p->delay_answer_ms && !p->release; t += 5)
+					usleep(5000);
+				p->release = false;
+			}
 			/* Stalled: once the request went out, the answer is read and dropped. */
 			if (i == 1 && p->stall && w.request_sent)
 				continue;

@@ -43,6 +43,7 @@ cleanup:
 static void serve(struct tls_server *s, int fd)
 {
 	static const char ok[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+	static char out[16384];
 	struct timeval tv = { .tv_sec = 8 };
 	char buf[4096];
 	size_t have = 0;
@@ -72,7 +73,10 @@ static void serve(struct tls_server *s, int fd)
 			memcpy(s->last, buf, have);
 			s->last_len = have;
 			pthread_mutex_unlock(&s->lock);
-			SSL_write(ssl, ok, sizeof(ok) - 1);
+			n = s->o.respond ? s->o.respond(s, buf, have, out, sizeof(out))
+					 : (int)sizeof(ok) - 1;
+			if (n > 0)
+				SSL_write(ssl, s->o.respond ? out : ok, n);
 			break;
 		}
 	}
@@ -102,7 +106,7 @@ static void *run(void *arg)
 	return NULL;
 }
 
-int tls_server_start(struct tls_server *s)
+int tls_server_start_opts(struct tls_server *s, const struct tls_server_opts *o)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET,
 				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
@@ -110,9 +114,16 @@ int tls_server_start(struct tls_server *s)
 	SSL_CTX *ctx;
 
 	memset(s, 0, sizeof(*s));
+	if (o)
+		s->o = *o;
 	pthread_mutex_init(&s->lock, NULL);
 	ctx = SSL_CTX_new(TLS_server_method());
-	if (!ctx || !SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION) || make_cert(ctx))
+	if (!ctx || !SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION))
+		return -EIO;
+	if (s->o.cert_file
+		    ? SSL_CTX_use_certificate_chain_file(ctx, s->o.cert_file) != 1 ||
+			      SSL_CTX_use_PrivateKey_file(ctx, s->o.key_file, SSL_FILETYPE_PEM) != 1
+		    : make_cert(ctx) != 0)
 		return -EIO;
 	/* No session tickets: the client's connections stay identical in size. */
 	SSL_CTX_set_num_tickets(ctx, 0);
@@ -128,6 +139,11 @@ int tls_server_start(struct tls_server *s)
 		return -EAGAIN;
 	}
 	return 0;
+}
+
+int tls_server_start(struct tls_server *s)
+{
+	return tls_server_start_opts(s, NULL);
 }
 
 void tls_server_stop(struct tls_server *s)

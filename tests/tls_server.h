@@ -2,7 +2,9 @@
 /*
  * A TLS 1.3 test server on 127.0.0.1, in a thread of the test process (so outside any policed
  * cgroup): it accepts connections, reads one HTTP request each, answers 200, and counts what
- * it received, so that a test can assert what did and did not reach the other end.
+ * it received, so that a test can assert what did and did not reach the other end. With
+ * options it presents a given certificate (a collector's) and answers what a callback writes
+ * (an error status, a forged receipt).
  */
 #ifndef STS_TEST_TLS_SERVER_H
 #define STS_TEST_TLS_SERVER_H
@@ -12,7 +14,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct tls_server;
+
+struct tls_server_opts {
+	const char *cert_file, *key_file; /* PEM; NULL: a self-signed one for collector.test */
+	/*
+	 * The whole HTTP response to the request req (len bytes, headers and body) into out;
+	 * returns its length, or a negative value to close without answering. NULL: 200 "ok".
+	 */
+	int (*respond)(struct tls_server *s, const char *req, size_t len, char *out, size_t outsz);
+	void *arg;
+};
+
 struct tls_server {
+	struct tls_server_opts o;
 	uint16_t port;
 	int fd;
 	pthread_t thread;
@@ -27,6 +42,7 @@ struct tls_server {
 };
 
 int tls_server_start(struct tls_server *s);
+int tls_server_start_opts(struct tls_server *s, const struct tls_server_opts *o);
 void tls_server_stop(struct tls_server *s);
 
 #endif

@@ -29,7 +29,6 @@
 #include <unistd.h>
 
 #define AGENT_FD 3
-#define IO_TIMEOUT_S 20
 #define RESPONSE_MAX (PS_MAX_PAYLOAD - sizeof(struct ps_result))
 
 static const char *const model_files[] = {
@@ -176,7 +175,7 @@ static int tcp_connect(const struct ps_config *cfg, char *why, size_t len)
 	struct sockaddr_storage ss = { 0 };
 	struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
 	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-	struct timeval tv = { .tv_sec = IO_TIMEOUT_S };
+	struct timeval tv = { .tv_sec = cfg->io_timeout };
 	socklen_t slen;
 	int fd;
 
@@ -193,14 +192,18 @@ static int tcp_connect(const struct ps_config *cfg, char *why, size_t len)
 		return -1;
 	}
 	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&ss, slen) < 0) {
-		snprintf(why, len, "connect %s port %u: %s", cfg->addr, cfg->port, strerror(errno));
-		if (fd >= 0)
-			close(fd);
+	if (fd < 0) {
+		snprintf(why, len, "socket: %s", strerror(errno));
 		return -1;
 	}
+	/* Before connect: SO_SNDTIMEO bounds the connect too, SO_RCVTIMEO every read after. */
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (connect(fd, (struct sockaddr *)&ss, slen) < 0) {
+		snprintf(why, len, "connect %s port %u: %s", cfg->addr, cfg->port, strerror(errno));
+		close(fd);
+		return -1;
+	}
 	return fd;
 }
 
@@ -213,7 +216,7 @@ static void send_report(const struct ps_config *cfg, const char *jws, size_t jws
 	size_t req_len, have = 0;
 	SSL_CTX *ctx = NULL;
 	SSL *ssl = NULL;
-	int fd, n, http = 0;
+	int fd, n = 0, http = 0;
 
 	if (sts_request_build(cfg->host, jws, jws_len, &req, &req_len))
 		die("cannot build the request");
@@ -243,9 +246,17 @@ static void send_report(const struct ps_config *cfg, const char *jws, size_t jws
 	/* The whole request in one write: the payload check sees exactly what is sent. */
 	if (SSL_write(ssl, req, (int)req_len) != (int)req_len)
 		result(PS_RESULT_IO, 0, "the request could not be written", NULL, 0);
+	errno = 0;
 	while (have < RESPONSE_MAX && (n = SSL_read(ssl, resp + have, RESPONSE_MAX - have)) > 0)
 		have += n;
 	resp[have] = '\0';
+	/* A read that timed out: whatever came so far is not the collector's whole answer. */
+	if (have < RESPONSE_MAX && (SSL_get_error(ssl, n) == SSL_ERROR_WANT_READ ||
+				    errno == EAGAIN || errno == EWOULDBLOCK)) {
+		snprintf(why, sizeof(why), "no complete answer from %s within %u s", cfg->host,
+			 cfg->io_timeout);
+		result(PS_RESULT_IO, 0, why, NULL, 0);
+	}
 	SSL_shutdown(ssl);
 	SSL_free(ssl);
 	close(fd);
@@ -283,7 +294,7 @@ int main(int argc, char **argv)
 	if (len != sizeof(cfg) || !ps_str_ok(cfg.host, sizeof(cfg.host)) ||
 	    !ps_str_ok(cfg.addr, sizeof(cfg.addr)) ||
 	    !ps_str_ok(cfg.ca_file, sizeof(cfg.ca_file)) ||
-	    !ps_str_ok(cfg.model_override, sizeof(cfg.model_override)))
+	    !ps_str_ok(cfg.model_override, sizeof(cfg.model_override)) || !cfg.io_timeout)
 		die("monitor: malformed configuration");
 	read_model(&cfg, model, sizeof(model));
 	read_version(version, sizeof(version));

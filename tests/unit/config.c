@@ -27,6 +27,11 @@ void test_config_parse(void)
 	ASSERT_STREQ(c.state_dir, "/var/lib/stsguard", "default state dir");
 	ASSERT_STREQ(c.log, "/var/lib/stsguard/evidence.log", "default log in the state dir");
 	ASSERT_EQ(c.periodic_days, 0, "periodic off by default");
+	ASSERT_EQ(c.collector_timeout, 20, "the agent waits 20 s on a silent collector");
+	ASSERT_OK(parse(BASE "collector-timeout 2\n", &c, err), "collector-timeout");
+	ASSERT_EQ(c.collector_timeout, 2, "collector-timeout value");
+	ASSERT_ERR(parse(BASE "collector-timeout 0\n", &c, err), "no timeout is not a timeout");
+	ASSERT_ERR(parse(BASE "collector-timeout 301\n", &c, err), "at most 300 s");
 	ASSERT_OK(parse(BASE "collector-addr [::1]:8443\nmodel Wiko View 2 # comment\n"
 			     "periodic 30\nretry-initial 2\n",
 			&c, err),

@@ -2,8 +2,14 @@
 /* lib/crypto: encodings against RFC 4648 vectors, Ed25519 against RFC 8032, key files. */
 #include "test.h"
 #include "crypto.h"
+#include "util.h"
 
+#include <errno.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -116,4 +122,81 @@ void test_crypto_ed25519(void)
 	ASSERT_MEMEQ(kp.pub, k.pub, 32, "private key file holds the same key");
 	sts_key_free(&kp);
 	sts_key_free(&k);
+}
+
+/*
+ * An encrypted key file is refused at once: no pass phrase is asked for on the terminal or
+ * read from stdin (found by the key_load fuzz harness, whose runs stalled on the prompt).
+ */
+void test_crypto_encrypted_key_refused(void)
+{
+	EVP_PKEY *pkey = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+	char path[512], left[16] = "";
+	struct sts_key key;
+	int p[2], saved = dup(0);
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/enc.pem", test__tmpdir());
+	f = fopen(path, "w");
+	if (!ASSERT_OK_PTR(f, "create the key file") || !ASSERT_OK_PTR(pkey, "a key"))
+		goto cleanup;
+	ASSERT_TRUE(PEM_write_PrivateKey(f, pkey, EVP_aes_256_cbc(), (unsigned char *)"secret", 6,
+					 NULL, NULL),
+		    "write it encrypted with a pass phrase");
+	fclose(f);
+	/* The pass phrase waits on stdin: loading must neither use nor consume it. */
+	if (!ASSERT_OK(pipe(p), "pipe") || !ASSERT_EQ(write(p[1], "secret\n", 7), 7, "stdin"))
+		goto cleanup;
+	close(p[1]);
+	dup2(p[0], 0);
+	close(p[0]);
+	ASSERT_EQ(sts_key_load_private(path, &key), -EBADMSG, "encrypted private key refused");
+	ASSERT_EQ(sts_key_load_public(path, &key), -EBADMSG, "and as a public key file too");
+	ASSERT_EQ(read(0, left, sizeof(left) - 1), 7, "stdin was not read");
+	dup2(saved, 0);
+cleanup:
+	close(saved);
+	EVP_PKEY_free(pkey);
+}
+
+/*
+ * What a writer killed (or a power cut) during key generation leaves behind, and the next
+ * start: a cut temporary file is no key; a private key without its public file gets it back.
+ */
+void test_crypto_key_generation_interrupted(void)
+{
+	char priv[512], pub[520], tmp[520], *a = NULL, *b = NULL;
+	struct sts_key k = { 0 }, k2 = { 0 };
+	size_t al, bl;
+	bool created;
+	FILE *f;
+
+	snprintf(priv, sizeof(priv), "%s/device.key", test__tmpdir());
+	snprintf(pub, sizeof(pub), "%s.pub", priv);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", priv);
+	/* Killed while writing: half a PEM in the temporary file, no key under its name. */
+	f = fopen(tmp, "w");
+	if (!ASSERT_OK_PTR(f, "a cut temporary file"))
+		return;
+	fputs("-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2Vw", f);
+	fclose(f);
+	ASSERT_EQ(access(priv, F_OK), -1, "no key file before the rename");
+	ASSERT_OK(sts_key_load_or_generate(priv, pub, &k, &created), "next start");
+	ASSERT_TRUE(created, "a new key was made");
+	ASSERT_EQ(access(tmp, F_OK), -1, "the temporary file is gone");
+	ASSERT_OK(access(pub, F_OK), "with its public file");
+	if (!ASSERT_OK(sts_read_file(pub, 4096, &a, &al), "read the public file"))
+		goto cleanup;
+	/* Killed between the two files: the private key is kept, its public file restored. */
+	unlink(pub);
+	ASSERT_OK(sts_key_load_or_generate(priv, pub, &k2, &created), "next start");
+	ASSERT_FALSE(created, "the same key, not a new one");
+	ASSERT_MEMEQ(k2.pub, k.pub, sizeof(k.pub), "same public key");
+	ASSERT_OK(sts_read_file(pub, 4096, &b, &bl), "the public file is back");
+	ASSERT_TRUE(a && b && al == bl && memcmp(a, b, al) == 0, "identical to the first one");
+cleanup:
+	free(a);
+	free(b);
+	sts_key_free(&k);
+	sts_key_free(&k2);
 }
