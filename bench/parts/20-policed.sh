@@ -10,9 +10,9 @@ set -euo pipefail
 . bench/common.sh
 part_init policed
 if [ "$BENCH_QUICK" = 1 ]; then
-	nopen=50000 nconn=3000 nwrite=300 per_round=1 vopen=10000 vconn=500
+	nopen=50000 nconn=3000 nwrite=300 per_round=1 vopen=10000 vconn=500 nrep=3
 else
-	nopen=200000 nconn=10000 nwrite=2000 per_round=3 vopen=20000 vconn=1000
+	nopen=200000 nconn=10000 nwrite=2000 per_round=3 vopen=20000 vconn=1000 nrep=10
 fi
 LOOP=$B/bench/syscall-loop
 TW=$B/bench/tls-write
@@ -44,8 +44,10 @@ $(loader_rules)
 allow-read $D/allowed
 state-dir $D/state
 POLICY
-STSD="$B/stsd run --observe -q --user root --policy $D/policy.conf --"
-SHOW="$B/stsd run --observe -q --user root --policy policy.conf --" # STSD, as the text shows it
+# The test report carries a country: it passes only with the user's consent on record.
+$B/stsctl consent grant --country FR --state-dir "$D/consent" > /dev/null
+STSD="$B/stsd run --observe -q --user root --policy $D/policy.conf --consent $D/consent/consent.json --"
+SHOW="$B/stsd run --observe -q --user root --policy policy.conf --consent consent.json --" # STSD, as the text shows it
 
 # run CONFIG CMD...: CMD without stsd (none) or under `stsd run` (stsd); never more than 2 min.
 run() {
@@ -71,22 +73,27 @@ for ((r = 1; r <= BENCH_ROUNDS; r++)); do
 		x=$(run $c $LOOP open "$D/allowed" $nopen 2> "$D/err") && echo "$r ${x#* }" >> "$D/$c.open"
 		sed -n 's/.* \([0-9]*\) kernel events were lost.*/\1/p' "$D/err" >> "$D/lost.open"
 		x=$(run $c $LOOP connect 127.0.0.1:$cport $nconn) && echo "$r ${x#* }" >> "$D/$c.connect"
+		# stsd approves one report per run (a second is a second transmission): under stsd,
+		# nrep runs of one write each; without, one run of nwrite writes.
+		if [ $c = stsd ]; then n=1 reps=$nrep; else n=$nwrite reps=1; fi
 		for q in min max; do
-			x=$(run $c $TW loop "$tport" $nwrite < "$D/req.$q" 2> "$D/tls.err") || x=
-			nconn_seen=$((nconn_seen + 1))
-			got=$(conn_line $nconn_seen | awk '{ print $3 }')
-			want=-1
-			if [ -n "$x" ]; then
-				set -- $x
-				want=$(($2 * nwrite))
-			fi
-			if [ "$got" = $want ]; then
-				echo "$r $2 $3 $4" >> "$D/$c.loop.$q" # round, bytes, median, p99
-			else
-				echo "20-policed: $c loop $q: '$x', server got ${got:-nothing} bytes: $(head -c 300 "$D/tls.err")" >&2
-				echo "round $r, $c, $q: writer said '${x:-$(head -c 200 "$D/tls.err")}', the server got ${got:-nothing} bytes" >> "$D/bad"
-				bad=1
-			fi
+			for ((k = 0; k < reps; k++)); do
+				x=$(run $c $TW loop "$tport" $n < "$D/req.$q" 2> "$D/tls.err") || x=
+				nconn_seen=$((nconn_seen + 1))
+				got=$(conn_line $nconn_seen | awk '{ print $3 }')
+				want=-1
+				if [ -n "$x" ]; then
+					set -- $x
+					want=$(($2 * n))
+				fi
+				if [ "$got" = $want ]; then
+					echo "$r $2 $3 $4" >> "$D/$c.loop.$q.raw" # round, bytes, median, p99
+				else
+					echo "20-policed: $c loop $q: '$x', server got ${got:-nothing} bytes: $(head -c 300 "$D/tls.err")" >&2
+					echo "round $r, $c, $q: writer said '${x:-$(head -c 200 "$D/tls.err")}', the server got ${got:-nothing} bytes" >> "$D/bad"
+					bad=1
+				fi
+			done
 		done
 		for s in $SIZES 0; do
 			for ((k = 0; k < per_round; k++)); do
@@ -100,6 +107,15 @@ for ((r = 1; r <= BENCH_ROUNDS; r++)); do
 			done
 		done
 	done
+done
+
+# Per round: the run's median and p99 (none), or the median and the largest of the round's
+# one-write runs (stsd).
+for f in "$D"/*.loop.*.raw; do
+	[ -e "$f" ] || continue
+	sort -k1,1n -k3,3n "$f" | awk '{ v[$1] = v[$1] " " $3; b[$1] = $2; p[$1] = $4 }
+		END { for (r in v) { n = split(v[r], a, " "); print r, b[r], a[int((n + 1) / 2)], (n > 1 ? a[n] : p[r]) } }' |
+		sort -k1,1n > "${f%.raw}"
 done
 
 # The VM lane (BPF LSM, enforce): the same two loops, one boot (bench/vm/policed.sh).
@@ -185,9 +201,11 @@ a well-formed report, whose size is bounded by the claim set (model and software
 loopback (\`bench/tls-write server\`, outside the cgroup), which checks that every byte of
 every run arrived.
 
-**Approved reports**, $nwrite writes of the report on one connection per run, each one
-checked and approved (SSL_write timed by the writer; median and p99 of the run, then the
-median (min–max) of those over $BENCH_ROUNDS rounds). After each write the writer waits,
+**Approved reports**, SSL_write of the report timed by the writer. Without stsd: $nwrite
+writes on one connection per round, the run's median and p99. Under stsd, which approves one
+report per run (a second one is a second transmission, refused): $nrep runs of one write per
+round, their median and, in the p99 column, the largest of the $nrep. Then the median
+(min–max) of those over $BENCH_ROUNDS rounds. After each write the writer waits,
 untimed, until its bytes are acknowledged, so that each record leaves in a segment of its
 own: the egress gate (bpf/volume.bpf.c) walks at most 64 TLS records per TCP segment and
 blocks the connection beyond, which back-to-back reports queued on loopback reach (a segment
@@ -196,7 +214,8 @@ of 84 records was seen).
 \`\`\`
 $TW request KEYDIR 1|64 > req
 $TW loop PORT $nwrite < req              # without stsd
-$SHOW $TW loop PORT $nwrite < req
+$SHOW $TW loop PORT 1 < req               # $nrep times a round
+stsctl consent grant --country FR --state-dir consent   # the report carries a country
 \`\`\`
 
 | plaintext | without stsd: median µs | p99 µs | under stsd: median µs | p99 µs | added per write (median of per-round differences), µs |
