@@ -202,7 +202,7 @@ int evidence_event(struct evidence *ev, const struct sts_event *e, const json_t 
 		type = "syscall_observed";
 		json_object_set(rec, "syscall", json_object_get(j, "syscall"));
 		json_object_set(rec, "arg0", json_object_get(j, "arg0"));
-		json_object_set_new(rec, "hook", json_string("tp/raw_syscalls/sys_enter"));
+		json_object_set_new(rec, "hook", json_string("raw_tp/sys_enter"));
 		break;
 	default:
 		type = "event";

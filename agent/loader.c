@@ -544,7 +544,7 @@ int enforcer_start(const struct sts_policy *pol, const struct enforcer_opts *o,
 			 e->observe->progs.sts_observe_socket,
 			 "packet and netlink sockets recorded, not stopped (raw inet sockets are "
 			 "still denied by cgroup/sock_create)");
-		add_hook(e, "tp/raw_syscalls/sys_enter", "process and mount system calls",
+		add_hook(e, "raw_tp/sys_enter", "process and mount system calls",
 			 STS_MODE_OBSERVE, e->observe->progs.sts_observe_syscall,
 			 "AF_UNIX connect, listen, ptrace, process_vm_*, link, mount, fork/clone, "
 			 "bpf, kill and io_uring_setup recorded at entry, not stopped");

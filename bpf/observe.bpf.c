@@ -124,28 +124,35 @@ int sts_observe_socket(struct trace_event_raw_sys_enter *ctx)
 #error "system call numbers for this architecture"
 #endif
 
-SEC("tp/raw_syscalls/sys_enter")
-int sts_observe_syscall(struct trace_event_raw_sys_enter *ctx)
+/*
+ * A raw tracepoint, not tp/raw_syscalls/sys_enter: this runs on every system call of every
+ * process on the device, and the tracepoint flavour first copies the call's arguments into a
+ * perf buffer for each of them (make bench measured +100 ns per call outside the policed
+ * cgroup); the raw one is handed the registers and reads two of them, only for the policed
+ * cgroup's calls of interest.
+ */
+SEC("raw_tp/sys_enter")
+int BPF_PROG(sts_observe_syscall, struct pt_regs *regs, long nr)
 {
-	/* Read at fixed offsets up front: the verifier refuses a computed ctx pointer. */
-	unsigned long a0 = ctx->args[0], a1 = ctx->args[1];
-	long nr = ctx->id;
+	unsigned long a0, a1;
 	struct sts_event *ev;
 	__u16 family = 0;
 
 	if (!policed())
 		return 0;
+	if (nr != NR_CONNECT && nr != NR_LISTEN && nr != NR_CLONE && nr != NR_FORK &&
+	    nr != NR_VFORK && nr != NR_KILL && nr != NR_LINK && nr != NR_PTRACE && nr != NR_MOUNT &&
+	    nr != NR_TKILL && nr != NR_TGKILL && nr != NR_LINKAT && nr != NR_PROCESS_VM_READV &&
+	    nr != NR_PROCESS_VM_WRITEV && nr != NR_BPF && nr != NR_IO_URING_SETUP &&
+	    nr != NR_MOVE_MOUNT && nr != NR_CLONE3)
+		return 0;
+	a0 = PT_REGS_PARM1_CORE_SYSCALL(regs);
+	a1 = PT_REGS_PARM2_CORE_SYSCALL(regs);
 	if (nr == NR_CONNECT) {
 		/* Inet connects are decided (and recorded) by the cgroup hooks. */
 		bpf_probe_read_user(&family, sizeof(family), (void *)a1);
 		if (family != AF_UNIX)
 			return 0;
-	} else if (nr != NR_LISTEN && nr != NR_CLONE && nr != NR_FORK && nr != NR_VFORK &&
-		   nr != NR_KILL && nr != NR_LINK && nr != NR_PTRACE && nr != NR_MOUNT &&
-		   nr != NR_TKILL && nr != NR_TGKILL && nr != NR_LINKAT &&
-		   nr != NR_PROCESS_VM_READV && nr != NR_PROCESS_VM_WRITEV && nr != NR_BPF &&
-		   nr != NR_IO_URING_SETUP && nr != NR_MOVE_MOUNT && nr != NR_CLONE3) {
-		return 0;
 	}
 	ev = event_new(STS_EV_SYSCALL, STS_VERDICT_OBSERVED, STS_RULE_OBSERVED);
 	if (ev) {
