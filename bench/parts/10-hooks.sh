@@ -58,9 +58,15 @@ start_monitor() {
 		mon=$!; wait_for "$D/mon.out" '^Attaching' 60 ;;
 	esac || { echo "10-hooks: $1 did not start: $(head -c 500 "$D/mon.out")" >&2; return 1; }
 }
+# SIGTERM, then SIGKILL after 10 s: bpftrace once sat in epoll_wait for 15 minutes after a TERM.
 stop_monitor() {
+	local dog
 	kill -TERM "$mon" 2> /dev/null || true
+	(sleep 10 && kill -KILL "$mon" 2> /dev/null && echo "10-hooks: the monitor ignored SIGTERM: SIGKILL" >&2) &
+	dog=$!
 	wait "$mon" 2> /dev/null || true
+	kill "$dog" 2> /dev/null || true
+	wait "$dog" 2> /dev/null || true
 	mon=
 }
 
