@@ -454,6 +454,10 @@ static int start_observe(struct sts_enforcer *e, const struct enforcer_opts *o)
 	s = e->observe = observe_bpf__open();
 	if (!s)
 		return -errno;
+	/* open(2) is x86-only: arm64 has openat alone, and no sys_enter_open tracepoint. */
+	if (access("/sys/kernel/tracing/events/syscalls/sys_enter_open", F_OK) < 0 &&
+	    access("/sys/kernel/debug/tracing/events/syscalls/sys_enter_open", F_OK) < 0)
+		bpf_program__set_autoload(s->progs.sts_observe_open, false);
 	s->rodata->policed_cgid = o->policed_cgid;
 	err = reuse_shared_maps(e, s->maps.events, s->maps.endpoints, s->maps.files);
 	if (!err)
@@ -535,8 +539,9 @@ int enforcer_start(const struct sts_policy *pol, const struct enforcer_opts *o,
 		}
 		add_hook(e, "tp/syscalls/sys_enter_openat", "files (G2)", STS_MODE_OBSERVE,
 			 e->observe->progs.sts_observe_openat, io_uring_note);
-		add_hook(e, "tp/syscalls/sys_enter_open", "files (G2)", STS_MODE_OBSERVE,
-			 e->observe->progs.sts_observe_open, io_uring_note);
+		if (bpf_program__autoload(e->observe->progs.sts_observe_open))
+			add_hook(e, "tp/syscalls/sys_enter_open", "files (G2)", STS_MODE_OBSERVE,
+				 e->observe->progs.sts_observe_open, io_uring_note);
 		add_hook(e, "tp/sched/sched_process_exec", "exec (G3)", STS_MODE_OBSERVE,
 			 e->observe->progs.sts_observe_exec,
 			 "recorded after the fact, not stopped");
@@ -544,8 +549,8 @@ int enforcer_start(const struct sts_policy *pol, const struct enforcer_opts *o,
 			 e->observe->progs.sts_observe_socket,
 			 "packet and netlink sockets recorded, not stopped (raw inet sockets are "
 			 "still denied by cgroup/sock_create)");
-		add_hook(e, "raw_tp/sys_enter", "process and mount system calls",
-			 STS_MODE_OBSERVE, e->observe->progs.sts_observe_syscall,
+		add_hook(e, "raw_tp/sys_enter", "process and mount system calls", STS_MODE_OBSERVE,
+			 e->observe->progs.sts_observe_syscall,
 			 "AF_UNIX connect, listen, ptrace, process_vm_*, link, mount, fork/clone, "
 			 "bpf, kill and io_uring_setup recorded at entry, not stopped");
 		add_hook(e, "lsm/unix_stream_connect", "AF_UNIX peers (G1)", STS_MODE_OFF, NULL,
