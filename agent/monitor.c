@@ -723,8 +723,9 @@ int cmd_daemon(int argc, char **argv)
 			snprintf(st.receipt_sha256, sizeof(st.receipt_sha256), "%s", a.receipt_sha);
 			st.last_error[0] = '\0';
 			if ((err = state_save(&cfg, &st))) {
-				/* The receipt is logged (and durable): the next start finds it there
-				 * (receipt_logged) and the state says so, with nothing sent again.
+				/* The receipt is logged (and durable): the next start finds it
+				 * there (receipt_logged) and the state says so, with nothing sent
+				 * again.
 				 */
 				sts_err("save state: %s", strerror(-err));
 				goto cleanup;
