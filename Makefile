@@ -52,19 +52,19 @@ BPF_SRCS := $(wildcard bpf/*.bpf.c) $(wildcard tests/bpf/*.bpf.c)
 BPF_OBJS := $(patsubst %.bpf.c,$(OUT)/%.bpf.o,$(BPF_SRCS))
 SKELS := $(patsubst %.bpf.c,$(OUT)/%.skel.h,$(BPF_SRCS))
 
-LIB_SRCS := $(wildcard lib/*.c)
-LIB_OBJS := $(patsubst %.c,$(OUT)/%.o,$(LIB_SRCS))
+LIB_SRCS := $(wildcard lib/*/*.c)
+LIB_OBJS := $(patsubst %.c,$(OUT)/obj/%.o,$(LIB_SRCS))
 LIBSTS := $(OUT)/libsts.a
 
 # name := directory of its sources
-BINS_DIRS := stsd:agent sts-agent:agent/unpriv stsctl:ctl sts-collector:collector
+BINS_DIRS := stsd:stsd sts-agent:agent stsctl:ctl sts-collector:collector
 BINS :=
 define bin_rule
 $(eval name := $(word 1,$(subst :, ,$(1))))
 $(eval dir := $(word 2,$(subst :, ,$(1))))
 ifneq ($(wildcard $(dir)/*.c),)
 BINS += $(OUT)/$(name)
-$(OUT)/$(name): $(patsubst %.c,$(OUT)/%.o,$(wildcard $(dir)/*.c)) $(LIBSTS)
+$(OUT)/$(name): $(patsubst %.c,$(OUT)/obj/%.o,$(wildcard $(dir)/*.c)) $(LIBSTS)
 	$$(call msg,LINK,$$@)
 	$$(Q)$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS)
 endif
@@ -75,7 +75,7 @@ $(foreach b,$(BINS_DIRS),$(eval $(call bin_rule,$(b))))
 TEST_SUITES := unit progs
 TEST_BINS := $(foreach s,$(TEST_SUITES),$(OUT)/tests/test_$(s))
 TEST_HELPER_SRCS := $(filter-out tests/test_main.c,$(wildcard tests/*.c))
-TEST_HELPER_OBJS := $(patsubst %.c,$(OUT)/%.o,$(TEST_HELPER_SRCS))
+TEST_HELPER_OBJS := $(patsubst %.c,$(OUT)/obj/%.o,$(TEST_HELPER_SRCS))
 # Stand-alone programs the tests run (rogue agents, helpers): tests/bin/*.c, one each.
 TEST_PROG_SRCS := $(wildcard tests/bin/*.c)
 TEST_PROGS := $(patsubst tests/bin/%.c,$(OUT)/tests/bin/%,$(TEST_PROG_SRCS)) $(OUT)/tests/bin/tls-client-static
@@ -84,15 +84,15 @@ ADV_PROG_SRCS := $(wildcard tests/adversary/*.c)
 TEST_PROGS += $(patsubst tests/adversary/%.c,$(OUT)/tests/adversary/%,$(ADV_PROG_SRCS))
 
 USER_OBJS := $(LIB_OBJS) $(TEST_HELPER_OBJS) \
-	$(foreach b,$(BINS_DIRS),$(patsubst %.c,$(OUT)/%.o,$(wildcard $(word 2,$(subst :, ,$(b)))/*.c))) \
-	$(foreach s,$(TEST_SUITES),$(patsubst %.c,$(OUT)/%.o,$(wildcard tests/$(s)/*.c)))
+	$(foreach b,$(BINS_DIRS),$(patsubst %.c,$(OUT)/obj/%.o,$(wildcard $(word 2,$(subst :, ,$(b)))/*.c))) \
+	$(foreach s,$(TEST_SUITES),$(patsubst %.c,$(OUT)/obj/%.o,$(wildcard tests/$(s)/*.c)))
 
 # libFuzzer harnesses: fuzz/<name>.c, each linked with the lib/ sources built by clang with
 # the fuzzer and sanitizer instrumentation (so lib/ itself is what gets explored).
 FUZZ_SRCS := $(wildcard fuzz/*.c)
 FUZZ_BINS := $(patsubst fuzz/%.c,$(OUT)/fuzz/%,$(FUZZ_SRCS))
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-	-std=gnu11 -D_GNU_SOURCE -Iinclude -Ilib -Icollector -Ictl -Iagent $(WARN)
+	-std=gnu11 -D_GNU_SOURCE -Iinclude -Ilib -Icollector -Ictl -Istsd $(WARN)
 
 DEPS_STAMP := build/.deps-ok
 BENCH_DEPS_STAMP := build/.bench-deps-ok
@@ -146,7 +146,7 @@ $(OUT)/%.skel.h: $(OUT)/%.bpf.o
 # Every user object may include a skeleton: they are all generated first.
 $(USER_OBJS): | $(SKELS)
 
-$(OUT)/%.o: %.c | $(DEPS_STAMP)
+$(OUT)/obj/%.o: %.c | $(DEPS_STAMP)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
@@ -166,23 +166,23 @@ $(OUT)/tests/$(1)/test_main.o: tests/test_main.c $(OUT)/tests/$(1)/tests.inc | $
 	$$(call msg,CC,$$@)
 	$$(Q)$$(CC) $$(CFLAGS) -Itests -I$(OUT)/tests/$(1) -c $$< -o $$@
 
-$(OUT)/tests/test_$(1): $(OUT)/tests/$(1)/test_main.o $(patsubst %.c,$(OUT)/%.o,$(wildcard tests/$(1)/*.c)) $(TEST_HELPER_OBJS) $(LIBSTS)
+$(OUT)/tests/test_$(1): $(OUT)/tests/$(1)/test_main.o $(patsubst %.c,$(OUT)/obj/%.o,$(wildcard tests/$(1)/*.c)) $(TEST_HELPER_OBJS) $(LIBSTS)
 	$$(call msg,LINK,$$@)
 	$$(Q)$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS)
 endef
 $(foreach s,$(TEST_SUITES),$(eval $(call suite_rule,$(s))))
-$(foreach s,$(TEST_SUITES),$(patsubst %.c,$(OUT)/%.o,$(wildcard tests/$(s)/*.c))): CFLAGS += -Itests
+$(foreach s,$(TEST_SUITES),$(patsubst %.c,$(OUT)/obj/%.o,$(wildcard tests/$(s)/*.c))): CFLAGS += -Itests
 
 # Test programs may use the cgroup helpers, not the harness (they are not test binaries).
 define test_prog_rule
-$(OUT)/tests/$(1)/%: tests/$(1)/%.c $(OUT)/tests/cgroup_helpers.o $(LIBSTS) | $(DEPS_STAMP) $(SKELS)
+$(OUT)/tests/$(1)/%: tests/$(1)/%.c $(OUT)/obj/tests/cgroup_helpers.o $(LIBSTS) | $(DEPS_STAMP) $(SKELS)
 	$$(call msg,CC,$$@)
 	$$(Q)mkdir -p $$(@D)
-	$$(Q)$$(CC) $$(CFLAGS) -Itests $$(LDFLAGS) -o $$@ $$< $(OUT)/tests/cgroup_helpers.o $(LIBSTS) $$(LDLIBS)
+	$$(Q)$$(CC) $$(CFLAGS) -Itests $$(LDFLAGS) -o $$@ $$< $(OUT)/obj/tests/cgroup_helpers.o $(LIBSTS) $$(LDLIBS)
 endef
 $(foreach d,bin adversary,$(eval $(call test_prog_rule,$(d))))
 
-$(OUT)/fuzz/%: fuzz/%.c $(wildcard fuzz/*.h) $(LIB_SRCS) $(wildcard lib/*.h) | $(DEPS_STAMP)
+$(OUT)/fuzz/%: fuzz/%.c $(wildcard fuzz/*.h) $(LIB_SRCS) $(wildcard lib/*/*.h) | $(DEPS_STAMP)
 	$(call msg,FUZZ-CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRCS) $(LDLIBS)
@@ -193,7 +193,7 @@ fuzz: fuzz-build
 
 # The same TLS client with OpenSSL linked in statically: a TLS stack no uprobe can see (G5 test).
 # Built from source without sanitizers: there is no static sanitizer runtime to link.
-STATIC_CLIENT_SRCS := tests/bin/tls-client.c lib/crypto.c lib/util.c lib/jws.c lib/report.c lib/request_build.c
+STATIC_CLIENT_SRCS := tests/bin/tls-client.c $(addprefix lib/,core/crypto.c core/util.c wire/jws.c wire/report.c wire/request_build.c)
 $(OUT)/tests/bin/tls-client-static: $(STATIC_CLIENT_SRCS) | $(DEPS_STAMP)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)

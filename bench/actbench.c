@@ -15,9 +15,9 @@
  *
  * Prints "requests_per_s R" and "failures F"; exits 1 if any request failed.
  */
-#include "crypto.h"
-#include "jws.h"
-#include "report.h"
+#include "core/crypto.h"
+#include "wire/jws.h"
+#include "wire/report.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

@@ -15,9 +15,9 @@
  *
  * The fields object is built once: what is measured is the log, not the caller's jansson work.
  */
-#include "crypto.h"
-#include "evlog.h"
-#include "evverify.h"
+#include "core/crypto.h"
+#include "evidence/evlog.h"
+#include "evidence/evverify.h"
 
 #include <errno.h>
 #include <inttypes.h>

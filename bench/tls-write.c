@@ -23,10 +23,10 @@
  *
  * No certificate is verified: the benchmark measures the write, not the handshake.
  */
-#include "crypto.h"
-#include "jws.h"
-#include "report.h"
-#include "request.h"
+#include "core/crypto.h"
+#include "wire/jws.h"
+#include "wire/report.h"
+#include "wire/request.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

@@ -12,9 +12,9 @@
 
 #include <jansson.h>
 
-#include "crypto.h"
-#include "jws.h"
-#include "report.h"
+#include "core/crypto.h"
+#include "wire/jws.h"
+#include "wire/report.h"
 
 #define COLLECTOR_STATE_DIR "/var/lib/sts-collector"
 #define COLLECTOR_DEFAULT_DB COLLECTOR_STATE_DIR "/collector.db"

@@ -5,7 +5,7 @@
  * error (bad option, unreadable file).
  */
 #include "collector.h"
-#include "util.h"
+#include "core/util.h"
 
 #include <errno.h>
 #include <getopt.h>

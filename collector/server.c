@@ -14,7 +14,7 @@
  * all a device needs, and it makes the per-connection deadline a per-request deadline.
  */
 #include "collector.h"
-#include "util.h"
+#include "core/util.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>

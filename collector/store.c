@@ -5,7 +5,7 @@
  * server writes. Rows are never updated or deleted: an activation, once receipted, stays.
  */
 #include "collector.h"
-#include "util.h"
+#include "core/util.h"
 
 #include <errno.h>
 #include <libgen.h>

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* stsctl consent: record, withdraw or show the user's consent to send the country. */
 #include "commands.h"
-#include "consent.h"
-#include "util.h"
+#include "device/consent.h"
+#include "core/util.h"
 
 #include <ctype.h>
 #include <errno.h>

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* stsctl key show: the device's public key and key id, for the collector's operator. */
 #include "commands.h"
-#include "consent.h"
-#include "crypto.h"
-#include "jws.h"
-#include "util.h"
+#include "device/consent.h"
+#include "core/crypto.h"
+#include "wire/jws.h"
+#include "core/util.h"
 
 #include <errno.h>
 #include <getopt.h>

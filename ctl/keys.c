@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Loading the auditor's inputs, with errors that name the file. */
 #include "commands.h"
-#include "crypto.h"
-#include "evverify.h"
-#include "seal.h"
-#include "util.h"
+#include "core/crypto.h"
+#include "evidence/evverify.h"
+#include "evidence/seal.h"
+#include "core/util.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -5,7 +5,7 @@
  * never libbpf, so the tool builds anywhere.
  */
 #include "commands.h"
-#include "util.h"
+#include "core/util.h"
 
 #include <string.h>
 

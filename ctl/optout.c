@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* stsctl optout: turn the periodic report schedule off for good. */
 #include "commands.h"
-#include "consent.h"
-#include "util.h"
+#include "device/consent.h"
+#include "core/util.h"
 
 #include <errno.h>
 #include <getopt.h>

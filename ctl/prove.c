@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* stsctl prove / verify-proof: evidence a third party checks without the rest of the log. */
 #include "commands.h"
-#include "crypto.h"
-#include "evlog.h"
-#include "evproof.h"
-#include "evverify.h"
-#include "util.h"
+#include "core/crypto.h"
+#include "evidence/evlog.h"
+#include "evidence/evproof.h"
+#include "evidence/evverify.h"
+#include "core/util.h"
 
 #include <errno.h>
 #include <getopt.h>

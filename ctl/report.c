@@ -5,9 +5,9 @@
  * layout is documented in docs/evidence.md and only ever grows (report_version).
  */
 #include "commands.h"
-#include "evlog.h"
-#include "evverify.h"
-#include "util.h"
+#include "evidence/evlog.h"
+#include "evidence/evverify.h"
+#include "core/util.h"
 
 #include <errno.h>
 #include <getopt.h>

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* stsctl seal-init: start forward-secure sealing; the auditor gets the only copy of k_0. */
 #include "commands.h"
-#include "evlog.h"
-#include "seal.h"
-#include "util.h"
+#include "evidence/evlog.h"
+#include "evidence/seal.h"
+#include "core/util.h"
 
 #include <errno.h>
 #include <getopt.h>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* libFuzzer harness: the monitor's persisted activation state (lib/activation). */
-#include "activation.h"
+/* libFuzzer harness: the monitor's persisted activation state (lib/device/activation). */
+#include "device/activation.h"
 
 #include <stdint.h>
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* libFuzzer harness: the strict base64 decoders must never overrun and must round-trip. */
-#include "crypto.h"
+#include "core/crypto.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* libFuzzer harness: the monitor's configuration parser (lib/config). */
-#include "config.h"
+/* libFuzzer harness: the monitor's configuration parser (lib/device/config). */
+#include "device/config.h"
 
 #include <stdint.h>
 #include <stdlib.h>

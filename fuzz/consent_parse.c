@@ -4,8 +4,8 @@
  * parses as consent must be consent the writer could have written: granted with an assigned
  * country, or not granted with none, and a time in range.
  */
-#include "consent.h"
-#include "report.h"
+#include "device/consent.h"
+#include "wire/report.h"
 
 #include <stdint.h>
 #include <stdlib.h>

@@ -3,7 +3,7 @@
  * libFuzzer harness: the evidence log line parser, its fast scanner (which must agree with
  * it on every input: same verdict, same five fields) and the time field.
  */
-#include "evline.h"
+#include "evidence/evline.h"
 
 #include <stdlib.h>
 #include <string.h>

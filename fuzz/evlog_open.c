@@ -4,8 +4,8 @@
  * checks its chain, cuts a torn tail), on arbitrary file contents. An open that succeeds
  * leaves a log the writer can append to and close, ending with a whole line.
  */
-#include "evlog.h"
-#include "util.h"
+#include "evidence/evlog.h"
+#include "core/util.h"
 
 #include "fuzz.h"
 

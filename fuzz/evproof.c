@@ -3,7 +3,7 @@
  * libFuzzer harness: the proof parser. A proof that parses must format back to the very same
  * bytes (strict: one encoding per proof), and verifying it must not crash.
  */
-#include "evproof.h"
+#include "evidence/evproof.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -3,7 +3,7 @@
  * libFuzzer harness: the whole-log verifier, with and without an auditor's seal key. It must
  * never crash, and a verdict must name a line inside the input.
  */
-#include "evverify.h"
+#include "evidence/evverify.h"
 
 #include <errno.h>
 #include <stdlib.h>

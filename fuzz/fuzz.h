@@ -3,7 +3,7 @@
 #ifndef STS_FUZZ_H
 #define STS_FUZZ_H
 
-#include "crypto.h"
+#include "core/crypto.h"
 
 #include <openssl/evp.h>
 #include <stdint.h>

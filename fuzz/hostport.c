@@ -3,7 +3,7 @@
  * libFuzzer harness: the collector's --listen ADDR:PORT / [V6ADDR]:PORT splitter. An accepted
  * value has a non-empty address that fits its buffer and a port written in decimal digits.
  */
-#include "util.h"
+#include "core/util.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -5,8 +5,8 @@
  * IMEI; a refused one a reason that is a terminated string with no run of more than 4 digits
  * in it (an IMEI is never written into a message).
  */
-#include "imei.h"
-#include "report.h"
+#include "device/imei.h"
+#include "wire/report.h"
 
 #include <ctype.h>
 #include <stdint.h>

@@ -6,8 +6,8 @@
  * Nothing may crash or overrun; an accepted claim set must serialise back to a claim set the
  * validator accepts with the same claims.
  */
-#include "jws.h"
-#include "report.h"
+#include "wire/jws.h"
+#include "wire/report.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -4,7 +4,7 @@
  * receipt key in stsd.conf, --trusted-keys): PEM public or private, or one line of base64. A
  * loaded key is an Ed25519 key whose public half is filled in.
  */
-#include "crypto.h"
+#include "core/crypto.h"
 
 #include "fuzz.h"
 

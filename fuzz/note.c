@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* libFuzzer harness: the C2SP checkpoint / signed-note parser and verifier. */
-#include "note.h"
+#include "evidence/note.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -5,7 +5,7 @@
  * "policy.conf:..." message. create_state_dir is false so that fuzzing never writes to disk
  * (paths are still stat()ed: inputs naming /, /tmp or /etc reach the file checks too).
  */
-#include "policy.h"
+#include "device/policy.h"
 
 #include <stdlib.h>
 #include <string.h>

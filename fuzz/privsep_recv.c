@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* libFuzzer harness: privsep framing (lib/privsep), one record per input, as the peer sends. */
-#include "privsep.h"
+/* libFuzzer harness: privsep framing (lib/device/privsep), one record per input, as the peer sends. */
+#include "device/privsep.h"
 
 #include <stdint.h>
 #include <stdlib.h>

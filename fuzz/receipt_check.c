@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* libFuzzer harness: the monitor's check of the collector's answer (lib/receipt). */
-#include "crypto.h"
-#include "receipt.h"
+/* libFuzzer harness: the monitor's check of the collector's answer (lib/wire/receipt). */
+#include "core/crypto.h"
+#include "wire/receipt.h"
 
 #include "fuzz.h"
 

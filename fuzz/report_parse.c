@@ -3,7 +3,7 @@
  * libFuzzer harness: the approved claim-set validator on arbitrary bytes. An accepted claim
  * set must hold only checked values and survive a serialise/parse round trip unchanged.
  */
-#include "report.h"
+#include "wire/report.h"
 
 #include <stdint.h>
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* libFuzzer harness: the payload check's request parser (lib/request), on any plaintext. */
-#include "request.h"
+/* libFuzzer harness: the payload check's request parser (lib/wire/request), on any plaintext. */
+#include "wire/request.h"
 
 #include <stdint.h>
 #include <stdio.h>

@@ -4,7 +4,7 @@
  * (a string) and the writer's state file. A key that parses formats back to the same text
  * (but for the case of its hex digits).
  */
-#include "seal.h"
+#include "evidence/seal.h"
 
 #include "fuzz.h"
 

@@ -2,7 +2,7 @@
 #include "activation_helpers.h"
 #include "cgroup_helpers.h"
 #include "test.h"
-#include "util.h"
+#include "core/util.h"
 
 #include <fcntl.h>
 #include <jansson.h>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "cgroup_helpers.h"
-#include "cgroup.h"
+#include "device/cgroup.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

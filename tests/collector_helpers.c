@@ -22,9 +22,9 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-#include "crypto.h"
+#include "core/crypto.h"
 #include "test.h"
-#include "util.h"
+#include "core/util.h"
 
 const char *collector_bin(char *buf, size_t bufsz, const char *name)
 {

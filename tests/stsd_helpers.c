@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "stsd_helpers.h"
 #include "test.h"
-#include "util.h"
+#include "core/util.h"
 
 #include <fcntl.h>
 #include <stdio.h>

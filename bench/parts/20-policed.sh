@@ -192,7 +192,7 @@ cat << HEAD
 
 Under \`stsd run\` every SSL_write of the policed process stops at a uprobe that copies the
 plaintext (up to 16 KiB) into the ring buffer and SIGSTOPs the writer; the monitor checks it
-(only the approved activation request passes: lib/request.c), grants egress credit for
+(only the approved activation request passes: lib/wire/request.c), grants egress credit for
 exactly those bytes and sends SIGCONT, or SIGKILLs the writer. The check approves nothing but
 a well-formed report, whose size is bounded by the claim set (model and software version of
 1..64 bytes): from $(wc -c < "$D/req.min") B to $(wc -c < "$D/req.max") B of plaintext.

@@ -17,11 +17,11 @@
  * signature, strip the seals and re-sign, rewrite history and re-seal it with the key of a
  * later epoch, cut a seal or the file short.
  */
-#include "evlog.h"
-#include "merkle.h"
-#include "note.h"
-#include "seal.h"
-#include "util.h"
+#include "evidence/evlog.h"
+#include "evidence/merkle.h"
+#include "evidence/note.h"
+#include "evidence/seal.h"
+#include "core/util.h"
 
 #include <errno.h>
 #include <inttypes.h>

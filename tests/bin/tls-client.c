@@ -23,9 +23,9 @@
  * handshake failure; 5 bad usage or local error; 6 a thread could not be started. Killed by
  * SIGKILL when the payload check fails.
  */
-#include "crypto.h"
-#include "jws.h"
-#include "request.h"
+#include "core/crypto.h"
+#include "wire/jws.h"
+#include "wire/request.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

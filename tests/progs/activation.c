@@ -7,7 +7,7 @@
  */
 #include "test.h"
 #include "activation_helpers.h"
-#include "util.h"
+#include "core/util.h"
 
 #include <dirent.h>
 #include <jansson.h>

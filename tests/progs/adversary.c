@@ -16,8 +16,8 @@
 #include "test.h"
 #include "stsd_helpers.h"
 #include "tls_server.h"
-#include "cgroup.h"
-#include "util.h"
+#include "device/cgroup.h"
+#include "core/util.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>

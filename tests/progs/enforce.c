@@ -11,7 +11,7 @@
 #include "test.h"
 #include "cgroup_helpers.h"
 #include "stsd_helpers.h"
-#include "util.h"
+#include "core/util.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>

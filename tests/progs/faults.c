@@ -20,10 +20,10 @@
 #include "test.h"
 #include "activation_helpers.h"
 #include "cgroup_helpers.h"
-#include "crypto.h"
-#include "jws.h"
+#include "core/crypto.h"
+#include "wire/jws.h"
 #include "tls_server.h"
-#include "util.h"
+#include "core/util.h"
 
 #include <errno.h>
 #include <fcntl.h>

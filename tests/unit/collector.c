@@ -6,8 +6,8 @@
  */
 #include "test.h"
 #include "collector_helpers.h"
-#include "jws.h"
-#include "report.h"
+#include "wire/jws.h"
+#include "wire/report.h"
 
 #include <pthread.h>
 #include <signal.h>

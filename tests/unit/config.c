@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* lib/config: the monitor's configuration file. */
+/* lib/device/config: the monitor's configuration file. */
 #include "test.h"
-#include "config.h"
+#include "device/config.h"
 
 #define BASE                                        \
 	"collector-host collector.test\n"           \

@@ -4,10 +4,10 @@
  * read as consent) and the stsctl commands that keep them, run as an operator would.
  */
 #include "test.h"
-#include "consent.h"
-#include "crypto.h"
-#include "jws.h"
-#include "util.h"
+#include "device/consent.h"
+#include "core/crypto.h"
+#include "wire/jws.h"
+#include "core/util.h"
 
 #include <jansson.h>
 #include <limits.h>

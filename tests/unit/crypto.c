@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* lib/crypto: encodings against RFC 4648 vectors, Ed25519 against RFC 8032, key files. */
+/* lib/core/crypto: encodings against RFC 4648 vectors, Ed25519 against RFC 8032, key files. */
 #include "test.h"
-#include "crypto.h"
-#include "util.h"
+#include "core/crypto.h"
+#include "core/util.h"
 
 #include <errno.h>
 #include <openssl/evp.h>

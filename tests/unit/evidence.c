@@ -5,15 +5,15 @@
  * periodic checkpoints) and the stsctl commands against the committed fixtures.
  */
 #include "test.h"
-#include "crypto.h"
-#include "evlog.h"
-#include "evline.h"
-#include "evproof.h"
-#include "evverify.h"
-#include "merkle.h"
-#include "note.h"
-#include "seal.h"
-#include "util.h"
+#include "core/crypto.h"
+#include "evidence/evlog.h"
+#include "evidence/evline.h"
+#include "evidence/evproof.h"
+#include "evidence/evverify.h"
+#include "evidence/merkle.h"
+#include "evidence/note.h"
+#include "evidence/seal.h"
+#include "core/util.h"
 
 #include <fcntl.h>
 #include <inttypes.h>

@@ -5,8 +5,8 @@
  * PATH, as the broker finds the real one.
  */
 #include "test.h"
-#include "imei.h"
-#include "util.h"
+#include "device/imei.h"
+#include "core/util.h"
 
 #include <fcntl.h>
 #include <limits.h>

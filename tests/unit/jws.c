@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* lib/jws: EdDSA compact serialization, signed and parsed strictly. */
+/* lib/wire/jws: EdDSA compact serialization, signed and parsed strictly. */
 #include "test.h"
-#include "jws.h"
-#include "report.h"
+#include "wire/jws.h"
+#include "wire/report.h"
 
 #include <stdio.h>
 #include <stdlib.h>

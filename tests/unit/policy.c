@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * lib/policy: a full policy field by field, every class of error with its line and reason,
+ * lib/device/policy: a full policy field by field, every class of error with its line and reason,
  * the limits, and the shipped policies. Policies are written into the test's scratch directory
  * ('@' in a template stands for it), so every path they name really exists.
  */
 #include "test.h"
-#include "crypto.h"
-#include "policy.h"
-#include "util.h"
+#include "core/crypto.h"
+#include "device/policy.h"
+#include "core/util.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>

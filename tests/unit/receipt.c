@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* lib/receipt: only a receipt signed by the pinned key, for our activation and bytes, holds. */
+/* lib/wire/receipt: only a receipt signed by the pinned key, for our activation and bytes, holds. */
 #include "test.h"
-#include "crypto.h"
-#include "jws.h"
-#include "receipt.h"
+#include "core/crypto.h"
+#include "wire/jws.h"
+#include "wire/receipt.h"
 
 #include <stdlib.h>
 

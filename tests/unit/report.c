@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* lib/report: the approved claim set, accepted exactly and refused with a usable reason. */
+/* lib/wire/report: the approved claim set, accepted exactly and refused with a usable reason. */
 #include "test.h"
-#include "report.h"
+#include "wire/report.h"
 
 #include <stdlib.h>
 

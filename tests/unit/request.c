@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* lib/request: the one request stsguard sends, and the payload check's view of it. */
+/* lib/wire/request: the one request stsguard sends, and the payload check's view of it. */
 #include "test.h"
-#include "crypto.h"
-#include "jws.h"
-#include "request.h"
+#include "core/crypto.h"
+#include "wire/jws.h"
+#include "wire/request.h"
 
 #include <stdlib.h>
 

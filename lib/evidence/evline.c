@@ -1,0 +1,435 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "evidence/evline.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+static int bad(char *why, size_t whysz, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (why && whysz) {
+		va_start(ap, fmt);
+		vsnprintf(why, whysz, fmt, ap);
+		va_end(ap);
+	}
+	return -EBADMSG;
+}
+
+bool evline_reserved_key(const char *key)
+{
+	/* On the writer's path for every field: look at the length and first letter first. */
+	switch (key[0]) {
+	case 's':
+		return strcmp(key, "seq") == 0;
+	case 't':
+		return strcmp(key, "time") == 0 || strcmp(key, "type") == 0;
+	case 'b':
+		return strcmp(key, "boot") == 0;
+	case 'p':
+		return strcmp(key, "prev") == 0;
+	default:
+		return false;
+	}
+}
+
+bool evline_valid_type(const char *type)
+{
+	size_t i, n = strlen(type);
+
+	if (n == 0 || n > EVLINE_TYPE_MAX)
+		return false;
+	for (i = 0; i < n; i++)
+		if (!((type[i] >= 'a' && type[i] <= 'z') || type[i] == '_'))
+			return false;
+	return true;
+}
+
+int evline_format_time(int64_t time_us, char out[EVLINE_TIME_LEN + 1])
+{
+	time_t secs = (time_t)(time_us / 1000000);
+	int64_t us = time_us % 1000000;
+	char buf[64];
+	struct tm tm;
+
+	if (time_us < 0 || !gmtime_r(&secs, &tm) || tm.tm_year + 1900 > 9999)
+		return -EINVAL;
+	snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%06" PRId64 "Z",
+		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+		 us);
+	memcpy(out, buf, EVLINE_TIME_LEN + 1);
+	return 0;
+}
+
+static bool digits(const char *s, int n, int *v)
+{
+	int i, x = 0;
+
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		x = x * 10 + (s[i] - '0');
+	}
+	*v = x;
+	return true;
+}
+
+/* Days from 1970-01-01 to y-m-d of the proleptic Gregorian calendar, y >= 1970. */
+static int64_t days_since_epoch(int y, int m, int d)
+{
+	/* Count years from March, so that February 29 is the last day of its year. */
+	int64_t yy = y - (m <= 2), era = yy / 400, yoe = yy - era * 400;
+	int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+
+	return era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468;
+}
+
+int evline_parse_time(const char *s, size_t len, int64_t *time_us)
+{
+	static const int mdays[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	int y, mo, d, h, mi, sec, us;
+	bool leap;
+
+	if (len != EVLINE_TIME_LEN || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' ||
+	    s[16] != ':' || s[19] != '.' || s[26] != 'Z' || !digits(s, 4, &y) ||
+	    !digits(s + 5, 2, &mo) || !digits(s + 8, 2, &d) || !digits(s + 11, 2, &h) ||
+	    !digits(s + 14, 2, &mi) || !digits(s + 17, 2, &sec) || !digits(s + 20, 6, &us))
+		return -EBADMSG;
+	if (y < 1970 || mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || sec > 59)
+		return -EBADMSG;
+	/* One spelling per instant: no February 30 (which timegm() would move to March). */
+	leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+	if (d > mdays[mo - 1] + (mo == 2 && leap))
+		return -EBADMSG;
+	*time_us = ((days_since_epoch(y, mo, d) * 24 + h) * 60 + mi) * 60 + sec;
+	*time_us = *time_us * 1000000 + us;
+	return 0;
+}
+
+int evline_parse(const char *line, size_t len, struct evline *rec, char *why, size_t whysz)
+{
+	json_t *seq, *time, *boot, *type, *prev;
+	json_error_t jerr;
+	const char *s;
+	int err;
+
+	memset(rec, 0, sizeof(*rec));
+	if (len > EVLINE_MAX)
+		return bad(why, whysz, "line longer than %d bytes", EVLINE_MAX);
+	if (memchr(line, '\0', len))
+		return bad(why, whysz, "NUL byte in line");
+	rec->obj = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!rec->obj)
+		return bad(why, whysz, "not JSON: %s at column %d", jerr.text, jerr.column);
+	if (!json_is_object(rec->obj)) {
+		err = bad(why, whysz, "not a JSON object");
+		goto fail;
+	}
+	seq = json_object_get(rec->obj, "seq");
+	time = json_object_get(rec->obj, "time");
+	boot = json_object_get(rec->obj, "boot");
+	type = json_object_get(rec->obj, "type");
+	prev = json_object_get(rec->obj, "prev");
+	if (!json_is_integer(seq) || json_integer_value(seq) < 0) {
+		err = bad(why, whysz, "missing or invalid \"seq\"");
+		goto fail;
+	}
+	rec->seq = (uint64_t)json_integer_value(seq);
+	if (!json_is_string(time) ||
+	    evline_parse_time(json_string_value(time), json_string_length(time), &rec->time_us)) {
+		err = bad(why, whysz, "missing or invalid \"time\"");
+		goto fail;
+	}
+	rec->time = json_string_value(time);
+	if (!json_is_string(boot) || json_string_length(boot) == 0 ||
+	    json_string_length(boot) > 64) {
+		err = bad(why, whysz, "missing or invalid \"boot\"");
+		goto fail;
+	}
+	rec->boot = json_string_value(boot);
+	if (!json_is_string(type) || !evline_valid_type(json_string_value(type))) {
+		err = bad(why, whysz, "missing or invalid \"type\"");
+		goto fail;
+	}
+	rec->type = json_string_value(type);
+	s = json_is_string(prev) ? json_string_value(prev) : NULL;
+	if (!s || json_string_length(prev) != 2 * STS_SHA256_LEN ||
+	    strspn(s, "0123456789abcdef") != 2 * STS_SHA256_LEN ||
+	    sts_unhex(s, 2 * STS_SHA256_LEN, rec->prev, STS_SHA256_LEN)) {
+		err = bad(why, whysz, "missing or invalid \"prev\"");
+		goto fail;
+	}
+	return 0;
+fail:
+	evline_free(rec);
+	return err;
+}
+
+/*
+ * The scanner behind evline_scan(): a strict subset of JSON that jansson's json_loadb(...,
+ * JSON_REJECT_DUPLICATES) accepts with the same meaning. It answers "valid" or "not sure";
+ * never "invalid": whatever it does not know, jansson judges (and explains).
+ */
+#define SCAN_DEPTH 16
+#define SCAN_KEYS 32
+
+struct scan {
+	const char *p, *end;
+	int depth;
+};
+
+struct span {
+	const char *s;
+	size_t n;
+};
+
+/* What a byte is inside a string: 0 plain (printable ASCII), 1 '"', 2 '\\', 3 anything else. */
+static const uint8_t str_class[256] = {
+	[0 ... 0x1f] = 3,
+	[0x7f ... 0xff] = 3,
+	['"'] = 1,
+	['\\'] = 2,
+};
+
+/* A string with no \u escape and printable ASCII only; *esc tells whether it has escapes. */
+static bool scan_string(struct scan *sc, struct span *out, bool *esc)
+{
+	const char *p = sc->p + 1;
+	uint8_t c;
+
+	*esc = false;
+	if (sc->p >= sc->end || *sc->p != '"')
+		return false;
+	for (;;) {
+		while (p < sc->end && (c = str_class[(unsigned char)*p]) == 0)
+			p++;
+		if (p >= sc->end || c == 3)
+			return false;
+		if (c == 1)
+			break;
+		if (p + 1 >= sc->end || !p[1] || !strchr("\"\\/bfnrt", p[1]))
+			return false;
+		*esc = true;
+		p += 2;
+	}
+	out->s = sc->p + 1;
+	out->n = p - out->s;
+	sc->p = p + 1;
+	return true;
+}
+
+/* -?(0|[1-9][0-9]*), at most 18 digits (it fits json_int_t), not followed by . e E. */
+static bool scan_integer(struct scan *sc, struct span *out)
+{
+	const char *p = sc->p, *d;
+
+	if (p < sc->end && *p == '-')
+		p++;
+	d = p;
+	while (p < sc->end && *p >= '0' && *p <= '9')
+		p++;
+	if (p == d || p - d > 18 || (*d == '0' && p - d > 1))
+		return false;
+	if (p < sc->end && (*p == '.' || *p == 'e' || *p == 'E'))
+		return false;
+	out->s = sc->p;
+	out->n = p - sc->p;
+	sc->p = p;
+	return true;
+}
+
+static bool scan_value(struct scan *sc, struct span *out);
+
+static bool scan_literal(struct scan *sc, const char *lit)
+{
+	size_t n = strlen(lit);
+
+	if ((size_t)(sc->end - sc->p) < n || memcmp(sc->p, lit, n) != 0)
+		return false;
+	sc->p += n;
+	return true;
+}
+
+/* An object; keys[] gets its members (key, value) when not NULL. */
+static bool scan_object(struct scan *sc, struct span keys[SCAN_KEYS], struct span vals[SCAN_KEYS],
+			size_t *nkeys)
+{
+	struct span k, v, ks[SCAN_KEYS];
+	size_t n = 0, i;
+	bool esc;
+
+	if (++sc->depth > SCAN_DEPTH || sc->p >= sc->end || *sc->p != '{')
+		return false;
+	sc->p++;
+	if (sc->p < sc->end && *sc->p == '}') {
+		sc->p++;
+		goto done;
+	}
+	for (;;) {
+		/* Keys with escapes could be duplicates in disguise: jansson decides. */
+		if (n == SCAN_KEYS || !scan_string(sc, &k, &esc) || esc)
+			return false;
+		for (i = 0; i < n; i++)
+			if (ks[i].n == k.n &&
+			    (k.n == 0 || (ks[i].s[0] == k.s[0] && memcmp(ks[i].s, k.s, k.n) == 0)))
+				return false;
+		ks[n] = k;
+		if (sc->p >= sc->end || *sc->p != ':')
+			return false;
+		sc->p++;
+		if (!scan_value(sc, &v))
+			return false;
+		if (keys) {
+			keys[n] = k;
+			vals[n] = v;
+		}
+		n++;
+		if (sc->p < sc->end && *sc->p == ',') {
+			sc->p++;
+			continue;
+		}
+		if (sc->p < sc->end && *sc->p == '}') {
+			sc->p++;
+			break;
+		}
+		return false;
+	}
+done:
+	if (nkeys)
+		*nkeys = n;
+	sc->depth--;
+	return true;
+}
+
+static bool scan_array(struct scan *sc)
+{
+	struct span v;
+
+	if (++sc->depth > SCAN_DEPTH || sc->p >= sc->end || *sc->p != '[')
+		return false;
+	sc->p++;
+	if (sc->p < sc->end && *sc->p == ']') {
+		sc->p++;
+		sc->depth--;
+		return true;
+	}
+	for (;;) {
+		if (!scan_value(sc, &v))
+			return false;
+		if (sc->p < sc->end && *sc->p == ',') {
+			sc->p++;
+			continue;
+		}
+		if (sc->p < sc->end && *sc->p == ']') {
+			sc->p++;
+			sc->depth--;
+			return true;
+		}
+		return false;
+	}
+}
+
+/* Any value; out spans it (a string without its quotes). */
+static bool scan_value(struct scan *sc, struct span *out)
+{
+	bool esc;
+
+	out->s = sc->p;
+	out->n = 0;
+	if (sc->p >= sc->end)
+		return false;
+	switch (*sc->p) {
+	case '"':
+		return scan_string(sc, out, &esc);
+	case '{':
+		return scan_object(sc, NULL, NULL, NULL);
+	case '[':
+		return scan_array(sc);
+	case 't':
+		return scan_literal(sc, "true");
+	case 'f':
+		return scan_literal(sc, "false");
+	case 'n':
+		return scan_literal(sc, "null");
+	default:
+		return scan_integer(sc, out);
+	}
+}
+
+/* A member of the top-level object that is a string without escapes, copied to buf. */
+static bool top_string(const struct span *k, const struct span *v, size_t nk, const char *name,
+		       char *buf, size_t bufsz, size_t *len)
+{
+	size_t i, n = strlen(name);
+
+	for (i = 0; i < nk; i++) {
+		if (k[i].n != n || memcmp(k[i].s, name, n) != 0)
+			continue;
+		/* A string value starts right after its opening quote. */
+		if (v[i].s[-1] != '"' || v[i].n >= bufsz || memchr(v[i].s, '\\', v[i].n))
+			return false;
+		memcpy(buf, v[i].s, v[i].n);
+		buf[v[i].n] = '\0';
+		*len = v[i].n;
+		return true;
+	}
+	return false;
+}
+
+static bool lower_hex(const char *s, size_t n)
+{
+	size_t i;
+	bool ok = true;
+
+	for (i = 0; i < n; i++)
+		ok &= (s[i] >= '0' && s[i] <= '9') | (s[i] >= 'a' && s[i] <= 'f');
+	return ok;
+}
+
+int evline_scan(const char *line, size_t len, struct evline *rec, char *why, size_t whysz)
+{
+	struct span keys[SCAN_KEYS], vals[SCAN_KEYS];
+	struct scan sc = { .p = line, .end = line + len };
+	char seqbuf[24], prevbuf[2 * STS_SHA256_LEN + 1];
+	size_t nk = 0, n, tlen, blen;
+	uint64_t seq = 0;
+
+	memset(rec, 0, sizeof(*rec));
+	if (len > EVLINE_MAX || !scan_object(&sc, keys, vals, &nk) || sc.p != sc.end)
+		goto full;
+	/* seq: a non-negative integer (no '-', no quotes). */
+	if (!top_string(keys, vals, nk, "time", rec->time_buf, sizeof(rec->time_buf), &tlen) ||
+	    !top_string(keys, vals, nk, "boot", rec->boot_buf, sizeof(rec->boot_buf), &blen) ||
+	    !top_string(keys, vals, nk, "type", rec->type_buf, sizeof(rec->type_buf), &n) ||
+	    !top_string(keys, vals, nk, "prev", prevbuf, sizeof(prevbuf), &n) ||
+	    n != 2 * STS_SHA256_LEN || !lower_hex(prevbuf, n) ||
+	    sts_unhex(prevbuf, n, rec->prev, STS_SHA256_LEN) || blen == 0 ||
+	    !evline_valid_type(rec->type_buf) ||
+	    evline_parse_time(rec->time_buf, tlen, &rec->time_us))
+		goto full;
+	for (n = 0; n < nk; n++)
+		if (keys[n].n == 3 && memcmp(keys[n].s, "seq", 3) == 0)
+			break;
+	if (n == nk || vals[n].s[-1] == '"' || vals[n].n == 0 || vals[n].s[0] < '0' ||
+	    vals[n].s[0] > '9' || vals[n].n >= sizeof(seqbuf))
+		goto full;
+	for (size_t i = 0; i < vals[n].n; i++)
+		seq = seq * 10 + (uint64_t)(vals[n].s[i] - '0');
+	rec->seq = seq;
+	rec->time = rec->time_buf;
+	rec->boot = rec->boot_buf;
+	rec->type = rec->type_buf;
+	return 0;
+full:
+	return evline_parse(line, len, rec, why, whysz);
+}
+
+void evline_free(struct evline *rec)
+{
+	json_decref(rec->obj);
+	rec->obj = NULL;
+}

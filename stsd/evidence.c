@@ -1,0 +1,259 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "evidence.h"
+#include "core/crypto.h"
+#include "events.h"
+#include "core/util.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+struct evidence {
+	struct evlog *log;
+	struct sts_key key;
+};
+
+int evidence_open(const char *path, const char *key_path, const char *seal_path,
+		  struct evidence **out, char *why, size_t whylen)
+{
+	struct evlog_opts o = { 0 };
+	char pub[4096];
+	struct evidence *ev;
+	bool created;
+	int err;
+
+	ev = calloc(1, sizeof(*ev));
+	if (!ev)
+		return -ENOMEM;
+	snprintf(pub, sizeof(pub), "%s.pub", key_path);
+	err = sts_key_load_or_generate(key_path, pub, &ev->key, &created);
+	if (err) {
+		snprintf(why, whylen, "evidence log key %s: %s", key_path, strerror(-err));
+		goto cleanup;
+	}
+	o.path = path;
+	o.log_key = &ev->key;
+	o.seal_path = seal_path;
+	err = evlog_open(&o, &ev->log);
+	if (err) {
+		snprintf(why, whylen, "open evidence log %s: %s", path, strerror(-err));
+		goto cleanup;
+	}
+	*out = ev;
+	return 0;
+cleanup:
+	sts_key_free(&ev->key);
+	free(ev);
+	return err;
+}
+
+int evidence_start(struct evidence *ev, const char *mode, const json_t *d)
+{
+	json_t *hooks = json_array(), *progs = json_array(), *h, *rec;
+	size_t i;
+	int err;
+
+	rec = json_pack("{s:s, s:I, s:s}", "version", "0.1.0", "pid", (json_int_t)getpid(), "mode",
+			mode);
+	err = evlog_append(ev->log, "start", rec, NULL);
+	json_decref(rec);
+	if (err)
+		return err;
+	json_array_foreach(json_object_get(d, "hooks"), i, h)
+	{
+		json_t *o = json_pack("{s:O, s:O}", "hook", json_object_get(h, "hook"), "mode",
+				      json_object_get(h, "mode"));
+
+		if (json_object_get(h, "note"))
+			json_object_set(o, "reason", json_object_get(h, "note"));
+		json_array_append_new(hooks, o);
+		if (json_object_get(h, "tag"))
+			json_array_append_new(progs, json_pack("{s:O, s:O}", "name",
+							       json_object_get(h, "program"), "tag",
+							       json_object_get(h, "tag")));
+	}
+	rec = json_pack("{s:O, s:O, s:O, s:o, s:o}", "kernel", json_object_get(d, "kernel"), "mode",
+			json_object_get(d, "mode"), "policy_sha256",
+			json_object_get(d, "policy_sha256"), "hooks", hooks, "programs", progs);
+	json_object_set(rec, "policy", json_object_get(d, "policy"));
+	json_object_set(rec, "cgroup", json_object_get(d, "cgroup"));
+	json_object_set(rec, "command", json_object_get(d, "command"));
+	err = evlog_append(ev->log, "enforcement", rec, NULL);
+	json_decref(rec);
+	/* What is enforced is durable before the policed code runs. */
+	return err ? err : evlog_checkpoint(ev->log);
+}
+
+static const char *action(__u32 verdict)
+{
+	return verdict == STS_VERDICT_ALLOW  ? "allowed"
+	       : verdict == STS_VERDICT_DENY ? "denied"
+					     : "observed";
+}
+
+static const char *net_hook(const struct sts_event *e)
+{
+	bool v6 = e->net.family == AF_INET6;
+
+	if (e->type == STS_EV_SENDMSG)
+		return v6 ? "cgroup/sendmsg6" : "cgroup/sendmsg4";
+	if (e->type == STS_EV_DEVICE_CONNECT)
+		return v6 ? "device cgroup/connect6" : "device cgroup/connect4";
+	return v6 ? "cgroup/connect6" : "cgroup/connect4";
+}
+
+int evidence_event(struct evidence *ev, const struct sts_event *e, const json_t *extra)
+{
+	json_t *j = event_to_json(e), *rec;
+	const char *type;
+	char addr[INET6_ADDRSTRLEN] = "";
+	int err;
+
+	rec = json_pack("{s:i, s:O, s:s, s:O, s:O}", "pid", e->tgid, "comm",
+			json_object_get(j, "comm"), "action", action(e->verdict), "rule",
+			json_object_get(j, "rule"), "explain", json_object_get(j, "explain"));
+	switch (e->type) {
+	case STS_EV_CONNECT:
+	case STS_EV_SENDMSG:
+	case STS_EV_DEVICE_CONNECT:
+		type = e->verdict == STS_VERDICT_ALLOW ? "net_allow" : "net_deny";
+		inet_ntop(e->net.family == AF_INET6 ? AF_INET6 : AF_INET, e->net.addr, addr,
+			  sizeof(addr));
+		json_object_set_new(rec, "hook", json_string(net_hook(e)));
+		json_object_set_new(
+			rec, "proto",
+			json_string(e->net.type == 1 /* SOCK_STREAM */ ? "tcp" : "udp"));
+		json_object_set_new(rec, "addr", json_string(addr));
+		json_object_set_new(rec, "port", json_integer(e->net.port));
+		break;
+	case STS_EV_SOCKET:
+		type = "net_deny";
+		json_object_set_new(rec, "hook", json_string("socket"));
+		json_object_set(rec, "proto", json_object_get(j, "family"));
+		json_object_set(rec, "sock_type", json_object_get(j, "sock_type"));
+		break;
+	case STS_EV_UNIX_CONNECT:
+		type = e->verdict == STS_VERDICT_ALLOW ? "net_allow" : "net_deny";
+		json_object_set_new(rec, "hook", json_string("lsm/unix_stream_connect"));
+		json_object_set_new(rec, "proto", json_string("unix"));
+		json_object_set(rec, "addr", json_object_get(j, "path"));
+		json_object_set_new(rec, "port", json_integer(0));
+		break;
+	case STS_EV_FILE_OPEN:
+	case STS_EV_LINK:
+		type = e->verdict == STS_VERDICT_ALLOW ? "file_allow" : "file_deny";
+		json_object_set(rec, "path", json_object_get(j, "path"));
+		json_object_set_new(rec, "ino", json_integer(e->file.ino));
+		json_object_set_new(rec, "dev", json_integer(e->file.dev));
+		json_object_set_new(rec, "access",
+				    json_string(e->type == STS_EV_LINK ? "link"
+						: e->file.fmode & 2    ? "write"
+								       : "read"));
+		json_object_set_new(rec, "hook",
+				    json_string(e->verdict == STS_VERDICT_OBSERVED
+							? "tp/syscalls/sys_enter_openat"
+							: "lsm/file_open"));
+		break;
+	case STS_EV_EXEC:
+		type = e->verdict == STS_VERDICT_ALLOW ? "exec_allow" : "exec_deny";
+		json_object_set(rec, "path", json_object_get(j, "path"));
+		json_object_set_new(rec, "ino", json_integer(e->file.ino));
+		json_object_set_new(rec, "dev", json_integer(e->file.dev));
+		json_object_set_new(rec, "hook",
+				    json_string(e->verdict == STS_VERDICT_OBSERVED
+							? "tp/sched/sched_process_exec"
+							: "lsm/bprm_check_security"));
+		break;
+	case STS_EV_PAYLOAD:
+		type = e->verdict == STS_VERDICT_ALLOW ? "payload_allow" : "payload_deny";
+		if (e->verdict == STS_VERDICT_DENY)
+			json_object_set_new(rec, "action", json_string("killed"));
+		break;
+	case STS_EV_VOLUME:
+		type = "volume_drop";
+		json_object_set(rec, "bytes", json_object_get(j, "bytes"));
+		json_object_set(rec, "dest", json_object_get(j, "dest"));
+		break;
+	case STS_EV_CLONE:
+		type = "clone_deny";
+		json_object_set_new(rec, "clone_flags", json_integer(e->file.flags));
+		break;
+	case STS_EV_PTRACE:
+	case STS_EV_SIGNAL:
+		type = e->type == STS_EV_PTRACE ? "ptrace_deny" : "signal_deny";
+		json_object_set(rec, "target_pid", json_object_get(j, "target_pid"));
+		json_object_set(rec, "target_comm", json_object_get(j, "target_comm"));
+		if (e->type == STS_EV_SIGNAL)
+			json_object_set(rec, "signal", json_object_get(j, "signal"));
+		break;
+	case STS_EV_MOUNT:
+		type = "mount_deny";
+		json_object_set(rec, "path", json_object_get(j, "path"));
+		break;
+	case STS_EV_BPF:
+		type = "bpf_deny";
+		json_object_set(rec, "bpf_cmd", json_object_get(j, "bpf_cmd"));
+		break;
+	case STS_EV_SYSCALL:
+		type = "syscall_observed";
+		json_object_set(rec, "syscall", json_object_get(j, "syscall"));
+		json_object_set(rec, "arg0", json_object_get(j, "arg0"));
+		json_object_set_new(rec, "hook", json_string("raw_tp/sys_enter"));
+		break;
+	default:
+		type = "event";
+	}
+	if (extra)
+		json_object_update(rec, (json_t *)extra);
+	err = evlog_append(ev->log, type, rec, NULL);
+	json_decref(rec);
+	json_decref(j);
+	return err;
+}
+
+int evidence_tick(struct evidence *ev, int64_t *next_ms)
+{
+	return evlog_tick(ev->log, next_ms);
+}
+
+int evidence_stop(struct evidence *ev, uint64_t lost, int status)
+{
+	json_t *rec;
+	int err = 0, e2;
+
+	if (lost) {
+		rec = json_pack("{s:I, s:s}", "count", (json_int_t)lost, "source", "ringbuf");
+		err = evlog_append(ev->log, "lost_events", rec, NULL);
+		json_decref(rec);
+	}
+	rec = json_pack("{s:s, s:i}", "reason", "exit", "status", status);
+	e2 = evlog_append(ev->log, "stop", rec, NULL);
+	json_decref(rec);
+	return err ? err : e2;
+}
+
+int evidence_close(struct evidence *ev)
+{
+	int err;
+
+	if (!ev)
+		return 0;
+	err = evlog_close(ev->log);
+	sts_key_free(&ev->key);
+	free(ev);
+	return err;
+}
+
+int evidence_append(struct evidence *ev, const char *type, const json_t *fields)
+{
+	return evlog_append(ev->log, type, fields, NULL);
+}
+
+int evidence_checkpoint(struct evidence *ev)
+{
+	return evlog_checkpoint(ev->log);
+}

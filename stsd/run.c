@@ -1,0 +1,198 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * stsd run [OPTIONS] -- CMD [ARGS]: police one command (stsd/police.c). The command runs in
+ * a fresh cgroup under the BPF enforcement of the policy, as an unprivileged user, and every
+ * decision the kernel takes about it is reported.
+ */
+#include "device/consent.h"
+#include "evidence.h"
+#include "police.h"
+#include "stsd.h"
+#include "core/util.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: stsd run [OPTIONS] -- CMD [ARGS]...\n"
+		"\n"
+		"Run CMD inside a fresh policed cgroup, under the BPF enforcement of a policy, "
+		"and\n"
+		"report every decision the kernel takes about it. This is how a compliance team\n"
+		"polices a vendor's telemetry binary. CMD itself is allowed to execute; "
+		"everything\n"
+		"else it reads, writes, executes or connects to must be in the policy.\n"
+		"\n"
+		"options:\n"
+		"  --policy FILE        the policy (default " STSD_DEFAULT_POLICY ")\n"
+		"  --observe            if BPF LSM is missing, observe files, exec and socket "
+		"kinds\n"
+		"                       through tracepoints instead of refusing to run; io_uring "
+		"can\n"
+		"                       bypass those tracepoints, and the output says so. Network\n"
+		"                       rules stay enforced.\n"
+		"  --user USER          run CMD as USER (default: nobody when stsd runs as root);\n"
+		"                       'root' keeps root, to prove that the kernel rules bind "
+		"even it\n"
+		"  --log FILE           append every decision to this evidence log (hash-chained,\n"
+		"                       signed checkpoints; see docs/evidence.md), e.g.\n"
+		"                       /var/lib/stsguard/evidence.log; check it with stsctl "
+		"verify\n"
+		"  --log-key FILE       the key signing the log's checkpoints (default\n"
+		"                       /var/lib/stsguard/log.key; created, with FILE.pub, if "
+		"missing)\n"
+		"  --seal-state FILE    seal the checkpoints forward-securely (stsctl seal-init)\n"
+		"  --events FILE        append every record (start, events, stop) as plain JSON "
+		"lines\n"
+		"  --json               write those JSON lines to stdout\n"
+		"  --allowed            also print allowed actions on stderr, not only denials\n"
+		"  -q, --quiet          print nothing on stderr but errors\n"
+		"  --device-cgroup DIR  attach the device-wide rules (deny-outside, legacy-deny) "
+		"to\n"
+		"                       this cgroup (default: the cgroup v2 root, i.e. every "
+		"process)\n"
+		"  --cgroup-parent DIR  create the policed cgroup under DIR (default: "
+		"<root>/stsguard)\n"
+		"  --consent FILE       the user's consent record (stsctl consent; default\n"
+		"                       " STS_CONSENT_DEFAULT_PATH "): a report carrying a\n"
+		"                       country passes the payload check only if it grants it\n"
+		"  -h, --help           this help\n"
+		"\n"
+		"output: one line on stderr per denied (and, with --allowed, allowed) action, "
+		"e.g.\n"
+		"  stsd: DENIED: pid 42 (sts) tried to connect to 10.0.0.1:80/tcp: not a "
+		"collector\n"
+		"  endpoint of the policy\n"
+		"JSON records: {\"type\":\"start\", kernel, mode, policy_sha256, hooks:[{hook, "
+		"mode,\n"
+		"program, tag}]}, {\"type\":\"event\", kind, verdict, rule, pid, comm, dest|path,\n"
+		"explain}, {\"type\":\"stop\", status, lost_events, denied, allowed, observed}.\n"
+		"\n"
+		"exit status: CMD's exit status (128+N if it was killed by signal N); 2 on a "
+		"usage\n"
+		"error; 3 if enforcement could not be established (fail closed).\n");
+}
+
+int cmd_run(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "policy", required_argument, NULL, 'p' },
+		{ "observe", no_argument, NULL, 'o' },
+		{ "user", required_argument, NULL, 'u' },
+		{ "log", required_argument, NULL, 'L' },
+		{ "log-key", required_argument, NULL, 'K' },
+		{ "seal-state", required_argument, NULL, 'S' },
+		{ "events", required_argument, NULL, 'l' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "allowed", no_argument, NULL, 'a' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "device-cgroup", required_argument, NULL, 'D' },
+		{ "cgroup-parent", required_argument, NULL, 'P' },
+		{ "consent", required_argument, NULL, 'C' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	const char *events_path = NULL, *evlog_path = NULL, *seal_path = NULL;
+	const char *evlog_key = EVLOG_DEFAULT_KEY;
+	struct police_opts o = { .policy_path = STSD_DEFAULT_POLICY };
+	bool json_stdout = false;
+	char why[512];
+	int ret, err, opt;
+
+	sts_set_progname("stsd: run");
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "+qh", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'p':
+			o.policy_path = optarg;
+			break;
+		case 'o':
+			o.observe = true;
+			break;
+		case 'u':
+			o.user = optarg;
+			break;
+		case 'l':
+			events_path = optarg;
+			break;
+		case 'L':
+			evlog_path = optarg;
+			break;
+		case 'K':
+			evlog_key = optarg;
+			break;
+		case 'S':
+			seal_path = optarg;
+			break;
+		case 'j':
+			json_stdout = true;
+			break;
+		case 'a':
+			o.show_allowed = true;
+			break;
+		case 'q':
+			o.quiet = true;
+			break;
+		case 'D':
+			o.device_cgroup = optarg;
+			break;
+		case 'P':
+			o.cgroup_parent = optarg;
+			break;
+		case 'C':
+			o.consent_path = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind >= argc) {
+		sts_err("no command given (stsd run [OPTIONS] -- CMD [ARGS])");
+		return 2;
+	}
+	if (events_path && json_stdout) {
+		sts_err("--events and --json are exclusive");
+		return 2;
+	}
+	o.argv = (const char *const *)argv + optind;
+	if (events_path) {
+		o.events = fopen(events_path, "ae");
+		if (!o.events) {
+			sts_err("open %s: %s", events_path, strerror(errno));
+			return 2;
+		}
+	} else if (json_stdout) {
+		o.events = stdout;
+	}
+	if (evlog_path) {
+		err = evidence_open(evlog_path, evlog_key, seal_path, &o.evidence, why,
+				    sizeof(why));
+		if (err) {
+			/* No evidence, no run: the policed code never runs unlogged. */
+			sts_err("%s", why);
+			if (o.events && o.events != stdout)
+				fclose(o.events);
+			return 3;
+		}
+	}
+	ret = police_run(&o);
+	if (o.evidence) {
+		err = evidence_close(o.evidence);
+		if (err) {
+			sts_err("evidence log: %s", strerror(-err));
+			if (ret == 0)
+				ret = 3;
+		}
+	}
+	if (o.events && o.events != stdout)
+		fclose(o.events);
+	return ret;
+}
