@@ -92,7 +92,12 @@ USER_OBJS := $(LIB_OBJS) $(TEST_HELPER_OBJS) \
 FUZZ_SRCS := $(wildcard fuzz/*.c)
 FUZZ_BINS := $(patsubst fuzz/%.c,$(OUT)/fuzz/%,$(FUZZ_SRCS))
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-	-std=gnu11 -D_GNU_SOURCE -Iinclude -Ilib -Icollector -Ictl -Istsd $(WARN)
+	-std=gnu11 -D_GNU_SOURCE -Iinclude -Ilib -I$(OUT) -Icollector -Ictl -Istsd $(WARN)
+
+# The version --version prints: `git describe` of a tagged checkout; otherwise the VERSION file
+# and, in a git checkout, the commit (0.1.0-g5bd9566, -dirty with local changes).
+STS_VERSION := $(shell git describe --tags --dirty 2>/dev/null || \
+	{ v=$$(cat VERSION); g=$$(git describe --always --dirty 2>/dev/null) && v=$$v-g$$g; echo $$v; })
 
 DEPS_STAMP := build/.deps-ok
 BENCH_DEPS_STAMP := build/.bench-deps-ok
@@ -101,7 +106,7 @@ BENCH_DEPS_STAMP := build/.bench-deps-ok
 BENCH_SRCS := $(wildcard bench/*.c)
 BENCH_BINS := $(patsubst bench/%.c,$(OUT)/bench/%,$(BENCH_SRCS))
 
-.PHONY: all deps check vmtest demo vmlinux install clean distclean help fuzz fuzz-build bench format \
+.PHONY: FORCE all deps check vmtest demo vmlinux install clean distclean help fuzz fuzz-build bench format \
 	adversary-table
 all: $(BPF_OBJS) $(SKELS) $(BINS) $(TEST_BINS) $(TEST_PROGS)
 
@@ -143,6 +148,14 @@ $(OUT)/%.skel.h: $(OUT)/%.bpf.o
 	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$(notdir $*))_bpf > $@
 
 # ---- userspace ----
+# Rewritten only when the version changed, so that a commit rebuilds cli.o and nothing else.
+$(OUT)/version.h: FORCE
+	$(Q)mkdir -p $(@D)
+	$(Q)printf '#define STS_VERSION "%s"\n' '$(STS_VERSION)' > $@.tmp
+	$(Q)if cmp -s $@.tmp $@; then rm $@.tmp; else mv $@.tmp $@; fi
+$(OUT)/obj/lib/core/cli.o: $(OUT)/version.h
+FORCE:
+
 # Every user object may include a skeleton: they are all generated first.
 $(USER_OBJS): | $(SKELS)
 
@@ -182,7 +195,7 @@ $(OUT)/tests/$(1)/%: tests/$(1)/%.c $(OUT)/obj/tests/cgroup_helpers.o $(LIBSTS) 
 endef
 $(foreach d,bin adversary,$(eval $(call test_prog_rule,$(d))))
 
-$(OUT)/fuzz/%: fuzz/%.c $(wildcard fuzz/*.h) $(LIB_SRCS) $(wildcard lib/*/*.h) | $(DEPS_STAMP)
+$(OUT)/fuzz/%: fuzz/%.c $(wildcard fuzz/*.h) $(LIB_SRCS) $(wildcard lib/*/*.h) $(OUT)/version.h | $(DEPS_STAMP)
 	$(call msg,FUZZ-CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRCS) $(LDLIBS)
