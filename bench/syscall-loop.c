@@ -110,8 +110,7 @@ static int loop_udp(struct sockaddr_in *sa, int rfd, long n)
 	for (long i = 0; i < n; i++) {
 		if (sendmsg(fd, &msg, 0) != sizeof(buf))
 			return -1;
-		/* Drain so the receiver's queue never fills (a full queue would change the cost).
-		 */
+		/* Drain, so the receiver's queue never fills: a full queue changes the cost. */
 		if (rfd >= 0 && (i & 63) == 63)
 			while (recv(rfd, sink, sizeof(sink), MSG_DONTWAIT) > 0)
 				;

@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* BPF-only helpers shared by the stsguard programs: policed-cgroup test, events, constants. */
+/*
+ * BPF-only helpers shared by the stsguard programs: policed-cgroup test, events, constants.
+ * Every name is sts_-prefixed: userspace links libevent, whose event_new() a plain name would
+ * shadow in a reader's mind (and in any file that includes both).
+ */
 #ifndef STS_COMMON_BPF_H
 #define STS_COMMON_BPF_H
 
@@ -54,12 +58,12 @@ struct {
  * Exact cgroup match. The policed processes cannot leave or subdivide their cgroup: that takes
  * writing a cgroupfs file, which the file_open rule denies (writes only in the state dir).
  */
-static __always_inline bool policed(void)
+static __always_inline bool sts_policed(void)
 {
 	return bpf_get_current_cgroup_id() == policed_cgid;
 }
 
-static __always_inline struct sts_event *event_new(__u32 type, __u32 verdict, __u32 rule)
+static __always_inline struct sts_event *sts_event_reserve(__u32 type, __u32 verdict, __u32 rule)
 {
 	struct sts_event *ev;
 	__u64 id;
@@ -87,7 +91,8 @@ static __always_inline struct sts_event *event_new(__u32 type, __u32 verdict, __
  * For hooks that may not ask about the current task (cgroup_skb on 6.1 has no
  * get_current_pid_tgid, and egress may run in softirq, where "current" is not the sender).
  */
-static __always_inline struct sts_event *event_new_anon(__u32 type, __u32 verdict, __u32 rule)
+static __always_inline struct sts_event *sts_event_reserve_anon(__u32 type, __u32 verdict,
+								__u32 rule)
 {
 	struct sts_event *ev;
 
@@ -105,7 +110,7 @@ static __always_inline struct sts_event *event_new_anon(__u32 type, __u32 verdic
 	return ev;
 }
 
-static __always_inline __u32 kdev(const struct super_block *sb)
+static __always_inline __u32 sts_kdev(const struct super_block *sb)
 {
 	return BPF_CORE_READ(sb, s_dev);
 }

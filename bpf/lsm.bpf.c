@@ -18,7 +18,7 @@ static __always_inline __u32 file_flags(struct inode *inode)
 	if (!inode)
 		return 0;
 	key.ino = BPF_CORE_READ(inode, i_ino);
-	key.dev = kdev(BPF_CORE_READ(inode, i_sb));
+	key.dev = sts_kdev(BPF_CORE_READ(inode, i_sb));
 	flags = bpf_map_lookup_elem(&files, &key);
 	return flags ? *flags : 0;
 }
@@ -28,14 +28,13 @@ int BPF_PROG(sts_socket_create, int family, int type, int protocol, int kern)
 {
 	struct sts_event *ev;
 
-	if (kern || !policed())
+	if (kern || !sts_policed())
 		return 0;
-	/* Default deny: AF_UNIX, and TCP or UDP over IPv4/IPv6. Raw, packet, netlink, the rest: no.
-	 */
+	/* Allowed: AF_UNIX, and TCP or UDP over IPv4/IPv6. Raw, packet, netlink, the rest: no. */
 	if (family == AF_UNIX || ((family == AF_INET || family == AF_INET6) &&
 				  (type == SOCK_STREAM || type == SOCK_DGRAM)))
 		return 0;
-	ev = event_new(STS_EV_SOCKET, STS_VERDICT_DENY, STS_RULE_SOCKET_KIND);
+	ev = sts_event_reserve(STS_EV_SOCKET, STS_VERDICT_DENY, STS_RULE_SOCKET_KIND);
 	if (ev) {
 		ev->net.family = family;
 		ev->net.type = type;
@@ -51,9 +50,9 @@ int BPF_PROG(sts_socket_listen, struct socket *sock, int backlog)
 {
 	struct sts_event *ev;
 
-	if (!policed())
+	if (!sts_policed())
 		return 0;
-	ev = event_new(STS_EV_SOCKET, STS_VERDICT_DENY, STS_RULE_SOCKET_KIND);
+	ev = sts_event_reserve(STS_EV_SOCKET, STS_VERDICT_DENY, STS_RULE_SOCKET_KIND);
 	if (ev) {
 		ev->net.family = BPF_CORE_READ(sock, sk, __sk_common.skc_family);
 		ev->net.type = BPF_CORE_READ(sock, type);
@@ -72,10 +71,10 @@ static __always_inline int unix_decide(struct sock *other)
 	bool ok = file_flags(inode) & STS_F_UNIX;
 	struct sts_event *ev;
 
-	ev = event_new(STS_EV_UNIX_CONNECT, ok ? STS_VERDICT_ALLOW : STS_VERDICT_DENY,
-		       ok ? STS_RULE_COLLECTOR : STS_RULE_UNIX_NOT_ALLOWED);
+	ev = sts_event_reserve(STS_EV_UNIX_CONNECT, ok ? STS_VERDICT_ALLOW : STS_VERDICT_DENY,
+			       ok ? STS_RULE_COLLECTOR : STS_RULE_UNIX_NOT_ALLOWED);
 	if (ev) {
-		ev->file.dev = inode ? kdev(BPF_CORE_READ(inode, i_sb)) : 0;
+		ev->file.dev = inode ? sts_kdev(BPF_CORE_READ(inode, i_sb)) : 0;
 		ev->file.ino = inode ? BPF_CORE_READ(inode, i_ino) : 0;
 		if (dentry)
 			bpf_probe_read_kernel_str(ev->file.path, sizeof(ev->file.path),
@@ -90,7 +89,7 @@ static __always_inline int unix_decide(struct sock *other)
 SEC("lsm/unix_stream_connect")
 int BPF_PROG(sts_unix_stream_connect, struct sock *sock, struct sock *other, struct sock *newsk)
 {
-	if (!policed())
+	if (!sts_policed())
 		return 0;
 	return unix_decide(other);
 }
@@ -98,7 +97,7 @@ int BPF_PROG(sts_unix_stream_connect, struct sock *sock, struct sock *other, str
 SEC("lsm/unix_may_send")
 int BPF_PROG(sts_unix_may_send, struct socket *sock, struct socket *other)
 {
-	if (!policed())
+	if (!sts_policed())
 		return 0;
 	return unix_decide(BPF_CORE_READ(other, sk));
 }
@@ -111,7 +110,7 @@ int BPF_PROG(sts_file_open, struct file *file)
 	struct sts_event *ev;
 	bool regular;
 
-	if (!policed())
+	if (!sts_policed())
 		return 0;
 	inode = file->f_inode;
 	parent = file->f_path.dentry->d_parent->d_inode;
@@ -143,12 +142,12 @@ int BPF_PROG(sts_file_open, struct file *file)
 	}
 
 	/* A binary opened to be executed reads as an exec in the evidence. */
-	ev = event_new(rule == STS_RULE_EXEC_NOT_ALLOWED ? STS_EV_EXEC : STS_EV_FILE_OPEN,
-		       rule ? STS_VERDICT_DENY : STS_VERDICT_ALLOW,
-		       rule ? rule : STS_RULE_COLLECTOR);
+	ev = sts_event_reserve(rule == STS_RULE_EXEC_NOT_ALLOWED ? STS_EV_EXEC : STS_EV_FILE_OPEN,
+			       rule ? STS_VERDICT_DENY : STS_VERDICT_ALLOW,
+			       rule ? rule : STS_RULE_COLLECTOR);
 	if (ev) {
 		ev->file.ino = inode->i_ino;
-		ev->file.dev = kdev(inode->i_sb);
+		ev->file.dev = sts_kdev(inode->i_sb);
 		ev->file.flags = file->f_flags;
 		ev->file.fmode = fmode;
 		bpf_d_path(&file->f_path, ev->file.path, sizeof(ev->file.path));
@@ -164,15 +163,15 @@ int BPF_PROG(sts_bprm_check, struct linux_binprm *bprm)
 	struct sts_event *ev;
 	bool ok;
 
-	if (!policed())
+	if (!sts_policed())
 		return 0;
 	inode = bprm->file->f_inode;
 	ok = file_flags(inode) & STS_F_EXEC;
-	ev = event_new(STS_EV_EXEC, ok ? STS_VERDICT_ALLOW : STS_VERDICT_DENY,
-		       ok ? STS_RULE_COLLECTOR : STS_RULE_EXEC_NOT_ALLOWED);
+	ev = sts_event_reserve(STS_EV_EXEC, ok ? STS_VERDICT_ALLOW : STS_VERDICT_DENY,
+			       ok ? STS_RULE_COLLECTOR : STS_RULE_EXEC_NOT_ALLOWED);
 	if (ev) {
 		ev->file.ino = inode->i_ino;
-		ev->file.dev = kdev(inode->i_sb);
+		ev->file.dev = sts_kdev(inode->i_sb);
 		bpf_probe_read_kernel_str(ev->file.path, sizeof(ev->file.path), bprm->filename);
 		bpf_ringbuf_submit(ev, 0);
 	}
@@ -186,9 +185,9 @@ int BPF_PROG(sts_inode_link, struct dentry *old_dentry, struct inode *dir,
 {
 	struct sts_event *ev;
 
-	if (!policed())
+	if (!sts_policed())
 		return 0;
-	ev = event_new(STS_EV_LINK, STS_VERDICT_DENY, STS_RULE_LINK);
+	ev = sts_event_reserve(STS_EV_LINK, STS_VERDICT_DENY, STS_RULE_LINK);
 	if (ev) {
 		ev->file.ino = BPF_CORE_READ(old_dentry, d_inode, i_ino);
 		bpf_probe_read_kernel_str(ev->file.path, sizeof(ev->file.path),
@@ -204,9 +203,9 @@ int BPF_PROG(sts_inode_create, struct inode *dir, struct dentry *dentry, umode_t
 {
 	struct sts_event *ev;
 
-	if (!policed() || (file_flags(dir) & STS_F_STATE_DIR))
+	if (!sts_policed() || (file_flags(dir) & STS_F_STATE_DIR))
 		return 0;
-	ev = event_new(STS_EV_FILE_OPEN, STS_VERDICT_DENY, STS_RULE_WRITE_OUTSIDE_STATE);
+	ev = sts_event_reserve(STS_EV_FILE_OPEN, STS_VERDICT_DENY, STS_RULE_WRITE_OUTSIDE_STATE);
 	if (ev) {
 		ev->file.fmode = FMODE_WRITE;
 		bpf_probe_read_kernel_str(ev->file.path, sizeof(ev->file.path),
@@ -219,7 +218,7 @@ int BPF_PROG(sts_inode_create, struct inode *dir, struct dentry *dentry, umode_t
 /* A refusal aimed at another task (ptrace, signals): its pid and comm, and what was asked. */
 static __always_inline int deny_on_task(__u32 type, __u32 rule, struct task_struct *t, __u32 what)
 {
-	struct sts_event *ev = event_new(type, STS_VERDICT_DENY, rule);
+	struct sts_event *ev = sts_event_reserve(type, STS_VERDICT_DENY, rule);
 
 	if (ev) {
 		ev->file.ino = BPF_CORE_READ(t, tgid);
@@ -242,7 +241,7 @@ SEC("lsm/ptrace_access_check")
 int BPF_PROG(sts_ptrace_access_check, struct task_struct *child, unsigned int mode)
 {
 	__u64 child_cg = BPF_CORE_READ(child, cgroups, dfl_cgrp, kn, id);
-	bool from_policed = policed(), into_policed = child_cg == policed_cgid;
+	bool from_policed = sts_policed(), into_policed = child_cg == policed_cgid;
 
 	if (!from_policed && !into_policed)
 		return 0;
@@ -261,9 +260,9 @@ int BPF_PROG(sts_task_alloc, struct task_struct *task, unsigned long clone_flags
 {
 	struct sts_event *ev;
 
-	if (!policed())
+	if (!sts_policed())
 		return 0;
-	ev = event_new(STS_EV_CLONE, STS_VERDICT_DENY, STS_RULE_CLONE);
+	ev = sts_event_reserve(STS_EV_CLONE, STS_VERDICT_DENY, STS_RULE_CLONE);
 	if (ev) {
 		ev->file.flags = (__u32)clone_flags;
 		bpf_ringbuf_submit(ev, 0);
@@ -280,7 +279,7 @@ SEC("lsm/task_kill")
 int BPF_PROG(sts_task_kill, struct task_struct *p, struct kernel_siginfo *info, int sig,
 	     const struct cred *cred)
 {
-	if (!policed() || BPF_CORE_READ(p, cgroups, dfl_cgrp, kn, id) == policed_cgid)
+	if (!sts_policed() || BPF_CORE_READ(p, cgroups, dfl_cgrp, kn, id) == policed_cgid)
 		return 0;
 	return deny_on_task(STS_EV_SIGNAL, STS_RULE_SIGNAL, p, sig);
 }
@@ -289,7 +288,7 @@ static __always_inline int mount_deny(const struct path *path)
 {
 	struct sts_event *ev;
 
-	ev = event_new(STS_EV_MOUNT, STS_VERDICT_DENY, STS_RULE_MOUNT);
+	ev = sts_event_reserve(STS_EV_MOUNT, STS_VERDICT_DENY, STS_RULE_MOUNT);
 	if (ev) {
 		/* The mount point's name (bpf_d_path is not allowed in this hook). */
 		if (path)
@@ -310,7 +309,7 @@ SEC("lsm/sb_mount")
 int BPF_PROG(sts_sb_mount, const char *dev_name, const struct path *path, const char *type,
 	     unsigned long flags, void *data)
 {
-	if (!policed())
+	if (!sts_policed())
 		return 0;
 	return mount_deny(path);
 }
@@ -319,7 +318,7 @@ int BPF_PROG(sts_sb_mount, const char *dev_name, const struct path *path, const 
 SEC("lsm/move_mount")
 int BPF_PROG(sts_move_mount, const struct path *from_path, const struct path *to_path)
 {
-	if (!policed())
+	if (!sts_policed())
 		return 0;
 	return mount_deny(to_path);
 }
@@ -330,9 +329,9 @@ int BPF_PROG(sts_bpf, int cmd, union bpf_attr *attr, unsigned int size)
 {
 	struct sts_event *ev;
 
-	if (!policed())
+	if (!sts_policed())
 		return 0;
-	ev = event_new(STS_EV_BPF, STS_VERDICT_DENY, STS_RULE_BPF);
+	ev = sts_event_reserve(STS_EV_BPF, STS_VERDICT_DENY, STS_RULE_BPF);
 	if (ev) {
 		ev->file.flags = cmd;
 		bpf_ringbuf_submit(ev, 0);

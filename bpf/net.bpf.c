@@ -27,7 +27,7 @@ static __always_inline __u32 endpoint_flags(__u32 family, const __u32 *addr, __u
 static __always_inline void net_event(struct bpf_sock_addr *ctx, __u32 type, __u32 verdict,
 				      __u32 rule, __u32 family, const __u32 *addr, __u16 port)
 {
-	struct sts_event *ev = event_new(type, verdict, rule);
+	struct sts_event *ev = sts_event_reserve(type, verdict, rule);
 
 	if (!ev)
 		return;
@@ -108,7 +108,7 @@ int sts_sock_create(struct bpf_sock *sk)
 
 	if (sk->type == SOCK_STREAM || sk->type == SOCK_DGRAM)
 		return 1;
-	ev = event_new(STS_EV_SOCKET, STS_VERDICT_DENY, STS_RULE_SOCKET_KIND);
+	ev = sts_event_reserve(STS_EV_SOCKET, STS_VERDICT_DENY, STS_RULE_SOCKET_KIND);
 	if (ev) {
 		ev->net.family = sk->family;
 		ev->net.type = sk->type;
@@ -128,7 +128,7 @@ static __always_inline int device_decide(struct bpf_sock_addr *ctx, __u32 family
 	__u16 port = bpf_ntohs(ctx->user_port);
 	__u32 flags, rule = 0;
 
-	if (policed())
+	if (sts_policed())
 		return 1;
 	flags = endpoint_flags(family, addr, port) | endpoint_flags(family, addr, 0);
 	if (flags & STS_EP_LEGACY)

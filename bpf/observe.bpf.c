@@ -18,9 +18,9 @@ static __always_inline int observe_open(const char *upath, __u64 flags)
 {
 	struct sts_event *ev;
 
-	if (!policed())
+	if (!sts_policed())
 		return 0;
-	ev = event_new(STS_EV_FILE_OPEN, STS_VERDICT_OBSERVED, STS_RULE_OBSERVED);
+	ev = sts_event_reserve(STS_EV_FILE_OPEN, STS_VERDICT_OBSERVED, STS_RULE_OBSERVED);
 	if (ev) {
 		ev->file.flags = flags;
 		bpf_probe_read_user_str(ev->file.path, sizeof(ev->file.path), upath);
@@ -47,9 +47,9 @@ int sts_observe_exec(struct trace_event_raw_sched_process_exec *ctx)
 	unsigned int off = ctx->__data_loc_filename & 0xFFFF;
 	struct sts_event *ev;
 
-	if (!policed())
+	if (!sts_policed())
 		return 0;
-	ev = event_new(STS_EV_EXEC, STS_VERDICT_OBSERVED, STS_RULE_OBSERVED);
+	ev = sts_event_reserve(STS_EV_EXEC, STS_VERDICT_OBSERVED, STS_RULE_OBSERVED);
 	if (ev) {
 		bpf_probe_read_kernel_str(ev->file.path, sizeof(ev->file.path), (void *)ctx + off);
 		bpf_ringbuf_submit(ev, 0);
@@ -63,7 +63,7 @@ int sts_observe_socket(struct trace_event_raw_sys_enter *ctx)
 	struct sts_event *ev;
 	int family, type;
 
-	if (!policed())
+	if (!sts_policed())
 		return 0;
 	family = ctx->args[0];
 	type = ctx->args[1] & 0xf;
@@ -71,7 +71,7 @@ int sts_observe_socket(struct trace_event_raw_sys_enter *ctx)
 				  (type == SOCK_STREAM || type == SOCK_DGRAM)))
 		return 0;
 	/* Raw inet sockets are denied by cgroup/sock_create; packet and netlink only recorded. */
-	ev = event_new(STS_EV_SOCKET, STS_VERDICT_OBSERVED, STS_RULE_SOCKET_KIND);
+	ev = sts_event_reserve(STS_EV_SOCKET, STS_VERDICT_OBSERVED, STS_RULE_SOCKET_KIND);
 	if (ev) {
 		ev->net.family = family;
 		ev->net.type = type;
@@ -138,7 +138,7 @@ int BPF_PROG(sts_observe_syscall, struct pt_regs *regs, long nr)
 	struct sts_event *ev;
 	__u16 family = 0;
 
-	if (!policed())
+	if (!sts_policed())
 		return 0;
 	if (nr != NR_CONNECT && nr != NR_LISTEN && nr != NR_CLONE && nr != NR_FORK &&
 	    nr != NR_VFORK && nr != NR_KILL && nr != NR_LINK && nr != NR_PTRACE && nr != NR_MOUNT &&
@@ -154,7 +154,7 @@ int BPF_PROG(sts_observe_syscall, struct pt_regs *regs, long nr)
 		if (family != AF_UNIX)
 			return 0;
 	}
-	ev = event_new(STS_EV_SYSCALL, STS_VERDICT_OBSERVED, STS_RULE_OBSERVED);
+	ev = sts_event_reserve(STS_EV_SYSCALL, STS_VERDICT_OBSERVED, STS_RULE_OBSERVED);
 	if (ev) {
 		ev->file.flags = nr;
 		/* The target of kill, tgkill, ptrace, process_vm_*: its pid. */

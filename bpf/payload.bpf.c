@@ -45,7 +45,7 @@ static __always_inline int payload_check(const void *buf, __u64 len)
 	__u32 flags = 0, copied;
 	__u64 id;
 
-	if (!policed())
+	if (!sts_policed())
 		return 0;
 	if (BPF_CORE_READ(task, mm, mm_users.counter) > 1)
 		flags |= STS_PAYLOAD_SHARED_MM;

@@ -61,7 +61,7 @@ __s64 live_sockets;
 
 static __always_inline void volume_event(struct __sk_buff *skb, __u32 rule, __u32 bytes)
 {
-	struct sts_event *ev = event_new_anon(STS_EV_VOLUME, STS_VERDICT_DENY, rule);
+	struct sts_event *ev = sts_event_reserve_anon(STS_EV_VOLUME, STS_VERDICT_DENY, rule);
 	struct bpf_sock *sk = skb->sk;
 
 	if (!ev)
@@ -235,7 +235,7 @@ int sts_sockops(struct bpf_sock_ops *skops)
 		/* The last one tells the monitor, which waits for it instead of polling a count. */
 		if (skops->args[1] == BPF_TCP_CLOSE &&
 		    __sync_fetch_and_add(&live_sockets, -1) == 1) {
-			struct sts_event *ev = event_new_anon(STS_EV_SOCKETS_GONE, 0, 0);
+			struct sts_event *ev = sts_event_reserve_anon(STS_EV_SOCKETS_GONE, 0, 0);
 
 			if (ev)
 				bpf_ringbuf_submit(ev, 0);

@@ -47,68 +47,73 @@ const char *test__out_dir(void);
  */
 int test__run(char *out, size_t outsz, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
-#define TEST__CHECK(ok, name, fmt, ...)                                                   \
-	({                                                                                \
-		bool ___ok = (ok);                                                        \
-		if (___ok)                                                                \
-			test__check_passed(name);                                         \
-		else                                                                      \
-			test__check_failed(__FILE__, __LINE__, name, fmt, ##__VA_ARGS__); \
-		___ok;                                                                    \
-	})
+/* Laid out by hand: clang-format misaligns the continuations (it once wrote "___a &&___e"). */
+/* clang-format off */
+#define TEST__CHECK(ok, name, fmt, ...)                                                 \
+({                                                                                      \
+	bool ___ok = (ok);                                                              \
+	if (___ok)                                                                      \
+		test__check_passed(name);                                               \
+	else                                                                            \
+		test__check_failed(__FILE__, __LINE__, name, fmt, ##__VA_ARGS__);       \
+	___ok;                                                                          \
+})
 
 #define ASSERT_TRUE(cond, name) TEST__CHECK(!!(cond), name, "expected true")
 #define ASSERT_FALSE(cond, name) TEST__CHECK(!(cond), name, "expected false")
 
-#define ASSERT_EQ(actual, expected, name)                                                    \
-	({                                                                                   \
-		long long ___a = (long long)(actual), ___e = (long long)(expected);          \
-		TEST__CHECK(___a == ___e, name, "actual %lld != expected %lld", ___a, ___e); \
-	})
+#define ASSERT_EQ(actual, expected, name)                                               \
+({                                                                                      \
+	long long ___a = (long long)(actual), ___e = (long long)(expected);             \
+	TEST__CHECK(___a == ___e, name, "actual %lld != expected %lld", ___a, ___e);    \
+})
 
-#define ASSERT_NEQ(actual, expected, name)                                                     \
-	({                                                                                     \
-		long long ___a = (long long)(actual), ___e = (long long)(expected);            \
-		TEST__CHECK(___a != ___e, name, "actual %lld == unexpected %lld", ___a, ___e); \
-	})
+#define ASSERT_NEQ(actual, expected, name)                                              \
+({                                                                                      \
+	long long ___a = (long long)(actual), ___e = (long long)(expected);             \
+	TEST__CHECK(___a != ___e, name, "actual %lld == unexpected %lld", ___a, ___e);  \
+})
 
-#define ASSERT_GE(actual, expected, name)                                                   \
-	({                                                                                  \
-		long long ___a = (long long)(actual), ___e = (long long)(expected);         \
-		TEST__CHECK(___a >= ___e, name, "actual %lld < expected %lld", ___a, ___e); \
-	})
+#define ASSERT_GE(actual, expected, name)                                               \
+({                                                                                      \
+	long long ___a = (long long)(actual), ___e = (long long)(expected);             \
+	TEST__CHECK(___a >= ___e, name, "actual %lld < expected %lld", ___a, ___e);     \
+})
 
 /* 0 is success; anything else is printed with its errno meaning when negative. */
-#define ASSERT_OK(res, name)                                                     \
-	({                                                                       \
-		long long ___r = (long long)(res);                               \
-		TEST__CHECK(___r == 0, name, "unexpected error %lld (%s)", ___r, \
-			    ___r < 0 ? strerror((int)-___r) : "non-zero");       \
-	})
 
-#define ASSERT_ERR(res, name)                                                 \
-	({                                                                    \
-		long long ___r = (long long)(res);                            \
-		TEST__CHECK(___r < 0, name, "unexpected success %lld", ___r); \
-	})
+#define ASSERT_OK(res, name)                                                            \
+({                                                                                      \
+	long long ___r = (long long)(res);                                              \
+	TEST__CHECK(___r == 0, name, "unexpected error %lld (%s)", ___r,                \
+		    ___r < 0 ? strerror((int)-___r) : "non-zero");                      \
+})
+
+#define ASSERT_ERR(res, name)                                                           \
+({                                                                                      \
+	long long ___r = (long long)(res);                                              \
+	TEST__CHECK(___r < 0, name, "unexpected success %lld", ___r);                   \
+})
 
 #define ASSERT_OK_PTR(ptr, name)                                                        \
-	({                                                                              \
-		const void *___p = (ptr);                                               \
-		TEST__CHECK(___p != NULL, name, "unexpected NULL (errno %d %s)", errno, \
-			    strerror(errno));                                           \
-	})
+({                                                                                      \
+	const void *___p = (ptr);                                                       \
+	TEST__CHECK(___p != NULL, name, "unexpected NULL (errno %d %s)", errno,         \
+		    strerror(errno));                                                   \
+})
 
 #define ASSERT_STREQ(actual, expected, name)                                            \
-	({                                                                              \
-		const char *___a = (actual), *___e = (expected);                        \
-		TEST__CHECK(___a &&___e &&strcmp(___a, ___e) == 0, name,                \
-			    "actual \"%s\" != expected \"%s\"", ___a ? ___a : "(null)", \
-			    ___e ? ___e : "(null)");                                    \
-	})
+({                                                                                      \
+	const char *___a = (actual), *___e = (expected);                                \
+	TEST__CHECK(___a && ___e && strcmp(___a, ___e) == 0, name,                      \
+		    "actual \"%s\" != expected \"%s\"", ___a ? ___a : "(null)",         \
+		    ___e ? ___e : "(null)");                                            \
+})
 
 #define ASSERT_MEMEQ(actual, expected, len, name)                                       \
-	TEST__CHECK(memcmp((actual), (expected), (len)) == 0, name, "%zu bytes differ", \
-		    (size_t)(len))
+TEST__CHECK(memcmp((actual), (expected), (len)) == 0, name, "%zu bytes differ",         \
+	    (size_t)(len))
+
+/* clang-format on */
 
 #endif /* STS_TEST_H */

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
+/* clang-format off */
 /*
  * The protocol between the stsd monitor (privileged) and its agent (unprivileged, policed), in
  * the OpenSSH privilege-separation style: typed, length-bounded messages over a socketpair, in
@@ -6,12 +7,15 @@
  * unknown type, a request out of order, a size outside its bounds, a string without its NUL)
  * ends the conversation and the agent is killed.
  *
- *	agent -> monitor                     monitor -> agent
- *	PS_HELLO       (empty)               PS_CONFIG    struct ps_config
- *	PS_IDENTITY_Q  (empty)               PS_IDENTITY  struct ps_identity (IMEI, consented
- *country) PS_SIGN        claim set JSON        PS_SIGNED    JWS compact serialization PS_RESULT
- *struct ps_result+body PS_DONE      (empty) PS_FAIL      reason, instead of any answer
+ *	agent -> monitor                         monitor -> agent
+ *	PS_HELLO       (empty)                   PS_CONFIG    struct ps_config
+ *	PS_IDENTITY_Q  (empty)                   PS_IDENTITY  struct ps_identity
+ *	                                                      (IMEI, country if consented)
+ *	PS_SIGN        claim set JSON            PS_SIGNED    JWS compact serialization
+ *	PS_RESULT      struct ps_result + body   PS_DONE      (empty)
+ *	                                         PS_FAIL      reason, instead of any answer
  */
+/* clang-format on */
 #ifndef STS_PRIVSEP_H
 #define STS_PRIVSEP_H
 
