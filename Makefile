@@ -99,7 +99,12 @@ FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=
 STS_VERSION := $(shell git describe --tags --dirty 2>/dev/null || \
 	{ v=$$(cat VERSION); g=$$(git describe --always --dirty 2>/dev/null) && v=$$v-g$$g; echo $$v; })
 
-DEPS_STAMP := build/.deps-ok
+# Building only checks for the Debian packages (DEPS_STAMP); `make deps` installs them, and so do
+# the top-level jobs that a newcomer runs first: `make demo`, `make check`, `make bench`.
+DEPS_STAMP := build/.deps-checked
+DEPS_INSTALLED := build/.deps-ok
+DEPS_INSTALL_GOALS := deps demo check bench
+DEPS_CHECK_FLAG := $(if $(filter $(DEPS_INSTALL_GOALS),$(MAKECMDGOALS)),,--check)
 BENCH_DEPS_STAMP := build/.bench-deps-ok
 
 # Benchmarks: bench/*.c, one program each (build/bench/NAME), run by scripts/bench.sh.
@@ -114,7 +119,9 @@ help:
 	@sed -n 's/^## \{0,1\}//p' $(MAKEFILE_LIST)
 
 ## make            build BPF objects, skeletons, binaries and tests into build/
-## make deps       install the Debian packages the project needs (only those missing)
+## make deps       install the Debian packages the project needs (only those missing); a plain
+##                 `make` only checks for them and names what is missing
+##                 (make demo, make check and make bench install them first)
 ## make check      all tests: unit, host lane, VM lane (boots Debian's 6.1 kernel in qemu), power cuts
 ## make vmtest     the VM lanes alone (test_progs in the VM, power cuts)
 ## make demo       the main job: boot the VM and show the kernel enforcing a policy
@@ -128,12 +135,16 @@ help:
 ## make distclean  remove build/ entirely
 ## V=1             print full command lines;  SAN=1  ASan+UBSan build in build/san/
 
-deps: $(DEPS_STAMP)
-$(DEPS_STAMP): scripts/deps.sh
+deps: $(DEPS_INSTALLED)
+$(DEPS_INSTALLED): scripts/deps.sh
 	$(Q)scripts/deps.sh
 	$(Q)mkdir -p $(@D) && touch $@
 
-$(BENCH_DEPS_STAMP): scripts/deps.sh | $(DEPS_STAMP)
+$(DEPS_STAMP): scripts/deps.sh
+	$(Q)scripts/deps.sh $(DEPS_CHECK_FLAG)
+	$(Q)mkdir -p $(@D) && touch $@
+
+$(BENCH_DEPS_STAMP): scripts/deps.sh | $(DEPS_INSTALLED)
 	$(Q)scripts/deps.sh --bench
 	$(Q)mkdir -p $(@D) && touch $@
 

@@ -1,9 +1,11 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# Install the Debian packages stsguard needs, only those that are missing. Run by `make deps`
-# (and, through it, by every other target), so a fresh Debian 12 machine needs nothing else.
-# `scripts/deps.sh --bench` adds what `make bench` alone needs: the peers it measures against.
+# Install the Debian packages stsguard needs, only those that are missing. Run by `make deps`,
+# and through it by `make demo`, `make check` and `make bench`, so that a fresh Debian 12 machine
+# needs nothing else. `--bench` adds what `make bench` alone needs: the peers it measures against.
+# `--check` installs nothing: it lists what is missing and exits 1 (what a plain `make` runs, so
+# that building never calls apt-get behind the user's back).
 # Why each package is here is written in README.md, "Dependencies".
 set -euo pipefail
 
@@ -27,6 +29,12 @@ packages=(
 	# the VM runner: ELF detection (file), shared-library lists (ldd), the kernel image (readelf)
 	file binutils
 )
+check_only=false
+case "${1:-}" in
+--check) check_only=true ;;
+--bench | "") ;;
+*) echo "usage: scripts/deps.sh [--check | --bench]" >&2; exit 2 ;;
+esac
 if [ "${1:-}" = --bench ]; then
 	# benchmarks: peers measured in the same run (opensnoop, bpftrace, nginx), profiler
 	packages+=(libbpf-tools bpftrace nginx-light linux-perf)
@@ -40,6 +48,12 @@ done
 
 if [ ${#missing[@]} -eq 0 ]; then
 	exit 0
+fi
+
+if $check_only; then
+	echo "make: missing Debian packages: ${missing[*]}" >&2
+	echo "make: 'make deps' installs them (apt-get install, as root or with sudo)" >&2
+	exit 1
 fi
 
 echo "deps: installing missing Debian packages: ${missing[*]}"
