@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * sts-collector: the reference collector. Subcommands come from the table at the bottom;
- * each has --help. Exit status: 0 success, 1 failure at run time, 2 usage or configuration
- * error (bad option, unreadable file).
+ * sts-collector: the reference collector. Commands come from the table at the bottom and are
+ * dispatched by lib/core/cli.c; `sts-collector --help` and `sts-collector CMD --help` document
+ * each, with its exit codes.
  */
 #include "collector.h"
+#include "core/cli.h"
 #include "core/util.h"
 
 #include <errno.h>
@@ -14,104 +15,126 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct command {
-	const char *name;
-	int (*fn)(int argc, char **argv);
-	const char *summary;
-	const char *help;
-};
-
-static const struct command *find_command(const char *name);
-
+/* clang-format off */
 static const char serve_help[] =
 	"usage: sts-collector serve [OPTIONS]\n"
 	"\n"
 	"Receive activation reports over HTTPS and answer each with a signed receipt.\n"
 	"\n"
 	"Devices POST one JWS (compact serialization, EdDSA/Ed25519, Content-Type\n"
-	"application/jose) to /v1/activations. The collector checks, in this order: the JWS\n"
-	"syntax and header (alg EdDSA, kid, aid), that the key is known (see --trusted-keys),\n"
-	"the signature, then the claims: exactly imei (15 digits, Luhn), model, sw_version and\n"
-	"optionally country (ISO 3166-1 alpha-2). A valid report is stored (fsync'd) before the\n"
-	"receipt is sent: 201 and {\"status\":\"stored\",\"aid\",\"receipt\"}. The same report "
-	"sent\n"
-	"again with the same aid gets the same receipt (200, \"already_stored\"); a different\n"
-	"report under a used aid gets 409. Anything else gets a 4xx with\n"
-	"{\"error\":CODE,\"reason\":TEXT}, is counted (see `sts-collector stats`) and not stored.\n"
-	"One log line per request goes to stderr (and syslog with --syslog).\n"
+	"application/jose) to /v1/activations. The collector checks, in this order: the\n"
+	"JWS syntax and header (alg EdDSA, kid, aid), that the key is known (see\n"
+	"--trusted-keys), the signature, then the claims: exactly imei (15 digits, Luhn),\n"
+	"model, sw_version and optionally country (ISO 3166-1 alpha-2). A valid report is\n"
+	"stored (fsync'd) before the receipt is sent: 201 and\n"
+	"{\"status\":\"stored\",\"aid\",\"receipt\"}. The same report sent again with the same\n"
+	"aid gets the same receipt (200, \"already_stored\"); a different report under a\n"
+	"used aid gets 409. Anything else gets a 4xx with {\"error\":CODE,\"reason\":TEXT},\n"
+	"is counted (see `sts-collector stats`) and not stored. One log line per request\n"
+	"goes to stderr (and syslog with --syslog).\n"
 	"\n"
-	"Options:\n"
+	"options:\n"
 	"  --listen ADDR:PORT   where to listen (default " COLLECTOR_DEFAULT_LISTEN "; IPv6 as\n"
 	"                       [::]:8443; port 0 picks a free port, see --port-file)\n"
 	"  --tls-cert FILE      TLS certificate chain, PEM\n"
 	"                       (default " COLLECTOR_DEFAULT_TLS_CERT ")\n"
-	"  --tls-key FILE       its private key, PEM (default " COLLECTOR_DEFAULT_TLS_KEY ")\n"
-	"  --signing-key FILE   Ed25519 key that signs receipts, made by `sts-collector keygen`\n"
+	"  --tls-key FILE       its private key, PEM\n"
+	"                       (default " COLLECTOR_DEFAULT_TLS_KEY ")\n"
+	"  --signing-key FILE   Ed25519 key that signs receipts, made by\n"
+	"                       `sts-collector keygen`\n"
 	"                       (default " COLLECTOR_DEFAULT_SIGNING_KEY ")\n"
-	"  --db FILE            SQLite database (WAL), created with its directory (0700) on\n"
-	"                       first start (default " COLLECTOR_DEFAULT_DB ")\n"
-	"  --trusted-keys DIR   accept only device keys found in DIR/*.pub (PEM, or one line of\n"
-	"                       base64 of the raw 32 bytes); read at start. Without it a device\n"
-	"                       key is trusted on first use: the first valid report that carries\n"
-	"                       its public key (\"jwk\" header) registers it under its kid\n"
-	"  --max-body BYTES     largest body accepted (default 8192; a report is < 1 KiB);\n"
-	"                       larger gets 413\n"
+	"  --db FILE            SQLite database (WAL), created with its directory (0700)\n"
+	"                       on first start\n"
+	"                       (default " COLLECTOR_DEFAULT_DB ")\n"
+	"  --trusted-keys DIR   accept only device keys found in DIR/*.pub (PEM, or one\n"
+	"                       line of base64 of the raw 32 bytes); read at start.\n"
+	"                       Without it a device key is trusted on first use: the\n"
+	"                       first valid report that carries its public key (\"jwk\"\n"
+	"                       header) registers it under its kid\n"
+	"  --max-body BYTES     largest body accepted (default 8192; a report is\n"
+	"                       < 1 KiB); larger gets 413\n"
 	"  --timeout SECONDS    time a connection has to deliver its whole request, TLS\n"
-	"                       handshake included, and idle limit while replying (default 10)\n"
+	"                       handshake included, and idle limit while replying\n"
+	"                       (default 10)\n"
 	"  --max-conns N        simultaneous connections; more wait in the listen backlog\n"
 	"                       (default 256)\n"
 	"  --port-file FILE     once listening, write the port number to FILE\n"
 	"  --syslog             also log to syslog (daemon facility)\n"
 	"\n"
-	"Signals: SIGTERM or SIGINT stop accepting connections, let the requests in flight\n"
-	"finish (at most --timeout seconds), and exit 0.\n"
+	"signals:\n"
+	"  SIGTERM or SIGINT stop accepting connections, let the requests in flight\n"
+	"  finish (at most --timeout seconds), and exit 0.\n"
 	"\n"
-	"Example:\n"
+	"example:\n"
 	"  sts-collector keygen\n"
 	"  sts-collector serve --tls-cert /etc/sts-collector/tls-cert.pem \\\n"
 	"      --tls-key /etc/sts-collector/tls-key.pem --listen 0.0.0.0:8443\n";
 
+static const struct cli_exit serve_exits[] = {
+	{ STS_EXIT_OK,    "stopped cleanly by SIGTERM or SIGINT" },
+	{ STS_EXIT_FAIL,  "failure at run time" },
+	{ STS_EXIT_USAGE, "usage or configuration error (bad option, unreadable certificate "
+			  "or key, address in use): nothing was served" },
+};
+
 static const char keygen_help[] =
 	"usage: sts-collector keygen [--signing-key FILE]\n"
 	"\n"
-	"Create the collector's Ed25519 receipt-signing key pair: FILE (private, PKCS#8 PEM,\n"
-	"mode 0600, never overwritten) and FILE.pub (public, PEM). Prints the key id.\n"
-	"Devices pin FILE.pub to verify receipts.\n"
+	"Create the collector's Ed25519 receipt-signing key pair: FILE (private, PKCS#8\n"
+	"PEM, mode 0600, never overwritten) and FILE.pub (public, PEM). Prints the key\n"
+	"id. Devices pin FILE.pub to verify receipts.\n"
 	"\n"
+	"options:\n"
 	"  --signing-key FILE   default " COLLECTOR_DEFAULT_SIGNING_KEY "\n";
+
+static const struct cli_exit keygen_exits[] = {
+	{ STS_EXIT_OK,    "key pair created" },
+	{ STS_EXIT_FAIL,  "its key id could not be computed" },
+	{ STS_EXIT_USAGE, "usage or I/O error, including an existing key" },
+};
 
 static const char list_help[] =
 	"usage: sts-collector list [--db FILE] [--json]\n"
 	"\n"
-	"Print the stored activations, oldest first: seq, received_at, aid, kid, imei, model,\n"
-	"sw_version, country. Safe while the server runs.\n"
+	"Print the stored activations, oldest first: seq, received_at, aid, kid, imei,\n"
+	"model, sw_version, country. Safe while the server runs.\n"
 	"\n"
-	"  --db FILE   default " COLLECTOR_DEFAULT_DB "\n"
-	"  --json      a JSON array of objects with every column, including the sha256 of the\n"
-	"              received JWS, the JWS itself and the receipt\n";
+	"options:\n"
+	"  --db FILE  default " COLLECTOR_DEFAULT_DB "\n"
+	"  --json     a JSON array of objects with every column, including the sha256 of\n"
+	"             the received JWS, the JWS itself and the receipt\n";
 
 static const char stats_help[] =
 	"usage: sts-collector stats [--db FILE] [--json]\n"
 	"\n"
-	"Print the number of stored activations, of registered device keys, and of refused\n"
-	"requests by error code. A running server adds its counts every 5 seconds and at exit.\n"
+	"Print the number of stored activations, of registered device keys, and of\n"
+	"refused requests by error code. A running server adds its counts every 5 seconds\n"
+	"and at exit.\n"
 	"\n"
-	"  --db FILE   default " COLLECTOR_DEFAULT_DB "\n"
-	"  --json      one JSON object\n";
+	"options:\n"
+	"  --db FILE  default " COLLECTOR_DEFAULT_DB "\n"
+	"  --json     one JSON object\n";
+
+/* list and stats */
+static const struct cli_exit db_exits[] = {
+	{ STS_EXIT_OK,    "printed" },
+	{ STS_EXIT_FAIL,  "the database could not be read" },
+	{ STS_EXIT_USAGE, "usage error, or the database could not be opened" },
+};
 
 static const char kid_help[] =
 	"usage: sts-collector kid FILE...\n"
 	"\n"
-	"Print the key id (kid) of each public or private key file: base64url of the first 16\n"
-	"bytes of SHA-256 of the raw Ed25519 public key, as used in the JWS header.\n";
+	"Print the key id (kid) of each public or private key file: base64url of the\n"
+	"first 16 bytes of SHA-256 of the raw Ed25519 public key, as used in the JWS\n"
+	"header.\n";
 
-static const char help_help[] = "usage: sts-collector help [COMMAND]\n";
-
-static int usage_error(const char *help)
-{
-	fputs(help, stderr);
-	return 2;
-}
+static const struct cli_exit kid_exits[] = {
+	{ STS_EXIT_OK,    "every key id printed" },
+	{ STS_EXIT_USAGE, "usage error, or a FILE is not a readable Ed25519 key (the others "
+			  "are still printed)" },
+};
+/* clang-format on */
 
 static bool parse_long(const char *s, long min, long max, long *out)
 {
@@ -177,24 +200,20 @@ static int cmd_serve(int argc, char **argv)
 			o.trusted_keys = optarg;
 			break;
 		case 'b':
-			if (!parse_long(optarg, 256, 1 << 20, &v)) {
-				sts_err("--max-body %s: expected 256..1048576", optarg);
-				return 2;
-			}
+			if (!parse_long(optarg, 256, 1 << 20, &v))
+				return cli_usage_error("--max-body %s: expected 256..1048576",
+						       optarg);
 			o.max_body = v;
 			break;
 		case 'T':
-			if (!parse_long(optarg, 1, 3600, &v)) {
-				sts_err("--timeout %s: expected 1..3600 seconds", optarg);
-				return 2;
-			}
+			if (!parse_long(optarg, 1, 3600, &v))
+				return cli_usage_error("--timeout %s: expected 1..3600 seconds",
+						       optarg);
 			o.timeout = (int)v;
 			break;
 		case 'm':
-			if (!parse_long(optarg, 1, 65536, &v)) {
-				sts_err("--max-conns %s: expected 1..65536", optarg);
-				return 2;
-			}
+			if (!parse_long(optarg, 1, 65536, &v))
+				return cli_usage_error("--max-conns %s: expected 1..65536", optarg);
 			o.max_conns = (int)v;
 			break;
 		case 'p':
@@ -204,19 +223,19 @@ static int cmd_serve(int argc, char **argv)
 			sts_use_syslog(true);
 			break;
 		case 'h':
-			fputs(serve_help, stdout);
-			return 0;
+			return cli_help(serve_help, serve_exits, ARRAY_SIZE(serve_exits));
 		default:
-			return usage_error(serve_help);
+			return cli_usage_hint();
 		}
 	}
-	if (optind != argc)
-		return usage_error(serve_help);
+	if (!cli_operands(argc - optind, argv + optind, ""))
+		return STS_EXIT_USAGE;
 	err = server_run(&o);
+	/* What server_run returns before it serves: a configuration the operator must fix. */
 	if (err == -EINVAL || err == -ENOENT || err == -EACCES || err == -EADDRINUSE ||
 	    err == -EADDRNOTAVAIL || err == -EBADMSG)
-		return 2;
-	return err ? 1 : 0;
+		return STS_EXIT_USAGE;
+	return err ? STS_EXIT_FAIL : STS_EXIT_OK;
 }
 
 static int cmd_keygen(int argc, char **argv)
@@ -237,18 +256,17 @@ static int cmd_keygen(int argc, char **argv)
 			path = optarg;
 			break;
 		case 'h':
-			fputs(keygen_help, stdout);
-			return 0;
+			return cli_help(keygen_help, keygen_exits, ARRAY_SIZE(keygen_exits));
 		default:
-			return usage_error(keygen_help);
+			return cli_usage_hint();
 		}
 	}
-	if (optind != argc)
-		return usage_error(keygen_help);
+	if (!cli_operands(argc - optind, argv + optind, ""))
+		return STS_EXIT_USAGE;
 	if (snprintf(pub, sizeof(pub), "%s.pub", path) >= (int)sizeof(pub) ||
 	    snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir)) {
 		sts_err("%s: %s", path, strerror(ENAMETOOLONG));
-		return 2;
+		return STS_EXIT_USAGE;
 	}
 	slash = strrchr(dir, '/');
 	if (slash && slash != dir) {
@@ -256,21 +274,23 @@ static int cmd_keygen(int argc, char **argv)
 		err = sts_mkdir_p(dir, 0700);
 		if (err) {
 			sts_err("mkdir %s: %s", dir, strerror(-err));
-			return 2;
+			return STS_EXIT_USAGE;
 		}
 	}
 	err = sts_key_generate(path, pub, &key);
 	if (err) {
 		sts_err("create %s: %s", path, strerror(-err));
-		return 2;
+		return STS_EXIT_USAGE;
 	}
 	err = sts_kid(key.pub, kid);
 	sts_key_free(&key);
-	if (err)
-		return 1;
+	if (err) {
+		sts_err("key id of %s: %s", pub, strerror(-err));
+		return STS_EXIT_FAIL;
+	}
 	printf("private key %s\npublic key  %s (devices pin this)\nkid         %s\n", path, pub,
 	       kid);
-	return 0;
+	return STS_EXIT_OK;
 }
 
 /* Parse --db/--json and open the database; false with *status set when there is nothing to do. */
@@ -296,22 +316,21 @@ static bool open_db(int argc, char **argv, const char *help, bool *json, struct 
 			*json = true;
 			break;
 		case 'h':
-			fputs(help, stdout);
-			*status = 0;
+			*status = cli_help(help, db_exits, ARRAY_SIZE(db_exits));
 			return false;
 		default:
-			*status = usage_error(help);
+			*status = cli_usage_hint();
 			return false;
 		}
 	}
-	if (optind != argc) {
-		*status = usage_error(help);
+	if (!cli_operands(argc - optind, argv + optind, "")) {
+		*status = STS_EXIT_USAGE;
 		return false;
 	}
 	err = store_open(db, false, st);
 	if (err) {
 		sts_err("open %s: %s", db, strerror(-err));
-		*status = 2;
+		*status = STS_EXIT_USAGE;
 		return false;
 	}
 	return true;
@@ -364,7 +383,7 @@ static int cmd_list(int argc, char **argv)
 cleanup:
 	json_decref(all);
 	store_close(st);
-	return err ? 1 : 0;
+	return err ? STS_EXIT_FAIL : STS_EXIT_OK;
 }
 
 static int cmd_stats(int argc, char **argv)
@@ -395,20 +414,30 @@ static int cmd_stats(int argc, char **argv)
 cleanup:
 	json_decref(s);
 	store_close(st);
-	return err ? 1 : 0;
+	return err ? STS_EXIT_FAIL : STS_EXIT_OK;
 }
 
 static int cmd_kid(int argc, char **argv)
 {
+	static const struct option opts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
 	char kid[STS_KID_LEN + 1];
 	struct sts_key key;
-	int i, err, ret = 0;
+	int c, i, err, ret = STS_EXIT_OK;
 
-	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-		fputs(kid_help, argc < 2 ? stderr : stdout);
-		return argc < 2 ? 2 : 0;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			return cli_help(kid_help, kid_exits, ARRAY_SIZE(kid_exits));
+		default:
+			return cli_usage_hint();
+		}
 	}
-	for (i = 1; i < argc; i++) {
+	if (optind == argc)
+		return cli_usage_error("missing FILE");
+	for (i = optind; i < argc; i++) {
 		err = sts_key_load_public(argv[i], &key);
 		if (!err) {
 			err = sts_kid(key.pub, kid);
@@ -417,7 +446,7 @@ static int cmd_kid(int argc, char **argv)
 		if (err) {
 			sts_err("%s: %s", argv[i],
 				err == -EBADMSG ? "not an Ed25519 key" : strerror(-err));
-			ret = 2;
+			ret = STS_EXIT_USAGE;
 			continue;
 		}
 		printf("%s\t%s\n", kid, argv[i]);
@@ -425,79 +454,40 @@ static int cmd_kid(int argc, char **argv)
 	return ret;
 }
 
-static int cmd_help(int argc, char **argv);
-
-static const struct command commands[] = {
-	{ "serve", cmd_serve, "run the HTTPS collector", serve_help },
-	{ "keygen", cmd_keygen, "create the receipt-signing key pair", keygen_help },
-	{ "list", cmd_list, "print the stored activations", list_help },
-	{ "stats", cmd_stats, "print counts of stored and refused reports", stats_help },
-	{ "kid", cmd_kid, "print the key id of a key file", kid_help },
-	{ "help", cmd_help, "show help for a command", help_help },
+/* clang-format off */
+static const struct cli_command commands[] = {
+	{ "serve",  cmd_serve,  "run the HTTPS collector" },
+	{ "keygen", cmd_keygen, "create the receipt-signing key pair" },
+	{ "list",   cmd_list,   "print the stored activations" },
+	{ "stats",  cmd_stats,  "print counts of stored and refused reports" },
+	{ "kid",    cmd_kid,    "print the key id of a key file" },
 };
 
-static const struct command *find_command(const char *name)
-{
-	size_t i;
+static const struct cli_exit exits[] = {
+	{ STS_EXIT_OK,    "success" },
+	{ STS_EXIT_FAIL,  "failure at run time" },
+	{ STS_EXIT_USAGE, "usage or configuration error (bad option, unreadable file)" },
+};
 
-	for (i = 0; i < ARRAY_SIZE(commands); i++)
-		if (strcmp(commands[i].name, name) == 0)
-			return &commands[i];
-	return NULL;
-}
-
-static void main_usage(FILE *f)
-{
-	size_t i;
-
-	fprintf(f, "usage: sts-collector COMMAND [OPTIONS]\n"
-		   "\n"
-		   "The stsguard reference collector: receives signed activation reports over\n"
-		   "HTTPS (TLS 1.3), verifies and stores them, and returns signed receipts.\n"
-		   "\n"
-		   "Commands:\n");
-	for (i = 0; i < ARRAY_SIZE(commands); i++)
-		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
-	fprintf(f, "\n`sts-collector COMMAND --help` describes each command. Quick start:\n"
-		   "  sts-collector keygen\n"
-		   "  sts-collector serve --tls-cert CERT.pem --tls-key KEY.pem\n"
-		   "  sts-collector list\n");
-}
-
-static int cmd_help(int argc, char **argv)
-{
-	const struct command *cmd;
-
-	if (argc < 2) {
-		main_usage(stdout);
-		return 0;
-	}
-	cmd = find_command(argv[1]);
-	if (!cmd) {
-		sts_err("unknown command %s", argv[1]);
-		return 2;
-	}
-	fputs(cmd->help, stdout);
-	return 0;
-}
+static const struct cli_program collector = {
+	.name = "sts-collector",
+	.usage = "sts-collector COMMAND [OPTIONS]",
+	.about =
+		"The stsguard reference collector: receives signed activation reports over\n"
+		"HTTPS (TLS 1.3), verifies and stores them, and returns signed receipts.\n",
+	.commands = commands,
+	.n_commands = ARRAY_SIZE(commands),
+	.exits = exits,
+	.n_exits = ARRAY_SIZE(exits),
+	.footer =
+		"quick start:\n"
+		"  sts-collector keygen\n"
+		"  sts-collector serve --tls-cert CERT.pem --tls-key KEY.pem\n"
+		"  sts-collector list\n",
+};
+/* clang-format on */
 
 int main(int argc, char **argv)
 {
-	const struct command *cmd;
-
-	sts_set_progname("sts-collector");
-	if (argc < 2) {
-		main_usage(stderr);
-		return 2;
-	}
-	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-		main_usage(stdout);
-		return 0;
-	}
-	cmd = find_command(argv[1]);
-	if (!cmd) {
-		sts_err("unknown command %s (see sts-collector --help)", argv[1]);
-		return 2;
-	}
-	return cmd->fn(argc - 1, argv + 1);
+	return cli_main(&collector, argc, argv);
 }

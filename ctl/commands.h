@@ -1,17 +1,24 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * stsctl's commands. Adding one is one CMD() line here and one `int cmd_<name>(int argc, char
- * **argv)` in a new ctl/<name>.c: main.c builds its dispatch table from this list.
+ * **argv)` in a new ctl/<name>.c: main.c builds its dispatch table from this list, and
+ * lib/core/cli.c dispatches.
  *
- * A command gets argv[0] == its name, prints its manual on --help, and returns the exit
- * status: 0 success, 1 a check failed (verification), 2 usage or I/O error.
+ * A command gets argv[0] == "stsctl NAME", answers --help with cli_help() (its usage, what it
+ * does, its options, then its exit codes), reports a usage error with cli_usage_error() or,
+ * after getopt's own message, cli_usage_hint(), and returns its exit status: STS_EXIT_OK,
+ * STS_EXIT_FAIL (a check failed: the log or the proof does not verify) or STS_EXIT_USAGE
+ * (usage or I/O error).
  */
 #ifndef STSCTL_COMMANDS_H
 #define STSCTL_COMMANDS_H
 
+#include "core/cli.h"
+
 #include <stdio.h>
 
 /* CMD(name as typed, C function suffix, one-line summary) */
+/* clang-format off */
 #define STSCTL_COMMANDS                                                                       \
 	CMD("verify", verify, "check an evidence log: chain, Merkle tree, signatures, seals") \
 	CMD("report", report, "say in plain words what an evidence log records")              \
@@ -21,16 +28,11 @@
 	CMD("consent", consent, "record, withdraw or show consent to send the country")       \
 	CMD("key", key, "show the device's public key and key id")                            \
 	CMD("optout", optout, "turn periodic reports off for good")
+/* clang-format on */
 
 #define CMD(name, fn, help) int cmd_##fn(int argc, char **argv);
 STSCTL_COMMANDS
 #undef CMD
-
-enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
-
-/* Print a command's manual (on --help) or a usage hint (on a usage error). */
-int ctl_help(const char *text);
-int ctl_usage(const char *cmd);
 
 /* Shared by the evidence commands; each prints its own error and returns 0 or -errno. */
 struct sts_key;

@@ -12,39 +12,40 @@
 #include <string.h>
 #include <time.h>
 
+/* clang-format off */
 static const char help[] =
-	"NAME\n"
-	"    stsctl consent - record, withdraw or show consent to send the country\n"
+	"usage: stsctl consent grant --country XX [--state-dir DIR]\n"
+	"       stsctl consent revoke [--state-dir DIR]\n"
+	"       stsctl consent status [--json] [--state-dir DIR]\n"
 	"\n"
-	"SYNOPSIS\n"
-	"    stsctl consent grant --country XX [--state-dir DIR]\n"
-	"    stsctl consent revoke [--state-dir DIR]\n"
-	"    stsctl consent status [--json] [--state-dir DIR]\n"
+	"The activation report carries the IMEI, the model and the software version, and\n"
+	"the country only while the user's consent is on record. This command keeps that\n"
+	"record, DIR/" STS_CONSENT_FILE ", written atomically with the time of the change. stsd\n"
+	"takes the country from this record only, never from the SIM card or the network.\n"
 	"\n"
-	"DESCRIPTION\n"
-	"    The activation report carries the IMEI, the model and the software version, and the\n"
-	"    country only while the user's consent is on record. This command keeps that record,\n"
-	"    DIR/" STS_CONSENT_FILE ", written atomically with the time of the change. stsd takes\n"
-	"    the country from this record only, never from the SIM card or the network.\n"
+	"  grant   record consent to send country XX, an ISO 3166-1 alpha-2 code (FR, DE,\n"
+	"          ...; lower case is accepted). Granting again with another country\n"
+	"          replaces it.\n"
+	"  revoke  withdraw consent: reports sent from now on carry no country. A report\n"
+	"          already received by the collector is not recalled.\n"
+	"  status  show the record: granted or not, the country, and since when.\n"
 	"\n"
-	"    grant   record consent to send country XX, an ISO 3166-1 alpha-2 code (FR, DE, ...;\n"
-	"            lower case is accepted). Granting again with another country replaces it.\n"
-	"    revoke  withdraw consent: reports sent from now on carry no country. A report\n"
-	"            already received by the collector is not recalled.\n"
-	"    status  show the record: granted or not, the country, and since when.\n"
+	"options:\n"
+	"  --country XX     the country to send, for grant\n"
+	"  --state-dir DIR  stsd's state directory (default " STS_STATE_DIR_DEFAULT ")\n"
+	"  --json           status as one JSON object:\n"
+	"                   {\"granted\":true,\"country\":\"FR\",\"changed_at\":UNIXTIME};\n"
+	"                   changed_at is 0 when never recorded\n"
 	"\n"
-	"OPTIONS\n"
-	"    --country XX     the country to send, for grant\n"
-	"    --state-dir DIR  stsd's state directory (default " STS_STATE_DIR_DEFAULT ")\n"
-	"    --json           status as one JSON object: {\"granted\":true,\"country\":\"FR\",\n"
-	"                     \"changed_at\":UNIXTIME}; changed_at is 0 when never recorded\n"
-	"\n"
-	"EXIT STATUS\n"
-	"    0 done (status: whatever the answer), 2 usage or I/O error, including a damaged\n"
-	"    record (grant or revoke then writes a good one).\n"
-	"\n"
-	"EXAMPLE\n"
-	"    stsctl consent grant --country FR\n";
+	"example:\n"
+	"  stsctl consent grant --country FR\n";
+
+static const struct cli_exit exits[] = {
+	{ STS_EXIT_OK,    "done (status: whatever the answer)" },
+	{ STS_EXIT_USAGE, "usage or I/O error, including a damaged record (grant or revoke "
+			  "then writes a good one)" },
+};
+/* clang-format on */
 
 static void iso_time(int64_t t, char *out, size_t outsz)
 {
@@ -67,11 +68,11 @@ static int status(const char *path, bool json)
 		sts_err("consent: %s is damaged; run `stsctl consent grant` or `revoke` to record "
 			"the choice again",
 			path);
-		return EXIT_USAGE;
+		return STS_EXIT_USAGE;
 	}
 	if (err) {
 		sts_err("consent: read %s: %s", path, strerror(-err));
-		return EXIT_USAGE;
+		return STS_EXIT_USAGE;
 	}
 	if (json) {
 		o = c.granted ? json_pack("{s:b,s:s,s:I}", "granted", 1, "country", c.country,
@@ -81,11 +82,11 @@ static int status(const char *path, bool json)
 		if (!o || json_dumpf(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER)) {
 			json_decref(o);
 			sts_err("consent: out of memory");
-			return EXIT_USAGE;
+			return STS_EXIT_USAGE;
 		}
 		putchar('\n');
 		json_decref(o);
-		return EXIT_OK;
+		return STS_EXIT_OK;
 	}
 	iso_time(c.changed_at, when, sizeof(when));
 	if (c.granted)
@@ -95,7 +96,50 @@ static int status(const char *path, bool json)
 		printf("consent: not granted (revoked %s)\ncountry: not sent\n", when);
 	else
 		printf("consent: not granted (never recorded)\ncountry: not sent\n");
-	return EXIT_OK;
+	return STS_EXIT_OK;
+}
+
+/* Upper-case XX, check it is an assigned ISO 3166-1 alpha-2 code, and record it. */
+static int grant(const char *dir, const char *path, const char *country)
+{
+	char cc[3];
+	int err;
+
+	if (!country)
+		return cli_usage_error("grant needs --country XX (ISO 3166-1 alpha-2)");
+	if (strlen(country) != 2)
+		return cli_usage_error("--country: '%.16s' is not a two-letter country code",
+				       country);
+	cc[0] = (char)toupper((unsigned char)country[0]);
+	cc[1] = (char)toupper((unsigned char)country[1]);
+	cc[2] = '\0';
+	err = sts_mkdir_p(dir, 0755);
+	if (!err)
+		err = sts_consent_grant(path, cc);
+	if (err == -EINVAL)
+		return cli_usage_error("--country: %s is not an assigned ISO 3166-1 alpha-2 code",
+				       cc);
+	if (err) {
+		sts_err("consent: write %s: %s", path, strerror(-err));
+		return STS_EXIT_USAGE;
+	}
+	printf("consent granted: reports from now on carry country %s\n", cc);
+	return STS_EXIT_OK;
+}
+
+static int revoke(const char *dir, const char *path)
+{
+	int err;
+
+	err = sts_mkdir_p(dir, 0755);
+	if (!err)
+		err = sts_consent_revoke(path);
+	if (err) {
+		sts_err("consent: write %s: %s", path, strerror(-err));
+		return STS_EXIT_USAGE;
+	}
+	printf("consent revoked: reports from now on carry no country\n");
+	return STS_EXIT_OK;
 }
 
 int cmd_consent(int argc, char **argv)
@@ -108,9 +152,9 @@ int cmd_consent(int argc, char **argv)
 		{ 0 },
 	};
 	const char *dir = STS_STATE_DIR_DEFAULT, *country = NULL, *sub;
-	char path[PATH_MAX], cc[3];
+	char path[PATH_MAX];
 	bool json = false;
-	int c, err;
+	int c;
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
@@ -124,66 +168,27 @@ int cmd_consent(int argc, char **argv)
 			json = true;
 			break;
 		case 'h':
-			return ctl_help(help);
+			return cli_help(help, exits, ARRAY_SIZE(exits));
 		default:
-			return ctl_usage(argv[0]);
+			return cli_usage_hint();
 		}
 	}
-	if (optind + 1 != argc)
-		return ctl_usage(argv[0]);
+	if (optind == argc)
+		return cli_usage_error("missing subcommand (grant, revoke or status)");
+	if (!cli_operands(argc - optind - 1, argv + optind + 1, ""))
+		return STS_EXIT_USAGE;
 	sub = argv[optind];
-	if ((size_t)snprintf(path, sizeof(path), "%s/" STS_CONSENT_FILE, dir) >= sizeof(path)) {
-		sts_err("consent: --state-dir: path too long");
-		return EXIT_USAGE;
-	}
-	if (strcmp(sub, "status") == 0) {
-		if (country)
-			return ctl_usage(argv[0]);
+	if (strcmp(sub, "grant") != 0 && strcmp(sub, "revoke") != 0 && strcmp(sub, "status") != 0)
+		return cli_usage_error("unknown subcommand '%.32s' (grant, revoke or status)", sub);
+	if (country && strcmp(sub, "grant") != 0)
+		return cli_usage_error("--country goes with grant only");
+	if (json && strcmp(sub, "status") != 0)
+		return cli_usage_error("--json goes with status only");
+	if ((size_t)snprintf(path, sizeof(path), "%s/" STS_CONSENT_FILE, dir) >= sizeof(path))
+		return cli_usage_error("--state-dir: path too long");
+	if (strcmp(sub, "status") == 0)
 		return status(path, json);
-	}
-	if (json)
-		return ctl_usage(argv[0]);
-	if (strcmp(sub, "grant") == 0) {
-		if (!country) {
-			sts_err("consent: grant needs --country XX (ISO 3166-1 alpha-2)");
-			return EXIT_USAGE;
-		}
-		if (strlen(country) != 2) {
-			sts_err("consent: --country: \"%.16s\" is not a two-letter country code",
-				country);
-			return EXIT_USAGE;
-		}
-		cc[0] = (char)toupper((unsigned char)country[0]);
-		cc[1] = (char)toupper((unsigned char)country[1]);
-		cc[2] = '\0';
-		err = sts_mkdir_p(dir, 0755);
-		if (!err)
-			err = sts_consent_grant(path, cc);
-		if (err == -EINVAL) {
-			sts_err("consent: --country: %s is not an assigned ISO 3166-1 alpha-2 code",
-				cc);
-			return EXIT_USAGE;
-		}
-		if (err) {
-			sts_err("consent: write %s: %s", path, strerror(-err));
-			return EXIT_USAGE;
-		}
-		printf("consent granted: reports from now on carry country %s\n", cc);
-		return EXIT_OK;
-	}
-	if (strcmp(sub, "revoke") == 0) {
-		if (country)
-			return ctl_usage(argv[0]);
-		err = sts_mkdir_p(dir, 0755);
-		if (!err)
-			err = sts_consent_revoke(path);
-		if (err) {
-			sts_err("consent: write %s: %s", path, strerror(-err));
-			return EXIT_USAGE;
-		}
-		printf("consent revoked: reports from now on carry no country\n");
-		return EXIT_OK;
-	}
-	sts_err("consent: unknown subcommand \"%.32s\" (grant, revoke or status)", sub);
-	return EXIT_USAGE;
+	if (strcmp(sub, "grant") == 0)
+		return grant(dir, path, country);
+	return revoke(dir, path);
 }

@@ -16,31 +16,30 @@
 
 #define DEVICE_KEY_FILE "device.key"
 
+/* clang-format off */
 static const char help[] =
-	"NAME\n"
-	"    stsctl key - show the device's public key and key id\n"
+	"usage: stsctl key show [--key FILE] [--state-dir DIR] [--json]\n"
 	"\n"
-	"SYNOPSIS\n"
-	"    stsctl key show [--key FILE] [--state-dir DIR] [--json]\n"
+	"stsd signs the activation report with a per-device Ed25519 key that it creates\n"
+	"on first start: DIR/" DEVICE_KEY_FILE " (private, mode 0600) and DIR/device.key.pub\n"
+	"(public). This prints the public key (PEM) and its key id, the \"kid\" in the\n"
+	"header of every report: the first 16 bytes of SHA-256 of the raw public key,\n"
+	"base64url. Give both to a collector that accepts only known devices\n"
+	"(sts-collector --trusted-keys).\n"
 	"\n"
-	"DESCRIPTION\n"
-	"    stsd signs the activation report with a per-device Ed25519 key that it creates on\n"
-	"    first start: DIR/" DEVICE_KEY_FILE " (private, mode 0600) and DIR/" DEVICE_KEY_FILE
-	".pub (public).\n"
-	"    This prints the public key (PEM) and its key id, the \"kid\" in the header of every\n"
-	"    report: the first 16 bytes of SHA-256 of the raw public key, base64url. Give both to\n"
-	"    a collector that accepts only known devices (sts-collector --trusted-keys).\n"
+	"The public half is read from FILE.pub; only when it is missing is the private\n"
+	"key FILE read (which needs root), and only its public half is printed.\n"
 	"\n"
-	"    The public half is read from FILE.pub; only when it is missing is the private key\n"
-	"    FILE read (which needs root), and only its public half is printed.\n"
-	"\n"
-	"OPTIONS\n"
-	"    --key FILE       the device private key (default DIR/" DEVICE_KEY_FILE ")\n"
-	"    --state-dir DIR  stsd's state directory (default " STS_STATE_DIR_DEFAULT ")\n"
-	"    --json           one JSON object: {\"kid\":...,\"public_key\":PEM,\"path\":FILE}\n"
-	"\n"
-	"EXIT STATUS\n"
-	"    0 shown, 2 usage or I/O error, including no key yet (stsd has not started).\n";
+	"options:\n"
+	"  --key FILE       the device private key (default DIR/" DEVICE_KEY_FILE ")\n"
+	"  --state-dir DIR  stsd's state directory (default " STS_STATE_DIR_DEFAULT ")\n"
+	"  --json           one JSON object: {\"kid\":...,\"public_key\":PEM,\"path\":FILE}\n";
+
+static const struct cli_exit exits[] = {
+	{ STS_EXIT_OK,    "shown" },
+	{ STS_EXIT_USAGE, "usage or I/O error, including no key yet (stsd has not started)" },
+};
+/* clang-format on */
 
 int cmd_key(int argc, char **argv)
 {
@@ -55,7 +54,7 @@ int cmd_key(int argc, char **argv)
 	char priv[PATH_MAX], pub[PATH_MAX + 4], kid[STS_KID_LEN + 1], *pem = NULL;
 	struct sts_key key = { 0 };
 	bool json = false;
-	int c, err, ret = EXIT_USAGE;
+	int c, err, ret = STS_EXIT_USAGE;
 	json_t *o = NULL;
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -70,17 +69,21 @@ int cmd_key(int argc, char **argv)
 			json = true;
 			break;
 		case 'h':
-			return ctl_help(help);
+			return cli_help(help, exits, ARRAY_SIZE(exits));
 		default:
-			return ctl_usage(argv[0]);
+			return cli_usage_hint();
 		}
 	}
-	if (optind + 1 != argc || strcmp(argv[optind], "show") != 0)
-		return ctl_usage(argv[0]);
+	if (optind == argc)
+		return cli_usage_error("missing subcommand (show)");
+	if (strcmp(argv[optind], "show") != 0)
+		return cli_usage_error("unknown subcommand '%s' (show)", argv[optind]);
+	if (!cli_operands(argc - optind - 1, argv + optind + 1, ""))
+		return STS_EXIT_USAGE;
 	if (key_arg)
 		snprintf(priv, sizeof(priv), "%s", key_arg);
 	else if ((size_t)snprintf(priv, sizeof(priv), "%s/" DEVICE_KEY_FILE, dir) >= sizeof(priv))
-		return ctl_usage(argv[0]);
+		return cli_usage_error("--state-dir: path too long");
 	snprintf(pub, sizeof(pub), "%s.pub", priv);
 
 	src = access(pub, F_OK) == 0 ? pub : priv;
@@ -114,7 +117,7 @@ int cmd_key(int argc, char **argv)
 	} else {
 		printf("key id: %s\nfile:   %s\n%s", kid, src, pem);
 	}
-	ret = EXIT_OK;
+	ret = STS_EXIT_OK;
 cleanup:
 	json_decref(o);
 	free(pem);

@@ -1,81 +1,42 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * stsctl: the operator's and the auditor's tool. Commands are listed in commands.h; the ones
- * an auditor needs (verify, report, prove, verify-proof) use only the log format and crypto,
- * never libbpf, so the tool builds anywhere.
+ * stsctl: the operator's and the auditor's tool. Commands are listed in commands.h and
+ * dispatched by lib/core/cli.c; `stsctl --help` and `stsctl CMD --help` document each. The
+ * ones an auditor needs (verify, report, prove, verify-proof) use only the log format and
+ * crypto, never libbpf, so the tool builds anywhere.
  */
 #include "commands.h"
+#include "core/cli.h"
 #include "core/util.h"
 
-#include <string.h>
-
-struct command {
-	const char *name;
-	int (*fn)(int argc, char **argv);
-	const char *help;
-};
-
-static const struct command commands[] = {
-#define CMD(name, fn, help) { name, cmd_##fn, help },
+/* clang-format off */
+static const struct cli_command commands[] = {
+#define CMD(name, fn, summary) { name, cmd_##fn, summary },
 	STSCTL_COMMANDS
 #undef CMD
 };
 
-int ctl_help(const char *text)
-{
-	fputs(text, stdout);
-	return EXIT_OK;
-}
+static const struct cli_exit exits[] = {
+	{ STS_EXIT_OK,    "success" },
+	{ STS_EXIT_FAIL,  "a check failed: the log or the proof does not verify" },
+	{ STS_EXIT_USAGE, "usage or I/O error" },
+};
 
-int ctl_usage(const char *cmd)
-{
-	fprintf(stderr, "usage: see `stsctl %s --help`\n", cmd);
-	return EXIT_USAGE;
-}
-
-static void usage(FILE *f)
-{
-	size_t i;
-
-	fprintf(f, "usage: stsctl COMMAND [ARGS]\n"
-		   "       stsctl COMMAND --help\n\n"
-		   "Commands:\n");
-	for (i = 0; i < ARRAY_SIZE(commands); i++)
-		fprintf(f, "  %-14s %s\n", commands[i].name, commands[i].help);
-	fprintf(f, "\nExit status: 0 success, 1 a check failed, 2 usage or I/O error.\n");
-}
+static const struct cli_program stsctl = {
+	.name = "stsctl",
+	.usage = "stsctl COMMAND [ARGS]",
+	.about =
+		"stsctl is the auditor's and the operator's tool. The auditor's commands (verify,\n"
+		"report, prove, verify-proof) need only an evidence log and its public keys; the\n"
+		"operator's (seal-init, consent, key, optout) keep the device's state for stsd.\n",
+	.commands = commands,
+	.n_commands = ARRAY_SIZE(commands),
+	.exits = exits,
+	.n_exits = ARRAY_SIZE(exits),
+};
+/* clang-format on */
 
 int main(int argc, char **argv)
 {
-	const char *name;
-	size_t i;
-
-	sts_set_progname("stsctl");
-	if (argc < 2) {
-		usage(stderr);
-		return EXIT_USAGE;
-	}
-	name = argv[1];
-	if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0) {
-		usage(stdout);
-		return EXIT_OK;
-	}
-	if (strcmp(name, "help") == 0) {
-		if (argc < 3) {
-			usage(stdout);
-			return EXIT_OK;
-		}
-		name = argv[2];
-		for (i = 0; i < ARRAY_SIZE(commands); i++)
-			if (strcmp(commands[i].name, name) == 0) {
-				char *hargv[] = { argv[2], "--help", NULL };
-
-				return commands[i].fn(2, hargv);
-			}
-	}
-	for (i = 0; i < ARRAY_SIZE(commands); i++)
-		if (strcmp(commands[i].name, name) == 0)
-			return commands[i].fn(argc - 1, argv + 1);
-	sts_err("unknown command \"%s\" (stsctl --help lists them)", name);
-	return EXIT_USAGE;
+	return cli_main(&stsctl, argc, argv);
 }

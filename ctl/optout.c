@@ -10,33 +10,32 @@
 #include <string.h>
 #include <time.h>
 
+/* clang-format off */
 static const char help[] =
-	"NAME\n"
-	"    stsctl optout - turn periodic reports off for good\n"
+	"usage: stsctl optout [--state-dir DIR]\n"
+	"       stsctl optout --status [--json] [--state-dir DIR]\n"
 	"\n"
-	"SYNOPSIS\n"
-	"    stsctl optout [--state-dir DIR]\n"
-	"    stsctl optout --status [--json] [--state-dir DIR]\n"
+	"By default stsd sends one activation report, once, and never again after the\n"
+	"collector's receipt. A periodic schedule exists only when the operator switches\n"
+	"it on in the configuration. This command records the user's refusal of it,\n"
+	"DIR/" STS_OPTOUT_FILE " ({\"optout\":true,\"at\":UNIXTIME}, written atomically):\n"
+	"from then on stsd sends no periodic report, whatever the configuration says.\n"
 	"\n"
-	"DESCRIPTION\n"
-	"    By default stsd sends one activation report, once, and never again after the\n"
-	"    collector's receipt. A periodic schedule exists only when the operator switches it\n"
-	"    on in the configuration. This command records the user's refusal of it,\n"
-	"    DIR/" STS_OPTOUT_FILE " ({\"optout\":true,\"at\":UNIXTIME}, written atomically):\n"
-	"    from then on stsd sends no periodic report, whatever the configuration says.\n"
+	"It is for good: there is no command to opt back in, running it again keeps the\n"
+	"original time, and a damaged record still counts as an opt-out. The one-time\n"
+	"activation report is not affected (stsd sends it at most once anyway).\n"
 	"\n"
-	"    It is for good: there is no command to opt back in, running it again keeps the\n"
-	"    original time, and a damaged record still counts as an opt-out. The one-time\n"
-	"    activation report is not affected (stsd sends it at most once anyway).\n"
-	"\n"
-	"OPTIONS\n"
-	"    --status         show whether the user has opted out, and since when\n"
-	"    --json           with --status: {\"optout\":true,\"at\":UNIXTIME} or "
-	"{\"optout\":false}\n"
-	"    --state-dir DIR  stsd's state directory (default " STS_STATE_DIR_DEFAULT ")\n"
-	"\n"
-	"EXIT STATUS\n"
-	"    0 done (--status: whatever the answer), 2 usage or I/O error.\n";
+	"options:\n"
+	"  --status         show whether the user has opted out, and since when\n"
+	"  --json           with --status: {\"optout\":true,\"at\":UNIXTIME} or\n"
+	"                   {\"optout\":false}\n"
+	"  --state-dir DIR  stsd's state directory (default " STS_STATE_DIR_DEFAULT ")\n";
+
+static const struct cli_exit exits[] = {
+	{ STS_EXIT_OK,    "done (--status: whatever the answer)" },
+	{ STS_EXIT_USAGE, "usage or I/O error" },
+};
+/* clang-format on */
 
 static int status(const char *dir, bool json)
 {
@@ -56,28 +55,28 @@ static int status(const char *dir, bool json)
 			printf("optout: yes (the record in %s/" STS_OPTOUT_FILE
 			       " is damaged; it still counts)\n",
 			       dir);
-		return EXIT_OK;
+		return STS_EXIT_OK;
 	}
 	if (err) {
 		sts_err("optout: read %s/" STS_OPTOUT_FILE ": %s", dir, strerror(-err));
-		return EXIT_USAGE;
+		return STS_EXIT_USAGE;
 	}
 	if (json) {
 		if (active)
 			printf("{\"optout\":true,\"at\":%lld}\n", (long long)at);
 		else
 			printf("{\"optout\":false}\n");
-		return EXIT_OK;
+		return STS_EXIT_OK;
 	}
 	if (!active) {
 		printf("optout: no (periodic reports follow the configuration; off by default)\n");
-		return EXIT_OK;
+		return STS_EXIT_OK;
 	}
 	tt = (time_t)at;
 	if (!gmtime_r(&tt, &tm) || !strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm))
 		snprintf(when, sizeof(when), "%lld", (long long)at);
 	printf("optout: yes, since %s (no periodic report is sent)\n", when);
-	return EXIT_OK;
+	return STS_EXIT_OK;
 }
 
 int cmd_optout(int argc, char **argv)
@@ -105,13 +104,15 @@ int cmd_optout(int argc, char **argv)
 			dir = optarg;
 			break;
 		case 'h':
-			return ctl_help(help);
+			return cli_help(help, exits, ARRAY_SIZE(exits));
 		default:
-			return ctl_usage(argv[0]);
+			return cli_usage_hint();
 		}
 	}
-	if (optind != argc || (json && !show))
-		return ctl_usage(argv[0]);
+	if (!cli_operands(argc - optind, argv + optind, ""))
+		return STS_EXIT_USAGE;
+	if (json && !show)
+		return cli_usage_error("--json goes with --status");
 	if (show)
 		return status(dir, json);
 	err = sts_mkdir_p(dir, 0755);
@@ -119,8 +120,8 @@ int cmd_optout(int argc, char **argv)
 		err = sts_optout_set(dir);
 	if (err) {
 		sts_err("optout: write %s/" STS_OPTOUT_FILE ": %s", dir, strerror(-err));
-		return EXIT_USAGE;
+		return STS_EXIT_USAGE;
 	}
 	printf("optout recorded: this device sends no periodic report, for good\n");
-	return EXIT_OK;
+	return STS_EXIT_OK;
 }

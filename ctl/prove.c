@@ -13,57 +13,55 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* clang-format off */
 static const char prove_help[] =
-	"NAME\n"
-	"    stsctl prove - write an inclusion or consistency proof for an evidence log\n"
+	"usage: stsctl prove LOG SEQ [--at SIZE] [-o FILE]\n"
+	"       stsctl prove LOG --from SIZE [--at SIZE] [-o FILE]\n"
 	"\n"
-	"SYNOPSIS\n"
-	"    stsctl prove LOG SEQ [--at SIZE] [-o FILE]\n"
-	"    stsctl prove LOG --from SIZE [--at SIZE] [-o FILE]\n"
+	"The first form proves that record SEQ is in the log: it writes a C2SP tlog-proof\n"
+	"(c2sp.org/tlog-proof@v1) holding the record itself (extra), its index, the\n"
+	"RFC 9162 inclusion path and the signed checkpoint it leads to. Anyone with the\n"
+	"log's public key can check it with `stsctl verify-proof`, without the rest of\n"
+	"the log, which stays private.\n"
 	"\n"
-	"DESCRIPTION\n"
-	"    The first form proves that record SEQ is in the log: it writes a C2SP tlog-proof\n"
-	"    (c2sp.org/tlog-proof@v1) holding the record itself (extra), its index, the RFC 9162\n"
-	"    inclusion path and the signed checkpoint it leads to. Anyone with the log's public\n"
-	"    key can check it with `stsctl verify-proof`, without the rest of the log, which\n"
-	"    stays private.\n"
+	"The second form proves that the log at checkpoint size --from is a prefix of the\n"
+	"log at checkpoint size --at (nothing before was changed or removed), as an\n"
+	"RFC 9162 consistency proof between the two signed checkpoints\n"
+	"(stsguard/tlog-consistency@v1).\n"
 	"\n"
-	"    The second form proves that the log at checkpoint size --from is a prefix of the\n"
-	"    log at checkpoint size --at (nothing before was changed or removed), as an RFC 9162\n"
-	"    consistency proof between the two signed checkpoints\n"
-	"    (stsguard/tlog-consistency@v1).\n"
+	"LOG must verify (see `stsctl verify`) up to the checkpoint used.\n"
 	"\n"
-	"    LOG must verify (see `stsctl verify`) up to the checkpoint used.\n"
-	"\n"
-	"OPTIONS\n"
-	"    --at SIZE    use the checkpoint of this tree size (default: the last one)\n"
-	"    --from SIZE  tree size of the older checkpoint (consistency proof)\n"
-	"    -o FILE      write the proof to FILE instead of standard output\n"
-	"\n"
-	"EXIT STATUS\n"
-	"    0 proof written, 1 the log does not verify, 2 usage or I/O error, or no checkpoint\n"
-	"    covers the record yet.\n";
+	"options:\n"
+	"  --at SIZE    use the checkpoint of this tree size (default: the last one)\n"
+	"  --from SIZE  tree size of the older checkpoint (consistency proof)\n"
+	"  -o FILE      write the proof to FILE instead of standard output\n";
+
+static const struct cli_exit prove_exits[] = {
+	{ STS_EXIT_OK,    "proof written" },
+	{ STS_EXIT_FAIL,  "the log does not verify" },
+	{ STS_EXIT_USAGE, "usage or I/O error, or no checkpoint covers the record yet" },
+};
 
 static const char verify_proof_help[] =
-	"NAME\n"
-	"    stsctl verify-proof - check a proof with only the log's public key\n"
+	"usage: stsctl verify-proof PROOF --log-key PUB [--record FILE]\n"
 	"\n"
-	"SYNOPSIS\n"
-	"    stsctl verify-proof PROOF --log-key PUB [--record FILE]\n"
+	"Check a proof written by `stsctl prove`: that the checkpoint in it is signed by\n"
+	"PUB and that the inclusion path leads from the record to the checkpoint's root\n"
+	"(inclusion), or that the older checkpoint's tree is a prefix of the newer one's\n"
+	"(consistency). Prints the record that was proved.\n"
 	"\n"
-	"DESCRIPTION\n"
-	"    Checks a proof written by `stsctl prove`: that the checkpoint in it is signed by\n"
-	"    PUB and that the inclusion path leads from the record to the checkpoint's root\n"
-	"    (inclusion), or that the older checkpoint's tree is a prefix of the newer one's\n"
-	"    (consistency). Prints the record that was proved.\n"
-	"\n"
-	"OPTIONS\n"
-	"    --log-key PUB  the log's Ed25519 public key (PEM, or base64 of the raw 32 bytes)\n"
-	"    --record FILE  the record line to check (default: the one carried in the proof);\n"
-	"                   must match it when the proof carries one\n"
-	"\n"
-	"EXIT STATUS\n"
-	"    0 the proof holds, 1 it does not, 2 usage or I/O error.\n";
+	"options:\n"
+	"  --log-key PUB  the log's Ed25519 public key (PEM, or base64 of the raw 32\n"
+	"                 bytes)\n"
+	"  --record FILE  the record line to check (default: the one carried in the\n"
+	"                 proof); must match it when the proof carries one\n";
+
+static const struct cli_exit verify_proof_exits[] = {
+	{ STS_EXIT_OK,    "the proof holds" },
+	{ STS_EXIT_FAIL,  "it does not" },
+	{ STS_EXIT_USAGE, "usage or I/O error" },
+};
+/* clang-format on */
 
 struct cp_list {
 	uint64_t want_seq;
@@ -145,40 +143,40 @@ int cmd_prove(int argc, char **argv)
 	bool have_at = false, have_from = false;
 	char *text = NULL;
 	size_t len = 0, i;
-	int c, err, ci, oi, rc = EXIT_USAGE;
+	int c, err, ci, oi, rc = STS_EXIT_USAGE;
 
 	while ((c = getopt_long(argc, argv, "ho:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'a':
 			if (!parse_u64(optarg, &at))
-				return ctl_usage(argv[0]);
+				return cli_usage_error("--at %s: not a tree size", optarg);
 			have_at = true;
 			break;
 		case 'f':
 			if (!parse_u64(optarg, &from))
-				return ctl_usage(argv[0]);
+				return cli_usage_error("--from %s: not a tree size", optarg);
 			have_from = true;
 			break;
 		case 'o':
 			out_path = optarg;
 			break;
 		case 'h':
-			return ctl_help(prove_help);
+			return cli_help(prove_help, prove_exits, ARRAY_SIZE(prove_exits));
 		default:
-			return ctl_usage(argv[0]);
+			return cli_usage_hint();
 		}
 	}
-	if (optind != argc - (have_from ? 1 : 2))
-		return ctl_usage(argv[0]);
+	if (!cli_operands(argc - optind, argv + optind, have_from ? "LOG" : "LOG SEQ"))
+		return STS_EXIT_USAGE;
 	log_path = argv[optind];
 	if (!have_from && !parse_u64(argv[optind + 1], &l.want_seq))
-		return ctl_usage(argv[0]);
+		return cli_usage_error("SEQ %s: not a record number", argv[optind + 1]);
 	if (ctl_map_log(log_path, &buf, &len))
 		goto cleanup;
 	err = evv_verify(buf, len, &vo, &res);
 	if (err == -EBADMSG) {
 		sts_err("%s:%" PRIu64 ": %s", log_path, res.bad_line, res.why);
-		rc = EXIT_FAIL;
+		rc = STS_EXIT_FAIL;
 		goto cleanup;
 	}
 	if (err) {
@@ -236,7 +234,7 @@ int cmd_prove(int argc, char **argv)
 	} else {
 		fputs(text, stdout);
 	}
-	rc = EXIT_OK;
+	rc = STS_EXIT_OK;
 cleanup:
 	free(text);
 	merkle_tree_free(&tree);
@@ -263,7 +261,7 @@ int cmd_verify_proof(int argc, char **argv)
 	struct sts_key key = { 0 };
 	struct checkpoint cp;
 	struct evline rec = { 0 };
-	int c, err, rc = EXIT_USAGE;
+	int c, err, rc = STS_EXIT_USAGE;
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
@@ -274,13 +272,16 @@ int cmd_verify_proof(int argc, char **argv)
 			rec_path = optarg;
 			break;
 		case 'h':
-			return ctl_help(verify_proof_help);
+			return cli_help(verify_proof_help, verify_proof_exits,
+					ARRAY_SIZE(verify_proof_exits));
 		default:
-			return ctl_usage(argv[0]);
+			return cli_usage_hint();
 		}
 	}
-	if (optind != argc - 1 || !key_path)
-		return ctl_usage(argv[0]);
+	if (!cli_operands(argc - optind, argv + optind, "PROOF"))
+		return STS_EXIT_USAGE;
+	if (!key_path)
+		return cli_usage_error("missing --log-key PUB");
 	proof_path = argv[optind];
 	if (ctl_load_log_key(key_path, &key))
 		goto cleanup;
@@ -298,7 +299,7 @@ int cmd_verify_proof(int argc, char **argv)
 		if (rlen && record[rlen - 1] == '\n')
 			rlen--; /* the line as it is in the log, without its newline */
 	}
-	rc = EXIT_FAIL;
+	rc = STS_EXIT_FAIL;
 	err = evproof_parse(text, tlen, &p);
 	if (err) {
 		printf("%s: FAIL: malformed proof\n", proof_path);
@@ -320,7 +321,7 @@ int cmd_verify_proof(int argc, char **argv)
 		printf("%s: OK: %s at size %" PRIu64 " is a prefix of the log at size %" PRIu64
 		       "\n",
 		       proof_path, cp.origin, old.size, cp.size);
-		rc = EXIT_OK;
+		rc = STS_EXIT_OK;
 		goto cleanup;
 	}
 	if (!record) {
@@ -336,7 +337,7 @@ int cmd_verify_proof(int argc, char **argv)
 	printf("%s: OK: record %" PRIu64 " (%s, %s) is in %s at size %" PRIu64 "\n", proof_path,
 	       rec.seq, rec.type, rec.time, cp.origin, cp.size);
 	printf("%.*s\n", (int)rlen, record);
-	rc = EXIT_OK;
+	rc = STS_EXIT_OK;
 cleanup:
 	evline_free(&rec);
 	evproof_free(&p);

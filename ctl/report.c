@@ -17,34 +17,34 @@
 
 #define REPORT_VERSION 1
 
+/* clang-format off */
 static const char help[] =
-	"NAME\n"
-	"    stsctl report - say in plain words what an evidence log records\n"
+	"usage: stsctl report LOG [--json] [--log-key PUB] [--seal-key KEY]\n"
 	"\n"
-	"SYNOPSIS\n"
-	"    stsctl report LOG [--json] [--log-key PUB] [--seal-key KEY]\n"
+	"Read LOG, verify it as `stsctl verify` does, and report: the integrity verdict;\n"
+	"under which enforcement the agent ran (kernel, mode per hook, BPF program tags,\n"
+	"policy SHA-256) for each start; what left the device (each transmission: when,\n"
+	"to where, which claims, the SHA-256 of the bytes sent, and the receipt); what\n"
+	"was blocked, by kind; which files and endpoints the agent touched and with what\n"
+	"outcome; identifiers released, consent used, schedule decisions; lost events and\n"
+	"crash recoveries.\n"
 	"\n"
-	"DESCRIPTION\n"
-	"    Reads LOG, verifies it as `stsctl verify` does, and reports: the integrity verdict;\n"
-	"    under which enforcement the agent ran (kernel, mode per hook, BPF program tags,\n"
-	"    policy SHA-256) for each start; what left the device (each transmission: when, to\n"
-	"    where, which claims, the SHA-256 of the bytes sent, and the receipt); what was\n"
-	"    blocked, by kind; which files and endpoints the agent touched and with what\n"
-	"    outcome; identifiers released, consent used, schedule decisions; lost events and\n"
-	"    crash recoveries.\n"
+	"When the log does not verify, the report covers only the lines before the first\n"
+	"bad one and says so.\n"
 	"\n"
-	"    When the log does not verify, the report covers only the lines before the first\n"
-	"    bad one and says so.\n"
-	"\n"
-	"OPTIONS\n"
-	"    --json          one JSON document instead of text (layout: docs/evidence.md,\n"
-	"                    \"stsctl report --json\"; fields are only ever added)\n"
-	"    --log-key PUB   check checkpoint signatures against this key (see stsctl verify)\n"
-	"    --seal-key KEY  check seals too (see stsctl verify)\n"
-	"\n"
-	"EXIT STATUS\n"
-	"    0 report written and the log verifies, 1 report written but the log does not\n"
-	"    verify, 2 usage or I/O error.\n";
+	"options:\n"
+	"  --json          one JSON document instead of text (layout: docs/evidence.md,\n"
+	"                  \"stsctl report --json\"; fields are only ever added)\n"
+	"  --log-key PUB   check checkpoint signatures against this key\n"
+	"                  (see stsctl verify)\n"
+	"  --seal-key KEY  check seals too (see stsctl verify)\n";
+
+static const struct cli_exit exits[] = {
+	{ STS_EXIT_OK,    "report written and the log verifies" },
+	{ STS_EXIT_FAIL,  "report written but the log does not verify" },
+	{ STS_EXIT_USAGE, "usage or I/O error" },
+};
+/* clang-format on */
 
 struct agg {
 	json_t *r; /* the report */
@@ -400,7 +400,7 @@ int cmd_report(int argc, char **argv)
 	json_t *integ, *v;
 	char kid[9], *out;
 	size_t len = 0, i;
-	int c, err, rc = EXIT_USAGE;
+	int c, err, rc = STS_EXIT_USAGE;
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
@@ -414,13 +414,13 @@ int cmd_report(int argc, char **argv)
 			seal_arg = optarg;
 			break;
 		case 'h':
-			return ctl_help(help);
+			return cli_help(help, exits, ARRAY_SIZE(exits));
 		default:
-			return ctl_usage(argv[0]);
+			return cli_usage_hint();
 		}
 	}
-	if (optind != argc - 1)
-		return ctl_usage(argv[0]);
+	if (!cli_operands(argc - optind, argv + optind, "LOG"))
+		return STS_EXIT_USAGE;
 	log_path = argv[optind];
 	if (ctl_open_log(log_path, key_path, seal_arg, &key, &vk, &vo, &buf, &len))
 		goto cleanup;
@@ -512,7 +512,7 @@ int cmd_report(int argc, char **argv)
 	} else {
 		text(a.r);
 	}
-	rc = err ? EXIT_FAIL : EXIT_OK;
+	rc = err ? STS_EXIT_FAIL : STS_EXIT_OK;
 cleanup:
 	json_decref(a.r);
 	json_decref(a.files);

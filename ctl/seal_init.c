@@ -13,34 +13,34 @@
 #include <string.h>
 #include <time.h>
 
+/* clang-format off */
 static const char help[] =
-	"NAME\n"
-	"    stsctl seal-init - create the seal state and print the auditor's seal key\n"
+	"usage: stsctl seal-init [--state FILE] [--epoch SECONDS] [--start UNIXTIME]\n"
 	"\n"
-	"SYNOPSIS\n"
-	"    stsctl seal-init [--state FILE] [--epoch SECONDS] [--start UNIXTIME]\n"
+	"Create the forward-secure seal state the evidence log writer uses (mode 0600,\n"
+	"never overwriting an existing one) and print, once, the verification key:\n"
 	"\n"
-	"DESCRIPTION\n"
-	"    Creates the forward-secure seal state the evidence log writer uses (mode 0600,\n"
-	"    never overwriting an existing one) and prints, once, the verification key:\n"
+	"    sts-seal-v1:<initial key, hex>:<start>:<epoch seconds>\n"
 	"\n"
-	"        sts-seal-v1:<initial key, hex>:<start>:<epoch seconds>\n"
+	"Give it to the auditor and do not keep it on the device: whoever holds it can\n"
+	"seal. The device keeps only the key of the current epoch; each new epoch\n"
+	"replaces it by its SHA-256 successor and erases the old one, so a later intruder\n"
+	"cannot re-seal history of an earlier epoch. `stsctl verify --seal-key KEY`\n"
+	"checks the seals.\n"
 	"\n"
-	"    Give it to the auditor and do not keep it on the device: whoever holds it can seal.\n"
-	"    The device keeps only the key of the current epoch; each new epoch replaces it by\n"
-	"    its SHA-256 successor and erases the old one, so a later intruder cannot re-seal\n"
-	"    history of an earlier epoch. `stsctl verify --seal-key KEY` checks the seals.\n"
-	"\n"
-	"OPTIONS\n"
-	"    --state FILE     seal state file (default " EVLOG_DEFAULT_SEAL ")\n"
-	"    --epoch SECONDS  epoch length, at least 60 (default 86400, one day). Shorter epochs\n"
-	"                     narrow the window an intruder can rewrite; after downtime the\n"
-	"                     writer seals each skipped epoch once, so very short epochs cost\n"
-	"                     log lines\n"
-	"    --start UNIXTIME start of epoch 0 (default now)\n"
-	"\n"
-	"EXIT STATUS\n"
-	"    0 created, 2 usage or I/O error (including an existing state file).\n";
+	"options:\n"
+	"  --state FILE      seal state file (default " EVLOG_DEFAULT_SEAL ")\n"
+	"  --epoch SECONDS   epoch length, at least 60 (default 86400, one day). Shorter\n"
+	"                    epochs narrow the window an intruder can rewrite; after\n"
+	"                    downtime the writer seals each skipped epoch once, so very\n"
+	"                    short epochs cost log lines\n"
+	"  --start UNIXTIME  start of epoch 0 (default now)\n";
+
+static const struct cli_exit exits[] = {
+	{ STS_EXIT_OK,    "created" },
+	{ STS_EXIT_USAGE, "usage or I/O error (including an existing state file)" },
+};
+/* clang-format on */
 
 static bool parse_num(const char *s, unsigned long long *v)
 {
@@ -71,29 +71,27 @@ int cmd_seal_init(int argc, char **argv)
 			path = optarg;
 			break;
 		case 'e':
-			if (!parse_num(optarg, &epoch) || epoch < SEAL_MIN_LENGTH) {
-				sts_err("--epoch: at least %d seconds", SEAL_MIN_LENGTH);
-				return EXIT_USAGE;
-			}
+			if (!parse_num(optarg, &epoch) || epoch < SEAL_MIN_LENGTH)
+				return cli_usage_error("--epoch %s: at least %d seconds", optarg,
+						       SEAL_MIN_LENGTH);
 			break;
 		case 's':
-			if (!parse_num(optarg, &start) || start > INT64_MAX) {
-				sts_err("--start: a unix time in seconds");
-				return EXIT_USAGE;
-			}
+			if (!parse_num(optarg, &start) || start > INT64_MAX)
+				return cli_usage_error("--start %s: a unix time in seconds",
+						       optarg);
 			break;
 		case 'h':
-			return ctl_help(help);
+			return cli_help(help, exits, ARRAY_SIZE(exits));
 		default:
-			return ctl_usage(argv[0]);
+			return cli_usage_hint();
 		}
 	}
-	if (optind != argc)
-		return ctl_usage(argv[0]);
+	if (!cli_operands(argc - optind, argv + optind, ""))
+		return STS_EXIT_USAGE;
 	err = seal_state_create(path, (int64_t)start, epoch, NULL, vkey);
 	if (err) {
 		sts_err("create %s: %s", path, strerror(-err));
-		return EXIT_USAGE;
+		return STS_EXIT_USAGE;
 	}
 	printf("%s\n", vkey);
 	sts_wipe(vkey, sizeof(vkey));
@@ -101,5 +99,5 @@ int cmd_seal_init(int argc, char **argv)
 		"stsctl: seal state created in %s; the key above is shown only once: "
 		"give it to the auditor, keep no copy on the device\n",
 		path);
-	return EXIT_OK;
+	return STS_EXIT_OK;
 }

@@ -11,39 +11,41 @@
 #include <inttypes.h>
 #include <string.h>
 
+/* clang-format off */
 static const char help[] =
-	"NAME\n"
-	"    stsctl verify - check an evidence log\n"
+	"usage: stsctl verify LOG [--log-key PUB] [--seal-key KEY]\n"
 	"\n"
-	"SYNOPSIS\n"
-	"    stsctl verify LOG [--log-key PUB] [--seal-key KEY]\n"
+	"Check, line by line, that LOG is the unaltered evidence log its writer produced:\n"
+	"every line is a well-formed record, seq counts up from 0, each line's prev is\n"
+	"the SHA-256 of the line before it, every checkpoint covers exactly the lines\n"
+	"before it with the right RFC 9162 Merkle root and carries a valid Ed25519\n"
+	"signature by the log key, and (with --seal-key) every checkpoint carries a valid\n"
+	"forward-secure seal, in continuous epochs, none sealed with the key of an epoch\n"
+	"later than its own.\n"
 	"\n"
-	"DESCRIPTION\n"
-	"    Checks, line by line, that LOG is the unaltered evidence log its writer produced:\n"
-	"    every line is a well-formed record, seq counts up from 0, each line's prev is the\n"
-	"    SHA-256 of the line before it, every checkpoint covers exactly the lines before it\n"
-	"    with the right RFC 9162 Merkle root and carries a valid Ed25519 signature by the log\n"
-	"    key, and (with --seal-key) every checkpoint carries a valid forward-secure seal, in\n"
-	"    continuous epochs, none sealed with the key of an epoch later than its own.\n"
+	"Prints a one-line summary. On failure it names the first bad line (1-based) and\n"
+	"why. Records after the last checkpoint are chained but not yet signed; the\n"
+	"summary counts them.\n"
 	"\n"
-	"    Prints a one-line summary. On failure it names the first bad line (1-based) and\n"
-	"    why. Records after the last checkpoint are chained but not yet signed; the summary\n"
-	"    counts them.\n"
+	"options:\n"
+	"  --log-key PUB   the log's Ed25519 public key (PEM, or base64 of the raw 32\n"
+	"                  bytes) obtained independently of the log. Without it,\n"
+	"                  signatures are checked against the key the log itself names,\n"
+	"                  which proves consistency but not origin.\n"
+	"  --seal-key KEY  the auditor's seal verification key printed by\n"
+	"                  `stsctl seal-init` (sts-seal-v1:...), or a file holding it.\n"
+	"                  Without it, seals are not checked.\n"
 	"\n"
-	"OPTIONS\n"
-	"    --log-key PUB   the log's Ed25519 public key (PEM, or base64 of the raw 32 bytes)\n"
-	"                    obtained independently of the log. Without it, signatures are\n"
-	"                    checked against the key the log itself names, which proves\n"
-	"                    consistency but not origin.\n"
-	"    --seal-key KEY  the auditor's seal verification key printed by `stsctl seal-init`\n"
-	"                    (sts-seal-v1:...), or a file holding it. Without it, seals are not\n"
-	"                    checked.\n"
-	"\n"
-	"EXIT STATUS\n"
-	"    0 the log verifies, 1 it does not, 2 usage or I/O error.\n"
-	"\n"
-	"EXAMPLE\n"
-	"    stsctl verify /var/lib/stsguard/evidence.log --log-key log.pub --seal-key seal.key\n";
+	"example:\n"
+	"  stsctl verify /var/lib/stsguard/evidence.log \\\n"
+	"      --log-key log.pub --seal-key seal.key\n";
+
+static const struct cli_exit exits[] = {
+	{ STS_EXIT_OK,    "the log verifies" },
+	{ STS_EXIT_FAIL,  "it does not: the first bad line is named" },
+	{ STS_EXIT_USAGE, "usage or I/O error" },
+};
+/* clang-format on */
 
 int cmd_verify(int argc, char **argv)
 {
@@ -60,7 +62,7 @@ int cmd_verify(int argc, char **argv)
 	struct seal_state vk = { 0 };
 	char kid[9];
 	size_t len = 0;
-	int c, err, rc = EXIT_USAGE;
+	int c, err, rc = STS_EXIT_USAGE;
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
@@ -71,20 +73,20 @@ int cmd_verify(int argc, char **argv)
 			seal_arg = optarg;
 			break;
 		case 'h':
-			return ctl_help(help);
+			return cli_help(help, exits, ARRAY_SIZE(exits));
 		default:
-			return ctl_usage(argv[0]);
+			return cli_usage_hint();
 		}
 	}
-	if (optind != argc - 1)
-		return ctl_usage(argv[0]);
+	if (!cli_operands(argc - optind, argv + optind, "LOG"))
+		return STS_EXIT_USAGE;
 	log_path = argv[optind];
 	if (ctl_open_log(log_path, key_path, seal_arg, &key, &vk, &vo, &buf, &len))
 		goto cleanup;
 	err = evv_verify(buf, len, &vo, &res);
 	if (err == -EBADMSG) {
 		printf("%s:%" PRIu64 ": FAIL: %s\n", log_path, res.bad_line, res.why);
-		rc = EXIT_FAIL;
+		rc = STS_EXIT_FAIL;
 		goto cleanup;
 	}
 	if (err) {
@@ -108,7 +110,7 @@ int cmd_verify(int argc, char **argv)
 	if (res.tail)
 		printf(", %" PRIu64 " records after the last checkpoint not yet signed", res.tail);
 	putchar('\n');
-	rc = EXIT_OK;
+	rc = STS_EXIT_OK;
 cleanup:
 	evv_unmap(buf, len);
 	sts_key_free(&key);

@@ -61,6 +61,13 @@ static void print_exits(FILE *f, const struct cli_exit *exits, size_t n)
 	}
 }
 
+/* "  NAME           summary", the summary wrapped under itself. */
+static void print_command(FILE *f, const char *name, const char *summary)
+{
+	fprintf(f, "  %-14s ", name);
+	print_wrapped(f, summary, 17, 17);
+}
+
 static void program_help(FILE *f)
 {
 	size_t i;
@@ -68,9 +75,9 @@ static void program_help(FILE *f)
 	fprintf(f, "usage: %s\n       %s COMMAND --help\n\n%s\ncommands:\n", prog->usage,
 		prog->name, prog->about);
 	for (i = 0; i < prog->n_commands; i++)
-		fprintf(f, "  %-14s %s\n", prog->commands[i].name, prog->commands[i].summary);
-	fprintf(f, "  %-14s %s\n", "help [COMMAND]", "this help, or the help of COMMAND");
-	fprintf(f, "  %-14s %s\n", "version", "print the version (also --version)");
+		print_command(f, prog->commands[i].name, prog->commands[i].summary);
+	print_command(f, "help [COMMAND]", "this help, or the help of COMMAND");
+	print_command(f, "version", "print the version (also --version)");
 	print_exits(f, prog->exits, prog->n_exits);
 	if (prog->footer)
 		fprintf(f, "\n%s", prog->footer);
@@ -103,6 +110,26 @@ int cli_usage_error(const char *fmt, ...)
 	va_end(ap);
 	fputc('\n', stderr);
 	return cli_usage_hint();
+}
+
+bool cli_operands(int argc, char **argv, const char *names)
+{
+	const char *n = names + strspn(names, " ");
+	int i;
+
+	for (i = 0; i < argc; i++) {
+		if (!*n) {
+			cli_usage_error("unexpected argument '%s'", argv[i]);
+			return false;
+		}
+		n += strcspn(n, " ");
+		n += strspn(n, " ");
+	}
+	if (*n) {
+		cli_usage_error("missing %.*s", (int)strcspn(n, " "), n);
+		return false;
+	}
+	return true;
 }
 
 static const struct cli_command *find(const char *name)

@@ -18,6 +18,7 @@
 #ifndef STS_CLI_H
 #define STS_CLI_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Exit codes, by name. Each program documents the ones it uses in its --help. */
@@ -74,5 +75,12 @@ int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* The hint line alone, after getopt has printed its own message. Returns STS_EXIT_USAGE. */
 int cli_usage_hint(void);
+
+/*
+ * Check the operands left after the options (argc, argv: from optind on) against names, the
+ * ones the command takes ("LOG", "LOG SEQ", "" for none). On a mismatch, a usage error names
+ * the first missing one ("missing SEQ") or the first one too many, and false is returned.
+ */
+bool cli_operands(int argc, char **argv, const char *names);
 
 #endif /* STS_CLI_H */
