@@ -120,11 +120,53 @@ int reuse_shared_maps(struct sts_enforcer *e, struct bpf_map *events, struct bpf
 	return err;
 }
 
-int start_net(struct sts_enforcer *e, const struct sts_policy *pol, const struct enforcer_opts *o,
+static const char guard_net[] = "network destinations (G1)";
+static const char guard_device[] = "device-wide endpoint rules (G1)";
+
+/* clang-format off */
+static const struct hook_desc policed_hooks[] = {
+	{ "cgroup/connect4",	"sts_connect4",		guard_net, NULL },
+	{ "cgroup/connect6",	"sts_connect6",		guard_net, NULL },
+	{ "cgroup/sendmsg4",	"sts_sendmsg4",		guard_net, NULL },
+	{ "cgroup/sendmsg6",	"sts_sendmsg6",		guard_net, NULL },
+	{ "cgroup/sock_create",	"sts_sock_create",	guard_net, NULL },
+};
+
+/* Attached to the device cgroup, only when the policy has device-wide rules. */
+static const struct hook_desc device_hooks[] = {
+	{ "device cgroup/connect4", "sts_device_connect4", guard_device, NULL },
+	{ "device cgroup/connect6", "sts_device_connect6", guard_device, NULL },
+	{ "device cgroup/sendmsg4", "sts_device_sendmsg4", guard_device, NULL },
+	{ "device cgroup/sendmsg6", "sts_device_sendmsg6", guard_device, NULL },
+};
+/* clang-format on */
+
+/* Attach the programs of a table to one cgroup ("policed" or "device", for the message). */
+static int attach_cgroup(struct sts_enforcer *e, const struct hook_desc *d, size_t n, int cgroup_fd,
+			 const char *which, char *why, size_t whylen)
+{
+	struct bpf_program *prog;
+	size_t i;
+	int err;
+
+	for (i = 0; i < n; i++) {
+		prog = bpf_object__find_program_by_name(e->net->obj, d[i].prog);
+		err = prog ? keep_link(e, bpf_program__attach_cgroup(prog, cgroup_fd)) : -ENOENT;
+		if (err) {
+			snprintf(why, whylen, "attach %s to the %s cgroup: %s", d[i].hook, which,
+				 strerror(-err));
+			return err;
+		}
+	}
+	return 0;
+}
+
+int net_start(struct sts_enforcer *e, const struct sts_policy *pol, const struct enforcer_opts *o,
 	      char *why, size_t whylen)
 {
-	static const char guard_net[] = "network destinations (G1)";
+	struct bpf_program *prog;
 	struct net_bpf *s;
+	size_t i;
 	int err;
 
 	s = e->net = net_bpf__open();
@@ -136,11 +178,11 @@ int start_net(struct sts_enforcer *e, const struct sts_policy *pol, const struct
 	s->rodata->policed_cgid = o->policed_cgid;
 	s->rodata->deny_outside = pol->deny_outside;
 	e->device_rules = o->device_cgroup_fd >= 0 && (pol->deny_outside || pol->n_legacy);
-	if (!e->device_rules) {
-		bpf_program__set_autoload(s->progs.sts_device_connect4, false);
-		bpf_program__set_autoload(s->progs.sts_device_connect6, false);
-		bpf_program__set_autoload(s->progs.sts_device_sendmsg4, false);
-		bpf_program__set_autoload(s->progs.sts_device_sendmsg6, false);
+	/* The device programs are loaded only to be attached: not at all without device rules. */
+	for (i = 0; i < ARRAY_SIZE(device_hooks); i++) {
+		prog = bpf_object__find_program_by_name(s->obj, device_hooks[i].prog);
+		if (prog)
+			bpf_program__set_autoload(prog, e->device_rules);
 	}
 	err = net_bpf__load(s);
 	if (err) {
@@ -151,46 +193,18 @@ int start_net(struct sts_enforcer *e, const struct sts_policy *pol, const struct
 		return err;
 	}
 	err = fill_maps(e, pol, o->extra_exec, why, whylen);
-	if (err)
-		return err;
+	if (!err)
+		err = attach_cgroup(e, policed_hooks, ARRAY_SIZE(policed_hooks),
+				    o->policed_cgroup_fd, "policed", why, whylen);
+	if (!err && e->device_rules)
+		err = attach_cgroup(e, device_hooks, ARRAY_SIZE(device_hooks), o->device_cgroup_fd,
+				    "device", why, whylen);
+	return err;
+}
 
-	struct {
-		struct bpf_program *prog;
-		const char *hook;
-	} cg[] = {
-		{ s->progs.sts_connect4, "cgroup/connect4" },
-		{ s->progs.sts_connect6, "cgroup/connect6" },
-		{ s->progs.sts_sendmsg4, "cgroup/sendmsg4" },
-		{ s->progs.sts_sendmsg6, "cgroup/sendmsg6" },
-		{ s->progs.sts_sock_create, "cgroup/sock_create" },
-	};
-	for (size_t i = 0; i < ARRAY_SIZE(cg); i++) {
-		err = keep_link(e, bpf_program__attach_cgroup(cg[i].prog, o->policed_cgroup_fd));
-		if (err) {
-			snprintf(why, whylen, "attach %s to the policed cgroup: %s", cg[i].hook,
-				 strerror(-err));
-			return err;
-		}
-		add_hook(e, cg[i].hook, guard_net, STS_MODE_ENFORCE, cg[i].prog, NULL);
-	}
-	if (e->device_rules) {
-		struct bpf_program *dev[] = { s->progs.sts_device_connect4,
-					      s->progs.sts_device_connect6,
-					      s->progs.sts_device_sendmsg4,
-					      s->progs.sts_device_sendmsg6 };
-		static const char *names[] = { "device cgroup/connect4", "device cgroup/connect6",
-					       "device cgroup/sendmsg4", "device cgroup/sendmsg6" };
-
-		for (size_t i = 0; i < ARRAY_SIZE(dev); i++) {
-			err = keep_link(e, bpf_program__attach_cgroup(dev[i], o->device_cgroup_fd));
-			if (err) {
-				snprintf(why, whylen, "attach %s to the device cgroup: %s",
-					 names[i], strerror(-err));
-				return err;
-			}
-			add_hook(e, names[i], "device-wide endpoint rules (G1)", STS_MODE_ENFORCE,
-				 dev[i], NULL);
-		}
-	}
-	return 0;
+void net_describe_hooks(struct sts_enforcer *e)
+{
+	add_hooks(e, e->net->obj, policed_hooks, ARRAY_SIZE(policed_hooks), STS_MODE_ENFORCE);
+	if (e->device_rules)
+		add_hooks(e, e->net->obj, device_hooks, ARRAY_SIZE(device_hooks), STS_MODE_ENFORCE);
 }

@@ -5,6 +5,7 @@
  * stopping them.
  */
 #include "loader_int.h"
+#include "core/util.h"
 
 #include "observe.skel.h"
 
@@ -13,7 +14,25 @@
 #include <sys/mount.h>
 #include <unistd.h>
 
-int start_observe(struct sts_enforcer *e, const struct enforcer_opts *o)
+static const char io_uring_note[] =
+	"observed through a tracepoint: not stopped, and io_uring can bypass it";
+
+/* In the order of the G7 record. */
+static const struct hook_desc observe_hooks[] = {
+	{ "tp/syscalls/sys_enter_openat", "sts_observe_openat", "files (G2)", io_uring_note },
+	/* Left out where the kernel has no open(2) (observe_start). */
+	{ "tp/syscalls/sys_enter_open", "sts_observe_open", "files (G2)", io_uring_note },
+	{ "tp/sched/sched_process_exec", "sts_observe_exec", "exec (G3)",
+	  "recorded after the fact, not stopped" },
+	{ "tp/syscalls/sys_enter_socket", "sts_observe_socket", "socket kinds (G1)",
+	  "packet and netlink sockets recorded, not stopped (raw inet sockets are still denied by "
+	  "cgroup/sock_create)" },
+	{ "raw_tp/sys_enter", "sts_observe_syscall", "process and mount system calls",
+	  "AF_UNIX connect, listen, ptrace, process_vm_*, link, mount, fork/clone, bpf, kill and "
+	  "io_uring_setup recorded at entry, not stopped" },
+};
+
+int observe_start(struct sts_enforcer *e, const struct enforcer_opts *o)
 {
 	struct observe_bpf *s;
 	int err;
@@ -38,4 +57,9 @@ int start_observe(struct sts_enforcer *e, const struct enforcer_opts *o)
 	if (!err)
 		err = observe_bpf__attach(s);
 	return err;
+}
+
+void observe_describe_hooks(struct sts_enforcer *e)
+{
+	add_hooks(e, e->observe->obj, observe_hooks, ARRAY_SIZE(observe_hooks), STS_MODE_OBSERVE);
 }

@@ -65,7 +65,7 @@ static void find_libssl(struct sts_enforcer *e, const struct sts_policy *pol)
 	}
 }
 
-int start_payload(struct sts_enforcer *e, const struct sts_policy *pol,
+int payload_start(struct sts_enforcer *e, const struct sts_policy *pol,
 		  const struct enforcer_opts *o, char *why, size_t whylen)
 {
 	struct payload_bpf *s;
@@ -85,6 +85,17 @@ int start_payload(struct sts_enforcer *e, const struct sts_policy *pol,
 			 "(fail closed)",
 			 strerror(-err));
 	return err;
+}
+
+void payload_describe_hooks(struct sts_enforcer *e)
+{
+	add_hook(e, "uprobe SSL_write", "payload (G4)", STS_MODE_ENFORCE,
+		 e->payload->progs.sts_ssl_write,
+		 e->n_libssl ? NULL
+			     : "no libssl is allowed by the policy: nothing can reach SSL_write; "
+			       "any other TLS stack is stopped by the egress gate");
+	add_hook(e, "uprobe SSL_write_ex", "payload (G4)", STS_MODE_ENFORCE,
+		 e->payload->progs.sts_ssl_write_ex, NULL);
 }
 
 int enforcer_attach_process(struct sts_enforcer *e, pid_t pid, char *why, size_t whylen)

@@ -13,7 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
-int start_volume(struct sts_enforcer *e, const struct sts_policy *pol,
+int volume_start(struct sts_enforcer *e, const struct sts_policy *pol,
 		 const struct enforcer_opts *o, char *why, size_t whylen)
 {
 	struct sts_budget b = { .allowance = pol->tls_allowance };
@@ -43,6 +43,14 @@ int start_volume(struct sts_enforcer *e, const struct sts_policy *pol,
 			 "run (fail closed)",
 			 strerror(-err));
 	return err;
+}
+
+void volume_describe_hooks(struct sts_enforcer *e)
+{
+	add_hook(e, "cgroup_skb/egress", "volume (G5)", STS_MODE_ENFORCE,
+		 e->volume->progs.sts_egress, NULL);
+	add_hook(e, "sockops", "volume (G5): refused connections die", STS_MODE_ENFORCE,
+		 e->volume->progs.sts_sockops, NULL);
 }
 
 int enforcer_grant(struct sts_enforcer *e, uint64_t len)

@@ -1,4 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The loader's core: enforcer_start as named steps (the programs every mode needs, then BPF LSM
+ * or observe mode, then the G7 description, then the ring buffer), the G7 record itself, event
+ * delivery and teardown. Each BPF object is loaded by its own file, stsd/load_*.c.
+ */
 #include "loader_int.h"
 #include "core/crypto.h"
 #include "core/util.h"
@@ -23,6 +28,24 @@ void add_hook(struct sts_enforcer *e, const char *hook, const char *guard, enum 
 {
 	if (e->n_hooks < ARRAY_SIZE(e->hooks))
 		e->hooks[e->n_hooks++] = (struct hook_state){ hook, guard, mode, prog, note };
+}
+
+/*
+ * Add the rows of a feature's table, each with its program from obj. A program turned off after
+ * a probe (bpf_program__set_autoload) has no row: that hook is not there.
+ */
+void add_hooks(struct sts_enforcer *e, const struct bpf_object *obj, const struct hook_desc *d,
+	       size_t n, enum sts_mode mode)
+{
+	const struct bpf_program *prog;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		prog = bpf_object__find_program_by_name(obj, d[i].prog);
+		if (prog && !bpf_program__autoload(prog))
+			continue;
+		add_hook(e, d[i].hook, d[i].guard, mode, prog, d[i].note);
+	}
 }
 
 int keep_link(struct sts_enforcer *e, struct bpf_link *link)
@@ -56,12 +79,81 @@ static void release_heap(void)
 	malloc_trim(0);
 }
 
+/* The programs every mode needs: network rules (G1), payload check (G4), egress budget (G5). */
+static int start_always_on(struct sts_enforcer *e, const struct sts_policy *pol,
+			   const struct enforcer_opts *o, char *why, size_t whylen)
+{
+	int err;
+
+	err = net_start(e, pol, o, why, whylen);
+	if (!err)
+		err = payload_start(e, pol, o, why, whylen);
+	if (!err)
+		err = volume_start(e, pol, o, why, whylen);
+	return err;
+}
+
+/*
+ * Files, exec, socket kinds and the process rules need BPF LSM. Without it, fail closed (G8),
+ * unless the caller chose observe mode: then tracepoints record what they can, and the G7
+ * record says which hooks are only observed or off, and why.
+ */
+static int start_lsm_or_observe(struct sts_enforcer *e, const struct enforcer_opts *o, char *why,
+				size_t whylen)
+{
+	int err;
+
+	if (!lsm_start(e, o))
+		return 0;
+	if (!o->observe) {
+		snprintf(why, whylen,
+			 "cannot enforce files, exec and socket kinds: BPF LSM programs "
+			 "could not be loaded (%s); refusing to run (fail closed). With "
+			 "--observe, file opens and execs are only recorded, through "
+			 "tracepoints that io_uring can bypass",
+			 e->lsm_error);
+		return -EPERM;
+	}
+	err = observe_start(e, o);
+	if (err)
+		snprintf(why, whylen, "observe mode: tracepoint programs: %s", strerror(-err));
+	return err;
+}
+
+/* The rows of the G7 record, in its order (enforcer_describe). */
+static void describe_hooks(struct sts_enforcer *e)
+{
+	net_describe_hooks(e);
+	if (e->lsm) {
+		lsm_describe_hooks(e);
+	} else {
+		observe_describe_hooks(e);
+		lsm_describe_off(e, LSM_OFF_AFTER_OBSERVE);
+	}
+	payload_describe_hooks(e);
+	volume_describe_hooks(e);
+	if (!e->lsm)
+		lsm_describe_off(e, LSM_OFF_AT_END);
+}
+
+/* Every object writes to the network object's ring buffer (reuse_shared_maps): one reader. */
+static int open_ring_buffer(struct sts_enforcer *e, char *why, size_t whylen)
+{
+	int err;
+
+	e->rb = ring_buffer__new(bpf_map__fd(e->net->maps.events), ringbuf_cb, e, NULL);
+	if (!e->rb) {
+		err = -errno;
+		snprintf(why, whylen, "ring buffer: %s", strerror(-err));
+		return err;
+	}
+	return 0;
+}
+
 int enforcer_start(const struct sts_policy *pol, const struct enforcer_opts *o,
 		   enforcer_event_fn fn, void *ctx, struct sts_enforcer **out, char *why,
 		   size_t whylen)
 {
-	static const char io_uring_note[] =
-		"observed through a tracepoint: not stopped, and io_uring can bypass it";
 	struct sts_enforcer *e;
 	int err;
 
@@ -71,121 +163,15 @@ int enforcer_start(const struct sts_policy *pol, const struct enforcer_opts *o,
 		return -ENOMEM;
 	e->fn = fn;
 	e->ctx = ctx;
-	err = start_net(e, pol, o, why, whylen);
+	err = start_always_on(e, pol, o, why, whylen);
 	if (!err)
-		err = start_payload(e, pol, o, why, whylen);
-	if (!err)
-		err = start_volume(e, pol, o, why, whylen);
+		err = start_lsm_or_observe(e, o, why, whylen);
 	if (err)
 		goto cleanup;
-
-	err = bpf_lsm_listed() ? start_lsm(e, o) : -EOPNOTSUPP;
-	if (err) {
-		snprintf(e->lsm_error, sizeof(e->lsm_error), "%s",
-			 err == -EOPNOTSUPP ? "BPF LSM not enabled (no \"bpf\" in lsm=)"
-					    : strerror(-err));
-		if (!o->observe) {
-			snprintf(why, whylen,
-				 "cannot enforce files, exec and socket kinds: BPF LSM programs "
-				 "could not be loaded (%s); refusing to run (fail closed). With "
-				 "--observe, file opens and execs are only recorded, through "
-				 "tracepoints that io_uring can bypass",
-				 e->lsm_error);
-			err = -EPERM;
-			goto cleanup;
-		}
-		err = start_observe(e, o);
-		if (err) {
-			snprintf(why, whylen, "observe mode: tracepoint programs: %s",
-				 strerror(-err));
-			goto cleanup;
-		}
-		add_hook(e, "tp/syscalls/sys_enter_openat", "files (G2)", STS_MODE_OBSERVE,
-			 e->observe->progs.sts_observe_openat, io_uring_note);
-		if (bpf_program__autoload(e->observe->progs.sts_observe_open))
-			add_hook(e, "tp/syscalls/sys_enter_open", "files (G2)", STS_MODE_OBSERVE,
-				 e->observe->progs.sts_observe_open, io_uring_note);
-		add_hook(e, "tp/sched/sched_process_exec", "exec (G3)", STS_MODE_OBSERVE,
-			 e->observe->progs.sts_observe_exec,
-			 "recorded after the fact, not stopped");
-		add_hook(e, "tp/syscalls/sys_enter_socket", "socket kinds (G1)", STS_MODE_OBSERVE,
-			 e->observe->progs.sts_observe_socket,
-			 "packet and netlink sockets recorded, not stopped (raw inet sockets are "
-			 "still denied by cgroup/sock_create)");
-		add_hook(e, "raw_tp/sys_enter", "process and mount system calls", STS_MODE_OBSERVE,
-			 e->observe->progs.sts_observe_syscall,
-			 "AF_UNIX connect, listen, ptrace, process_vm_*, link, mount, fork/clone, "
-			 "bpf, kill and io_uring_setup recorded at entry, not stopped");
-		add_hook(e, "lsm/unix_stream_connect", "AF_UNIX peers (G1)", STS_MODE_OFF, NULL,
-			 e->lsm_error);
-		add_hook(e, "lsm/unix_may_send", "AF_UNIX peers (G1)", STS_MODE_OFF, NULL,
-			 e->lsm_error);
-		add_hook(e, "lsm/inode_link", "hard links (G2)", STS_MODE_OFF, NULL, e->lsm_error);
-		add_hook(e, "lsm/inode_create", "file creation (G2)", STS_MODE_OFF, NULL,
-			 e->lsm_error);
-	} else {
-		struct lsm_bpf *l = e->lsm;
-
-		add_hook(e, "lsm/socket_create", "socket kinds (G1)", STS_MODE_ENFORCE,
-			 l->progs.sts_socket_create, NULL);
-		add_hook(e, "lsm/socket_listen", "no listening sockets (G1)", STS_MODE_ENFORCE,
-			 l->progs.sts_socket_listen, NULL);
-		add_hook(e, "lsm/unix_stream_connect", "AF_UNIX peers (G1)", STS_MODE_ENFORCE,
-			 l->progs.sts_unix_stream_connect, NULL);
-		add_hook(e, "lsm/unix_may_send", "AF_UNIX peers (G1)", STS_MODE_ENFORCE,
-			 l->progs.sts_unix_may_send, NULL);
-		add_hook(e, "lsm/file_open", "files (G2)", STS_MODE_ENFORCE, l->progs.sts_file_open,
-			 NULL);
-		add_hook(e, "lsm/inode_link", "hard links (G2)", STS_MODE_ENFORCE,
-			 l->progs.sts_inode_link, NULL);
-		add_hook(e, "lsm/inode_create", "file creation (G2)", STS_MODE_ENFORCE,
-			 l->progs.sts_inode_create, NULL);
-		add_hook(e, "lsm/bprm_check_security", "exec (G3)", STS_MODE_ENFORCE,
-			 l->progs.sts_bprm_check, NULL);
-		add_hook(e, "lsm/ptrace_access_check", "memory of policed processes (G4)",
-			 STS_MODE_ENFORCE, l->progs.sts_ptrace_access_check, NULL);
-		add_hook(e, "lsm/task_alloc", "no fork, clone or thread (G4)", STS_MODE_ENFORCE,
-			 l->progs.sts_task_alloc, NULL);
-		add_hook(e, "lsm/task_kill",
-			 "signals only inside the cgroup: the monitor stays (G7)", STS_MODE_ENFORCE,
-			 l->progs.sts_task_kill, NULL);
-		add_hook(e, "lsm/sb_mount", "no mounts (G2)", STS_MODE_ENFORCE,
-			 l->progs.sts_sb_mount, NULL);
-		add_hook(e, "lsm/move_mount", "no mounts (G2)", STS_MODE_ENFORCE,
-			 l->progs.sts_move_mount, NULL);
-		add_hook(e, "lsm/bpf", "no bpf(): the enforcement stays (G7)", STS_MODE_ENFORCE,
-			 l->progs.sts_bpf, NULL);
-	}
-	add_hook(e, "uprobe SSL_write", "payload (G4)", STS_MODE_ENFORCE,
-		 e->payload->progs.sts_ssl_write,
-		 e->n_libssl ? NULL
-			     : "no libssl is allowed by the policy: nothing can reach SSL_write; "
-			       "any other TLS stack is stopped by the egress gate");
-	add_hook(e, "uprobe SSL_write_ex", "payload (G4)", STS_MODE_ENFORCE,
-		 e->payload->progs.sts_ssl_write_ex, NULL);
-	add_hook(e, "cgroup_skb/egress", "volume (G5)", STS_MODE_ENFORCE,
-		 e->volume->progs.sts_egress, NULL);
-	add_hook(e, "sockops", "volume (G5): refused connections die", STS_MODE_ENFORCE,
-		 e->volume->progs.sts_sockops, NULL);
-	if (!e->lsm) {
-		add_hook(e, "lsm/ptrace_access_check", "memory of policed processes (G4)",
-			 STS_MODE_OFF, NULL, e->lsm_error);
-		add_hook(e, "lsm/task_alloc", "no fork, clone or thread (G4)", STS_MODE_OFF, NULL,
-			 e->lsm_error);
-		add_hook(e, "lsm/task_kill",
-			 "signals only inside the cgroup: the monitor stays (G7)", STS_MODE_OFF,
-			 NULL, e->lsm_error);
-		add_hook(e, "lsm/sb_mount", "no mounts (G2)", STS_MODE_OFF, NULL, e->lsm_error);
-		add_hook(e, "lsm/bpf", "no bpf(): the enforcement stays (G7)", STS_MODE_OFF, NULL,
-			 e->lsm_error);
-	}
-
-	e->rb = ring_buffer__new(bpf_map__fd(e->net->maps.events), ringbuf_cb, e, NULL);
-	if (!e->rb) {
-		err = -errno;
-		snprintf(why, whylen, "ring buffer: %s", strerror(-err));
+	describe_hooks(e);
+	err = open_ring_buffer(e, why, whylen);
+	if (err)
 		goto cleanup;
-	}
 	*out = e;
 	release_heap();
 	return 0;

@@ -16,6 +16,7 @@
 
 struct bpf_link;
 struct bpf_map;
+struct bpf_object;
 struct bpf_program;
 struct ring_buffer;
 struct net_bpf;
@@ -55,30 +56,60 @@ struct sts_enforcer {
 	bool device_rules;
 };
 
-/* loader.c */
+/*
+ * A feature's description of one hook for the G7 record, in a table next to the code that
+ * loads it: the program is named as in its BPF object (bpf_object__find_program_by_name).
+ */
+struct hook_desc {
+	const char *hook;
+	const char *prog;
+	const char *guard;
+	const char *note; /* why it is not enforcing, when it is not */
+};
+
+/*
+ * Where the BPF LSM hooks appear in the G7 record when BPF LSM is missing: some are listed as
+ * off (with the reason) right after the observe-mode tracepoints, some at the end of the
+ * record, and the others are not listed. The places are kept so that records compare.
+ */
+enum lsm_off_place { LSM_OFF_UNLISTED, LSM_OFF_AFTER_OBSERVE, LSM_OFF_AT_END };
+
+/* loader.c: the enforcer's hook list and links */
 void add_hook(struct sts_enforcer *e, const char *hook, const char *guard, enum sts_mode mode,
 	      const struct bpf_program *prog, const char *note);
+void add_hooks(struct sts_enforcer *e, const struct bpf_object *obj, const struct hook_desc *d,
+	       size_t n, enum sts_mode mode);
 int keep_link(struct sts_enforcer *e, struct bpf_link *link);
 
-/* load_net.c */
+/*
+ * Each feature: X_start opens, loads and attaches its BPF object (on failure: -errno, and a
+ * sentence in why where the caller shows one); X_describe_hooks adds its rows to the G7 record.
+ */
+
+/* load_net.c: always on; owns the ring buffer and the rule maps the other objects reuse */
+int net_start(struct sts_enforcer *e, const struct sts_policy *pol, const struct enforcer_opts *o,
+	      char *why, size_t whylen);
 int reuse_shared_maps(struct sts_enforcer *e, struct bpf_map *events, struct bpf_map *eps,
 		      struct bpf_map *files);
-int start_net(struct sts_enforcer *e, const struct sts_policy *pol, const struct enforcer_opts *o,
-	      char *why, size_t whylen);
+void net_describe_hooks(struct sts_enforcer *e);
 
-/* load_payload.c */
-int start_payload(struct sts_enforcer *e, const struct sts_policy *pol,
+/* load_payload.c: always on; uprobes attached per process by enforcer_attach_process */
+int payload_start(struct sts_enforcer *e, const struct sts_policy *pol,
 		  const struct enforcer_opts *o, char *why, size_t whylen);
+void payload_describe_hooks(struct sts_enforcer *e);
 
-/* load_volume.c */
-int start_volume(struct sts_enforcer *e, const struct sts_policy *pol,
+/* load_volume.c: always on */
+int volume_start(struct sts_enforcer *e, const struct sts_policy *pol,
 		 const struct enforcer_opts *o, char *why, size_t whylen);
+void volume_describe_hooks(struct sts_enforcer *e);
 
-/* load_lsm.c */
-bool bpf_lsm_listed(void);
-int start_lsm(struct sts_enforcer *e, const struct enforcer_opts *o);
+/* load_lsm.c: enforce mode; on failure e->lsm_error says why, for the G8 refusal and G7 */
+int lsm_start(struct sts_enforcer *e, const struct enforcer_opts *o);
+void lsm_describe_hooks(struct sts_enforcer *e);
+void lsm_describe_off(struct sts_enforcer *e, enum lsm_off_place place);
 
-/* load_observe.c */
-int start_observe(struct sts_enforcer *e, const struct enforcer_opts *o);
+/* load_observe.c: observe mode, only when BPF LSM is missing and the caller allowed it */
+int observe_start(struct sts_enforcer *e, const struct enforcer_opts *o);
+void observe_describe_hooks(struct sts_enforcer *e);
 
 #endif /* STS_LOADER_INT_H */
