@@ -4,6 +4,10 @@
  * enforcement programs for one policed cgroup, and describes what it did (G7). Fails closed
  * (G8): if a hook needed for enforce mode cannot be established it refuses, unless the caller
  * chose observe mode, in which case the hooks it could not enforce are observed and say so.
+ *
+ * stsd/loader.c is the core (enforcer_start as named steps, the G7 record, events, teardown);
+ * each BPF object is loaded by its own file: load_net.c, load_payload.c, load_volume.c,
+ * load_lsm.c, load_observe.c (their shared internals: loader_int.h).
  */
 #ifndef STS_LOADER_H
 #define STS_LOADER_H
