@@ -16,33 +16,31 @@
 #include <string.h>
 #include <unistd.h>
 
-/* A BPF LSM hook: its row of the G7 record, and where that row goes when BPF LSM is missing. */
+/* A BPF LSM hook: its row of the G7 record (listed as off, with the reason, without BPF LSM). */
 struct lsm_hook {
 	const char *hook;
 	const char *prog;
 	const char *guard;
-	enum lsm_off_place off;
 };
 
 /* In the order of the G7 record. */
 static const struct lsm_hook lsm_hooks[] = {
-	{ "lsm/socket_create", "sts_socket_create", "socket kinds (G1)", LSM_OFF_UNLISTED },
-	{ "lsm/socket_listen", "sts_socket_listen", "no listening sockets (G1)", LSM_OFF_UNLISTED },
-	{ "lsm/unix_stream_connect", "sts_unix_stream_connect", "AF_UNIX peers (G1)",
-	  LSM_OFF_AFTER_OBSERVE },
-	{ "lsm/unix_may_send", "sts_unix_may_send", "AF_UNIX peers (G1)", LSM_OFF_AFTER_OBSERVE },
-	{ "lsm/file_open", "sts_file_open", "files (G2)", LSM_OFF_UNLISTED },
-	{ "lsm/inode_link", "sts_inode_link", "hard links (G2)", LSM_OFF_AFTER_OBSERVE },
-	{ "lsm/inode_create", "sts_inode_create", "file creation (G2)", LSM_OFF_AFTER_OBSERVE },
-	{ "lsm/bprm_check_security", "sts_bprm_check", "exec (G3)", LSM_OFF_UNLISTED },
-	{ "lsm/ptrace_access_check", "sts_ptrace_access_check", "memory of policed processes (G4)",
-	  LSM_OFF_AT_END },
-	{ "lsm/task_alloc", "sts_task_alloc", "no fork, clone or thread (G4)", LSM_OFF_AT_END },
+	{ "lsm/socket_create", "sts_socket_create", "socket kinds (G1)" },
+	{ "lsm/socket_listen", "sts_socket_listen", "no listening sockets (G1)" },
+	{ "lsm/unix_stream_connect", "sts_unix_stream_connect", "AF_UNIX peers (G1)" },
+	{ "lsm/unix_may_send", "sts_unix_may_send", "AF_UNIX peers (G1)" },
+	{ "lsm/file_open", "sts_file_open", "files (G2)" },
+	{ "lsm/inode_link", "sts_inode_link", "hard links (G2)" },
+	{ "lsm/inode_create", "sts_inode_create", "file creation (G2)" },
+	{ "lsm/bprm_check_security", "sts_bprm_check", "exec (G3)" },
+	{ "lsm/ptrace_access_check", "sts_ptrace_access_check",
+	  "memory of policed processes (G4)" },
+	{ "lsm/task_alloc", "sts_task_alloc", "no fork, clone or thread (G4)" },
 	{ "lsm/task_kill", "sts_task_kill",
-	  "signals only inside the cgroup: the monitor stays (G7)", LSM_OFF_AT_END },
-	{ "lsm/sb_mount", "sts_sb_mount", "no mounts (G2)", LSM_OFF_AT_END },
-	{ "lsm/move_mount", "sts_move_mount", "no mounts (G2)", LSM_OFF_UNLISTED },
-	{ "lsm/bpf", "sts_bpf", "no bpf(): the enforcement stays (G7)", LSM_OFF_AT_END },
+	  "signals only inside the cgroup: the monitor stays (G7)" },
+	{ "lsm/sb_mount", "sts_sb_mount", "no mounts (G2)" },
+	{ "lsm/move_mount", "sts_move_mount", "no mounts (G2)" },
+	{ "lsm/bpf", "sts_bpf", "no bpf(): the enforcement stays (G7)" },
 };
 
 /* Is "bpf" in the kernel's active LSM list? */
@@ -104,12 +102,14 @@ void lsm_describe_hooks(struct sts_enforcer *e)
 			 bpf_object__find_program_by_name(e->lsm->obj, h->prog), NULL);
 }
 
-/* Without BPF LSM: the hooks whose row goes at place, off, with the reason the load failed. */
-void lsm_describe_off(struct sts_enforcer *e, enum lsm_off_place place)
+/*
+ * Without BPF LSM: every hook it would have enforced, off, with the reason the load failed. The
+ * observe rows say what is recorded instead; nothing that is not enforced goes unsaid (G7).
+ */
+void lsm_describe_off(struct sts_enforcer *e)
 {
 	const struct lsm_hook *h;
 
 	for (h = lsm_hooks; h < lsm_hooks + ARRAY_SIZE(lsm_hooks); h++)
-		if (h->off == place)
-			add_hook(e, h->hook, h->guard, STS_MODE_OFF, NULL, e->lsm_error);
+		add_hook(e, h->hook, h->guard, STS_MODE_OFF, NULL, e->lsm_error);
 }

@@ -28,6 +28,8 @@ void add_hook(struct sts_enforcer *e, const char *hook, const char *guard, enum 
 {
 	if (e->n_hooks < ARRAY_SIZE(e->hooks))
 		e->hooks[e->n_hooks++] = (struct hook_state){ hook, guard, mode, prog, note };
+	else
+		e->hooks_overflow = true;
 }
 
 /*
@@ -128,12 +130,10 @@ static void describe_hooks(struct sts_enforcer *e)
 		lsm_describe_hooks(e);
 	} else {
 		observe_describe_hooks(e);
-		lsm_describe_off(e, LSM_OFF_AFTER_OBSERVE);
+		lsm_describe_off(e);
 	}
 	payload_describe_hooks(e);
 	volume_describe_hooks(e);
-	if (!e->lsm)
-		lsm_describe_off(e, LSM_OFF_AT_END);
 }
 
 /* Every object writes to the network object's ring buffer (reuse_shared_maps): one reader. */
@@ -169,6 +169,13 @@ int enforcer_start(const struct sts_policy *pol, const struct enforcer_opts *o,
 	if (err)
 		goto cleanup;
 	describe_hooks(e);
+	if (e->hooks_overflow) {
+		snprintf(why, whylen,
+			 "the enforcement record cannot list every hook (more than %d)",
+			 STS_MAX_HOOKS);
+		err = -E2BIG;
+		goto cleanup;
+	}
 	err = open_ring_buffer(e, why, whylen);
 	if (err)
 		goto cleanup;

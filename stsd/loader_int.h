@@ -26,6 +26,8 @@ struct payload_bpf;
 struct volume_bpf;
 
 #define MAX_LINKS 32
+/* Rows of the G7 record: 30 with BPF LSM and device-wide rules, 33 in observe mode. */
+#define STS_MAX_HOOKS 48
 
 /* One row of the G7 record: a kernel hook, how it is covered, by which program. */
 struct hook_state {
@@ -50,8 +52,9 @@ struct sts_enforcer {
 	struct ring_buffer *rb;
 	enforcer_event_fn fn;
 	void *ctx;
-	struct hook_state hooks[24];
+	struct hook_state hooks[STS_MAX_HOOKS];
 	size_t n_hooks;
+	bool hooks_overflow; /* a row did not fit: enforcer_start fails rather than hide it */
 	char lsm_error[160];
 	bool device_rules;
 };
@@ -66,13 +69,6 @@ struct hook_desc {
 	const char *guard;
 	const char *note; /* why it is not enforcing, when it is not */
 };
-
-/*
- * Where the BPF LSM hooks appear in the G7 record when BPF LSM is missing: some are listed as
- * off (with the reason) right after the observe-mode tracepoints, some at the end of the
- * record, and the others are not listed. The places are kept so that records compare.
- */
-enum lsm_off_place { LSM_OFF_UNLISTED, LSM_OFF_AFTER_OBSERVE, LSM_OFF_AT_END };
 
 /* loader.c: the enforcer's hook list and links */
 void add_hook(struct sts_enforcer *e, const char *hook, const char *guard, enum sts_mode mode,
@@ -106,7 +102,7 @@ void volume_describe_hooks(struct sts_enforcer *e);
 /* load_lsm.c: enforce mode; on failure e->lsm_error says why, for the G8 refusal and G7 */
 int lsm_start(struct sts_enforcer *e, const struct enforcer_opts *o);
 void lsm_describe_hooks(struct sts_enforcer *e);
-void lsm_describe_off(struct sts_enforcer *e, enum lsm_off_place place);
+void lsm_describe_off(struct sts_enforcer *e);
 
 /* load_observe.c: observe mode, only when BPF LSM is missing and the caller allowed it */
 int observe_start(struct sts_enforcer *e, const struct enforcer_opts *o);

@@ -352,3 +352,78 @@ void test_enforce_evidence_log(void)
 	ASSERT_EQ(test__run(NULL, 0, "%s/stsctl verify %s --log-key %s", test__out_dir(), log, pub),
 		  0, "stsctl verify accepts the log");
 }
+
+/*
+ * G7 is "explicit, never silent": the start record lists every hook stsguard has, each once,
+ * enforcing or saying why not, also with device-wide rules on (the most rows). The record once
+ * held 24 rows and dropped the egress gate's without a word.
+ */
+void test_enforce_start_record_lists_every_hook(void)
+{
+	static const char *const always[] = {
+		"cgroup/connect4",
+		"cgroup/connect6",
+		"cgroup/sendmsg4",
+		"cgroup/sendmsg6",
+		"cgroup/sock_create",
+		"device cgroup/connect4",
+		"device cgroup/connect6",
+		"device cgroup/sendmsg4",
+		"device cgroup/sendmsg6",
+		"uprobe SSL_write",
+		"uprobe SSL_write_ex",
+		"cgroup_skb/egress",
+		"sockops",
+	};
+	static const char *const lsm[] = {
+		"lsm/socket_create",	   "lsm/socket_listen",
+		"lsm/unix_stream_connect", "lsm/unix_may_send",
+		"lsm/file_open",	   "lsm/inode_link",
+		"lsm/inode_create",	   "lsm/bprm_check_security",
+		"lsm/ptrace_access_check", "lsm/task_alloc",
+		"lsm/task_kill",	   "lsm/sb_mount",
+		"lsm/move_mount",	   "lsm/bpf",
+	};
+	struct test_cgroup dev = { .fd = -1 };
+	struct stsd_result r = { 0 };
+	json_t *start = NULL, *rec, *hooks, *h;
+	const char *mode, *want;
+	char pol[4096], name[160];
+	size_t i, j, seen;
+
+	if (!ASSERT_OK(collector_listen(), "listen") ||
+	    !ASSERT_OK(cg_create("sts-test-device", &dev), "create the device cgroup"))
+		goto cleanup;
+	policy(pol, sizeof(pol), "deny-outside yes\nlegacy-deny 192.0.2.7:443\n");
+	stsd_device_cgroup = dev.path;
+	ASSERT_OK(stsd_run(pol, true, (const char *[]){ rogue, "sleep", "1", NULL }, &r),
+		  "run stsd");
+	stsd_device_cgroup = "none";
+	json_array_foreach(r.records, i,
+			   rec) if (strcmp(json_string_value(json_object_get(rec, "type")) ?: "",
+					   "start") == 0) start = rec;
+	hooks = json_object_get(start, "hooks");
+	if (!ASSERT_TRUE(json_is_array(hooks), "the start record has its hooks"))
+		goto cleanup;
+	mode = stsd_mode(&r);
+	for (i = 0; i < ARRAY_SIZE(always) + ARRAY_SIZE(lsm); i++) {
+		const char *hook = i < ARRAY_SIZE(always) ? always[i] : lsm[i - ARRAY_SIZE(always)];
+
+		want = i < ARRAY_SIZE(always) || strcmp(mode ?: "", "enforce") == 0 ? "enforce"
+										    : "off";
+		seen = 0;
+		json_array_foreach(
+			hooks, j, h) if (strcmp(json_string_value(json_object_get(h, "hook")) ?: "",
+						hook) == 0)
+		{
+			seen++;
+			snprintf(name, sizeof(name), "%s is %s", hook, want);
+			ASSERT_STREQ(json_string_value(json_object_get(h, "mode")), want, name);
+		}
+		snprintf(name, sizeof(name), "%s listed once", hook);
+		ASSERT_EQ(seen, 1, name);
+	}
+cleanup:
+	stsd_result_free(&r);
+	cg_destroy(&dev);
+}
