@@ -2,14 +2,15 @@
 /*
  * stsd daemon: the monitor. It holds the device key, brokers the IMEI, validates and signs the
  * one approved report, runs the agent in the policed cgroup (stsd/police.c) and answers it over
- * the privsep channel (lib/device/privsep.h), verifies the collector's receipt, and keeps the schedule:
- * once, at first activation; retried with exponential backoff and jitter until a verified
+ * the privsep channel (lib/device/privsep.h), verifies the collector's receipt, and keeps the
+ * schedule: once, at first activation; retried with exponential backoff and jitter until a verified
  * receipt; never again after it (unless the periodic switch is on and the user did not opt out).
  * Every decision goes to the evidence log; nothing is sent before its approval is durable there.
  */
 #include "evidence.h"
 #include "police.h"
 #include "stsd.h"
+#include "core/cli.h"
 #include "device/config.h"
 #include "device/consent.h"
 #include "core/crypto.h"
@@ -39,7 +40,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define EX_TEMPFAIL 75
 #define ATTEMPT_TIMEOUT_S 120
 
 /* One attempt: the conversation with the agent. */
@@ -61,35 +61,34 @@ struct attempt {
 	char receipt_sha[65];
 };
 
-static void usage(FILE *f)
-{
-	fprintf(f,
-		"usage: stsd daemon [--config FILE] [--once] [--observe] [--notify] [-q]\n"
-		"\n"
-		"The stsguard monitor. On first activation it sends the approved report once: it\n"
-		"reads the IMEI (imei-source), adds the country only while consent is granted\n"
-		"(stsctl consent), signs the report with the device key (created on first start,\n"
-		"state-dir/device.key, 0600), and has the unprivileged agent send it over TLS 1.3\n"
-		"from inside the policed cgroup. Once the collector's receipt is verified, "
-		"nothing\n"
-		"is ever sent again. Until then it retries with exponential backoff and jitter; "
-		"the\n"
-		"schedule survives restarts. Every decision goes to the evidence log.\n"
-		"\n"
-		"options:\n"
-		"  --config FILE  configuration (default " STS_CONFIG_DEFAULT_PATH
-		"; see docs/agent.md)\n"
-		"  --once         one attempt (or none, if it is not due), then exit\n"
-		"  --observe      run the agent even without BPF LSM, files and exec only "
-		"observed\n"
-		"  --notify       tell systemd when ready (Type=notify; NOTIFY_SOCKET)\n"
-		"  -q, --quiet    only errors on stderr\n"
-		"\n"
-		"exit status: 0 activated (now or before: nothing to send); 75 the attempt failed "
-		"and\n"
-		"a retry is scheduled (--once); 2 configuration errors; 3 enforcement or evidence\n"
-		"could not be established (nothing was sent).\n");
-}
+/* clang-format off */
+static const char usage[] =
+	"usage: stsd daemon [--config FILE] [--once] [--observe] [--notify] [-q]\n"
+	"\n"
+	"The stsguard monitor. On first activation it sends the approved report once: it\n"
+	"reads the IMEI (imei-source), adds the country only while consent is granted\n"
+	"(stsctl consent), signs the report with the device key (created on first start,\n"
+	"state-dir/device.key, 0600), and has the unprivileged agent send it over TLS 1.3\n"
+	"from inside the policed cgroup. Once the collector's receipt is verified, nothing\n"
+	"is ever sent again. Until then it retries with exponential backoff and jitter; the\n"
+	"schedule survives restarts. Every decision goes to the evidence log.\n"
+	"\n"
+	"options:\n"
+	"  --config FILE  configuration (default " STS_CONFIG_DEFAULT_PATH "; see docs/agent.md)\n"
+	"  --once         one attempt (or none, if it is not due), then exit\n"
+	"  --observe      run the agent even without BPF LSM, files and exec only observed\n"
+	"  --notify       tell systemd when ready (Type=notify; NOTIFY_SOCKET)\n"
+	"  -q, --quiet    only errors on stderr\n";
+
+static const struct cli_exit exits[] = {
+	{ STS_EXIT_OK,       "activated (now or before: nothing to send)" },
+	{ STS_EXIT_USAGE,    "usage or configuration error: nothing was sent" },
+	{ STS_EXIT_ENFORCE,  "enforcement or the evidence log could not be established: "
+			     "nothing was sent" },
+	{ STS_EXIT_TEMPFAIL, "with --once: the attempt failed, or the next one is not due yet; "
+			     "a retry is scheduled" },
+};
+/* clang-format on */
 
 static int64_t now_s(void)
 {
@@ -508,10 +507,9 @@ int cmd_daemon(int argc, char **argv)
 	struct evidence *ev = NULL;
 	struct sts_config cfg;
 	struct sts_policy pol;
-	int ret = 3, err, opt, sfd = -1;
+	int ret = STS_EXIT_ENFORCE, err, opt, sfd = -1;
 	sigset_t mask;
 
-	sts_set_progname("stsd");
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
 		switch (opt) {
@@ -531,35 +529,33 @@ int cmd_daemon(int argc, char **argv)
 			quiet = true;
 			break;
 		case 'h':
-			usage(stdout);
-			return 0;
+			return cli_help(usage, exits, ARRAY_SIZE(exits));
 		default:
-			usage(stderr);
-			return 2;
+			return cli_usage_hint();
 		}
 	}
 	if (sts_config_load(config_path, &cfg, why, sizeof(why))) {
 		sts_err("%s", why);
-		return 2;
+		return STS_EXIT_USAGE;
 	}
 	if (geteuid() != 0) {
 		sts_err("must run as root (BPF, cgroups, the device key)");
-		return 3;
+		return STS_EXIT_ENFORCE;
 	}
 	/* A monitor killed earlier left its policed cgroup behind: even if nothing is due now. */
 	police_sweep_stale(NULL);
 	if ((err = sts_mkdir_p(cfg.state_dir, 0700))) {
 		sts_err("state directory %s: %s", cfg.state_dir, strerror(-err));
-		return 3;
+		return STS_EXIT_ENFORCE;
 	}
 	if (sts_policy_load(cfg.policy, true, &pol, why, sizeof(why))) {
 		sts_err("%s", why);
-		return 2;
+		return STS_EXIT_USAGE;
 	}
 	have_pol = true;
 	if ((err = sts_key_load_public(cfg.collector_key, &collector_key))) {
 		sts_err("collector-key %s: %s", cfg.collector_key, strerror(-err));
-		ret = 2;
+		ret = STS_EXIT_USAGE;
 		goto cleanup;
 	}
 	if ((err = load_device_key(&cfg, &device_key, quiet))) {
@@ -627,7 +623,7 @@ int cmd_daemon(int argc, char **argv)
 				if (!quiet)
 					sts_info("%s", why);
 				schedule_rec(ev, "skip", why, 0);
-				ret = 0;
+				ret = STS_EXIT_OK;
 				if (once || !cfg.periodic_days || sts_optout_active(cfg.state_dir))
 					goto cleanup;
 				wait_s = st.activated_at + (int64_t)cfg.periodic_days * 86400 -
@@ -644,7 +640,7 @@ int cmd_daemon(int argc, char **argv)
 			if (!quiet)
 				sts_info("%s", why);
 			if (once) {
-				ret = EX_TEMPFAIL;
+				ret = STS_EXIT_TEMPFAIL;
 				goto cleanup;
 			}
 			goto sleep;
@@ -691,7 +687,7 @@ int cmd_daemon(int argc, char **argv)
 			status = police_run(&po);
 			close(sv[0]);
 			close(sv[1]);
-			if ((status == 2 || status == 3) && !a.jws) {
+			if ((status == STS_EXIT_USAGE || status == STS_EXIT_ENFORCE) && !a.jws) {
 				/* Enforcement could not be established: nothing ran, nothing sent.
 				 */
 				ret = status;
@@ -734,7 +730,7 @@ int cmd_daemon(int argc, char **argv)
 			evidence_checkpoint(ev);
 			if (!quiet)
 				sts_info("activation %s complete: receipt verified", st.aid);
-			ret = 0;
+			ret = STS_EXIT_OK;
 			if (once || !cfg.periodic_days)
 				goto cleanup;
 			continue;
@@ -749,7 +745,7 @@ int cmd_daemon(int argc, char **argv)
 		sts_err("attempt %lld failed: %s; next attempt in %llds", (long long)st.attempts,
 			a.error, (long long)(st.next_attempt - now_s()));
 		if (once) {
-			ret = EX_TEMPFAIL;
+			ret = STS_EXIT_TEMPFAIL;
 			goto cleanup;
 		}
 		wait_s = st.next_attempt - now_s();
@@ -759,7 +755,7 @@ int cmd_daemon(int argc, char **argv)
 			     wait_s > 0 ? (int)(wait_s > 86400 ? 86400000 : wait_s * 1000) : 0);
 
 		if (n > 0) {
-			ret = 0;
+			ret = STS_EXIT_OK;
 			goto cleanup;
 		}
 	}
@@ -770,7 +766,7 @@ cleanup:
 	if (ev && (err = evidence_close(ev))) {
 		sts_err("evidence log: %s", strerror(-err));
 		if (ret == 0)
-			ret = 3;
+			ret = STS_EXIT_ENFORCE;
 	}
 	sts_key_free(&device_key);
 	sts_key_free(&collector_key);
