@@ -2,14 +2,22 @@
 /*
  * stsd daemon: the monitor. It holds the device key, brokers the IMEI, validates and signs the
  * one approved report, runs the agent in the policed cgroup (stsd/police.c) and answers it over
- * the privsep channel (lib/device/privsep.h), verifies the collector's receipt, and keeps the schedule:
- * once, at first activation; retried with exponential backoff and jitter until a verified
- * receipt; never again after it (unless the periodic switch is on and the user did not opt out).
- * Every decision goes to the evidence log; nothing is sent before its approval is durable there.
+ * the privsep channel (lib/device/privsep.h), verifies the collector's receipt, and keeps the
+ * schedule: once, at first activation; retried with exponential backoff and jitter until a
+ * verified receipt; never again after it (unless the periodic switch is on and the user did not
+ * opt out). Every decision goes to the evidence log; nothing is sent before its approval is
+ * durable there.
+ *
+ * cmd_daemon() reads as its steps: parse_options, daemon_open (configuration, policy, keys,
+ * evidence log, signals), then the schedule, round after round: schedule_next decides (an
+ * attempt is due, sleep, or done); attempt() runs one (run_attempt: the agent and the privsep
+ * conversation, on_readable) and records its outcome (record_activation or record_retry);
+ * daemon_close releases and gives the exit status.
  */
 #include "evidence.h"
 #include "police.h"
 #include "stsd.h"
+#include "core/cli.h"
 #include "device/config.h"
 #include "device/consent.h"
 #include "core/crypto.h"
@@ -39,7 +47,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define EX_TEMPFAIL 75
 #define ATTEMPT_TIMEOUT_S 120
 
 /* One attempt: the conversation with the agent. */
@@ -61,35 +68,61 @@ struct attempt {
 	char receipt_sha[65];
 };
 
-static void usage(FILE *f)
-{
-	fprintf(f,
-		"usage: stsd daemon [--config FILE] [--once] [--observe] [--notify] [-q]\n"
-		"\n"
-		"The stsguard monitor. On first activation it sends the approved report once: it\n"
-		"reads the IMEI (imei-source), adds the country only while consent is granted\n"
-		"(stsctl consent), signs the report with the device key (created on first start,\n"
-		"state-dir/device.key, 0600), and has the unprivileged agent send it over TLS 1.3\n"
-		"from inside the policed cgroup. Once the collector's receipt is verified, "
-		"nothing\n"
-		"is ever sent again. Until then it retries with exponential backoff and jitter; "
-		"the\n"
-		"schedule survives restarts. Every decision goes to the evidence log.\n"
-		"\n"
-		"options:\n"
-		"  --config FILE  configuration (default " STS_CONFIG_DEFAULT_PATH
-		"; see docs/agent.md)\n"
-		"  --once         one attempt (or none, if it is not due), then exit\n"
-		"  --observe      run the agent even without BPF LSM, files and exec only "
-		"observed\n"
-		"  --notify       tell systemd when ready (Type=notify; NOTIFY_SOCKET)\n"
-		"  -q, --quiet    only errors on stderr\n"
-		"\n"
-		"exit status: 0 activated (now or before: nothing to send); 75 the attempt failed "
-		"and\n"
-		"a retry is scheduled (--once); 2 configuration errors; 3 enforcement or evidence\n"
-		"could not be established (nothing was sent).\n");
-}
+/* clang-format off */
+static const char usage[] =
+	"usage: stsd daemon [--config FILE] [--once] [--observe] [--notify] [-q]\n"
+	"\n"
+	"The stsguard monitor. On first activation it sends the approved report once: it\n"
+	"reads the IMEI (imei-source), adds the country only while consent is granted\n"
+	"(stsctl consent), signs the report with the device key (created on first start,\n"
+	"state-dir/device.key, 0600), and has the unprivileged agent send it over TLS 1.3\n"
+	"from inside the policed cgroup. Once the collector's receipt is verified, nothing\n"
+	"is ever sent again. Until then it retries with exponential backoff and jitter; the\n"
+	"schedule survives restarts. Every decision goes to the evidence log.\n"
+	"\n"
+	"options:\n"
+	"  --config FILE  configuration (default " STS_CONFIG_DEFAULT_PATH "; see docs/agent.md)\n"
+	"  --once         one attempt (or none, if it is not due), then exit\n"
+	"  --observe      run the agent even without BPF LSM, files and exec only observed\n"
+	"  --notify       tell systemd when ready (Type=notify; NOTIFY_SOCKET)\n"
+	"  -q, --quiet    only errors on stderr\n";
+
+static const struct cli_exit exits[] = {
+	{ STS_EXIT_OK,       "activated (now or before: nothing to send)" },
+	{ STS_EXIT_USAGE,    "usage or configuration error: nothing was sent" },
+	{ STS_EXIT_ENFORCE,  "enforcement or the evidence log could not be established: "
+			     "nothing was sent" },
+	{ STS_EXIT_TEMPFAIL, "with --once: the attempt failed, or the next one is not due yet; "
+			     "a retry is scheduled" },
+};
+/* clang-format on */
+
+/* What stsd daemon holds from start to exit: daemon_open() to daemon_close(). */
+struct daemon {
+	const char *config_path;
+	bool once, observe, notify, quiet;
+	struct sts_config cfg;
+	struct sts_policy pol;
+	bool have_pol;
+	struct sts_key device_key, collector_key;
+	struct evidence *ev;
+	int sfd; /* SIGTERM and SIGINT, read while the daemon sleeps (signal_fd) */
+	/*
+	 * The exit status should the daemon stop now: STS_EXIT_ENFORCE until the activation is
+	 * known to be complete, STS_EXIT_OK from then on (a periodic resend that later cannot go
+	 * on does not undo it). A step that stops the daemon for another reason sets its own:
+	 * --help, a usage or configuration error, a retry scheduled with --once.
+	 */
+	int status;
+};
+
+/* What the daemon does next, as the schedule decides it. */
+enum next {
+	NEXT_ATTEMPT, /* an attempt is due now */
+	NEXT_SLEEP, /* nothing is due for wait_s seconds: sleep, unless a signal ends the daemon */
+	NEXT_ROUND, /* decide again at once: the state has just changed */
+	NEXT_EXIT, /* done, or cannot go on: exit with d->status */
+};
 
 static int64_t now_s(void)
 {
@@ -139,6 +172,11 @@ static int state_save(const struct sts_config *cfg, const struct sts_activation 
 	return err;
 }
 
+static bool json_str_is(const json_t *j, const char *key, const char *value)
+{
+	return strcmp(json_string_value(json_object_get(j, key)) ?: "", value) == 0;
+}
+
 /*
  * A verified receipt for aid already in the evidence log? It is logged before the state file
  * says "activated"; if saving that state failed (a full disk) or the monitor was killed in
@@ -163,11 +201,8 @@ static bool receipt_logged(const char *log, const char *aid, char sha[65])
 			continue;
 		j = json_loads(line, 0, NULL);
 		if (j && json_is_string(json_object_get(j, "sha256")) &&
-		    strcmp(json_string_value(json_object_get(j, "type")) ?: "", "receipt") == 0 &&
-		    strcmp(json_string_value(json_object_get(j, "activation_id")) ?: "", aid) ==
-			    0 &&
-		    strcmp(json_string_value(json_object_get(j, "status")) ?: "", "verified") ==
-			    0) {
+		    json_str_is(j, "type", "receipt") && json_str_is(j, "activation_id", aid) &&
+		    json_str_is(j, "status", "verified")) {
 			snprintf(sha, 65, "%s", json_string_value(json_object_get(j, "sha256")));
 			found = true;
 		}
@@ -490,7 +525,8 @@ static void schedule_rec(struct evidence *ev, const char *decision, const char *
 	json_decref(rec);
 }
 
-int cmd_daemon(int argc, char **argv)
+/* The options into d. False: exit with d->status (--help, a bad option). */
+static bool parse_options(int argc, char **argv, struct daemon *d)
 {
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
@@ -501,280 +537,377 @@ int cmd_daemon(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	const char *config_path = STS_CONFIG_DEFAULT_PATH;
-	bool once = false, observe = false, notify = false, quiet = false, have_pol = false;
-	struct sts_key device_key = { 0 }, collector_key = { 0 };
-	char why[600], logkey[4200], sealpath[4200];
-	struct evidence *ev = NULL;
-	struct sts_config cfg;
-	struct sts_policy pol;
-	int ret = 3, err, opt, sfd = -1;
-	sigset_t mask;
+	int opt;
 
-	sts_set_progname("stsd");
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
-			config_path = optarg;
+			d->config_path = optarg;
 			break;
 		case '1':
-			once = true;
+			d->once = true;
 			break;
 		case 'o':
-			observe = true;
+			d->observe = true;
 			break;
 		case 'n':
-			notify = true;
+			d->notify = true;
 			break;
 		case 'q':
-			quiet = true;
+			d->quiet = true;
 			break;
 		case 'h':
-			usage(stdout);
-			return 0;
+			d->status = cli_help(usage, exits, ARRAY_SIZE(exits));
+			return false;
 		default:
-			usage(stderr);
-			return 2;
+			d->status = cli_usage_hint();
+			return false;
 		}
 	}
-	if (sts_config_load(config_path, &cfg, why, sizeof(why))) {
-		sts_err("%s", why);
-		return 2;
-	}
-	if (geteuid() != 0) {
-		sts_err("must run as root (BPF, cgroups, the device key)");
-		return 3;
-	}
-	/* A monitor killed earlier left its policed cgroup behind: even if nothing is due now. */
-	police_sweep_stale(NULL);
-	if ((err = sts_mkdir_p(cfg.state_dir, 0700))) {
-		sts_err("state directory %s: %s", cfg.state_dir, strerror(-err));
-		return 3;
-	}
-	if (sts_policy_load(cfg.policy, true, &pol, why, sizeof(why))) {
-		sts_err("%s", why);
-		return 2;
-	}
-	have_pol = true;
-	if ((err = sts_key_load_public(cfg.collector_key, &collector_key))) {
-		sts_err("collector-key %s: %s", cfg.collector_key, strerror(-err));
-		ret = 2;
-		goto cleanup;
-	}
-	if ((err = load_device_key(&cfg, &device_key, quiet))) {
-		sts_err("device key in %s: %s", cfg.state_dir, strerror(-err));
-		goto cleanup;
-	}
-	snprintf(logkey, sizeof(logkey), "%s/log.key", cfg.state_dir);
-	/* Forward-secure seals once `stsctl seal-init --state state-dir/seal.state` was run. */
-	snprintf(sealpath, sizeof(sealpath), "%s/seal.state", cfg.state_dir);
-	if (evidence_open(cfg.log, logkey, access(sealpath, F_OK) == 0 ? sealpath : NULL, &ev, why,
-			  sizeof(why))) {
-		/* No evidence, no transmission. */
-		sts_err("%s", why);
-		goto cleanup;
-	}
+	return true;
+}
+
+/* SIGTERM and SIGINT, blocked and read from a signalfd: the daemon polls it while it sleeps. */
+static int signal_fd(void)
+{
+	sigset_t mask;
+
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
-	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
-	if (notify)
+	return signalfd(-1, &mask, SFD_CLOEXEC);
+}
+
+/*
+ * Everything the schedule needs: the configuration, the policy, the keys, the evidence log and
+ * the signals. False: the daemon cannot start; d->status is STS_EXIT_USAGE for a configuration
+ * error, else still STS_EXIT_ENFORCE.
+ */
+static bool daemon_open(struct daemon *d)
+{
+	char why[600], logkey[4200], sealpath[4200];
+	int err;
+
+	if (sts_config_load(d->config_path, &d->cfg, why, sizeof(why))) {
+		sts_err("%s", why);
+		d->status = STS_EXIT_USAGE;
+		return false;
+	}
+	if (geteuid() != 0) {
+		sts_err("must run as root (BPF, cgroups, the device key)");
+		return false;
+	}
+	/* A monitor killed earlier left its policed cgroup behind: even if nothing is due now. */
+	police_sweep_stale(NULL);
+	if ((err = sts_mkdir_p(d->cfg.state_dir, 0700))) {
+		sts_err("state directory %s: %s", d->cfg.state_dir, strerror(-err));
+		return false;
+	}
+	if (sts_policy_load(d->cfg.policy, true, &d->pol, why, sizeof(why))) {
+		sts_err("%s", why);
+		d->status = STS_EXIT_USAGE;
+		return false;
+	}
+	d->have_pol = true;
+	if ((err = sts_key_load_public(d->cfg.collector_key, &d->collector_key))) {
+		sts_err("collector-key %s: %s", d->cfg.collector_key, strerror(-err));
+		d->status = STS_EXIT_USAGE;
+		return false;
+	}
+	if ((err = load_device_key(&d->cfg, &d->device_key, d->quiet))) {
+		sts_err("device key in %s: %s", d->cfg.state_dir, strerror(-err));
+		return false;
+	}
+	snprintf(logkey, sizeof(logkey), "%s/log.key", d->cfg.state_dir);
+	/* Forward-secure seals once `stsctl seal-init --state state-dir/seal.state` was run. */
+	snprintf(sealpath, sizeof(sealpath), "%s/seal.state", d->cfg.state_dir);
+	if (evidence_open(d->cfg.log, logkey, access(sealpath, F_OK) == 0 ? sealpath : NULL, &d->ev,
+			  why, sizeof(why))) {
+		/* No evidence, no transmission. */
+		sts_err("%s", why);
+		return false;
+	}
+	d->sfd = signal_fd();
+	if (d->notify)
 		sd_notify_ready();
+	return true;
+}
 
-	for (;;) {
-		struct sts_activation st;
-		struct attempt a = { .cfg = &cfg,
-				     .ev = ev,
-				     .device_key = &device_key,
-				     .collector_key = &collector_key,
-				     .st = &st,
-				     .expect = PS_HELLO,
-				     .fd = -1 };
-		int sv[2] = { -1, -1 };
-		int64_t wait_s;
+/* Release what daemon_open() took, in reverse order; returns the exit status. */
+static int daemon_close(struct daemon *d)
+{
+	int err;
 
-		if ((err = state_load(&cfg, &st, why, sizeof(why)))) {
-			sts_err("%s", why);
-			schedule_rec(ev, "skip", why, 0);
-			goto cleanup;
-		}
-		if (!st.activated && st.aid[0] &&
-		    receipt_logged(cfg.log, st.aid, st.receipt_sha256)) {
-			st.activated = true;
-			st.activated_at = now_s();
-			st.next_attempt = 0;
-			st.last_error[0] = '\0';
-			schedule_rec(
-				ev, "skip",
-				"recovered: the evidence log holds the verified receipt of this "
-				"activation, the state file had not been updated",
-				0);
-			if ((err = state_save(&cfg, &st)))
-				sts_err("save state: %s (the evidence log still says activated)",
-					strerror(-err));
-		}
-		if (st.activated) {
-			bool due = cfg.periodic_days && !sts_optout_active(cfg.state_dir) &&
-				   now_s() >= st.activated_at + (int64_t)cfg.periodic_days * 86400;
-
-			if (!due) {
-				snprintf(why, sizeof(why),
-					 "activated on the verified receipt of %s; nothing more is "
-					 "sent",
-					 st.aid);
-				if (!quiet)
-					sts_info("%s", why);
-				schedule_rec(ev, "skip", why, 0);
-				ret = 0;
-				if (once || !cfg.periodic_days || sts_optout_active(cfg.state_dir))
-					goto cleanup;
-				wait_s = st.activated_at + (int64_t)cfg.periodic_days * 86400 -
-					 now_s();
-				goto sleep;
-			}
-			/* Periodic resend (explicitly switched on): a new activation id. */
-			memset(&st, 0, sizeof(st));
-		}
-		wait_s = st.next_attempt - now_s();
-		if (wait_s > 0) {
-			snprintf(why, sizeof(why), "retry %lld is due in %llds",
-				 (long long)st.attempts + 1, (long long)wait_s);
-			if (!quiet)
-				sts_info("%s", why);
-			if (once) {
-				ret = EX_TEMPFAIL;
-				goto cleanup;
-			}
-			goto sleep;
-		}
-		if (!st.aid[0]) {
-			/* The activation id is durable before anything is sent: retries reuse it.
-			 */
-			sts_aid_new(st.aid);
-			if ((err = state_save(&cfg, &st))) {
-				sts_err("save state: %s", strerror(-err));
-				goto cleanup;
-			}
-		}
-		schedule_rec(ev, "send", st.attempts ? "retry" : "first activation", 0);
-		if (resolve(&cfg, &pol, &a.pc, a.error, sizeof(a.error)) == 0) {
-			struct police_channel ch;
-			const char *agent_argv[] = { cfg.agent, NULL };
-			struct police_opts po = {
-				.policy_path = cfg.policy,
-				.observe = observe,
-				.quiet = quiet,
-				.user = cfg.agent_user,
-				.evidence = ev,
-				.argv = agent_argv,
-				.channel = &ch,
-				.payload_check = same_report,
-				.payload_ctx = &a,
-				.timeout_s = ATTEMPT_TIMEOUT_S,
-			};
-			int status;
-
-			snprintf(a.pc.model_override, sizeof(a.pc.model_override), "%s", cfg.model);
-			snprintf(a.pc.ca_file, sizeof(a.pc.ca_file), "%s", cfg.collector_ca);
-			a.pc.io_timeout = cfg.collector_timeout;
-			if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
-				sts_err("socketpair: %s", strerror(errno));
-				goto cleanup;
-			}
-			a.fd = sv[0];
-			ch = (struct police_channel){ .child_fd = sv[1],
-						      .fd = sv[0],
-						      .on_readable = on_readable,
-						      .ctx = &a };
-			status = police_run(&po);
-			close(sv[0]);
-			close(sv[1]);
-			if ((status == 2 || status == 3) && !a.jws) {
-				/* Enforcement could not be established: nothing ran, nothing sent.
-				 */
-				ret = status;
-				goto cleanup;
-			}
-			if (!a.ok && !a.error[0])
-				snprintf(a.error, sizeof(a.error),
-					 "the agent ended with status %d "
-					 "before a receipt",
-					 status);
-		}
-		sts_wipe(a.imei, sizeof(a.imei));
-		free(a.jws);
-		if (a.ok) {
-			/*
-			 * The transmission and receipt records are durable before the state says
-			 * activated: once it does, nothing is ever sent again, so a receipt lost
-			 * from the log would be lost for good. If the log cannot be synced, the
-			 * state stays as it is and the next start resends the same bytes for the
-			 * same receipt.
-			 */
-			if ((err = evidence_checkpoint(ev))) {
-				sts_err("evidence log: %s", strerror(-err));
-				goto cleanup;
-			}
-			st.activated = true;
-			st.activated_at = now_s();
-			st.next_attempt = 0;
-			snprintf(st.receipt_sha256, sizeof(st.receipt_sha256), "%s", a.receipt_sha);
-			st.last_error[0] = '\0';
-			if ((err = state_save(&cfg, &st))) {
-				/* The receipt is logged (and durable): the next start finds it
-				 * there (receipt_logged) and the state says so, with nothing sent
-				 * again.
-				 */
-				sts_err("save state: %s", strerror(-err));
-				goto cleanup;
-			}
-			schedule_rec(ev, "skip", "receipt verified: activation complete", 0);
-			evidence_checkpoint(ev);
-			if (!quiet)
-				sts_info("activation %s complete: receipt verified", st.aid);
-			ret = 0;
-			if (once || !cfg.periodic_days)
-				goto cleanup;
-			continue;
-		}
-		st.attempts++;
-		st.next_attempt = now_s() + backoff(&cfg, st.attempts);
-		snprintf(st.last_error, sizeof(st.last_error), "%s", a.error);
-		if ((err = state_save(&cfg, &st)))
-			sts_err("save state: %s", strerror(-err));
-		schedule_rec(ev, "retry", a.error, st.next_attempt);
-		evidence_checkpoint(ev);
-		sts_err("attempt %lld failed: %s; next attempt in %llds", (long long)st.attempts,
-			a.error, (long long)(st.next_attempt - now_s()));
-		if (once) {
-			ret = EX_TEMPFAIL;
-			goto cleanup;
-		}
-		wait_s = st.next_attempt - now_s();
-	sleep : {
-		struct pollfd p = { sfd, POLLIN, 0 };
-		int n = poll(&p, 1,
-			     wait_s > 0 ? (int)(wait_s > 86400 ? 86400000 : wait_s * 1000) : 0);
-
-		if (n > 0) {
-			ret = 0;
-			goto cleanup;
-		}
-	}
-	}
-cleanup:
-	if (sfd >= 0)
-		close(sfd);
-	if (ev && (err = evidence_close(ev))) {
+	if (d->sfd >= 0)
+		close(d->sfd);
+	/* The log could not be closed cleanly: the activation is not known to be recorded. */
+	if (d->ev && (err = evidence_close(d->ev))) {
 		sts_err("evidence log: %s", strerror(-err));
-		if (ret == 0)
-			ret = 3;
+		if (d->status == STS_EXIT_OK)
+			d->status = STS_EXIT_ENFORCE;
 	}
-	sts_key_free(&device_key);
-	sts_key_free(&collector_key);
-	if (have_pol)
-		sts_policy_free(&pol);
-	return ret;
+	sts_key_free(&d->device_key);
+	sts_key_free(&d->collector_key);
+	if (d->have_pol)
+		sts_policy_free(&d->pol);
+	return d->status;
+}
+
+/* The periodic resend: off unless periodic-days is set, and never after the user opted out. */
+static bool periodic_on(const struct daemon *d)
+{
+	return d->cfg.periodic_days && !sts_optout_active(d->cfg.state_dir);
+}
+
+static int64_t periodic_due_at(const struct daemon *d, const struct sts_activation *st)
+{
+	return st->activated_at + (int64_t)d->cfg.periodic_days * 86400;
+}
+
+/*
+ * The evidence log holds the verified receipt of st's activation, the state file does not say
+ * activated (see receipt_logged): the state follows the log.
+ */
+static void recover_activation(struct daemon *d, struct sts_activation *st)
+{
+	int err;
+
+	st->activated = true;
+	st->activated_at = now_s();
+	st->next_attempt = 0;
+	st->last_error[0] = '\0';
+	schedule_rec(d->ev, "skip",
+		     "recovered: the evidence log holds the verified receipt of this activation, "
+		     "the state file had not been updated",
+		     0);
+	if ((err = state_save(&d->cfg, st)))
+		sts_err("save state: %s (the evidence log still says activated)", strerror(-err));
+}
+
+/* Activated and no periodic resend due: nothing is sent; wait for the resend, if there is one. */
+static enum next activated_nothing_due(struct daemon *d, const struct sts_activation *st,
+				       int64_t *wait_s)
+{
+	char why[600];
+
+	snprintf(why, sizeof(why), "activated on the verified receipt of %s; nothing more is sent",
+		 st->aid);
+	if (!d->quiet)
+		sts_info("%s", why);
+	schedule_rec(d->ev, "skip", why, 0);
+	d->status = STS_EXIT_OK;
+	if (d->once || !periodic_on(d))
+		return NEXT_EXIT;
+	*wait_s = periodic_due_at(d, st) - now_s();
+	return NEXT_SLEEP;
+}
+
+/*
+ * Where the activation stands, from the state file (and the evidence log): an attempt is due
+ * now (st is the state to attempt with), nothing is due for *wait_s seconds, or the daemon is
+ * done.
+ */
+static enum next schedule_next(struct daemon *d, struct sts_activation *st, int64_t *wait_s)
+{
+	char why[600];
+
+	if (state_load(&d->cfg, st, why, sizeof(why))) {
+		sts_err("%s", why);
+		schedule_rec(d->ev, "skip", why, 0);
+		return NEXT_EXIT;
+	}
+	if (!st->activated && st->aid[0] && receipt_logged(d->cfg.log, st->aid, st->receipt_sha256))
+		recover_activation(d, st);
+	if (st->activated) {
+		if (!periodic_on(d) || now_s() < periodic_due_at(d, st))
+			return activated_nothing_due(d, st, wait_s);
+		/* Periodic resend (explicitly switched on): a new activation id. */
+		memset(st, 0, sizeof(*st));
+	}
+	*wait_s = st->next_attempt - now_s();
+	if (*wait_s <= 0)
+		return NEXT_ATTEMPT;
+	snprintf(why, sizeof(why), "retry %lld is due in %llds", (long long)st->attempts + 1,
+		 (long long)*wait_s);
+	if (!d->quiet)
+		sts_info("%s", why);
+	if (d->once) {
+		d->status = STS_EXIT_TEMPFAIL;
+		return NEXT_EXIT;
+	}
+	return NEXT_SLEEP;
+}
+
+/*
+ * One attempt: the agent, in the policed cgroup, talks to the monitor (on_readable) and sends
+ * the report. True when it came to an outcome (a->ok, or a->error says why not); false when the
+ * daemon cannot go on.
+ */
+static bool run_attempt(struct daemon *d, struct attempt *a)
+{
+	struct police_channel ch;
+	const char *agent_argv[] = { d->cfg.agent, NULL };
+	struct police_opts po = {
+		.policy_path = d->cfg.policy,
+		.observe = d->observe,
+		.quiet = d->quiet,
+		.user = d->cfg.agent_user,
+		.evidence = d->ev,
+		.argv = agent_argv,
+		.channel = &ch,
+		.payload_check = same_report,
+		.payload_ctx = a,
+		.timeout_s = ATTEMPT_TIMEOUT_S,
+	};
+	int sv[2], status;
+
+	if (resolve(&d->cfg, &d->pol, &a->pc, a->error, sizeof(a->error)))
+		return true; /* no collector address: a->error, and a retry */
+	snprintf(a->pc.model_override, sizeof(a->pc.model_override), "%s", d->cfg.model);
+	snprintf(a->pc.ca_file, sizeof(a->pc.ca_file), "%s", d->cfg.collector_ca);
+	a->pc.io_timeout = d->cfg.collector_timeout;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		sts_err("socketpair: %s", strerror(errno));
+		return false;
+	}
+	a->fd = sv[0];
+	ch = (struct police_channel){
+		.child_fd = sv[1], .fd = sv[0], .on_readable = on_readable, .ctx = a
+	};
+	status = police_run(&po);
+	close(sv[0]);
+	close(sv[1]);
+	if ((status == STS_EXIT_USAGE || status == STS_EXIT_ENFORCE) && !a->jws) {
+		/* Enforcement could not be established: nothing ran, nothing was sent. */
+		d->status = status;
+		return false;
+	}
+	if (!a->ok && !a->error[0])
+		snprintf(a->error, sizeof(a->error),
+			 "the agent ended with status %d before a receipt", status);
+	return true;
+}
+
+/* A verified receipt: the state says activated, for good (or until the periodic resend). */
+static enum next record_activation(struct daemon *d, struct sts_activation *st,
+				   const struct attempt *a)
+{
+	int err;
+
+	/*
+	 * The transmission and receipt records are durable before the state says activated: once
+	 * it does, nothing is ever sent again, so a receipt lost from the log would be lost for
+	 * good. If the log cannot be synced, the state stays as it is and the next start resends
+	 * the same bytes for the same receipt.
+	 */
+	if ((err = evidence_checkpoint(d->ev))) {
+		sts_err("evidence log: %s", strerror(-err));
+		return NEXT_EXIT;
+	}
+	st->activated = true;
+	st->activated_at = now_s();
+	st->next_attempt = 0;
+	snprintf(st->receipt_sha256, sizeof(st->receipt_sha256), "%s", a->receipt_sha);
+	st->last_error[0] = '\0';
+	if ((err = state_save(&d->cfg, st))) {
+		/*
+		 * The receipt is logged (and durable): the next start finds it there
+		 * (receipt_logged) and the state says so, with nothing sent again.
+		 */
+		sts_err("save state: %s", strerror(-err));
+		return NEXT_EXIT;
+	}
+	schedule_rec(d->ev, "skip", "receipt verified: activation complete", 0);
+	evidence_checkpoint(d->ev);
+	if (!d->quiet)
+		sts_info("activation %s complete: receipt verified", st->aid);
+	d->status = STS_EXIT_OK;
+	return d->once || !d->cfg.periodic_days ? NEXT_EXIT : NEXT_ROUND;
+}
+
+/* No verified receipt: the next attempt after the backoff, in the state and the evidence log. */
+static enum next record_retry(struct daemon *d, struct sts_activation *st, const struct attempt *a,
+			      int64_t *wait_s)
+{
+	int err;
+
+	st->attempts++;
+	st->next_attempt = now_s() + backoff(&d->cfg, st->attempts);
+	snprintf(st->last_error, sizeof(st->last_error), "%s", a->error);
+	if ((err = state_save(&d->cfg, st)))
+		sts_err("save state: %s", strerror(-err));
+	schedule_rec(d->ev, "retry", a->error, st->next_attempt);
+	evidence_checkpoint(d->ev);
+	sts_err("attempt %lld failed: %s; next attempt in %llds", (long long)st->attempts, a->error,
+		(long long)(st->next_attempt - now_s()));
+	if (d->once) {
+		d->status = STS_EXIT_TEMPFAIL;
+		return NEXT_EXIT;
+	}
+	*wait_s = st->next_attempt - now_s();
+	return NEXT_SLEEP;
+}
+
+/* An attempt is due: its activation id made durable, the attempt, its outcome recorded. */
+static enum next attempt(struct daemon *d, struct sts_activation *st, int64_t *wait_s)
+{
+	struct attempt a = { .cfg = &d->cfg,
+			     .ev = d->ev,
+			     .device_key = &d->device_key,
+			     .collector_key = &d->collector_key,
+			     .st = st,
+			     .expect = PS_HELLO,
+			     .fd = -1 };
+	enum next next = NEXT_EXIT;
+	int err;
+
+	if (!st->aid[0]) {
+		/* The activation id is durable before anything is sent: retries reuse it. */
+		sts_aid_new(st->aid);
+		if ((err = state_save(&d->cfg, st))) {
+			sts_err("save state: %s", strerror(-err));
+			return NEXT_EXIT;
+		}
+	}
+	schedule_rec(d->ev, "send", st->attempts ? "retry" : "first activation", 0);
+	if (run_attempt(d, &a))
+		next = a.ok ? record_activation(d, st, &a) : record_retry(d, st, &a, wait_s);
+	sts_wipe(a.imei, sizeof(a.imei));
+	free(a.jws);
+	return next;
+}
+
+/* Sleep wait_s seconds (a day at most, then the schedule decides again); false on a signal. */
+static bool sleep_for(const struct daemon *d, int64_t wait_s)
+{
+	struct pollfd p = { d->sfd, POLLIN, 0 };
+
+	return poll(&p, 1, wait_s > 0 ? (int)(wait_s > 86400 ? 86400000 : wait_s * 1000) : 0) <= 0;
+}
+
+int cmd_daemon(int argc, char **argv)
+{
+	struct daemon d = { .config_path = STS_CONFIG_DEFAULT_PATH,
+			    .sfd = -1,
+			    .status = STS_EXIT_ENFORCE };
+	struct sts_activation st;
+	enum next next = NEXT_ROUND;
+	int64_t wait_s = 0;
+
+	if (!parse_options(argc, argv, &d))
+		return d.status;
+	if (!daemon_open(&d))
+		return daemon_close(&d);
+	while (next != NEXT_EXIT) {
+		next = schedule_next(&d, &st, &wait_s);
+		if (next == NEXT_ATTEMPT)
+			next = attempt(&d, &st, &wait_s);
+		if (next == NEXT_SLEEP && !sleep_for(&d, wait_s)) {
+			d.status = STS_EXIT_OK; /* SIGTERM or SIGINT: a clean stop */
+			next = NEXT_EXIT;
+		}
+	}
+	return daemon_close(&d);
 }
