@@ -565,6 +565,10 @@ static bool parse_options(int argc, char **argv, struct daemon *d)
 			return false;
 		}
 	}
+	if (!cli_operands(argc - optind, argv + optind, "")) {
+		d->status = STS_EXIT_USAGE;
+		return false;
+	}
 	return true;
 }
 
