@@ -118,28 +118,93 @@ static const char *cme_hint(const char *v, size_t n)
 	return NULL;
 }
 
+/* Shared by the parser and the reader: an answer that long is not a modem's answer to AT+CGSN. */
+static int at_too_long(const char *who, char *why, size_t whylen)
+{
+	return imei_fail(why, whylen, -EBADMSG,
+			 "%s answered more than %d bytes to " AT_CMD ", which is not an IMEI", who,
+			 STS_IMEI_AT_MAX);
+}
+
+/* A line that has no place in an answer to AT+CGSN: most likely the wrong port or speed. */
+static int at_garbage(const char *ls, size_t ln, const char *who, char *why, size_t whylen)
+{
+	char q[64];
+
+	imei_quote(ls, ln, q, sizeof(q));
+	return imei_fail(why, whylen, -EBADMSG,
+			 "%s answered \"%s\" to " AT_CMD ", which is not an IMEI answer; is it the "
+			 "modem's AT port, at the right speed?",
+			 who, q);
+}
+
+/* The modem refused (AT_ERROR, or AT_CME with its code in v): say so, with a hint if known. */
+static int at_refusal(enum at_kind k, const char *v, size_t vn, const char *who, char *why,
+		      size_t whylen)
+{
+	const char *hint;
+	char q[64];
+
+	if (k == AT_ERROR)
+		return imei_fail(why, whylen, -EIO,
+				 "%s answered \"ERROR\" to " AT_CMD
+				 " (no IMEI available from this port; is it the modem's AT port?)",
+				 who);
+	hint = cme_hint(v, vn);
+	imei_quote(v, vn, q, sizeof(q));
+	if (hint)
+		return imei_fail(why, whylen, -EIO,
+				 "%s answered \"+CME ERROR: %s\" (%s) to " AT_CMD, who, q, hint);
+	return imei_fail(why, whylen, -EIO, "%s answered \"+CME ERROR: %s\" to " AT_CMD, who, q);
+}
+
+/*
+ * After OK only blank lines and unsolicited result codes may follow: true if so, else false
+ * with ls, ln on the first line that is something else.
+ */
+static bool at_only_noise_left(const char *p, const char *end, const char **ls, size_t *ln)
+{
+	const char *v;
+	size_t vn;
+	bool term;
+
+	while (imei_next_line(&p, end, ls, ln, &term)) {
+		enum at_kind k = classify(*ls, *ln, &v, &vn);
+
+		if (k != AT_EMPTY && k != AT_URC)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Read the answer line by line: an optional echo, then the identifier, then OK (or the
+ * modem's refusal), with blank lines and unsolicited result codes allowed anywhere. Anything
+ * else, or a second echo or identifier, is not an answer to AT+CGSN.
+ */
 static int parse_at(const char *buf, size_t len, const char *who, char imei[16], char *why,
 		    size_t whylen)
 {
 	const char *p = buf, *end = buf + len, *ls, *v, *value = NULL;
 	size_t ln, vn, value_len = 0;
 	bool term, seen = false;
-	char q[64];
+	enum at_kind k;
 
 	if (len > STS_IMEI_AT_MAX)
-		return imei_fail(why, whylen, -EBADMSG,
-				 "%s answered more than %d bytes to " AT_CMD
-				 ", which is not an IMEI",
-				 who, STS_IMEI_AT_MAX);
+		return at_too_long(who, why, whylen);
 	while (imei_next_line(&p, end, &ls, &ln, &term)) {
-		switch (classify(ls, ln, &v, &vn)) {
+		k = classify(ls, ln, &v, &vn);
+		switch (k) {
 		case AT_EMPTY:
 		case AT_URC:
 			break;
 		case AT_ECHO:
-			/* Echo is on by default; the broker parses it rather than send ATE0. */
+			/*
+			 * Echo is on by default; the broker parses it rather than send ATE0. It
+			 * comes once, before the identifier.
+			 */
 			if (seen)
-				goto garbage;
+				return at_garbage(ls, ln, who, why, whylen);
 			seen = true;
 			break;
 		case AT_VALUE:
@@ -155,53 +220,26 @@ static int parse_at(const char *buf, size_t len, const char *who, char imei[16],
 				return imei_fail(why, whylen, -EBADMSG,
 						 "%s answered OK to " AT_CMD " without an IMEI",
 						 who);
-			goto final;
+			if (!at_only_noise_left(p, end, &ls, &ln))
+				return at_garbage(ls, ln, who, why, whylen);
+			return imei_accept(value, value_len, who, imei, why, whylen);
 		case AT_ERROR:
-			return imei_fail(
-				why, whylen, -EIO,
-				"%s answered \"ERROR\" to " AT_CMD
-				" (no IMEI available from this port; is it the modem's AT port?)",
-				who);
-		case AT_CME: {
-			const char *hint = cme_hint(v, vn);
-
-			imei_quote(v, vn, q, sizeof(q));
-			if (hint)
-				return imei_fail(why, whylen, -EIO,
-						 "%s answered \"+CME ERROR: %s\" (%s) to " AT_CMD,
-						 who, q, hint);
-			return imei_fail(why, whylen, -EIO,
-					 "%s answered \"+CME ERROR: %s\" to " AT_CMD, who, q);
-		}
+		case AT_CME:
+			return at_refusal(k, v, vn, who, why, whylen);
 		case AT_OTHER:
-			goto garbage;
+			return at_garbage(ls, ln, who, why, whylen);
 		}
 	}
 	return imei_fail(why, whylen, -EBADMSG,
 			 "%s gave no final result code (OK or ERROR) to " AT_CMD, who);
-
-final:
-	/* After OK only blank lines and unsolicited result codes may follow. */
-	while (imei_next_line(&p, end, &ls, &ln, &term)) {
-		enum at_kind k = classify(ls, ln, &v, &vn);
-
-		if (k != AT_EMPTY && k != AT_URC)
-			goto garbage;
-	}
-	return imei_accept(value, value_len, who, imei, why, whylen);
-
-garbage:
-	imei_quote(ls, ln, q, sizeof(q));
-	return imei_fail(why, whylen, -EBADMSG,
-			 "%s answered \"%s\" to " AT_CMD ", which is not an IMEI answer; is it the "
-			 "modem's AT port, at the right speed?",
-			 who, q);
 }
 
 int sts_imei_parse_at(const char *buf, size_t len, char imei[16], char *why, size_t whylen)
 {
 	return parse_at(buf, len, "modem", imei, why, whylen);
 }
+
+/* ---- the exchange ---- */
 
 /* True once a whole line holding a final result code has arrived: the answer is complete. */
 static bool at_complete(const char *buf, size_t len)
@@ -304,16 +342,65 @@ static int at_write(int fd, int64_t deadline, int timeout_ms, const char *who, c
 	return 0;
 }
 
+/* No final result code by the deadline: say how far the modem got, which hints at why. */
+static int at_silence(const char *buf, size_t len, const char *who, int timeout_ms, char *why,
+		      size_t whylen)
+{
+	if (!len)
+		return imei_fail(why, whylen, -ETIMEDOUT,
+				 "%s did not answer " AT_CMD " within %d ms", who, timeout_ms);
+	if (only_echo(buf, len))
+		return imei_fail(why, whylen, -ETIMEDOUT,
+				 "%s echoed " AT_CMD " but did not answer within %d ms", who,
+				 timeout_ms);
+	return imei_fail(why, whylen, -ETIMEDOUT,
+			 "%s started answering " AT_CMD
+			 " but gave no final result code within %d ms",
+			 who, timeout_ms);
+}
+
+/*
+ * Read the answer into buf[0..*len) until a whole line with a final result code has come,
+ * the deadline passes, bufsz bytes have come without one, or the port hangs up.
+ */
+static int at_receive(int fd, int64_t deadline, int timeout_ms, const char *who, char *buf,
+		      size_t bufsz, size_t *len, char *why, size_t whylen)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	ssize_t r;
+	int n;
+
+	while (!at_complete(buf, *len)) {
+		if (*len == bufsz)
+			return at_too_long(who, why, whylen);
+		n = poll(&pfd, 1, imei_remaining_ms(deadline));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return imei_fail(why, whylen, -errno, "%s: poll: %s", who, strerror(errno));
+		if (n == 0)
+			return at_silence(buf, *len, who, timeout_ms, why, whylen);
+		r = read(fd, buf + *len, bufsz - *len);
+		if (r < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		/* A pty whose other side closed, or a USB modem that went away. */
+		if (r <= 0)
+			return imei_fail(why, whylen, -EIO, "%s hung up before answering " AT_CMD,
+					 who);
+		*len += (size_t)r;
+	}
+	return 0;
+}
+
+/* One exchange, all within timeout_ms: drain what is pending, ask, read the answer, parse. */
 static int at_exchange(int fd, int timeout_ms, const char *who, char imei[16], char *why,
 		       size_t whylen)
 {
-	struct pollfd pfd = { .fd = fd, .events = POLLIN };
 	int64_t deadline = imei_now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
 	/* One byte more than the limit, to tell "exactly full" from "too long". */
 	char buf[STS_IMEI_AT_MAX + 1];
 	size_t len = 0;
-	ssize_t r;
-	int err, n;
+	int err;
 
 	err = at_drain(fd, deadline, who, why, whylen);
 	if (err)
@@ -321,49 +408,9 @@ static int at_exchange(int fd, int timeout_ms, const char *who, char imei[16], c
 	err = at_write(fd, deadline, timeout_ms, who, why, whylen);
 	if (err)
 		goto cleanup;
-	while (!at_complete(buf, len)) {
-		if (len == sizeof(buf)) {
-			err = imei_fail(why, whylen, -EBADMSG,
-					"%s answered more than %d bytes to " AT_CMD
-					", which is not an IMEI",
-					who, STS_IMEI_AT_MAX);
-			goto cleanup;
-		}
-		n = poll(&pfd, 1, imei_remaining_ms(deadline));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			err = imei_fail(why, whylen, -errno, "%s: poll: %s", who, strerror(errno));
-			goto cleanup;
-		}
-		if (n == 0) {
-			if (!len)
-				err = imei_fail(why, whylen, -ETIMEDOUT,
-						"%s did not answer " AT_CMD " within %d ms", who,
-						timeout_ms);
-			else if (only_echo(buf, len))
-				err = imei_fail(why, whylen, -ETIMEDOUT,
-						"%s echoed " AT_CMD
-						" but did not answer within %d ms",
-						who, timeout_ms);
-			else
-				err = imei_fail(why, whylen, -ETIMEDOUT,
-						"%s started answering " AT_CMD
-						" but gave no final result code within %d ms",
-						who, timeout_ms);
-			goto cleanup;
-		}
-		r = read(fd, buf + len, sizeof(buf) - len);
-		if (r < 0 && (errno == EINTR || errno == EAGAIN))
-			continue;
-		if (r <= 0) {
-			/* A pty whose other side closed, or a USB modem that went away. */
-			err = imei_fail(why, whylen, -EIO, "%s hung up before answering " AT_CMD,
-					who);
-			goto cleanup;
-		}
-		len += (size_t)r;
-	}
+	err = at_receive(fd, deadline, timeout_ms, who, buf, sizeof(buf), &len, why, whylen);
+	if (err)
+		goto cleanup;
 	err = parse_at(buf, len, who, imei, why, whylen);
 cleanup:
 	sts_wipe(buf, sizeof(buf));
@@ -375,71 +422,103 @@ int sts_imei_at_exchange(int fd, int timeout_ms, char imei[16], char *why, size_
 	return at_exchange(fd, timeout_ms, "modem", imei, why, whylen);
 }
 
-int imei_at_read(const char *dev, int timeout_ms, char imei[16], char *why, size_t whylen)
-{
-	char real[PATH_MAX], lockp[PATH_MAX] = "", who[PATH_MAX + 16];
-	struct termios saved, tio;
-	bool restore = false;
-	int fd = -1, err;
+/* ---- the serial port ---- */
 
-	snprintf(who, sizeof(who), "modem on %s", dev);
+/*
+ * Resolve the port to the device itself, so that the locks are on the device, not the name:
+ * /dev/serial/by-id/... and /dev/ttyUSB2 are one port, and must be one lock.
+ */
+static int port_resolve(const char *dev, char real[PATH_MAX], char *why, size_t whylen)
+{
 	if (dev[0] != '/')
 		return imei_fail(why, whylen, -EINVAL,
 				 "at:%s: the serial port must be an absolute path", dev);
-	/*
-	 * Lock the device, not the name: /dev/serial/by-id/... and /dev/ttyUSB2 are one port,
-	 * and must be one lock.
-	 */
-	if (!realpath(dev, real)) {
-		if (errno == ENOENT)
-			return imei_fail(
-				why, whylen, -ENOENT,
-				"serial port %s does not exist (modem not plugged in, or not "
-				"yet enumerated?)",
-				dev);
-		return imei_fail(why, whylen, -errno, "serial port %s: %s", dev, strerror(errno));
-	}
-	err = sts_uucp_lock(real, dev, lockp, sizeof(lockp), why, whylen);
-	if (err)
-		goto cleanup;
+	if (realpath(dev, real))
+		return 0;
+	if (errno == ENOENT)
+		return imei_fail(why, whylen, -ENOENT,
+				 "serial port %s does not exist (modem not plugged in, or not "
+				 "yet enumerated?)",
+				 dev);
+	return imei_fail(why, whylen, -errno, "serial port %s: %s", dev, strerror(errno));
+}
+
+/* Open the port and flock it for the exchange: the fd, or -errno (-EBUSY when it is taken). */
+static int port_open(const char *real, const char *dev, char *why, size_t whylen)
+{
+	int fd, err;
+
 	/* O_NONBLOCK: open must not wait for carrier detect; all waiting is done by poll(). */
 	fd = open(real, O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0) {
-		err = imei_fail(why, whylen, -errno, "open serial port %s: %s", dev,
+	if (fd < 0)
+		return imei_fail(why, whylen, -errno, "open serial port %s: %s", dev,
+				 strerror(errno));
+	if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+		return fd;
+	if (errno == EWOULDBLOCK)
+		err = imei_fail(why, whylen, -EBUSY,
+				"serial port %s is in use by another process (flock)", dev);
+	else
+		err = imei_fail(why, whylen, -errno, "lock serial port %s: %s", dev,
 				strerror(errno));
-		goto cleanup;
-	}
-	if (flock(fd, LOCK_EX | LOCK_NB)) {
-		if (errno == EWOULDBLOCK)
-			err = imei_fail(why, whylen, -EBUSY,
-					"serial port %s is in use by another process (flock)", dev);
-		else
-			err = imei_fail(why, whylen, -errno, "lock serial port %s: %s", dev,
-					strerror(errno));
-		goto cleanup;
-	}
-	if (tcgetattr(fd, &saved)) {
-		err = imei_fail(why, whylen, errno == ENOTTY ? -ENOTTY : -errno,
-				"%s is not a serial port: %s", dev, strerror(errno));
-		goto cleanup;
-	}
-	restore = true;
-	/*
-	 * Raw 8N1 at 115200 (the speed USB modems ignore and real UARTs default to), CLOCAL so
-	 * that a missing carrier detect line neither blocks nor hangs up the exchange.
-	 */
-	tio = saved;
+	close(fd);
+	return err;
+}
+
+/*
+ * Raw 8N1 at 115200 (the speed USB modems ignore and real UARTs default to), CLOCAL so that a
+ * missing carrier detect line neither blocks nor hangs up the exchange. saved is what to
+ * restore afterwards.
+ */
+static int port_make_raw(int fd, const struct termios *saved, const char *dev, char *why,
+			 size_t whylen)
+{
+	struct termios tio = *saved;
+
 	cfmakeraw(&tio);
 	cfsetispeed(&tio, B115200);
 	cfsetospeed(&tio, B115200);
 	tio.c_cflag |= CLOCAL | CREAD;
 	tio.c_cc[VMIN] = 0;
 	tio.c_cc[VTIME] = 0;
-	if (tcsetattr(fd, TCSANOW, &tio)) {
-		err = imei_fail(why, whylen, -errno, "configure serial port %s: %s", dev,
+	if (tcsetattr(fd, TCSANOW, &tio))
+		return imei_fail(why, whylen, -errno, "configure serial port %s: %s", dev,
+				 strerror(errno));
+	return 0;
+}
+
+/*
+ * The at: source: hold the port (UUCP lock file, then flock on the open port), make it raw,
+ * exchange, and give everything back as it was, settings first.
+ */
+int imei_at_read(const char *dev, int timeout_ms, char imei[16], char *why, size_t whylen)
+{
+	char real[PATH_MAX], lockp[PATH_MAX] = "", who[PATH_MAX + 16];
+	struct termios saved;
+	bool restore = false;
+	int fd = -1, err;
+
+	snprintf(who, sizeof(who), "modem on %s", dev);
+	err = port_resolve(dev, real, why, whylen);
+	if (err)
+		return err;
+	err = sts_uucp_lock(real, dev, lockp, sizeof(lockp), why, whylen);
+	if (err)
+		return err;
+	fd = port_open(real, dev, why, whylen);
+	if (fd < 0) {
+		err = fd;
+		goto cleanup;
+	}
+	if (tcgetattr(fd, &saved)) {
+		err = imei_fail(why, whylen, -errno, "%s is not a serial port: %s", dev,
 				strerror(errno));
 		goto cleanup;
 	}
+	restore = true;
+	err = port_make_raw(fd, &saved, dev, why, whylen);
+	if (err)
+		goto cleanup;
 	err = at_exchange(fd, timeout_ms, who, imei, why, whylen);
 cleanup:
 	if (restore)

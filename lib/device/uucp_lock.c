@@ -67,18 +67,16 @@ static pid_t lock_owner(const char *path, int *err)
 }
 
 /*
- * Take the UUCP lock: the pid goes into a private temporary file first, which link() then
- * puts in place atomically, so nobody ever sees a lock file without its pid. A lock whose pid
- * no longer runs is stale (its owner crashed) and is replaced, once.
+ * Write the lock file's content, our pid, into a private temporary file beside it (its path
+ * into tmp), so that link() can later put a complete lock in place in one step.
  */
-static int lock_take(const char *lockp, const char *dev, char *why, size_t whylen)
+static int lock_write_tmp(const char *lockp, char *tmp, size_t tmpsz, char *why, size_t whylen)
 {
-	char tmp[PATH_MAX], content[16];
 	const char *slash = strrchr(lockp, '/');
-	int fd, err = 0, attempt, len, lerr;
-	pid_t owner;
+	char content[16];
+	int fd, len, err;
 
-	snprintf(tmp, sizeof(tmp), "%.*s/.LTMP.%d", (int)(slash - lockp), lockp, (int)getpid());
+	snprintf(tmp, tmpsz, "%.*s/.LTMP.%d", (int)(slash - lockp), lockp, (int)getpid());
 	len = snprintf(content, sizeof(content), "%10d\n", (int)getpid());
 	unlink(tmp);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
@@ -90,8 +88,25 @@ static int lock_take(const char *lockp, const char *dev, char *why, size_t whyle
 		err = -errno;
 	if (err) {
 		imei_fail(why, whylen, err, "write lock file %s: %s", tmp, strerror(-err));
-		goto cleanup;
+		unlink(tmp);
 	}
+	return err;
+}
+
+/*
+ * Take the UUCP lock: the pid goes into a private temporary file first, which link() then
+ * puts in place atomically, so nobody ever sees a lock file without its pid. A lock whose pid
+ * no longer runs is stale (its owner crashed) and is replaced, once.
+ */
+static int lock_take(const char *lockp, const char *dev, char *why, size_t whylen)
+{
+	char tmp[PATH_MAX];
+	int err, attempt, lerr;
+	pid_t owner;
+
+	err = lock_write_tmp(lockp, tmp, sizeof(tmp), why, whylen);
+	if (err)
+		return err;
 	for (attempt = 0;; attempt++) {
 		if (link(tmp, lockp) == 0) {
 			err = 0;
@@ -132,7 +147,6 @@ static int lock_take(const char *lockp, const char *dev, char *why, size_t whyle
 			break;
 		}
 	}
-cleanup:
 	unlink(tmp);
 	return err;
 }
