@@ -28,6 +28,10 @@
  *	-EINVAL     a malformed source string
  * and why (when whylen > 0) holds a sentence a person can act on. No message ever carries a
  * whole IMEI: all but the last 4 digits are masked.
+ *
+ * Where each part lives: imei.c (sts_imei_read, the 15-digit Luhn check, the file: source),
+ * modem_at.c (the AT+CGSN exchange and its parser), uucp_lock.c (the serial port's lock file),
+ * mmcli.c (the mmcli: source); imei_int.h is what they share.
  */
 #ifndef STS_IMEI_H
 #define STS_IMEI_H
