@@ -87,12 +87,15 @@ USER_OBJS := $(LIB_OBJS) $(TEST_HELPER_OBJS) \
 	$(foreach b,$(BINS_DIRS),$(patsubst %.c,$(OUT)/obj/%.o,$(wildcard $(word 2,$(subst :, ,$(b)))/*.c))) \
 	$(foreach s,$(TEST_SUITES),$(patsubst %.c,$(OUT)/obj/%.o,$(wildcard tests/$(s)/*.c)))
 
-# libFuzzer harnesses: fuzz/<name>.c, each linked with the lib/ sources built by clang with
+# libFuzzer harnesses: fuzz/<name>.c, each linked with the lib/ sources built once by clang with
 # the fuzzer and sanitizer instrumentation (so lib/ itself is what gets explored).
 FUZZ_SRCS := $(wildcard fuzz/*.c)
 FUZZ_BINS := $(patsubst fuzz/%.c,$(OUT)/fuzz/%,$(FUZZ_SRCS))
-FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-	-std=gnu11 -D_GNU_SOURCE -Iinclude -Ilib -I$(OUT) -Icollector -Ictl -Istsd $(WARN)
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_CFLAGS := -g -O1 $(FUZZ_SAN) -std=gnu11 -D_GNU_SOURCE -Iinclude -Ilib -I$(OUT) -Icollector \
+	-Ictl -Istsd $(WARN)
+FUZZ_LIB_OBJS := $(patsubst %.c,$(OUT)/fuzz/obj/%.o,$(LIB_SRCS))
+FUZZ_LIB := $(OUT)/fuzz/libsts-fuzz.a
 
 # The version --version prints: `git describe` of a tagged checkout; otherwise the VERSION file
 # and, in a git checkout, the commit (0.1.0-g5bd9566, -dirty with local changes).
@@ -206,10 +209,18 @@ $(OUT)/tests/$(1)/%: tests/$(1)/%.c $(OUT)/obj/tests/cgroup_helpers.o $(LIBSTS) 
 endef
 $(foreach d,bin adversary,$(eval $(call test_prog_rule,$(d))))
 
-$(OUT)/fuzz/%: fuzz/%.c $(wildcard fuzz/*.h) $(LIB_SRCS) $(wildcard lib/*/*.h) $(OUT)/version.h | $(DEPS_STAMP)
+$(OUT)/fuzz/obj/%.o: %.c $(OUT)/version.h | $(DEPS_STAMP)
 	$(call msg,FUZZ-CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRCS) $(LDLIBS)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
+
+$(FUZZ_LIB): $(FUZZ_LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+$(OUT)/fuzz/%: fuzz/%.c $(wildcard fuzz/*.h) $(FUZZ_LIB) | $(DEPS_STAMP)
+	$(call msg,FUZZ-LD,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB) $(LDLIBS)
 
 fuzz-build: $(FUZZ_BINS)
 fuzz: fuzz-build
@@ -279,4 +290,4 @@ clean:
 distclean:
 	$(Q)rm -rf build
 
--include $(USER_OBJS:.o=.d) $(OUT)/tests/*/test_main.d
+-include $(USER_OBJS:.o=.d) $(FUZZ_LIB_OBJS:.o=.d) $(OUT)/tests/*/test_main.d
