@@ -6,6 +6,7 @@
  */
 #include "device/consent.h"
 #include "evidence.h"
+#include "payload_rules.h"
 #include "police.h"
 #include "stsd.h"
 #include "core/util.h"
@@ -98,7 +99,12 @@ int cmd_run(int argc, char **argv)
 	};
 	const char *events_path = NULL, *evlog_path = NULL, *seal_path = NULL;
 	const char *evlog_key = EVLOG_DEFAULT_KEY;
-	struct police_opts o = { .policy_path = STSD_DEFAULT_POLICY };
+	struct run_rules rules = { 0 };
+	struct police_opts o = {
+		.policy_path = STSD_DEFAULT_POLICY,
+		.payload_check = run_payload_check,
+		.payload_ctx = &rules,
+	};
 	bool json_stdout = false;
 	char why[512];
 	int ret, err, opt;
@@ -144,7 +150,7 @@ int cmd_run(int argc, char **argv)
 			o.cgroup_parent = optarg;
 			break;
 		case 'C':
-			o.consent_path = optarg;
+			rules.consent_path = optarg;
 			break;
 		case 'h':
 			usage(stdout);
