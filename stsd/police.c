@@ -82,7 +82,7 @@ struct run_ctx {
 	unsigned long n_approved; /* payloads approved in this run */
 };
 
-/* A sentence for the person watching stderr, unless quiet: "stsd: DENIED: ...". */
+/* A sentence for the person watching stderr, unless quiet: "stsd run: DENIED: ...". */
 static void say(const struct run_ctx *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
@@ -97,7 +97,7 @@ static void say(const struct run_ctx *c, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	/* One write: CMD shares this stderr, and a line must not be cut by its output. */
-	fprintf(stderr, "stsd: %s\n", msg);
+	fprintf(stderr, "%s: %s\n", sts_progname(), msg);
 }
 
 static void emit(struct run_ctx *c, const char *type, json_t *rec)
