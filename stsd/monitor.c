@@ -15,6 +15,7 @@
  * daemon_close releases and gives the exit status.
  */
 #include "evidence.h"
+#include "payload_rules.h"
 #include "police.h"
 #include "stsd.h"
 #include "core/cli.h"
@@ -405,18 +406,18 @@ static int on_readable(void *ctx)
 	return -1;
 }
 
-/* The payload check's second question, after the schema: is it the report we just signed? */
-static int same_report(void *ctx, const char *buf, size_t len, char *why, size_t wl)
+/* The payload check's product rules, after the schema: the report we just signed, sent once. */
+static int same_report(void *ctx, const struct police_payload *p, char *why, size_t wl)
 {
 	struct attempt *a = ctx;
-	const char *body = memmem(buf, len, "\r\n\r\n", 4);
+	const char *body = memmem(p->buf, p->len, "\r\n\r\n", 4);
 
-	if (!a->jws || !body || (size_t)(buf + len - body - 4) != a->jws_len ||
+	if (!a->jws || !body || (size_t)(p->buf + p->len - body - 4) != a->jws_len ||
 	    memcmp(body + 4, a->jws, a->jws_len) != 0) {
 		snprintf(why, wl, "not the report the monitor signed for this activation");
 		return -1;
 	}
-	return 0;
+	return payload_rule_once(p, why, wl);
 }
 
 /* The collector's address: configured, or resolved here (never by the agent). */

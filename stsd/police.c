@@ -4,30 +4,32 @@
  * run inside as an unprivileged user, and every decision the kernel takes reported (sentences
  * on stderr, evidence records, plain JSON lines). Used by `stsd run` and by the monitor, which
  * runs its agent this way with a privsep channel next to the kernel's events.
+ *
+ * What a payload may say is not decided here: after the checks that hold for any payload (G4:
+ * the writer's own memory, the documented request shape), the caller's payload_check decides
+ * (stsd/payload_rules.c for `stsd run`, same_report in stsd/monitor.c for the daemon).
  */
 #include "events.h"
 #include "evidence.h"
 #include "loader.h"
 #include "police.h"
 #include "stsd.h"
-#include "device/cgroup.h"
-#include "device/consent.h"
+#include "core/cli.h"
 #include "core/crypto.h"
-#include "wire/jws.h"
-#include "device/policy.h"
-#include "wire/report.h"
-#include "wire/request.h"
 #include "core/util.h"
+#include "device/cgroup.h"
+#include "device/policy.h"
+#include "wire/request.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <grp.h>
 #include <limits.h>
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,30 +41,76 @@
 #include <time.h>
 #include <unistd.h>
 
-struct run_ctx {
-	struct sts_enforcer *enf;
-	size_t report_max; /* the policy's report-max: the largest request body */
-	FILE *log; /* JSON lines (--events/--json), or NULL */
-	struct evidence *evidence; /* the evidence log (--log), or NULL */
-	const char *cgroup; /* killed when evidence cannot be written */
-	int evidence_err;
-	const struct police_opts *opts;
-	bool quiet; /* no sentences on stderr */
-	bool show_allowed;
-	unsigned long n_denied, n_allowed, n_observed;
-	unsigned long n_approved; /* payloads approved in this run: one report, sent once */
+/* What the child does before it execs CMD (child_exec). */
+struct child_spec {
+	int channel_fd; /* becomes fd 3 of CMD, or -1 */
+	const char *cgroup;
+	const char *exe;
+	char **argv;
+	bool drop;
+	uid_t uid;
+	gid_t gid;
+	pid_t monitor; /* the process that polices CMD */
 };
+
+/* One run of police_run(), from the policy load to the stop record. */
+struct run_ctx {
+	const struct police_opts *opts;
+	const char *policy_path;
+	/* police_prepare: what runs, as whom, under which policy */
+	char exe[PATH_MAX]; /* CMD, resolved */
+	struct child_spec spec;
+	struct sts_policy pol;
+	bool have_policy;
+	/* setup_cgroup */
+	char cgpath[PATH_MAX]; /* the policed cgroup, <parent>/run-PID */
+	bool cg_made;
+	struct enforcer_opts eo; /* with the cgroups' descriptors */
+	/* start_enforcement */
+	struct sts_enforcer *enf;
+	/* spawn_child, event_loop */
+	int sfd; /* SIGCHLD and the termination signals */
+	int errpipe[2]; /* the child's last words if it cannot exec */
+	int gopipe[2]; /* the child execs once it reads from it */
+	pid_t pid;
+	int status; /* the child's wait status */
+	time_t started;
+	bool channel_done, timed_out;
+	/* the event callbacks */
+	int evidence_err; /* an evidence record could not be written: the run is stopped */
+	unsigned long n_denied, n_allowed, n_observed;
+	unsigned long n_approved; /* payloads approved in this run */
+};
+
+/* A sentence for the person watching stderr, unless quiet: "stsd run: DENIED: ...". */
+static void say(const struct run_ctx *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void say(const struct run_ctx *c, const char *fmt, ...)
+{
+	char msg[2048];
+	va_list ap;
+
+	if (c->opts->quiet)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	/* One write: CMD shares this stderr, and a line must not be cut by its output. */
+	fprintf(stderr, "%s: %s\n", sts_progname(), msg);
+}
 
 static void emit(struct run_ctx *c, const char *type, json_t *rec)
 {
+	FILE *log = c->opts->events;
 	char *s;
 
 	json_object_set_new(rec, "type", json_string(type));
-	if (c->log) {
+	if (log) {
 		s = json_dumps(rec, JSON_COMPACT | JSON_PRESERVE_ORDER);
 		if (s) {
-			fprintf(c->log, "%s\n", s);
-			fflush(c->log);
+			fprintf(log, "%s\n", s);
+			fflush(log);
 			free(s);
 		}
 	}
@@ -79,16 +127,16 @@ static void evidence_failed(struct run_ctx *c, int err)
 		return;
 	c->evidence_err = err;
 	sts_err("evidence log write failed: %s; killing the policed command", strerror(-err));
-	sts_cgroup_kill(c->cgroup);
+	sts_cgroup_kill(c->cgpath);
 }
 
 static void to_evidence(struct run_ctx *c, const struct sts_event *ev, const json_t *extra)
 {
 	int err;
 
-	if (!c->evidence || c->evidence_err)
+	if (!c->opts->evidence || c->evidence_err)
 		return;
-	err = evidence_event(c->evidence, ev, extra);
+	err = evidence_event(c->opts->evidence, ev, extra);
 	if (err)
 		evidence_failed(c, err);
 }
@@ -104,60 +152,15 @@ static void count(struct run_ctx *c, __u32 verdict)
 }
 
 /*
- * `stsd run` without a monitor of its own (no payload_check): the country claim is the user's
- * to give (G6). A request that carries one passes only if the consent record grants that very
- * country. sts_request_check() has already validated the request, so the parse cannot fail on
- * well-formed input; if it does, the request is refused.
+ * The plaintext's SHA-256 for the records. A plaintext larger than the kernel's copy is refused
+ * anyway; it is read whole from the writer for its hash. Returns how many bytes were hashed.
  */
-static int country_consented(const struct run_ctx *c, const char *buf, size_t len, char *why,
-			     size_t wl)
+static size_t payload_hash(const struct sts_payload_event *pe, char hex[2 * STS_SHA256_LEN + 1])
 {
-	const char *body = memmem(buf, len, "\r\n\r\n", 4);
-	const char *path = c->opts->consent_path ? c->opts->consent_path : STS_CONSENT_DEFAULT_PATH;
-	struct sts_consent consent;
-	struct sts_report rep;
-	struct sts_jws jws;
-	int err;
-
-	if (!body || sts_jws_parse(body + 4, buf + len - body - 4, &jws, why, wl))
-		return -EBADMSG;
-	err = sts_report_parse(jws.payload, jws.payload_len, &rep, why, wl);
-	sts_jws_free(&jws);
-	if (err)
-		return err;
-	if (!rep.country[0])
-		return 0;
-	err = sts_consent_load(path, &consent);
-	if (err) {
-		snprintf(why, wl, "consent record %s unreadable (%s): the country is not sent",
-			 path, strerror(-err));
-		return err;
-	}
-	if (!consent.granted || strcmp(consent.country, rep.country) != 0) {
-		snprintf(why, wl, "claim \"country\" without the user's consent (%s: %s)", path,
-			 consent.granted ? "another country" : "not granted");
-		return -EPERM;
-	}
-	return 0;
-}
-
-/*
- * The payload check (G4), monitor side: the writer is stopped in SSL_write; its plaintext, as
- * copied in the kernel at the call, is checked against the approved request. Pass: egress
- * credit for exactly these bytes, then SIGCONT. Fail: SIGKILL, and the record keeps only the
- * SHA-256 and length of what it tried to send.
- */
-static void payload_decide(struct run_ctx *c, const struct sts_payload_event *pe)
-{
-	char reason[256] = "", hex[2 * STS_SHA256_LEN + 1], line[900];
-	struct sts_event ev = pe->ev;
 	uint8_t sha[STS_SHA256_LEN];
 	size_t hashed = pe->copied;
 	char *whole = NULL;
-	json_t *rec;
-	bool ok = false;
 
-	/* A plaintext larger than the copy is refused anyway; read it all for its hash. */
 	if (pe->copied < pe->len && pe->len <= (1u << 20)) {
 		struct iovec local, remote = { (void *)(uintptr_t)pe->buf, pe->len };
 
@@ -169,69 +172,105 @@ static void payload_decide(struct run_ctx *c, const struct sts_payload_event *pe
 	}
 	sts_sha256(hashed == pe->copied ? (const void *)pe->data : whole, hashed, sha);
 	sts_hex(sha, sizeof(sha), hex);
-	if (pe->flags & (STS_PAYLOAD_SHARED_MM | STS_PAYLOAD_SHARED_MAP | STS_PAYLOAD_NO_VMA)) {
-		ev.rule = STS_RULE_PAYLOAD_SHARED;
-		snprintf(reason, sizeof(reason), "%s%s%s",
-			 pe->flags & STS_PAYLOAD_SHARED_MM ? "other threads share the memory; "
-							   : "",
-			 pe->flags & STS_PAYLOAD_SHARED_MAP ? "the buffer is in a shared mapping; "
-							    : "",
-			 pe->flags & STS_PAYLOAD_NO_VMA ? "the buffer is not mapped memory" : "");
-	} else if (pe->copied < pe->len) {
-		ev.rule = STS_RULE_PAYLOAD_SCHEMA;
-		snprintf(reason, sizeof(reason), "%llu bytes of plaintext, far more than a report",
-			 (unsigned long long)pe->len);
-	} else if (sts_request_check((const char *)pe->data, pe->len, c->report_max, reason,
-				     sizeof(reason))) {
-		ev.rule = STS_RULE_PAYLOAD_SCHEMA;
-	} else if (c->opts->payload_check &&
-		   c->opts->payload_check(c->opts->payload_ctx, (const char *)pe->data, pe->len,
-					  reason, sizeof(reason))) {
-		ev.rule = STS_RULE_PAYLOAD_SCHEMA;
-	} else if (!c->opts->payload_check &&
-		   country_consented(c, (const char *)pe->data, pe->len, reason, sizeof(reason))) {
-		ev.rule = STS_RULE_PAYLOAD_SCHEMA;
-	} else if (c->n_approved) {
-		/* The report leaves once (G3 of the promise): a second copy is a second send. */
-		ev.rule = STS_RULE_PAYLOAD_SCHEMA;
-		snprintf(reason, sizeof(reason),
-			 "a second report in one run: the activation report is sent once");
-	} else if (enforcer_grant(c->enf, pe->len)) {
-		ev.rule = STS_RULE_PAYLOAD_SCHEMA;
-		snprintf(reason, sizeof(reason), "could not grant egress credit: %s",
-			 strerror(errno));
-	} else {
-		ok = true;
-		c->n_approved++;
-		ev.rule = STS_RULE_PAYLOAD_OK;
-	}
-	ev.verdict = ok ? STS_VERDICT_ALLOW : STS_VERDICT_DENY;
-	kill(pe->ev.tgid, ok ? SIGCONT : SIGKILL);
-	count(c, ev.verdict);
+	free(whole);
+	return hashed;
+}
 
-	rec = event_to_json(&ev);
+/*
+ * Is this payload one to send? First what holds for any payload: the bytes checked are the
+ * bytes sent (no other thread or process can rewrite them), all of them are in the kernel's
+ * copy, and they are a request of the documented shape within the policy's report-max. Then
+ * the product's rules, the caller's payload_check. Returns the rule: STS_RULE_PAYLOAD_OK, or
+ * the refusal's rule with its reason.
+ */
+static __u32 payload_verdict(const struct run_ctx *c, const struct sts_payload_event *pe,
+			     char *reason, size_t rl)
+{
+	const struct police_opts *o = c->opts;
+	const struct police_payload p = {
+		.buf = (const char *)pe->data,
+		.len = pe->len,
+		.approved = c->n_approved,
+	};
+	__u32 f = pe->flags;
+
+	if (f & (STS_PAYLOAD_SHARED_MM | STS_PAYLOAD_SHARED_MAP | STS_PAYLOAD_NO_VMA)) {
+		snprintf(reason, rl, "%s%s%s",
+			 f & STS_PAYLOAD_SHARED_MM ? "other threads share the memory; " : "",
+			 f & STS_PAYLOAD_SHARED_MAP ? "the buffer is in a shared mapping; " : "",
+			 f & STS_PAYLOAD_NO_VMA ? "the buffer is not mapped memory" : "");
+		return STS_RULE_PAYLOAD_SHARED;
+	}
+	if (pe->copied < pe->len) {
+		snprintf(reason, rl, "%llu bytes of plaintext, far more than a report",
+			 (unsigned long long)pe->len);
+		return STS_RULE_PAYLOAD_SCHEMA;
+	}
+	if (sts_request_check(p.buf, p.len, c->pol.report_max, reason, rl))
+		return STS_RULE_PAYLOAD_SCHEMA;
+	if (o->payload_check(o->payload_ctx, &p, reason, rl))
+		return STS_RULE_PAYLOAD_SCHEMA;
+	return STS_RULE_PAYLOAD_OK;
+}
+
+/*
+ * The records of a payload decision: the sentence, the evidence, the JSON line. A refusal keeps
+ * only the SHA-256 and length of what the writer tried to send, and why it was refused.
+ */
+static void payload_record(struct run_ctx *c, const struct sts_event *ev,
+			   const struct sts_payload_event *pe, const char *hex, size_t hashed,
+			   const char *reason)
+{
+	bool ok = ev->verdict == STS_VERDICT_ALLOW;
+	json_t *rec, *extra;
+	char line[900];
+
+	rec = event_to_json(ev);
 	json_object_set_new(rec, "len", json_integer(pe->len));
 	json_object_set_new(rec, "sha256", json_string(hex));
 	if (hashed != pe->len)
 		json_object_set_new(rec, "sha256_of_first_bytes", json_integer(hashed));
 	if (!ok)
 		json_object_set_new(rec, "reason", json_string(reason));
-	if (!c->quiet && (!ok || c->show_allowed)) {
-		event_explain(&ev, line, sizeof(line));
-		fprintf(stderr, "stsd: %s (%llu bytes, sha256 %s)%s%s\n", line,
-			(unsigned long long)pe->len, hex, ok ? "" : ": ", reason);
+	if (!ok || c->opts->show_allowed) {
+		event_explain(ev, line, sizeof(line));
+		say(c, "%s (%llu bytes, sha256 %s)%s%s", line, (unsigned long long)pe->len, hex,
+		    ok ? "" : ": ", reason);
 	}
-	{
-		json_t *extra =
-			json_pack("{s:I, s:s}", "bytes", (json_int_t)pe->len, "sha256", hex);
-
-		if (!ok)
-			json_object_set_new(extra, "reason", json_string(reason));
-		to_evidence(c, &ev, extra);
-		json_decref(extra);
-	}
+	extra = json_pack("{s:I, s:s}", "bytes", (json_int_t)pe->len, "sha256", hex);
+	if (!ok)
+		json_object_set_new(extra, "reason", json_string(reason));
+	to_evidence(c, ev, extra);
+	json_decref(extra);
 	emit(c, "event", rec);
-	free(whole);
+}
+
+/*
+ * The payload check (G4), monitor side: the writer is stopped in SSL_write; its plaintext, as
+ * copied in the kernel at the call, is checked. Pass: egress credit for exactly these bytes,
+ * then SIGCONT. Fail: SIGKILL.
+ */
+static void payload_decide(struct run_ctx *c, const struct sts_payload_event *pe)
+{
+	char reason[256] = "", hex[2 * STS_SHA256_LEN + 1];
+	struct sts_event ev = pe->ev;
+	size_t hashed;
+	bool ok;
+
+	hashed = payload_hash(pe, hex);
+	ev.rule = payload_verdict(c, pe, reason, sizeof(reason));
+	if (ev.rule == STS_RULE_PAYLOAD_OK && enforcer_grant(c->enf, pe->len)) {
+		ev.rule = STS_RULE_PAYLOAD_SCHEMA;
+		snprintf(reason, sizeof(reason), "could not grant egress credit: %s",
+			 strerror(errno));
+	}
+	ok = ev.rule == STS_RULE_PAYLOAD_OK;
+	if (ok)
+		c->n_approved++;
+	ev.verdict = ok ? STS_VERDICT_ALLOW : STS_VERDICT_DENY;
+	kill(pe->ev.tgid, ok ? SIGCONT : SIGKILL);
+	count(c, ev.verdict);
+	payload_record(c, &ev, pe, hex, hashed, reason);
 }
 
 static void on_event(const struct sts_event *ev, size_t size, void *ctx)
@@ -248,9 +287,9 @@ static void on_event(const struct sts_event *ev, size_t size, void *ctx)
 	}
 
 	count(c, ev->verdict);
-	if (!c->quiet && (ev->verdict != STS_VERDICT_ALLOW || c->show_allowed)) {
+	if (ev->verdict != STS_VERDICT_ALLOW || c->opts->show_allowed) {
 		event_explain(ev, line, sizeof(line));
-		fprintf(stderr, "stsd: %s\n", line);
+		say(c, "%s", line);
 	}
 	to_evidence(c, ev, NULL);
 	emit(c, "event", event_to_json(ev));
@@ -281,17 +320,6 @@ static int resolve_cmd(const char *cmd, char *out, size_t len)
 	free(dirs);
 	return -ENOENT;
 }
-
-struct child_spec {
-	int channel_fd; /* becomes fd 3 of CMD, or -1 */
-	const char *cgroup;
-	const char *exe;
-	char **argv;
-	bool drop;
-	uid_t uid;
-	gid_t gid;
-	pid_t monitor; /* the process that polices CMD */
-};
 
 /*
  * In the child: join the policed cgroup, drop privileges, wait until the monitor has attached
@@ -387,77 +415,75 @@ void police_sweep_stale(const char *parent)
 	closedir(d);
 }
 
-int police_run(const struct police_opts *o)
+static void close_fd(int *fd)
 {
-	const char *policy_path, *user, *device_cg, *parent;
-	char root[PATH_MAX / 2], cgpath[PATH_MAX], parentbuf[PATH_MAX], exe[PATH_MAX];
-	char why[512], perr[512], childerr[512];
-	struct enforcer_opts eo = { .policed_cgroup_fd = -1, .device_cgroup_fd = -1 };
-	struct run_ctx c = { 0 };
-	struct sts_policy pol;
-	struct sts_enforcer *enf = NULL;
-	struct child_spec spec = { 0 };
-	bool have_policy = false, cg_made = false;
-	int ret = 3, err, sfd = -1, errpipe[2] = { -1, -1 }, gopipe[2] = { -1, -1 }, status = 0;
-	sigset_t mask, oldmask;
-	pid_t pid = -1;
-	ssize_t n;
-	bool channel_done = false, timed_out = false;
-	time_t started = time(NULL);
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
 
-	memset(&pol, 0, sizeof(pol));
-	c.opts = o;
-	c.quiet = o->quiet;
-	c.show_allowed = o->show_allowed;
-	c.log = o->events;
-	c.evidence = o->evidence;
-	eo.observe = o->observe;
-	policy_path = o->policy_path ? o->policy_path : STSD_DEFAULT_POLICY;
-	user = o->user;
-	device_cg = o->device_cgroup;
-	parent = o->cgroup_parent;
-	if (geteuid() != 0) {
-		sts_err("must run as root (loading BPF programs and creating cgroups need it)");
-		return 3;
-	}
-	err = resolve_cmd(o->argv[0], exe, sizeof(exe));
+/* What runs, as whom, under which policy: CMD resolved, the user looked up, the policy loaded. */
+static int police_prepare(struct run_ctx *c)
+{
+	const struct police_opts *o = c->opts;
+	const char *user = o->user ? o->user : "nobody";
+	struct passwd *pw;
+	char perr[512];
+	int err;
+
+	err = resolve_cmd(o->argv[0], c->exe, sizeof(c->exe));
 	if (err) {
 		sts_err("%s: %s", o->argv[0], strerror(-err));
-		return 2;
+		return err;
 	}
-	spec.exe = exe;
-	spec.argv = (char **)o->argv;
-	spec.channel_fd = o->channel ? o->channel->child_fd : -1;
-	if (!user)
-		user = "nobody";
+	c->spec.exe = c->exe;
+	c->spec.argv = (char **)o->argv;
+	c->spec.channel_fd = o->channel ? o->channel->child_fd : -1;
 	if (strcmp(user, "root") != 0) {
-		struct passwd *pw = getpwnam(user);
-
+		pw = getpwnam(user);
 		if (!pw) {
 			sts_err("--user %s: no such user", user);
-			return 2;
+			return -ENOENT;
 		}
-		spec.drop = true;
-		spec.uid = pw->pw_uid;
-		spec.gid = pw->pw_gid;
+		c->spec.drop = true;
+		c->spec.uid = pw->pw_uid;
+		c->spec.gid = pw->pw_gid;
 	}
-	err = sts_policy_load(policy_path, true, &pol, perr, sizeof(perr));
+	err = sts_policy_load(c->policy_path, true, &c->pol, perr, sizeof(perr));
 	if (err) {
 		sts_err("%s", perr);
-		ret = 2;
-		goto cleanup;
+		return err;
 	}
-	have_policy = true;
-	/* The state dir is the one place CMD may write: it must own it once unprivileged. */
-	if (spec.drop && chown(pol.state_dir, spec.uid, spec.gid) < 0) {
-		sts_err("chown %s to uid %u: %s", pol.state_dir, spec.uid, strerror(errno));
-		goto cleanup;
-	}
+	c->have_policy = true;
+	return 0;
+}
+
+/* The state dir is the one place CMD may write: it must own it once unprivileged. */
+static int hand_over_state_dir(struct run_ctx *c)
+{
+	int err;
+
+	if (!c->spec.drop || chown(c->pol.state_dir, c->spec.uid, c->spec.gid) == 0)
+		return 0;
+	err = -errno;
+	sts_err("chown %s to uid %u: %s", c->pol.state_dir, c->spec.uid, strerror(-err));
+	return err;
+}
+
+/*
+ * The policed cgroup, <parent>/run-PID, once what dead monitors left under parent is swept;
+ * and the cgroup the device-wide rules attach to.
+ */
+static int setup_cgroup(struct run_ctx *c)
+{
+	const char *parent = c->opts->cgroup_parent, *device_cg = c->opts->device_cgroup;
+	char root[PATH_MAX / 2], parentbuf[PATH_MAX];
+	int err;
 
 	err = sts_cgroup2_root(root, sizeof(root));
 	if (err) {
 		sts_err("find or mount cgroup v2: %s", strerror(-err));
-		goto cleanup;
+		return err;
 	}
 	if (!parent) {
 		snprintf(parentbuf, sizeof(parentbuf), "%s/stsguard", root);
@@ -466,244 +492,370 @@ int police_run(const struct police_opts *o)
 	err = sts_mkdir_p(parent, 0755);
 	if (err) {
 		sts_err("create cgroup %s: %s", parent, strerror(-err));
-		goto cleanup;
+		return err;
 	}
 	police_sweep_stale(parent);
-	if (snprintf(cgpath, sizeof(cgpath), "%s/run-%d", parent, (int)getpid()) >=
-	    (int)sizeof(cgpath)) {
+	if (snprintf(c->cgpath, sizeof(c->cgpath), "%s/run-%d", parent, (int)getpid()) >=
+	    (int)sizeof(c->cgpath)) {
 		sts_err("cgroup path too long under %s", parent);
-		goto cleanup;
+		return -ENAMETOOLONG;
 	}
-	if (mkdir(cgpath, 0755) < 0) {
-		sts_err("create cgroup %s: %s", cgpath, strerror(errno));
-		goto cleanup;
+	if (mkdir(c->cgpath, 0755) < 0) {
+		err = -errno;
+		sts_err("create cgroup %s: %s", c->cgpath, strerror(-err));
+		return err;
 	}
-	cg_made = true;
-	spec.cgroup = cgpath;
-	c.cgroup = cgpath;
-	eo.policed_cgroup_fd = open(cgpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (eo.policed_cgroup_fd < 0 || sts_cgroup_id(eo.policed_cgroup_fd, &eo.policed_cgid)) {
-		sts_err("open cgroup %s: %s", cgpath, strerror(errno));
-		goto cleanup;
+	c->cg_made = true;
+	c->spec.cgroup = c->cgpath;
+	c->eo.policed_cgroup_fd = open(c->cgpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (c->eo.policed_cgroup_fd < 0) {
+		err = -errno;
+		sts_err("open cgroup %s: %s", c->cgpath, strerror(-err));
+		return err;
+	}
+	err = sts_cgroup_id(c->eo.policed_cgroup_fd, &c->eo.policed_cgid);
+	if (err) {
+		sts_err("open cgroup %s: %s", c->cgpath, strerror(-err));
+		return err;
 	}
 	if (!device_cg)
 		device_cg = root;
 	if (strcmp(device_cg, "none") != 0) {
-		eo.device_cgroup_fd = open(device_cg, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (eo.device_cgroup_fd < 0) {
-			sts_err("open device cgroup %s: %s", device_cg, strerror(errno));
-			goto cleanup;
+		c->eo.device_cgroup_fd = open(device_cg, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (c->eo.device_cgroup_fd < 0) {
+			err = -errno;
+			sts_err("open device cgroup %s: %s", device_cg, strerror(-err));
+			return err;
 		}
 	}
-	eo.extra_exec = exe;
+	return 0;
+}
 
-	c.report_max = pol.report_max;
-	err = enforcer_start(&pol, &eo, on_event, &c, &enf, why, sizeof(why));
-	c.enf = enf;
+/* Load and attach the BPF enforcement, then the start record: what is enforced, and how (G7). */
+static int start_enforcement(struct run_ctx *c)
+{
+	bool enforcing;
+	char why[512];
+	json_t *rec;
+	int err;
+
+	c->eo.extra_exec = c->exe;
+	err = enforcer_start(&c->pol, &c->eo, on_event, c, &c->enf, why, sizeof(why));
 	if (err) {
 		sts_err("%s", why);
-		emit(&c, "refused", json_pack("{s:s, s:s}", "reason", why, "policy", policy_path));
-		goto cleanup;
+		emit(c, "refused",
+		     json_pack("{s:s, s:s}", "reason", why, "policy", c->policy_path));
+		return err;
 	}
-	{
-		json_t *rec = enforcer_describe(enf, &pol);
-
-		json_object_set_new(rec, "cgroup", json_string(cgpath));
-		json_object_set_new(rec, "cgroup_id", json_integer(eo.policed_cgid));
-		json_object_set_new(rec, "command", json_string(exe));
-		if (!c.quiet) {
-			fprintf(stderr, "stsd: policing %s in %s, %s mode, policy %s\n", exe,
-				cgpath, enforcer_enforcing(enf) ? "enforce" : "OBSERVE",
-				policy_path);
-			if (!enforcer_enforcing(enf))
-				fprintf(stderr,
-					"stsd: observe mode: file opens, execs and packet/netlink "
-					"sockets are only recorded (through tracepoints, which "
-					"io_uring "
-					"can bypass), not stopped; network rules are enforced\n");
+	enforcing = enforcer_enforcing(c->enf);
+	rec = enforcer_describe(c->enf, &c->pol);
+	json_object_set_new(rec, "cgroup", json_string(c->cgpath));
+	json_object_set_new(rec, "cgroup_id", json_integer(c->eo.policed_cgid));
+	json_object_set_new(rec, "command", json_string(c->exe));
+	say(c, "policing %s in %s, %s mode, policy %s", c->exe, c->cgpath,
+	    enforcing ? "enforce" : "OBSERVE", c->policy_path);
+	if (!enforcing)
+		say(c,
+		    "observe mode: file opens, execs and packet/netlink sockets are only recorded "
+		    "(through tracepoints, which io_uring can bypass), not stopped; "
+		    "network rules are enforced");
+	if (c->opts->evidence) {
+		err = evidence_start(c->opts->evidence, c->eo.observe ? "observe" : "enforce", rec);
+		if (err) {
+			sts_err("evidence log: %s", strerror(-err));
+			json_decref(rec);
+			return err;
 		}
-		if (c.evidence) {
-			err = evidence_start(c.evidence, eo.observe ? "observe" : "enforce", rec);
-			if (err) {
-				sts_err("evidence log: %s", strerror(-err));
-				json_decref(rec);
-				goto cleanup;
-			}
-		}
-		emit(&c, "start", rec);
 	}
+	emit(c, "start", rec);
+	return 0;
+}
 
-	/* SIGCHLD and the termination signals arrive through a signalfd, next to the events. */
+/*
+ * Fork CMD; the child joins the cgroup, drops privileges and waits for the go (child_exec).
+ * SIGCHLD and the termination signals arrive through a signalfd, next to the events. They stay
+ * blocked when police_run() returns: a signal pending then does not kill stsd before its caller
+ * has closed the evidence log.
+ */
+static int spawn_child(struct run_ctx *c)
+{
+	sigset_t mask, oldmask;
+	int err;
+
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGCHLD);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGHUP);
 	sigprocmask(SIG_BLOCK, &mask, &oldmask);
-	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
-	if (sfd < 0 || pipe2(errpipe, O_CLOEXEC) < 0 || pipe2(gopipe, O_CLOEXEC) < 0) {
-		sts_err("signalfd/pipe: %s", strerror(errno));
-		goto cleanup;
+	c->sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+	if (c->sfd < 0 || pipe2(c->errpipe, O_CLOEXEC) < 0 || pipe2(c->gopipe, O_CLOEXEC) < 0) {
+		err = -errno;
+		sts_err("signalfd/pipe: %s", strerror(-err));
+		return err;
 	}
 	fflush(NULL);
-	spec.monitor = getpid();
-	pid = fork();
-	if (pid < 0) {
-		sts_err("fork: %s", strerror(errno));
-		goto cleanup;
+	c->spec.monitor = getpid();
+	c->pid = fork();
+	if (c->pid < 0) {
+		err = -errno;
+		sts_err("fork: %s", strerror(-err));
+		return err;
 	}
-	if (pid == 0) {
+	if (c->pid == 0) {
 		sigprocmask(SIG_SETMASK, &oldmask, NULL);
-		close(errpipe[0]);
-		close(gopipe[1]);
-		child_exec(&spec, errpipe[1], gopipe[0]);
+		close(c->errpipe[0]);
+		close(c->gopipe[1]);
+		child_exec(&c->spec, c->errpipe[1], c->gopipe[0]);
 	}
-	close(errpipe[1]);
-	errpipe[1] = -1;
-	close(gopipe[0]);
-	gopipe[0] = -1;
-	err = enforcer_attach_process(enf, pid, why, sizeof(why));
-	if (err) {
-		sts_err("%s; not running %s (fail closed)", why, exe);
-		kill(pid, SIGKILL);
-	} else if (write(gopipe[1], "g", 1) != 1) {
-		sts_err("start %s: %s", exe, strerror(errno));
-		kill(pid, SIGKILL);
+	close_fd(&c->errpipe[1]);
+	close_fd(&c->gopipe[0]);
+	return 0;
+}
+
+/*
+ * Attach the child's payload uprobes (they follow one process: only now that it exists), then
+ * give it the go. If they cannot be attached it is killed: CMD never runs unchecked. Its exit
+ * is then reaped by the event loop like any other.
+ */
+static void release_child(struct run_ctx *c)
+{
+	char why[512], childerr[512];
+	ssize_t n;
+
+	if (enforcer_attach_process(c->enf, c->pid, why, sizeof(why))) {
+		sts_err("%s; not running %s (fail closed)", why, c->exe);
+		kill(c->pid, SIGKILL);
+	} else if (write(c->gopipe[1], "g", 1) != 1) {
+		sts_err("start %s: %s", c->exe, strerror(errno));
+		kill(c->pid, SIGKILL);
 	}
-	close(gopipe[1]);
-	gopipe[1] = -1;
-	n = read(errpipe[0], childerr, sizeof(childerr) - 1);
+	close_fd(&c->gopipe[1]);
+	/* Empty once the child has exec'd (the pipe is close-on-exec); else why it could not. */
+	n = read(c->errpipe[0], childerr, sizeof(childerr) - 1);
 	if (n > 0) {
 		childerr[n] = '\0';
 		sts_err("%s", childerr);
 	}
+}
+
+/*
+ * How long the event loop may sleep: until the evidence log's next checkpoint or the run's
+ * timeout, whichever comes first (-1: no limit). Past the timeout the policed cgroup is killed.
+ */
+static int next_wakeup(struct run_ctx *c)
+{
+	const struct police_opts *o = c->opts;
+	int64_t next_ms = -1, left;
+	int err;
+
+	if (o->evidence && !c->evidence_err) {
+		err = evidence_tick(o->evidence, &next_ms);
+		/* The real cause (ENOSPC, EROFS), not a generic EIO. */
+		if (err < 0)
+			evidence_failed(c, err);
+	}
+	if (o->timeout_s && !c->timed_out) {
+		left = (c->started + o->timeout_s - time(NULL)) * 1000;
+		if (left <= 0) {
+			sts_err("%s still running after %d s: stopped", c->exe, o->timeout_s);
+			c->timed_out = true;
+			sts_cgroup_kill(c->cgpath);
+		} else if (next_ms < 0 || left < next_ms) {
+			next_ms = left;
+		}
+	}
+	return next_ms > INT32_MAX ? INT32_MAX : (int)next_ms;
+}
+
+/*
+ * The agent's requests on the privsep channel. Kernel events first: a payload check pending
+ * for the agent is decided before the agent's next message is read.
+ */
+static void on_channel(struct run_ctx *c)
+{
+	const struct police_channel *ch = c->opts->channel;
+	int err;
+
+	enforcer_poll(c->enf, 0);
+	err = ch->on_readable(ch->ctx);
+	if (!err)
+		return;
+	c->channel_done = true;
+	if (err < 0)
+		sts_cgroup_kill(c->cgpath); /* unknown, out of order or malformed: the agent goes */
+}
+
+/* A signal for the monitor: SIGCHLD reaps CMD (true: it has exited); the others go to CMD. */
+static bool on_signal(struct run_ctx *c)
+{
+	struct signalfd_siginfo si;
+
+	if (read(c->sfd, &si, sizeof(si)) != sizeof(si))
+		return false;
+	if (si.ssi_signo != SIGCHLD) {
+		kill(c->pid, si.ssi_signo);
+		return false;
+	}
+	return waitpid(c->pid, &c->status, WNOHANG) == c->pid;
+}
+
+/* Until CMD exits: the kernel's events, the privsep channel if any, and the signals. */
+static void event_loop(struct run_ctx *c)
+{
+	const struct police_channel *ch = c->opts->channel;
 
 	for (;;) {
-		struct pollfd pfd[3] = { { enforcer_event_fd(enf), POLLIN, 0 },
-					 { sfd, POLLIN, 0 },
-					 { o->channel && !channel_done ? o->channel->fd : -1,
-					   POLLIN, 0 } };
-		struct signalfd_siginfo si;
+		struct pollfd pfd[3] = {
+			{ enforcer_event_fd(c->enf), POLLIN, 0 },
+			{ c->sfd, POLLIN, 0 },
+			{ ch && !c->channel_done ? ch->fd : -1, POLLIN, 0 },
+		};
 
-		int64_t next_ms = -1;
-
-		if (c.evidence && !c.evidence_err &&
-		    (err = evidence_tick(c.evidence, &next_ms)) < 0)
-			evidence_failed(
-				&c, err); /* the real cause (ENOSPC, EROFS), not a generic EIO */
-		if (o->timeout_s && !timed_out) {
-			int64_t left = (started + o->timeout_s - time(NULL)) * 1000;
-
-			if (left <= 0) {
-				sts_err("%s still running after %d s: stopped", exe, o->timeout_s);
-				timed_out = true;
-				sts_cgroup_kill(cgpath);
-			} else if (next_ms < 0 || left < next_ms) {
-				next_ms = left;
-			}
-		}
-		if (poll(pfd, 3, next_ms > INT32_MAX ? INT32_MAX : (int)next_ms) < 0) {
+		if (poll(pfd, 3, next_wakeup(c)) < 0) {
 			if (errno == EINTR)
 				continue;
 			sts_err("poll: %s", strerror(errno));
-			break;
+			return;
 		}
 		if (pfd[0].revents)
-			enforcer_poll(enf, 0);
-		if (pfd[2].revents) {
-			/*
-			 * The agent's requests. Kernel events first: a payload check pending for
-			 * the agent is decided before the agent's next message is read.
-			 */
-			enforcer_poll(enf, 0);
-			err = o->channel->on_readable(o->channel->ctx);
-			if (err) {
-				channel_done = true;
-				if (err < 0) {
-					/* Unknown, out of order or malformed: the agent goes. */
-					sts_cgroup_kill(cgpath);
-				}
-			}
-		}
-		if (!(pfd[1].revents & POLLIN))
-			continue;
-		if (read(sfd, &si, sizeof(si)) != sizeof(si))
-			continue;
-		if (si.ssi_signo != SIGCHLD) {
-			kill(pid, si.ssi_signo);
-			continue;
-		}
-		if (waitpid(pid, &status, WNOHANG) == pid)
-			break;
+			enforcer_poll(c->enf, 0);
+		if (pfd[2].revents)
+			on_channel(c);
+		if ((pfd[1].revents & POLLIN) && on_signal(c))
+			return;
 	}
-	/* Whatever CMD left behind in the cgroup goes with it. */
-	sts_cgroup_kill(cgpath);
-	/*
-	 * Its sockets may outlive it, retransmitting what the egress gate refused: keep the gate
-	 * until they are gone (a refused connection aborts after its TCP user timeout).
-	 */
-	for (time_t until = time(NULL) + 30; enforcer_live_sockets(enf) > 0 && time(NULL) < until;)
-		enforcer_poll(enf, 1000); /* woken by STS_EV_SOCKETS_GONE */
-	if (enforcer_live_sockets(enf) > 0)
-		sts_err("%lld policed TCP sockets still open after 30 s; detaching the egress "
-			"gate anyway",
-			(long long)enforcer_live_sockets(enf));
-	enforcer_poll(enf, 0);
-	ret = WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
-	if (c.evidence_err && ret == 0)
-		ret = 3;
-	{
-		uint64_t lost = enforcer_lost_events(enf);
+}
 
-		if (lost)
-			sts_err("%llu kernel events were lost (ring buffer full)",
-				(unsigned long long)lost);
-		if (!c.quiet)
-			fprintf(stderr,
-				"stsd: %s exited with status %d; %lu denied, %lu allowed, %lu "
-				"observed, %llu lost events\n",
-				exe, ret, c.n_denied, c.n_allowed, c.n_observed,
-				(unsigned long long)lost);
-		struct sts_budget b;
+/*
+ * After CMD: whatever it left behind in the cgroup goes with it. Its sockets may outlive it,
+ * retransmitting what the egress gate refused: keep the gate until they are gone (a refused
+ * connection aborts after its TCP user timeout).
+ */
+static void drain(struct run_ctx *c)
+{
+	sts_cgroup_kill(c->cgpath);
+	for (time_t until = time(NULL) + 30;
+	     enforcer_live_sockets(c->enf) > 0 && time(NULL) < until;)
+		enforcer_poll(c->enf, 1000); /* woken by STS_EV_SOCKETS_GONE */
+	if (enforcer_live_sockets(c->enf) > 0)
+		sts_err("%lld policed TCP sockets still open after 30 s; "
+			"detaching the egress gate anyway",
+			(long long)enforcer_live_sockets(c->enf));
+	enforcer_poll(c->enf, 0);
+}
 
-		enforcer_budget(enf, &b);
-		if (c.evidence) {
-			err = evidence_stop(c.evidence, lost, ret);
-			if (err) {
-				sts_err("evidence log: %s", strerror(-err));
-				if (ret == 0)
-					ret = 3;
-			}
+/* CMD's exit status (128+N when killed by signal N); a run that lost evidence did not succeed. */
+static int run_status(const struct run_ctx *c)
+{
+	int ret = WIFSIGNALED(c->status) ? 128 + WTERMSIG(c->status) : WEXITSTATUS(c->status);
+
+	if (c->evidence_err && ret == STS_EXIT_OK)
+		ret = STS_EXIT_ENFORCE;
+	return ret;
+}
+
+/*
+ * The run's end: the summary sentence, the evidence log's stop record, the JSON stop line.
+ * Returns the exit status: ret, or STS_EXIT_ENFORCE when a success could not be logged.
+ */
+static int stop_record(struct run_ctx *c, int ret)
+{
+	uint64_t lost = enforcer_lost_events(c->enf);
+	struct sts_budget b = { 0 };
+	json_t *rec;
+	int err;
+
+	if (lost)
+		sts_err("%llu kernel events were lost (ring buffer full)",
+			(unsigned long long)lost);
+	say(c, "%s exited with status %d; %lu denied, %lu allowed, %lu observed, %llu lost events",
+	    c->exe, ret, c->n_denied, c->n_allowed, c->n_observed, (unsigned long long)lost);
+	enforcer_budget(c->enf, &b);
+	if (c->opts->evidence) {
+		err = evidence_stop(c->opts->evidence, lost, ret);
+		if (err) {
+			sts_err("evidence log: %s", strerror(-err));
+			if (ret == STS_EXIT_OK)
+				ret = STS_EXIT_ENFORCE;
 		}
-		emit(&c, "stop",
-		     json_pack("{s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "status", ret,
-			       "lost_events", (json_int_t)lost, "denied", (json_int_t)c.n_denied,
-			       "allowed", (json_int_t)c.n_allowed, "observed",
-			       (json_int_t)c.n_observed, "egress_dropped_bytes",
-			       (json_int_t)b.dropped, "egress_credit_left", (json_int_t)b.credit,
-			       "tls_allowance_left", (json_int_t)b.allowance));
 	}
-cleanup:
-	enforcer_stop(enf);
-	if (sfd >= 0)
-		close(sfd);
-	if (errpipe[0] >= 0)
-		close(errpipe[0]);
-	if (errpipe[1] >= 0)
-		close(errpipe[1]);
-	for (int i = 0; i < 2; i++)
-		if (gopipe[i] >= 0)
-			close(gopipe[i]);
-	if (eo.policed_cgroup_fd >= 0)
-		close(eo.policed_cgroup_fd);
-	if (eo.device_cgroup_fd >= 0)
-		close(eo.device_cgroup_fd);
-	if (cg_made) {
+	/* clang-format off */
+	rec = json_pack("{s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+			"status", ret,
+			"lost_events", (json_int_t)lost,
+			"denied", (json_int_t)c->n_denied,
+			"allowed", (json_int_t)c->n_allowed,
+			"observed", (json_int_t)c->n_observed,
+			"egress_dropped_bytes", (json_int_t)b.dropped,
+			"egress_credit_left", (json_int_t)b.credit,
+			"tls_allowance_left", (json_int_t)b.allowance);
+	/* clang-format on */
+	emit(c, "stop", rec);
+	return ret;
+}
+
+/* What police_run() acquired, released in the reverse order. */
+static void run_release(struct run_ctx *c)
+{
+	close_fd(&c->gopipe[1]);
+	close_fd(&c->gopipe[0]);
+	close_fd(&c->errpipe[1]);
+	close_fd(&c->errpipe[0]);
+	close_fd(&c->sfd);
+	enforcer_stop(c->enf);
+	close_fd(&c->eo.device_cgroup_fd);
+	close_fd(&c->eo.policed_cgroup_fd);
+	if (c->cg_made) {
 		/* The kill is asynchronous: give the members a moment to leave. */
-		for (int i = 0; i < 100 && rmdir(cgpath) < 0 && errno == EBUSY; i++)
+		for (int i = 0; i < 100 && rmdir(c->cgpath) < 0 && errno == EBUSY; i++)
 			usleep(10000);
 	}
-	if (have_policy)
-		sts_policy_free(&pol);
+	if (c->have_policy)
+		sts_policy_free(&c->pol);
+}
+
+int police_run(const struct police_opts *o)
+{
+	struct run_ctx c = {
+		.opts = o,
+		.policy_path = o->policy_path ? o->policy_path : STSD_DEFAULT_POLICY,
+		.eo = { .policed_cgroup_fd = -1, .device_cgroup_fd = -1, .observe = o->observe },
+		.sfd = -1,
+		.errpipe = { -1, -1 },
+		.gopipe = { -1, -1 },
+		.pid = -1,
+		.started = time(NULL),
+	};
+	int ret = STS_EXIT_ENFORCE, err;
+
+	if (geteuid() != 0) {
+		sts_err("must run as root (loading BPF programs and creating cgroups need it)");
+		goto cleanup;
+	}
+	err = police_prepare(&c);
+	if (err) {
+		ret = STS_EXIT_USAGE; /* the command, the user or the policy: nothing ran */
+		goto cleanup;
+	}
+	/* From here on a failure means enforcement could not be established: CMD never runs. */
+	err = hand_over_state_dir(&c);
+	if (err)
+		goto cleanup;
+	err = setup_cgroup(&c);
+	if (err)
+		goto cleanup;
+	err = start_enforcement(&c);
+	if (err)
+		goto cleanup;
+	err = spawn_child(&c);
+	if (err)
+		goto cleanup;
+	release_child(&c);
+	event_loop(&c);
+	drain(&c);
+	ret = stop_record(&c, run_status(&c));
+cleanup:
+	run_release(&c);
 	return ret;
 }

@@ -6,6 +6,7 @@
 #define STS_POLICE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 
 struct evidence;
@@ -23,6 +24,13 @@ struct police_channel {
 	void *ctx;
 };
 
+/* A payload the policed code is about to send, for the product's check (police_opts). */
+struct police_payload {
+	const char *buf; /* the plaintext: a request sts_request_check() accepted */
+	size_t len;
+	unsigned long approved; /* payloads approved earlier in this run */
+};
+
 struct police_opts {
 	const char *policy_path; /* NULL: STSD_DEFAULT_POLICY */
 	bool observe; /* observe what cannot be enforced instead of refusing */
@@ -35,20 +43,20 @@ struct police_opts {
 	const char *const *argv; /* CMD and its arguments; CMD resolved as execvp would */
 	const struct police_channel *channel; /* or NULL */
 	/*
-	 * An extra payload check on top of the schema (the monitor: "is it the very report I
-	 * signed?"); 0 to pass, else a reason in why. NULL: the schema alone.
+	 * The product's decision on a payload, required. police_run() checks what every payload
+	 * must be (its own memory, a request of the documented shape within the policy's
+	 * report-max), then asks this; 0 to pass, else a reason in why.
 	 */
-	int (*payload_check)(void *ctx, const char *buf, size_t len, char *why, size_t whylen);
+	int (*payload_check)(void *ctx, const struct police_payload *p, char *why, size_t whylen);
 	void *payload_ctx;
-	/* Without payload_check: the consent record a country claim needs (NULL: the default). */
-	const char *consent_path;
 	int timeout_s; /* kill the policed cgroup after this long; 0: no limit */
 };
 
 /*
  * Run CMD under enforcement until it exits. Returns its exit status (128+N when killed by
- * signal N), 2 on usage or policy errors, 3 when enforcement (or the evidence log) could not be
- * established or kept: the command then never ran, or was stopped.
+ * signal N), STS_EXIT_USAGE on usage or policy errors, STS_EXIT_ENFORCE when enforcement (or
+ * the evidence log) could not be established or kept: the command then never ran, or was
+ * stopped.
  */
 int police_run(const struct police_opts *o);
 /*

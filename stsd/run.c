@@ -4,78 +4,69 @@
  * a fresh cgroup under the BPF enforcement of the policy, as an unprivileged user, and every
  * decision the kernel takes about it is reported.
  */
-#include "device/consent.h"
 #include "evidence.h"
+#include "payload_rules.h"
 #include "police.h"
 #include "stsd.h"
+#include "core/cli.h"
 #include "core/util.h"
+#include "device/consent.h"
 
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
-static void usage(FILE *f)
-{
-	fprintf(f,
-		"usage: stsd run [OPTIONS] -- CMD [ARGS]...\n"
-		"\n"
-		"Run CMD inside a fresh policed cgroup, under the BPF enforcement of a policy, "
-		"and\n"
-		"report every decision the kernel takes about it. This is how a compliance team\n"
-		"polices a vendor's telemetry binary. CMD itself is allowed to execute; "
-		"everything\n"
-		"else it reads, writes, executes or connects to must be in the policy.\n"
-		"\n"
-		"options:\n"
-		"  --policy FILE        the policy (default " STSD_DEFAULT_POLICY ")\n"
-		"  --observe            if BPF LSM is missing, observe files, exec and socket "
-		"kinds\n"
-		"                       through tracepoints instead of refusing to run; io_uring "
-		"can\n"
-		"                       bypass those tracepoints, and the output says so. Network\n"
-		"                       rules stay enforced.\n"
-		"  --user USER          run CMD as USER (default: nobody when stsd runs as root);\n"
-		"                       'root' keeps root, to prove that the kernel rules bind "
-		"even it\n"
-		"  --log FILE           append every decision to this evidence log (hash-chained,\n"
-		"                       signed checkpoints; see docs/evidence.md), e.g.\n"
-		"                       /var/lib/stsguard/evidence.log; check it with stsctl "
-		"verify\n"
-		"  --log-key FILE       the key signing the log's checkpoints (default\n"
-		"                       /var/lib/stsguard/log.key; created, with FILE.pub, if "
-		"missing)\n"
-		"  --seal-state FILE    seal the checkpoints forward-securely (stsctl seal-init)\n"
-		"  --events FILE        append every record (start, events, stop) as plain JSON "
-		"lines\n"
-		"  --json               write those JSON lines to stdout\n"
-		"  --allowed            also print allowed actions on stderr, not only denials\n"
-		"  -q, --quiet          print nothing on stderr but errors\n"
-		"  --device-cgroup DIR  attach the device-wide rules (deny-outside, legacy-deny) "
-		"to\n"
-		"                       this cgroup (default: the cgroup v2 root, i.e. every "
-		"process)\n"
-		"  --cgroup-parent DIR  create the policed cgroup under DIR (default: "
-		"<root>/stsguard)\n"
-		"  --consent FILE       the user's consent record (stsctl consent; default\n"
-		"                       " STS_CONSENT_DEFAULT_PATH "): a report carrying a\n"
-		"                       country passes the payload check only if it grants it\n"
-		"  -h, --help           this help\n"
-		"\n"
-		"output: one line on stderr per denied (and, with --allowed, allowed) action, "
-		"e.g.\n"
-		"  stsd: DENIED: pid 42 (sts) tried to connect to 10.0.0.1:80/tcp: not a "
-		"collector\n"
-		"  endpoint of the policy\n"
-		"JSON records: {\"type\":\"start\", kernel, mode, policy_sha256, hooks:[{hook, "
-		"mode,\n"
-		"program, tag}]}, {\"type\":\"event\", kind, verdict, rule, pid, comm, dest|path,\n"
-		"explain}, {\"type\":\"stop\", status, lost_events, denied, allowed, observed}.\n"
-		"\n"
-		"exit status: CMD's exit status (128+N if it was killed by signal N); 2 on a "
-		"usage\n"
-		"error; 3 if enforcement could not be established (fail closed).\n");
-}
+/* clang-format off */
+static const char usage_text[] =
+	"usage: stsd run [OPTIONS] -- CMD [ARGS]...\n"
+	"\n"
+	"Run CMD inside a fresh policed cgroup, under the BPF enforcement of a policy, and\n"
+	"report every decision the kernel takes about it. This is how a compliance team\n"
+	"polices a vendor's telemetry binary. CMD itself is allowed to execute; everything\n"
+	"else it reads, writes, executes or connects to must be in the policy.\n"
+	"\n"
+	"options:\n"
+	"  --policy FILE        the policy (default " STSD_DEFAULT_POLICY ")\n"
+	"  --observe            if BPF LSM is missing, observe files, exec and socket kinds\n"
+	"                       through tracepoints instead of refusing to run; io_uring can\n"
+	"                       bypass those tracepoints, and the output says so. Network\n"
+	"                       rules stay enforced.\n"
+	"  --user USER          run CMD as USER (default: nobody when stsd runs as root);\n"
+	"                       'root' keeps root, to prove that the kernel rules bind even it\n"
+	"  --log FILE           append every decision to this evidence log (hash-chained,\n"
+	"                       signed checkpoints; see docs/evidence.md), e.g.\n"
+	"                       /var/lib/stsguard/evidence.log; check it with stsctl verify\n"
+	"  --log-key FILE       the key signing the log's checkpoints (default\n"
+	"                       /var/lib/stsguard/log.key; created, with FILE.pub, if missing)\n"
+	"  --seal-state FILE    seal the checkpoints forward-securely (stsctl seal-init)\n"
+	"  --events FILE        append every record (start, events, stop) as plain JSON lines\n"
+	"  --json               write those JSON lines to stdout\n"
+	"  --allowed            also print allowed actions on stderr, not only denials\n"
+	"  -q, --quiet          print nothing on stderr but errors\n"
+	"  --device-cgroup DIR  attach the device-wide rules (deny-outside, legacy-deny) to\n"
+	"                       this cgroup (default: the cgroup v2 root, i.e. every process)\n"
+	"  --cgroup-parent DIR  create the policed cgroup under DIR (default: <root>/stsguard)\n"
+	"  --consent FILE       the user's consent record (stsctl consent; default\n"
+	"                       " STS_CONSENT_DEFAULT_PATH "): a report carrying a\n"
+	"                       country passes the payload check only if it grants it\n"
+	"  -h, --help           this help\n"
+	"\n"
+	"output: one line on stderr per denied (and, with --allowed, allowed) action, e.g.\n"
+	"  stsd run: DENIED: pid 42 (sts) tried to connect to 10.0.0.1:80/tcp: not a\n"
+	"  collector endpoint of the policy\n"
+	"JSON records: {\"type\":\"start\", kernel, mode, policy_sha256, hooks:[{hook, mode,\n"
+	"program, tag}]}, {\"type\":\"event\", kind, verdict, rule, pid, comm, dest|path,\n"
+	"explain}, {\"type\":\"stop\", status, lost_events, denied, allowed, observed}.\n";
+/* clang-format on */
+
+static const struct cli_exit run_exits[] = {
+	{ STS_EXIT_OK, "CMD succeeded; otherwise CMD's own exit status, 128+N if it was killed "
+		       "by signal N" },
+	{ STS_EXIT_USAGE, "usage or configuration error (options, policy, user): nothing ran" },
+	{ STS_EXIT_ENFORCE, "enforcement or the evidence log could not be established or kept: "
+			    "CMD never ran, or was stopped (fail closed)" },
+};
 
 int cmd_run(int argc, char **argv)
 {
@@ -98,12 +89,17 @@ int cmd_run(int argc, char **argv)
 	};
 	const char *events_path = NULL, *evlog_path = NULL, *seal_path = NULL;
 	const char *evlog_key = EVLOG_DEFAULT_KEY;
-	struct police_opts o = { .policy_path = STSD_DEFAULT_POLICY };
+	struct run_rules rules = { 0 };
+	struct police_opts o = {
+		.policy_path = STSD_DEFAULT_POLICY,
+		.payload_check = run_payload_check,
+		.payload_ctx = &rules,
+	};
 	bool json_stdout = false;
 	char why[512];
 	int ret, err, opt;
 
-	sts_set_progname("stsd: run");
+	sts_set_progname(cli_name()); /* "stsd run: ..." */
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "+qh", opts, NULL)) != -1) {
 		switch (opt) {
@@ -144,30 +140,26 @@ int cmd_run(int argc, char **argv)
 			o.cgroup_parent = optarg;
 			break;
 		case 'C':
-			o.consent_path = optarg;
+			rules.consent_path = optarg;
 			break;
 		case 'h':
-			usage(stdout);
-			return 0;
+			return cli_help(usage_text, run_exits, ARRAY_SIZE(run_exits));
 		default:
-			usage(stderr);
-			return 2;
+			/* getopt has said "stsd run: unrecognized option ..." */
+			return cli_usage_hint();
 		}
 	}
-	if (optind >= argc) {
-		sts_err("no command given (stsd run [OPTIONS] -- CMD [ARGS])");
-		return 2;
-	}
-	if (events_path && json_stdout) {
-		sts_err("--events and --json are exclusive");
-		return 2;
-	}
+	if (optind >= argc)
+		return cli_usage_error("no command given (stsd run [OPTIONS] -- CMD [ARGS])");
+	if (events_path && json_stdout)
+		return cli_usage_error("--events and --json are exclusive");
 	o.argv = (const char *const *)argv + optind;
+	ret = STS_EXIT_USAGE;
 	if (events_path) {
 		o.events = fopen(events_path, "ae");
 		if (!o.events) {
 			sts_err("open %s: %s", events_path, strerror(errno));
-			return 2;
+			goto cleanup;
 		}
 	} else if (json_stdout) {
 		o.events = stdout;
@@ -178,18 +170,18 @@ int cmd_run(int argc, char **argv)
 		if (err) {
 			/* No evidence, no run: the policed code never runs unlogged. */
 			sts_err("%s", why);
-			if (o.events && o.events != stdout)
-				fclose(o.events);
-			return 3;
+			ret = STS_EXIT_ENFORCE;
+			goto cleanup;
 		}
 	}
 	ret = police_run(&o);
+cleanup:
 	if (o.evidence) {
 		err = evidence_close(o.evidence);
 		if (err) {
 			sts_err("evidence log: %s", strerror(-err));
-			if (ret == 0)
-				ret = 3;
+			if (ret == STS_EXIT_OK)
+				ret = STS_EXIT_ENFORCE;
 		}
 	}
 	if (o.events && o.events != stdout)

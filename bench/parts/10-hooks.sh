@@ -49,7 +49,7 @@ start_monitor() {
 	: > "$D/mon.out"
 	case $1 in
 	stsd) "$B/stsd" run --observe --policy "$D/policy.conf" -- sleep 3600 2> "$D/mon.out" &
-		mon=$!; wait_for "$D/mon.out" '^stsd: policing' ;;
+		mon=$!; wait_for "$D/mon.out" '^stsd run: policing' ;;
 	opensnoop-p) stdbuf -oL opensnoop -p "$sleeper" > "$D/mon.out" 2>&1 &
 		mon=$!; wait_for "$D/mon.out" '^PID' ;;
 	opensnoop) stdbuf -oL opensnoop > "$D/mon.out" 2>&1 &
