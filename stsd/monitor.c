@@ -18,6 +18,7 @@
 #include "payload_rules.h"
 #include "police.h"
 #include "stsd.h"
+#include "core/access.h"
 #include "core/cli.h"
 #include "device/config.h"
 #include "device/consent.h"
@@ -766,12 +767,18 @@ static bool run_attempt(struct daemon *d, struct attempt *a)
 		.payload_ctx = a,
 		.timeout_s = ATTEMPT_TIMEOUT_S,
 	};
+	struct sts_creds agent_creds;
+	char why[600];
 	int sv[2], status;
 
 	if (resolve(&d->cfg, &d->pol, &a->pc, a->error, sizeof(a->error)))
 		return true; /* no collector address: a->error, and a retry */
 	snprintf(a->pc.model_override, sizeof(a->pc.model_override), "%s", d->cfg.model);
 	snprintf(a->pc.ca_file, sizeof(a->pc.ca_file), "%s", d->cfg.collector_ca);
+	/* The agent opens the CA as agent-user: say now why it could not. */
+	if (sts_creds_of_user(d->cfg.agent_user, &agent_creds) == 0 &&
+	    sts_access_check(d->cfg.collector_ca, R_OK, &agent_creds, why, sizeof(why)))
+		sts_err("collector-ca %s: %s", d->cfg.collector_ca, why);
 	a->pc.io_timeout = d->cfg.collector_timeout;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
 		sts_err("socketpair: %s", strerror(errno));

@@ -14,6 +14,7 @@
 #include "loader.h"
 #include "police.h"
 #include "stsd.h"
+#include "core/access.h"
 #include "core/cli.h"
 #include "core/crypto.h"
 #include "core/util.h"
@@ -51,6 +52,7 @@ struct child_spec {
 	uid_t uid;
 	gid_t gid;
 	pid_t monitor; /* the process that polices CMD */
+	char exec_why[512]; /* why uid may not execute exe, if its mode bits say so */
 };
 
 /* One run of police_run(), from the policy load to the stop record. */
@@ -372,7 +374,8 @@ static void child_exec(const struct child_spec *s, int errfd, int gofd)
 		_exit(127);
 	}
 	execv(s->exe, s->argv);
-	dprintf(errfd, "exec %s: %s", s->exe, strerror(errno));
+	dprintf(errfd, "exec %s: %s", s->exe,
+		errno == EACCES && s->exec_why[0] ? s->exec_why : strerror(errno));
 	_exit(127);
 }
 
@@ -422,18 +425,30 @@ static void close_fd(int *fd)
 	*fd = -1;
 }
 
+/* Whom CMD runs as, for the access checks: its uid and gid, no supplementary groups. */
+static struct sts_creds cmd_creds(const struct run_ctx *c)
+{
+	return (struct sts_creds){ .uid = c->spec.uid, .gid = c->spec.gid };
+}
+
 /* What runs, as whom, under which policy: CMD resolved, the user looked up, the policy loaded. */
 static int police_prepare(struct run_ctx *c)
 {
 	const struct police_opts *o = c->opts;
 	const char *user = o->user ? o->user : "nobody";
+	struct sts_creds creds;
 	struct passwd *pw;
 	char perr[512];
 	int err;
 
 	err = resolve_cmd(o->argv[0], c->exe, sizeof(c->exe));
 	if (err) {
-		sts_err("%s: %s", o->argv[0], strerror(-err));
+		/* Not even root may execute it (no x bit, a noexec mount): say which. */
+		creds = (struct sts_creds){ .uid = 0 };
+		if (err != -EACCES ||
+		    !sts_access_check(o->argv[0], X_OK, &creds, perr, sizeof(perr)))
+			snprintf(perr, sizeof(perr), "%s", strerror(-err));
+		sts_err("%s: %s", o->argv[0], perr);
 		return err;
 	}
 	c->spec.exe = c->exe;
@@ -449,6 +464,9 @@ static int police_prepare(struct run_ctx *c)
 		c->spec.uid = pw->pw_uid;
 		c->spec.gid = pw->pw_gid;
 	}
+	/* Said if the exec fails; worked out here, as the child's name lookups would be policed. */
+	creds = cmd_creds(c);
+	sts_access_check(c->exe, X_OK, &creds, c->spec.exec_why, sizeof(c->spec.exec_why));
 	err = sts_policy_load(c->policy_path, true, &c->pol, perr, sizeof(perr));
 	if (err) {
 		sts_err("%s", perr);
@@ -458,16 +476,26 @@ static int police_prepare(struct run_ctx *c)
 	return 0;
 }
 
-/* The state dir is the one place CMD may write: it must own it once unprivileged. */
+/*
+ * The state dir is the one place CMD may write: it must own it once unprivileged, and reach it
+ * (a parent of mode 0700 would keep it out: said, not refused, CMD may never write).
+ */
 static int hand_over_state_dir(struct run_ctx *c)
 {
+	struct sts_creds creds = cmd_creds(c);
+	char why[512];
 	int err;
 
-	if (!c->spec.drop || chown(c->pol.state_dir, c->spec.uid, c->spec.gid) == 0)
+	if (!c->spec.drop)
 		return 0;
-	err = -errno;
-	sts_err("chown %s to uid %u: %s", c->pol.state_dir, c->spec.uid, strerror(-err));
-	return err;
+	if (chown(c->pol.state_dir, c->spec.uid, c->spec.gid) < 0) {
+		err = -errno;
+		sts_err("chown %s to uid %u: %s", c->pol.state_dir, c->spec.uid, strerror(-err));
+		return err;
+	}
+	if (sts_access_check(c->pol.state_dir, W_OK | X_OK, &creds, why, sizeof(why)))
+		sts_err("state-dir %s: %s", c->pol.state_dir, why);
+	return 0;
 }
 
 /*
