@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "activation_helpers.h"
 #include "cgroup_helpers.h"
+#include "stage.h"
 #include "test.h"
 #include "core/util.h"
 
@@ -24,7 +25,8 @@ int act_write_text(const char *path, const char *text)
 bool act_setup(struct act_env *e, const char *name, const char *imei_source, const char *extra_conf,
 	       const char *extra_policy)
 {
-	char coldir[600], agent[PATH_MAX], imei[600], text[8192], model[96] = "";
+	char coldir[600], imei[600], text[8192], model[96] = "";
+	const char *agent;
 	bool dmi = access("/sys/class/dmi/id/product_name", R_OK) == 0;
 
 	memset(e, 0, sizeof(*e));
@@ -65,8 +67,9 @@ bool act_setup(struct act_env *e, const char *name, const char *imei_source, con
 		return false;
 	if (!dmi)
 		snprintf(model, sizeof(model), "model Test Phone\n"); /* no DMI on this machine */
-	snprintf(text, sizeof(text), "%s/sts-agent", test__out_dir());
-	if (!ASSERT_OK_PTR(realpath(text, agent), "find sts-agent"))
+	/* A copy nobody can reach, wherever the checkout is. */
+	agent = test__staged("sts-agent");
+	if (!ASSERT_OK_PTR(agent, "stage sts-agent"))
 		return false;
 	snprintf(text, sizeof(text),
 		 "collector-host localhost\n"

@@ -6,6 +6,7 @@
  *	test_progs [-v] [--no-skip] [-t NAME]... [-l]
  */
 #include "test.h"
+#include "stage.h"
 
 #include <ftw.h>
 #include <getopt.h>
@@ -70,9 +71,12 @@ void test__skip(const char *fmt, ...)
 const char *test__tmpdir(void)
 {
 	if (!tmpdir[0]) {
-		const char *base = getenv("TMPDIR");
+		/* Tests give files in it to unprivileged users: a base they can reach. */
+		const char *base = test__public_base();
 
-		snprintf(tmpdir, sizeof(tmpdir), "%s/sts-test.XXXXXX", base ? base : "/tmp");
+		if (!base)
+			exit(2);
+		snprintf(tmpdir, sizeof(tmpdir), "%s/sts-test.XXXXXX", base);
 		if (!mkdtemp(tmpdir)) {
 			perror("mkdtemp");
 			exit(2);
