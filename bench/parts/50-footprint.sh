@@ -9,7 +9,7 @@
 set -euo pipefail
 . bench/common.sh
 part_init footprint
-# The agent runs as nobody: it must reach the CA and its state directory.
+# The agent runs as nobody: it must reach the CA, its state directory and its binary.
 chmod 0755 "$BENCH_TMP" "$D"
 if [ "$BENCH_QUICK" = 1 ]; then window=15; else window=60; fi
 pids=()
@@ -35,7 +35,9 @@ pids+=($!)
 wait_for "$D/port" . && wait_for "$D/modem.path" . || { echo "50-footprint: collector or modem did not start" >&2; exit 1; }
 port=$(cat "$D/port")
 closed=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-agent=$(realpath "$B/sts-agent")
+# A copy the agent's user can reach: the checkout may be in a directory it cannot enter (/root).
+agent=$D/sts-agent
+install -m 0755 "$B/sts-agent" "$agent"
 dmi=$([ -r /sys/class/dmi/id/product_name ] && echo 1 || echo 0)
 
 # device NAME COLLECTOR_PORT RETRY_INITIAL: a fresh device (state, policy, stsd.conf) in D/NAME.
