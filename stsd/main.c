@@ -51,8 +51,12 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 {
 	static int debug = -1;
 
-	if (debug < 0)
-		debug = getenv("STS_DEBUG") && strcmp(getenv("STS_DEBUG"), "1") == 0;
+	if (debug < 0) {
+		const char *v = getenv("STS_DEBUG");
+
+		/* "1": libbpf's warnings and information; "2": its debug messages too. */
+		debug = v && strcmp(v, "2") == 0 ? 2 : v && strcmp(v, "1") == 0 ? 1 : 0;
+	}
 	if (!debug || (level == LIBBPF_DEBUG && debug < 2))
 		return 0;
 	return vfprintf(stderr, fmt, ap);
