@@ -151,8 +151,9 @@ int evidence_event(struct evidence *ev, const struct sts_event *e, const json_t 
 		json_object_set_new(rec, "dev", json_integer(e->file.dev));
 		json_object_set_new(rec, "access",
 				    json_string(e->type == STS_EV_LINK ? "link"
-						: e->file.fmode & 2    ? "write"
-								       : "read"));
+						: json_is_true(json_object_get(j, "write"))
+							? "write"
+							: "read"));
 		json_object_set_new(rec, "hook",
 				    json_string(e->verdict == STS_VERDICT_OBSERVED
 							? "tp/syscalls/sys_enter_openat"
@@ -206,6 +207,12 @@ int evidence_event(struct evidence *ev, const struct sts_event *e, const json_t 
 		break;
 	default:
 		type = "event";
+	}
+	if (e->verdict == STS_VERDICT_OBSERVED) {
+		/* What enforce mode would have done: the auditor's answer to "was it allowed?". */
+		json_object_set(rec, "would", json_object_get(j, "would"));
+		if (json_object_get(j, "would_rule"))
+			json_object_set(rec, "would_rule", json_object_get(j, "would_rule"));
 	}
 	if (extra)
 		json_object_update(rec, (json_t *)extra);

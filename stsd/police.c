@@ -81,6 +81,7 @@ struct run_ctx {
 	/* the event callbacks */
 	int evidence_err; /* an evidence record could not be written: the run is stopped */
 	unsigned long n_denied, n_allowed, n_observed;
+	unsigned long n_would_deny; /* observed events enforce mode would have refused */
 	unsigned long n_approved; /* payloads approved in this run */
 };
 
@@ -289,7 +290,11 @@ static void on_event(const struct sts_event *ev, size_t size, void *ctx)
 	}
 
 	count(c, ev->verdict);
-	if (ev->verdict != STS_VERDICT_ALLOW || c->opts->show_allowed) {
+	if (ev->verdict == STS_VERDICT_OBSERVED && ev->would_verdict == STS_VERDICT_DENY)
+		c->n_would_deny++;
+	/* As in enforce mode: what would pass is said only with --allowed. */
+	if ((ev->verdict != STS_VERDICT_ALLOW && ev->would_verdict != STS_VERDICT_ALLOW) ||
+	    c->opts->show_allowed) {
 		event_explain(ev, line, sizeof(line));
 		say(c, "%s", line);
 	}
@@ -586,7 +591,9 @@ static int start_enforcement(struct run_ctx *c)
 		say(c,
 		    "observe mode: file opens, execs and packet/netlink sockets are only recorded "
 		    "(through tracepoints, which io_uring can bypass), not stopped; "
-		    "network rules are enforced");
+		    "network rules are enforced. Each record says what enforce mode would do "
+		    "(\"OBSERVED, would deny\"); what it would allow is printed only with "
+		    "--allowed");
 	if (c->opts->evidence) {
 		err = evidence_start(c->opts->evidence, c->eo.observe ? "observe" : "enforce", rec);
 		if (err) {
@@ -797,8 +804,15 @@ static int stop_record(struct run_ctx *c, int ret)
 	if (lost)
 		sts_err("%llu kernel events were lost (ring buffer full)",
 			(unsigned long long)lost);
-	say(c, "%s exited with status %d; %lu denied, %lu allowed, %lu observed, %llu lost events",
-	    c->exe, ret, c->n_denied, c->n_allowed, c->n_observed, (unsigned long long)lost);
+	if (c->n_observed)
+		say(c,
+		    "%s exited with status %d; %lu denied, %lu allowed, %lu observed (%lu of them "
+		    "enforce mode would deny), %llu lost events",
+		    c->exe, ret, c->n_denied, c->n_allowed, c->n_observed, c->n_would_deny,
+		    (unsigned long long)lost);
+	else
+		say(c, "%s exited with status %d; %lu denied, %lu allowed, %llu lost events",
+		    c->exe, ret, c->n_denied, c->n_allowed, (unsigned long long)lost);
 	enforcer_budget(c->enf, &b);
 	if (c->opts->evidence) {
 		err = evidence_stop(c->opts->evidence, lost, ret);
@@ -809,12 +823,13 @@ static int stop_record(struct run_ctx *c, int ret)
 		}
 	}
 	/* clang-format off */
-	rec = json_pack("{s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+	rec = json_pack("{s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
 			"status", ret,
 			"lost_events", (json_int_t)lost,
 			"denied", (json_int_t)c->n_denied,
 			"allowed", (json_int_t)c->n_allowed,
 			"observed", (json_int_t)c->n_observed,
+			"would_deny", (json_int_t)c->n_would_deny,
 			"egress_dropped_bytes", (json_int_t)b.dropped,
 			"egress_credit_left", (json_int_t)b.credit,
 			"tls_allowance_left", (json_int_t)b.allowance);
