@@ -568,7 +568,7 @@ static int setup_cgroup(struct run_ctx *c)
 static int start_enforcement(struct run_ctx *c)
 {
 	bool enforcing;
-	char why[512];
+	char why[2048]; /* a refusal says how to get BPF LSM: the whole boot parameter */
 	json_t *rec;
 	int err;
 
