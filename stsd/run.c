@@ -161,8 +161,10 @@ int cmd_run(int argc, char **argv)
 			sts_err("open %s: %s", events_path, strerror(errno));
 			goto cleanup;
 		}
+		o.events_name = events_path;
 	} else if (json_stdout) {
 		o.events = stdout;
+		o.events_name = "stdout (--json)";
 	}
 	if (evlog_path) {
 		err = evidence_open(evlog_path, evlog_key, seal_path, &o.evidence, why,
