@@ -15,6 +15,7 @@
 struct evidence {
 	struct evlog *log;
 	struct sts_key key;
+	bool key_created;
 };
 
 int evidence_open(const char *path, const char *key_path, const char *seal_path,
@@ -43,6 +44,7 @@ int evidence_open(const char *path, const char *key_path, const char *seal_path,
 		snprintf(why, whylen, "open evidence log %s: %s", path, strerror(-err));
 		goto cleanup;
 	}
+	ev->key_created = created;
 	*out = ev;
 	return 0;
 cleanup:
@@ -220,6 +222,11 @@ int evidence_event(struct evidence *ev, const struct sts_event *e, const json_t 
 	json_decref(rec);
 	json_decref(j);
 	return err;
+}
+
+bool evidence_key_created(const struct evidence *ev)
+{
+	return ev->key_created;
 }
 
 int evidence_tick(struct evidence *ev, int64_t *next_ms)

@@ -509,6 +509,8 @@ static int police_prepare(struct run_ctx *c)
 		return err;
 	}
 	c->have_policy = true;
+	if (c->pol.state_dir_created)
+		say(c, "created the policy's state-dir %s (mode 0700)", c->pol.state_dir);
 	return 0;
 }
 
