@@ -59,6 +59,37 @@ for p in bench/parts/*.sh; do
 done
 [ ${#parts[@]} -gt 0 ] || { echo "bench.sh: no part matches" >&2; exit 2; }
 
+# The peers a part measures against (installed by `make bench`, or scripts/deps.sh --bench):
+# named up front rather than failing in the middle of a part.
+missing=()
+for p in "${parts[@]}"; do
+	case $p in
+	*hooks*) need=(opensnoop:libbpf-tools bpftrace:bpftrace) ;;
+	*collector*) need=(nginx:nginx-light) ;;
+	*) need=() ;;
+	esac
+	for n in ${need[@]+"${need[@]}"}; do
+		command -v "${n%%:*}" > /dev/null || missing+=("${n%%:*} (Debian package ${n#*:})")
+	done
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	echo "bench.sh: missing: ${missing[*]}; install them with scripts/deps.sh --bench (make bench does)" >&2
+	exit 2
+fi
+
+# What the parts run: the project and bench/*.c (build/bench/NAME). Built here, so that
+# bench.sh works on its own from a fresh clone; under `make bench` this is a no-op.
+bins=()
+for c in bench/*.c; do
+	b=${c#bench/}
+	bins+=("$OUT/bench/${b%.c}")
+done
+echo "bench.sh: building what the benchmarks run (make all ${bins[*]})" >&2
+make --no-print-directory -s OUT="$OUT" all "${bins[@]}" >&2 || {
+	echo "bench.sh: the build failed; see above" >&2
+	exit 1
+}
+
 tmp=$OUT/bench/BENCHMARKS.new.md
 {
 	echo "# stsguard benchmarks"
