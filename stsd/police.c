@@ -635,6 +635,11 @@ static int start_enforcement(struct run_ctx *c)
 			return err;
 		}
 	}
+	/* Outputs closed before the run began are lost from its first record on. */
+	if (c->opts->stderr_closed)
+		output_lost(c, "stderr", EBADF, &c->stderr_lost);
+	if (c->opts->events_closed)
+		output_lost(c, c->opts->events_name, EBADF, &c->events_lost);
 	emit(c, "start", rec);
 	return 0;
 }

@@ -38,6 +38,8 @@ struct police_opts {
 	const char *user; /* NULL: nobody; "root": keep root */
 	FILE *events; /* plain JSON lines, or NULL */
 	const char *events_name; /* for messages: "stdout (--json)", the --events file... */
+	/* The caller found them closed (and put /dev/null there): said at start, once each. */
+	bool events_closed, stderr_closed;
 	struct evidence *evidence; /* an open evidence log, or NULL */
 	const char *device_cgroup; /* NULL: the cgroup v2 root; "none": no device-wide rules */
 	const char *cgroup_parent; /* NULL: <root>/stsguard */

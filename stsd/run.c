@@ -13,6 +13,7 @@
 #include "device/consent.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
@@ -96,6 +97,27 @@ static int log_key_beside(const char *log, char *out, size_t len)
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
+/*
+ * A descriptor 0-2 its caller closed (`2>&-`) would be the next file stsd opens, the evidence
+ * log say, which would then receive what is meant for stderr. Each closed one is pointed at
+ * /dev/null; the mask of those found closed (bit N: descriptor N) is returned.
+ */
+static unsigned int reopen_closed_std_fds(void)
+{
+	unsigned int closed = 0;
+	int fd;
+
+	for (fd = 0; fd <= 2; fd++) {
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		closed |= 1u << fd;
+		/* The lowest free descriptor is this one; CMD inherits /dev/null there too. */
+		if (open("/dev/null", fd ? O_WRONLY : O_RDONLY) < 0)
+			break;
+	}
+	return closed;
+}
+
 int cmd_run(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -127,6 +149,8 @@ int cmd_run(int argc, char **argv)
 	bool json_stdout = false;
 	char why[512];
 	int ret, err, opt;
+
+	unsigned int closed = reopen_closed_std_fds();
 
 	sts_set_progname(cli_name()); /* "stsd run: ..." */
 	optind = 1;
@@ -200,7 +224,9 @@ int cmd_run(int argc, char **argv)
 	} else if (json_stdout) {
 		o.events = stdout;
 		o.events_name = "stdout (--json)";
+		o.events_closed = closed & 2;
 	}
+	o.stderr_closed = closed & 4;
 	if (evlog_path) {
 		err = evidence_open(evlog_path, evlog_key, seal_path, &o.evidence, why,
 				    sizeof(why));
