@@ -12,6 +12,10 @@
 #                goes to build/bench/BENCHMARKS.partial.md unless -o says otherwise
 #   -o FILE      where to write (default BENCHMARKS.md)
 #
+# It builds what the parts run first (make all build/bench/*: a no-op under `make bench`), and
+# stops before running anything if a selected part's peers are missing (opensnoop and bpftrace
+# for hooks, nginx for collector), naming them: scripts/deps.sh --bench installs them.
+#
 # Environment passed to every part: OUT (build directory), BENCH_QUICK (1 with --quick),
 # BENCH_ROUNDS (interleaved A/B rounds; default 7, 3 with --quick), BENCH_TMP (a scratch
 # directory removed at the end); BENCH_NO_VM=1 skips the VM lanes (while developing).
@@ -31,7 +35,7 @@ while [ $# -gt 0 ]; do
 	--quick) BENCH_QUICK=1 ;;
 	--only) only+=("$2"); shift ;;
 	-o) outfile=$2; shift ;;
-	-h | --help) sed -n '4,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '4,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "bench.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
 	esac
 	shift
