@@ -63,16 +63,12 @@ static __always_inline bool sts_policed(void)
 	return bpf_get_current_cgroup_id() == policed_cgid;
 }
 
-static __always_inline struct sts_event *sts_event_reserve(__u32 type, __u32 verdict, __u32 rule)
+/* An event about the current task, everything else zero. */
+static __always_inline void sts_event_fill(struct sts_event *ev, __u32 type, __u32 verdict,
+					   __u32 rule)
 {
-	struct sts_event *ev;
 	__u64 id;
 
-	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
-	if (!ev) {
-		__sync_fetch_and_add(&lost_events, 1);
-		return NULL;
-	}
 	__builtin_memset(ev, 0, sizeof(*ev));
 	id = bpf_get_current_pid_tgid();
 	ev->type = type;
@@ -84,6 +80,18 @@ static __always_inline struct sts_event *sts_event_reserve(__u32 type, __u32 ver
 	ev->ts_ns = bpf_ktime_get_ns();
 	ev->cgroup_id = bpf_get_current_cgroup_id();
 	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
+}
+
+static __always_inline struct sts_event *sts_event_reserve(__u32 type, __u32 verdict, __u32 rule)
+{
+	struct sts_event *ev;
+
+	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+	if (!ev) {
+		__sync_fetch_and_add(&lost_events, 1);
+		return NULL;
+	}
+	sts_event_fill(ev, type, verdict, rule);
 	return ev;
 }
 

@@ -8,31 +8,14 @@
  * the file, a hard link or a bind mount shows the same inode, so none of them changes what a
  * rule matches.
  */
-#include "common.bpf.h"
-
-static __always_inline __u32 file_flags(struct inode *inode)
-{
-	struct sts_file_key key = {};
-	__u32 *flags;
-
-	if (!inode)
-		return 0;
-	key.ino = BPF_CORE_READ(inode, i_ino);
-	key.dev = sts_kdev(BPF_CORE_READ(inode, i_sb));
-	flags = bpf_map_lookup_elem(&files, &key);
-	return flags ? *flags : 0;
-}
+#include "rules.bpf.h"
 
 SEC("lsm/socket_create")
 int BPF_PROG(sts_socket_create, int family, int type, int protocol, int kern)
 {
 	struct sts_event *ev;
 
-	if (kern || !sts_policed())
-		return 0;
-	/* Allowed: AF_UNIX, and TCP or UDP over IPv4/IPv6. Raw, packet, netlink, the rest: no. */
-	if (family == AF_UNIX || ((family == AF_INET || family == AF_INET6) &&
-				  (type == SOCK_STREAM || type == SOCK_DGRAM)))
+	if (kern || !sts_policed() || !sts_socket_rule(family, type))
 		return 0;
 	ev = sts_event_reserve(STS_EV_SOCKET, STS_VERDICT_DENY, STS_RULE_SOCKET_KIND);
 	if (ev) {
@@ -68,7 +51,7 @@ static __always_inline int unix_decide(struct sock *other)
 	struct unix_sock *u = (struct unix_sock *)other;
 	struct dentry *dentry = BPF_CORE_READ(u, path.dentry);
 	struct inode *inode = dentry ? BPF_CORE_READ(dentry, d_inode) : NULL;
-	bool ok = file_flags(inode) & STS_F_UNIX;
+	bool ok = sts_file_flags(inode) & STS_F_UNIX;
 	struct sts_event *ev;
 
 	ev = sts_event_reserve(STS_EV_UNIX_CONNECT, ok ? STS_VERDICT_ALLOW : STS_VERDICT_DENY,
@@ -105,41 +88,15 @@ int BPF_PROG(sts_unix_may_send, struct socket *sock, struct socket *other)
 SEC("lsm/file_open")
 int BPF_PROG(sts_file_open, struct file *file)
 {
-	struct inode *inode, *parent;
-	__u32 fmode, flags, pflags, rule = 0, imode, nlink;
+	struct inode *inode;
 	struct sts_event *ev;
-	bool regular;
+	__u32 fmode, rule;
 
 	if (!sts_policed())
 		return 0;
 	inode = file->f_inode;
-	parent = file->f_path.dentry->d_parent->d_inode;
 	fmode = file->f_mode;
-	flags = file_flags(inode);
-	pflags = file_flags(parent);
-	imode = inode->i_mode & S_IFMT;
-	regular = imode == S_IFREG;
-	nlink = inode->i_nlink;
-
-	if (fmode & FMODE_WRITE) {
-		if (!(pflags & STS_F_STATE_DIR))
-			rule = STS_RULE_WRITE_OUTSIDE_STATE;
-		else if (!regular || nlink > 1)
-			rule = STS_RULE_STATE_LINKED;
-	} else if ((fmode & FMODE_EXEC) || (file->f_flags & __FMODE_EXEC)) {
-		/* The binary being executed and its ELF interpreter are opened this way. */
-		if (!(flags & (STS_F_EXEC | STS_F_READ)))
-			rule = STS_RULE_EXEC_NOT_ALLOWED;
-	} else if (flags & (STS_F_READ | STS_F_READ_DIR | STS_F_STATE_DIR)) {
-		/* The file itself, or an allowed directory opened to list or fsync it. */
-	} else if (regular && (pflags & STS_F_READ_DIR)) {
-	} else if (regular && (pflags & STS_F_STATE_DIR)) {
-		/* A second link into the state dir would smuggle another file's content in. */
-		if (nlink > 1)
-			rule = STS_RULE_STATE_LINKED;
-	} else {
-		rule = STS_RULE_FILE_NOT_ALLOWED;
-	}
+	rule = sts_file_open_rule(file, fmode);
 
 	/* A binary opened to be executed reads as an exec in the evidence. */
 	ev = sts_event_reserve(rule == STS_RULE_EXEC_NOT_ALLOWED ? STS_EV_EXEC : STS_EV_FILE_OPEN,
@@ -166,7 +123,7 @@ int BPF_PROG(sts_bprm_check, struct linux_binprm *bprm)
 	if (!sts_policed())
 		return 0;
 	inode = bprm->file->f_inode;
-	ok = file_flags(inode) & STS_F_EXEC;
+	ok = !sts_exec_rule(inode);
 	ev = sts_event_reserve(STS_EV_EXEC, ok ? STS_VERDICT_ALLOW : STS_VERDICT_DENY,
 			       ok ? STS_RULE_COLLECTOR : STS_RULE_EXEC_NOT_ALLOWED);
 	if (ev) {
@@ -203,7 +160,7 @@ int BPF_PROG(sts_inode_create, struct inode *dir, struct dentry *dentry, umode_t
 {
 	struct sts_event *ev;
 
-	if (!sts_policed() || (file_flags(dir) & STS_F_STATE_DIR))
+	if (!sts_policed() || (sts_file_flags(dir) & STS_F_STATE_DIR))
 		return 0;
 	ev = sts_event_reserve(STS_EV_FILE_OPEN, STS_VERDICT_DENY, STS_RULE_WRITE_OUTSIDE_STATE);
 	if (ev) {

@@ -52,4 +52,11 @@ int ctl_open_log(const char *log_path, const char *key_path, const char *seal_ar
 		 struct sts_key *key, struct seal_state *vk, struct evv_opts *vo, const char **buf,
 		 size_t *len);
 
+/*
+ * The state directory a command is about to write in (consent, optout): created if missing,
+ * the directory alone (its parent must exist) with stsd's mode 0700, and said on stdout.
+ * Returns 0 or -errno, with the error printed.
+ */
+int ctl_state_dir(const char *cmd, const char *dir);
+
 #endif /* STSCTL_COMMANDS_H */

@@ -3,6 +3,7 @@
 #include "commands.h"
 #include "device/consent.h"
 #include "core/util.h"
+#include "wire/report.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -10,6 +11,7 @@
 #include <jansson.h>
 #include <limits.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 /* clang-format off */
@@ -32,7 +34,9 @@ static const char help[] =
 	"\n"
 	"options:\n"
 	"  --country XX     the country to send, for grant\n"
-	"  --state-dir DIR  stsd's state directory (default " STS_STATE_DIR_DEFAULT ")\n"
+	"  --state-dir DIR  stsd's state directory (default " STS_STATE_DIR_DEFAULT ");\n"
+	"                   created (mode 0700, and said) when a record is written and\n"
+	"                   it is missing; its parent must exist. Reading creates nothing\n"
 	"  --json           status as one JSON object:\n"
 	"                   {\"granted\":true,\"country\":\"FR\",\"changed_at\":UNIXTIME};\n"
 	"                   changed_at is 0 when never recorded\n"
@@ -99,6 +103,24 @@ static int status(const char *path, bool json)
 	return STS_EXIT_OK;
 }
 
+int ctl_state_dir(const char *cmd, const char *dir)
+{
+	int err;
+
+	if (mkdir(dir, 0700) == 0) {
+		printf("%s: created the state directory %s (mode 0700)\n", cmd, dir);
+		return 0;
+	}
+	err = -errno;
+	if (err == -EEXIST)
+		return 0;
+	/* Only what was asked for: a missing parent is a wrong --state-dir or no stsd yet. */
+	sts_err("%s: create the state directory %s: %s%s", cmd, dir, strerror(-err),
+		err == -ENOENT ? " (its parent directory does not exist: is --state-dir right?)"
+			       : "");
+	return err;
+}
+
 /* Upper-case XX, check it is an assigned ISO 3166-1 alpha-2 code, and record it. */
 static int grant(const char *dir, const char *path, const char *country)
 {
@@ -113,9 +135,13 @@ static int grant(const char *dir, const char *path, const char *country)
 	cc[0] = (char)toupper((unsigned char)country[0]);
 	cc[1] = (char)toupper((unsigned char)country[1]);
 	cc[2] = '\0';
-	err = sts_mkdir_p(dir, 0755);
-	if (!err)
-		err = sts_consent_grant(path, cc);
+	/* Checked before anything is created: a wrong code leaves no directory behind. */
+	if (!sts_country_assigned(cc, 2))
+		return cli_usage_error("--country: %s is not an assigned ISO 3166-1 alpha-2 code",
+				       cc);
+	if (ctl_state_dir("consent", dir))
+		return STS_EXIT_USAGE;
+	err = sts_consent_grant(path, cc);
 	if (err == -EINVAL)
 		return cli_usage_error("--country: %s is not an assigned ISO 3166-1 alpha-2 code",
 				       cc);
@@ -123,7 +149,8 @@ static int grant(const char *dir, const char *path, const char *country)
 		sts_err("consent: write %s: %s", path, strerror(-err));
 		return STS_EXIT_USAGE;
 	}
-	printf("consent granted: reports from now on carry country %s\n", cc);
+	printf("consent granted: reports from now on carry country %s (recorded in %s)\n", cc,
+	       path);
 	return STS_EXIT_OK;
 }
 
@@ -131,14 +158,14 @@ static int revoke(const char *dir, const char *path)
 {
 	int err;
 
-	err = sts_mkdir_p(dir, 0755);
-	if (!err)
-		err = sts_consent_revoke(path);
+	if (ctl_state_dir("consent", dir))
+		return STS_EXIT_USAGE;
+	err = sts_consent_revoke(path);
 	if (err) {
 		sts_err("consent: write %s: %s", path, strerror(-err));
 		return STS_EXIT_USAGE;
 	}
-	printf("consent revoked: reports from now on carry no country\n");
+	printf("consent revoked: reports from now on carry no country (recorded in %s)\n", path);
 	return STS_EXIT_OK;
 }
 

@@ -29,7 +29,9 @@ static const char help[] =
 	"  --status         show whether the user has opted out, and since when\n"
 	"  --json           with --status: {\"optout\":true,\"at\":UNIXTIME} or\n"
 	"                   {\"optout\":false}\n"
-	"  --state-dir DIR  stsd's state directory (default " STS_STATE_DIR_DEFAULT ")\n";
+	"  --state-dir DIR  stsd's state directory (default " STS_STATE_DIR_DEFAULT ");\n"
+	"                   created (mode 0700, and said) when a record is written and\n"
+	"                   it is missing; its parent must exist. Reading creates nothing\n";
 
 static const struct cli_exit exits[] = {
 	{ STS_EXIT_OK,    "done (--status: whatever the answer)" },
@@ -115,13 +117,15 @@ int cmd_optout(int argc, char **argv)
 		return cli_usage_error("--json goes with --status");
 	if (show)
 		return status(dir, json);
-	err = sts_mkdir_p(dir, 0755);
-	if (!err)
-		err = sts_optout_set(dir);
+	if (ctl_state_dir("optout", dir))
+		return STS_EXIT_USAGE;
+	err = sts_optout_set(dir);
 	if (err) {
 		sts_err("optout: write %s/" STS_OPTOUT_FILE ": %s", dir, strerror(-err));
 		return STS_EXIT_USAGE;
 	}
-	printf("optout recorded: this device sends no periodic report, for good\n");
+	printf("optout recorded: this device sends no periodic report, for good (recorded in "
+	       "%s/" STS_OPTOUT_FILE ")\n",
+	       dir);
 	return STS_EXIT_OK;
 }

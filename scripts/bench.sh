@@ -12,6 +12,10 @@
 #                goes to build/bench/BENCHMARKS.partial.md unless -o says otherwise
 #   -o FILE      where to write (default BENCHMARKS.md)
 #
+# It builds what the parts run first (make all build/bench/*: a no-op under `make bench`), and
+# stops before running anything if a selected part's peers are missing (opensnoop and bpftrace
+# for hooks, nginx for collector), naming them: scripts/deps.sh --bench installs them.
+#
 # Environment passed to every part: OUT (build directory), BENCH_QUICK (1 with --quick),
 # BENCH_ROUNDS (interleaved A/B rounds; default 7, 3 with --quick), BENCH_TMP (a scratch
 # directory removed at the end); BENCH_NO_VM=1 skips the VM lanes (while developing).
@@ -31,7 +35,7 @@ while [ $# -gt 0 ]; do
 	--quick) BENCH_QUICK=1 ;;
 	--only) only+=("$2"); shift ;;
 	-o) outfile=$2; shift ;;
-	-h | --help) sed -n '4,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '4,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "bench.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
 	esac
 	shift
@@ -58,6 +62,37 @@ for p in bench/parts/*.sh; do
 	parts+=("$p")
 done
 [ ${#parts[@]} -gt 0 ] || { echo "bench.sh: no part matches" >&2; exit 2; }
+
+# The peers a part measures against (installed by `make bench`, or scripts/deps.sh --bench):
+# named up front rather than failing in the middle of a part.
+missing=()
+for p in "${parts[@]}"; do
+	case $p in
+	*hooks*) need=(opensnoop:libbpf-tools bpftrace:bpftrace) ;;
+	*collector*) need=(nginx:nginx-light) ;;
+	*) need=() ;;
+	esac
+	for n in ${need[@]+"${need[@]}"}; do
+		command -v "${n%%:*}" > /dev/null || missing+=("${n%%:*} (Debian package ${n#*:})")
+	done
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	echo "bench.sh: missing: ${missing[*]}; install them with scripts/deps.sh --bench (make bench does)" >&2
+	exit 2
+fi
+
+# What the parts run: the project and bench/*.c (build/bench/NAME). Built here, so that
+# bench.sh works on its own from a fresh clone; under `make bench` this is a no-op.
+bins=()
+for c in bench/*.c; do
+	b=${c#bench/}
+	bins+=("$OUT/bench/${b%.c}")
+done
+echo "bench.sh: building what the benchmarks run (make all ${bins[*]})" >&2
+make --no-print-directory -s OUT="$OUT" all "${bins[@]}" >&2 || {
+	echo "bench.sh: the build failed; see above" >&2
+	exit 1
+}
 
 tmp=$OUT/bench/BENCHMARKS.new.md
 {

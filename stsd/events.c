@@ -3,6 +3,7 @@
 #include "core/util.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -282,6 +283,17 @@ static json_t *safe_string(const char *s, size_t max)
 	return json_string(buf);
 }
 
+/*
+ * By the file's mode once open (FMODE_WRITE); an open observed to fail has only the flags it
+ * was asked with.
+ */
+static bool open_for_writing(const struct sts_event *ev)
+{
+	__u32 acc = ev->file.flags & O_ACCMODE;
+
+	return (ev->file.fmode & 0x2) || acc == O_WRONLY || acc == O_RDWR;
+}
+
 json_t *event_to_json(const struct sts_event *ev)
 {
 	char explain[512], addr[64];
@@ -326,17 +338,42 @@ json_t *event_to_json(const struct sts_event *ev)
 			json_object_set_new(o, "ino", json_integer(ev->file.ino));
 		}
 		if (ev->type == STS_EV_FILE_OPEN)
-			json_object_set_new(o, "write", json_boolean(ev->file.fmode & 0x2));
+			json_object_set_new(o, "write", json_boolean(open_for_writing(ev)));
+	}
+	if (ev->verdict == STS_VERDICT_OBSERVED) {
+		json_object_set_new(o, "would",
+				    json_string(ev->would_verdict
+							? event_verdict_name(ev->would_verdict)
+							: "unknown"));
+		if (ev->would_rule)
+			json_object_set_new(o, "would_rule",
+					    json_string(event_rule_name(ev->would_rule)));
 	}
 	json_object_set_new(o, "explain", json_string(explain));
 	return o;
 }
 
+/*
+ * Why observe mode cannot say what enforce mode would do: the LSM hook decides on what the
+ * observe hook does not see.
+ */
+static const char *would_unknown(const struct sts_event *ev)
+{
+	if (ev->type == STS_EV_FILE_OPEN)
+		return "the open failed, and enforce mode's rule judges only files that open";
+	if (ev->type == STS_EV_SYSCALL)
+		return "what enforce mode would decide depends on the target (a signal is refused "
+		       "outside the policed cgroup, an AF_UNIX peer unless allow-unix names it)";
+	return "what enforce mode would decide is not known here";
+}
+
 void event_explain(const struct sts_event *ev, char *buf, size_t len)
 {
-	const char *verdict = ev->verdict == STS_VERDICT_DENY	 ? "DENIED"
-			      : ev->verdict == STS_VERDICT_ALLOW ? "allowed"
-								 : "OBSERVED";
+	const char *verdict = ev->verdict == STS_VERDICT_DENY	       ? "DENIED"
+			      : ev->verdict == STS_VERDICT_ALLOW       ? "allowed"
+			      : ev->would_verdict == STS_VERDICT_DENY  ? "OBSERVED, would deny"
+			      : ev->would_verdict == STS_VERDICT_ALLOW ? "OBSERVED, would allow"
+								       : "OBSERVED";
 	char comm[STS_COMM_LEN + 1], what[STS_PATH_MAX + 96], addr[64];
 
 	memcpy(comm, ev->comm, STS_COMM_LEN);
@@ -363,7 +400,7 @@ void event_explain(const struct sts_event *ev, char *buf, size_t len)
 		break;
 	case STS_EV_FILE_OPEN:
 		snprintf(what, sizeof(what), "open %.*s for %s", STS_PATH_MAX, ev->file.path,
-			 ev->file.fmode & 0x2 ? "writing" : "reading");
+			 open_for_writing(ev) ? "writing" : "reading");
 		break;
 	case STS_EV_EXEC:
 		snprintf(what, sizeof(what), "execute %.*s", STS_PATH_MAX, ev->file.path);
@@ -406,6 +443,14 @@ void event_explain(const struct sts_event *ev, char *buf, size_t len)
 	}
 	if (!ev->tgid && ev->type == STS_EV_VOLUME)
 		snprintf(comm, sizeof(comm), "policed cgroup"); /* egress: the sender is a socket */
+	if (ev->verdict == STS_VERDICT_OBSERVED) {
+		/* The rule enforce mode would apply, then what observe mode did instead. */
+		snprintf(buf, len, "%s: pid %u (%s) tried to %s: %s (observe mode: recorded%s)",
+			 verdict, ev->tgid, comm, what,
+			 ev->would_verdict ? rule_sentence(ev->would_rule) : would_unknown(ev),
+			 ev->would_verdict == STS_VERDICT_ALLOW ? "" : ", not stopped");
+		return;
+	}
 	snprintf(buf, len, "%s: pid %u (%s) tried to %s: %s%s", verdict, ev->tgid, comm, what,
 		 rule_sentence(ev->rule),
 		 ev->type == STS_EV_DEVICE_CONNECT ? " (a process outside the policed cgroup)"

@@ -15,6 +15,7 @@
 struct evidence {
 	struct evlog *log;
 	struct sts_key key;
+	bool key_created;
 };
 
 int evidence_open(const char *path, const char *key_path, const char *seal_path,
@@ -43,6 +44,7 @@ int evidence_open(const char *path, const char *key_path, const char *seal_path,
 		snprintf(why, whylen, "open evidence log %s: %s", path, strerror(-err));
 		goto cleanup;
 	}
+	ev->key_created = created;
 	*out = ev;
 	return 0;
 cleanup:
@@ -151,8 +153,9 @@ int evidence_event(struct evidence *ev, const struct sts_event *e, const json_t 
 		json_object_set_new(rec, "dev", json_integer(e->file.dev));
 		json_object_set_new(rec, "access",
 				    json_string(e->type == STS_EV_LINK ? "link"
-						: e->file.fmode & 2    ? "write"
-								       : "read"));
+						: json_is_true(json_object_get(j, "write"))
+							? "write"
+							: "read"));
 		json_object_set_new(rec, "hook",
 				    json_string(e->verdict == STS_VERDICT_OBSERVED
 							? "tp/syscalls/sys_enter_openat"
@@ -207,12 +210,23 @@ int evidence_event(struct evidence *ev, const struct sts_event *e, const json_t 
 	default:
 		type = "event";
 	}
+	if (e->verdict == STS_VERDICT_OBSERVED) {
+		/* What enforce mode would have done: the auditor's answer to "was it allowed?". */
+		json_object_set(rec, "would", json_object_get(j, "would"));
+		if (json_object_get(j, "would_rule"))
+			json_object_set(rec, "would_rule", json_object_get(j, "would_rule"));
+	}
 	if (extra)
 		json_object_update(rec, (json_t *)extra);
 	err = evlog_append(ev->log, type, rec, NULL);
 	json_decref(rec);
 	json_decref(j);
 	return err;
+}
+
+bool evidence_key_created(const struct evidence *ev)
+{
+	return ev->key_created;
 }
 
 int evidence_tick(struct evidence *ev, int64_t *next_ms)

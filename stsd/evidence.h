@@ -28,6 +28,8 @@ int evidence_event(struct evidence *ev, const struct sts_event *e, const json_t 
 /* lost_events (when count > 0) and stop records at the end of one policed run. */
 int evidence_stop(struct evidence *ev, uint64_t lost, int status);
 /* A monitor decision (identifier_released, report_approved, transmission, receipt...). */
+/* Did evidence_open() generate the log key (it was missing)? Its owner says where it is. */
+bool evidence_key_created(const struct evidence *ev);
 int evidence_append(struct evidence *ev, const char *type, const json_t *fields);
 /* Signed checkpoint and fdatasync: everything so far is durable. 0 or the reason not to send. */
 int evidence_checkpoint(struct evidence *ev);

@@ -11,10 +11,15 @@
 
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <limits.h>
+#include <mntent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
+#include <sys/utsname.h>
 #include <unistd.h>
+#include <zlib.h>
 
 /* A BPF LSM hook: its row of the G7 record (listed as off, with the reason, without BPF LSM). */
 struct lsm_hook {
@@ -43,20 +48,120 @@ static const struct lsm_hook lsm_hooks[] = {
 	{ "lsm/bpf", "sts_bpf", "no bpf(): the enforcement stays (G7)" },
 };
 
-/* Is "bpf" in the kernel's active LSM list? */
-static bool bpf_lsm_listed(void)
+/*
+ * The kernel's active LSMs, comma-separated, from securityfs. Found wherever securityfs is
+ * mounted; where it is not, mounted at its usual place, as systemd does at boot. 0 or -errno.
+ */
+static int active_lsms(char *out, size_t len)
 {
-	char *buf = NULL, *tok, *save;
-	size_t len;
-	bool found = false;
+	char path[PATH_MAX] = "", *buf = NULL;
+	struct mntent *m;
+	size_t n;
+	FILE *f;
+	int err;
 
-	if (sts_read_file("/sys/kernel/security/lsm", 4096, &buf, &len))
-		return true; /* securityfs not mounted: let the load itself decide */
-	for (tok = strtok_r(buf, ",\n", &save); tok; tok = strtok_r(NULL, ",\n", &save))
-		if (strcmp(tok, "bpf") == 0)
-			found = true;
+	f = setmntent("/proc/self/mounts", "re");
+	while (f && (m = getmntent(f)))
+		if (strcmp(m->mnt_type, "securityfs") == 0) {
+			snprintf(path, sizeof(path), "%s/lsm", m->mnt_dir);
+			break;
+		}
+	if (f)
+		endmntent(f);
+	if (!path[0]) {
+		if (mount("securityfs", "/sys/kernel/security", "securityfs", 0, NULL) < 0)
+			return -errno;
+		snprintf(path, sizeof(path), "/sys/kernel/security/lsm");
+	}
+	err = sts_read_file(path, 4096, &buf, &n);
+	if (err)
+		return err;
+	while (n && (buf[n - 1] == '\n' || buf[n - 1] == ','))
+		buf[--n] = '\0';
+	snprintf(out, len, "%s", buf);
 	free(buf);
-	return found;
+	return 0;
+}
+
+static bool lsm_listed(const char *list, const char *name)
+{
+	char copy[1024], *tok, *save;
+
+	snprintf(copy, sizeof(copy), "%s", list);
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
+		if (strcmp(tok, name) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * CONFIG_BPF_LSM of the running kernel: "y", "not set", or "unknown" when neither the
+ * installed config (/boot/config-RELEASE) nor the kernel's own (/proc/config.gz) is readable.
+ */
+static const char *config_bpf_lsm(void)
+{
+	static const char key[] = "CONFIG_BPF_LSM=";
+	char path[PATH_MAX], line[512];
+	const char *found = NULL;
+	struct utsname u;
+	gzFile gz;
+
+	uname(&u);
+	snprintf(path, sizeof(path), "/boot/config-%s", u.release);
+	/* gzio reads a plain file as it is: one loop for both. */
+	gz = gzopen(path, "r");
+	if (!gz)
+		gz = gzopen("/proc/config.gz", "r");
+	if (!gz)
+		return "unknown";
+	while (!found && gzgets(gz, line, sizeof(line)))
+		if (strncmp(line, key, sizeof(key) - 1) == 0)
+			found = line[sizeof(key) - 1] == 'y' ? "y" : "m";
+	gzclose(gz);
+	return found ? found : "not set";
+}
+
+/*
+ * What it takes to get BPF LSM on this machine, for the refusal (G8): the boot parameter (the
+ * active list with bpf added) and whether the kernel was built with it.
+ */
+static void lsm_hint(struct sts_enforcer *e, const char *active, int active_err)
+{
+	const char *cfg = config_bpf_lsm();
+	char param[1100];
+
+	if (active_err)
+		snprintf(param, sizeof(param),
+			 "the active LSMs are unknown (securityfs: %s): boot with bpf added to "
+			 "the lsm= parameter",
+			 strerror(-active_err));
+	else if (lsm_listed(active, "bpf"))
+		snprintf(param, sizeof(param),
+			 "bpf is in the active LSMs (lsm=%s), yet the kernel refused to attach "
+			 "the programs",
+			 active);
+	else
+		snprintf(param, sizeof(param),
+			 "not in the active LSMs: boot with lsm=%s%sbpf (the active list with bpf "
+			 "added; on Debian in GRUB_CMDLINE_LINUX of /etc/default/grub, then "
+			 "update-grub and reboot)",
+			 active, active[0] ? "," : "");
+	if (strcmp(cfg, "y") == 0)
+		snprintf(e->lsm_hint, sizeof(e->lsm_hint),
+			 "%s; the kernel was built with "
+			 "CONFIG_BPF_LSM=y",
+			 param);
+	else if (strcmp(cfg, "unknown") == 0)
+		snprintf(e->lsm_hint, sizeof(e->lsm_hint),
+			 "%s; whether the kernel was built with "
+			 "CONFIG_BPF_LSM is unknown (neither /boot/config-$(uname -r) nor "
+			 "/proc/config.gz is readable)",
+			 param);
+	else
+		snprintf(e->lsm_hint, sizeof(e->lsm_hint),
+			 "%s; but the kernel was built without "
+			 "CONFIG_BPF_LSM (%s): a kernel with CONFIG_BPF_LSM=y is needed first",
+			 param, cfg);
 }
 
 static int load_and_attach(struct sts_enforcer *e, const struct enforcer_opts *o)
@@ -83,13 +188,17 @@ static int load_and_attach(struct sts_enforcer *e, const struct enforcer_opts *o
 
 int lsm_start(struct sts_enforcer *e, const struct enforcer_opts *o)
 {
-	int err;
+	char active[1024] = "";
+	int err, active_err;
 
-	err = bpf_lsm_listed() ? load_and_attach(e, o) : -EOPNOTSUPP;
-	if (err)
-		snprintf(e->lsm_error, sizeof(e->lsm_error), "%s",
-			 err == -EOPNOTSUPP ? "BPF LSM not enabled (no \"bpf\" in lsm=)"
-					    : strerror(-err));
+	active_err = active_lsms(active, sizeof(active));
+	/* Without the list, the load itself decides. */
+	err = active_err || lsm_listed(active, "bpf") ? load_and_attach(e, o) : -EOPNOTSUPP;
+	if (!err)
+		return 0;
+	snprintf(e->lsm_error, sizeof(e->lsm_error), "%s",
+		 err == -EOPNOTSUPP ? "BPF LSM not enabled (no \"bpf\" in lsm=)" : strerror(-err));
+	lsm_hint(e, active, active_err);
 	return err;
 }
 

@@ -2,7 +2,7 @@
 /*
  * Observe mode (bpf/observe.bpf.c), when BPF LSM is missing and the caller allowed it:
  * tracepoints record file opens, execs, socket kinds and process system calls, without
- * stopping them.
+ * stopping them, each with what enforce mode would have decided.
  */
 #include "loader_int.h"
 #include "core/util.h"
@@ -16,12 +16,16 @@
 
 static const char io_uring_note[] =
 	"observed through a tracepoint: not stopped, and io_uring can bypass it";
+static const char exit_note[] =
+	"the opened file, judged by lsm/file_open's rule: what enforce mode would decide";
 
 /* In the order of the G7 record. */
 static const struct hook_desc observe_hooks[] = {
 	{ "tp/syscalls/sys_enter_openat", "sts_observe_openat", "files (G2)", io_uring_note },
+	{ "tp/syscalls/sys_exit_openat", "sts_observe_openat_exit", "files (G2)", exit_note },
 	/* Left out where the kernel has no open(2) (observe_start). */
 	{ "tp/syscalls/sys_enter_open", "sts_observe_open", "files (G2)", io_uring_note },
+	{ "tp/syscalls/sys_exit_open", "sts_observe_open_exit", "files (G2)", exit_note },
 	{ "tp/sched/sched_process_exec", "sts_observe_exec", "exec (G3)",
 	  "recorded after the fact, not stopped" },
 	{ "tp/syscalls/sys_enter_socket", "sts_observe_socket", "socket kinds (G1)",
@@ -48,8 +52,10 @@ int observe_start(struct sts_enforcer *e, const struct enforcer_opts *o)
 		return -errno;
 	/* open(2) is x86-only: arm64 has openat alone, and no sys_enter_open tracepoint. */
 	if (access("/sys/kernel/tracing/events/syscalls/sys_enter_open", F_OK) < 0 &&
-	    access("/sys/kernel/debug/tracing/events/syscalls/sys_enter_open", F_OK) < 0)
+	    access("/sys/kernel/debug/tracing/events/syscalls/sys_enter_open", F_OK) < 0) {
 		bpf_program__set_autoload(s->progs.sts_observe_open, false);
+		bpf_program__set_autoload(s->progs.sts_observe_open_exit, false);
+	}
 	s->rodata->policed_cgid = o->policed_cgid;
 	err = reuse_shared_maps(e, s->maps.events, s->maps.endpoints, s->maps.files);
 	if (!err)

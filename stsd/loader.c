@@ -110,10 +110,10 @@ static int start_lsm_or_observe(struct sts_enforcer *e, const struct enforcer_op
 	if (!o->observe) {
 		snprintf(why, whylen,
 			 "cannot enforce files, exec and socket kinds: BPF LSM programs "
-			 "could not be loaded (%s); refusing to run (fail closed). With "
-			 "--observe, file opens and execs are only recorded, through "
-			 "tracepoints that io_uring can bypass",
-			 e->lsm_error);
+			 "could not be loaded (%s); refusing to run (fail closed). BPF LSM: %s. "
+			 "With --observe, file opens and execs are only "
+			 "recorded, through tracepoints that io_uring can bypass",
+			 e->lsm_error, e->lsm_hint);
 		return -EPERM;
 	}
 	err = observe_start(e, o);

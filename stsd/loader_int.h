@@ -56,6 +56,8 @@ struct sts_enforcer {
 	size_t n_hooks;
 	bool hooks_overflow; /* a row did not fit: enforcer_start fails rather than hide it */
 	char lsm_error[160];
+	/* How to get BPF LSM: the boot parameter, and whether the kernel has it (lsm_start) */
+	char lsm_hint[1280];
 	bool device_rules;
 };
 

@@ -80,44 +80,11 @@ struct run_ctx {
 	bool channel_done, timed_out;
 	/* the event callbacks */
 	int evidence_err; /* an evidence record could not be written: the run is stopped */
+	bool events_lost, stderr_lost; /* that output could not be written: said once, dropped */
 	unsigned long n_denied, n_allowed, n_observed;
+	unsigned long n_would_deny; /* observed events enforce mode would have refused */
 	unsigned long n_approved; /* payloads approved in this run */
 };
-
-/* A sentence for the person watching stderr, unless quiet: "stsd run: DENIED: ...". */
-static void say(const struct run_ctx *c, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void say(const struct run_ctx *c, const char *fmt, ...)
-{
-	char msg[2048];
-	va_list ap;
-
-	if (c->opts->quiet)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	/* One write: CMD shares this stderr, and a line must not be cut by its output. */
-	fprintf(stderr, "%s: %s\n", sts_progname(), msg);
-}
-
-static void emit(struct run_ctx *c, const char *type, json_t *rec)
-{
-	FILE *log = c->opts->events;
-	char *s;
-
-	json_object_set_new(rec, "type", json_string(type));
-	if (log) {
-		s = json_dumps(rec, JSON_COMPACT | JSON_PRESERVE_ORDER);
-		if (s) {
-			fprintf(log, "%s\n", s);
-			fflush(log);
-			free(s);
-		}
-	}
-	json_decref(rec);
-}
 
 /*
  * Nothing runs unlogged: when an evidence record cannot be written (disk full), the policed
@@ -130,6 +97,69 @@ static void evidence_failed(struct run_ctx *c, int err)
 	c->evidence_err = err;
 	sts_err("evidence log write failed: %s; killing the policed command", strerror(-err));
 	sts_cgroup_kill(c->cgpath);
+}
+
+/*
+ * An output nobody reads any more (`stsd run --json | head`, stderr closed) or that cannot
+ * grow (--events on a full disk). The outputs are copies for a person or a script: losing one
+ * is said once, on stderr if it still works and in the evidence log, and the run goes on. The
+ * policing, the evidence log and the cgroup's removal do not depend on who reads stdout.
+ */
+static void output_lost(struct run_ctx *c, const char *output, int err, bool *lost)
+{
+	json_t *rec;
+	int e;
+
+	if (*lost)
+		return;
+	*lost = true;
+	if (!c->stderr_lost)
+		sts_err("%s: write failed: %s; nothing more is written there, the policing goes "
+			"on%s",
+			output, strerror(err),
+			c->opts->evidence ? " and the evidence log keeps every record" : "");
+	if (!c->opts->evidence || c->evidence_err)
+		return;
+	rec = json_pack("{s:s, s:s}", "output", output, "error", strerror(err));
+	e = evidence_append(c->opts->evidence, "output_lost", rec);
+	json_decref(rec);
+	if (e)
+		evidence_failed(c, e);
+}
+
+/* A sentence for the person watching stderr, unless quiet: "stsd run: DENIED: ...". */
+static void say(struct run_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void say(struct run_ctx *c, const char *fmt, ...)
+{
+	char msg[2048];
+	va_list ap;
+
+	if (c->opts->quiet || c->stderr_lost)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	/* One write: CMD shares this stderr, and a line must not be cut by its output. */
+	if (fprintf(stderr, "%s: %s\n", sts_progname(), msg) < 0 || fflush(stderr))
+		output_lost(c, "stderr", errno, &c->stderr_lost);
+}
+
+static void emit(struct run_ctx *c, const char *type, json_t *rec)
+{
+	FILE *log = c->opts->events;
+	char *s;
+
+	json_object_set_new(rec, "type", json_string(type));
+	if (log && !c->events_lost) {
+		s = json_dumps(rec, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		if (s && (fprintf(log, "%s\n", s) < 0 || fflush(log)))
+			output_lost(c,
+				    c->opts->events_name ? c->opts->events_name : "the JSON output",
+				    errno, &c->events_lost);
+		free(s);
+	}
+	json_decref(rec);
 }
 
 static void to_evidence(struct run_ctx *c, const struct sts_event *ev, const json_t *extra)
@@ -289,7 +319,11 @@ static void on_event(const struct sts_event *ev, size_t size, void *ctx)
 	}
 
 	count(c, ev->verdict);
-	if (ev->verdict != STS_VERDICT_ALLOW || c->opts->show_allowed) {
+	if (ev->verdict == STS_VERDICT_OBSERVED && ev->would_verdict == STS_VERDICT_DENY)
+		c->n_would_deny++;
+	/* As in enforce mode: what would pass is said only with --allowed. */
+	if ((ev->verdict != STS_VERDICT_ALLOW && ev->would_verdict != STS_VERDICT_ALLOW) ||
+	    c->opts->show_allowed) {
 		event_explain(ev, line, sizeof(line));
 		say(c, "%s", line);
 	}
@@ -350,6 +384,8 @@ static void child_exec(const struct child_spec *s, int errfd, int gofd)
 		dprintf(errfd, "parent-death signal: %s", strerror(errno));
 		_exit(127);
 	}
+	/* The monitor ignores SIGPIPE (police_run); CMD gets the default, as from a shell. */
+	signal(SIGPIPE, SIG_DFL);
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
 		dprintf(errfd, "no_new_privs: %s", strerror(errno));
 		_exit(127);
@@ -473,6 +509,8 @@ static int police_prepare(struct run_ctx *c)
 		return err;
 	}
 	c->have_policy = true;
+	if (c->pol.state_dir_created)
+		say(c, "created the policy's state-dir %s (mode 0700)", c->pol.state_dir);
 	return 0;
 }
 
@@ -563,7 +601,7 @@ static int setup_cgroup(struct run_ctx *c)
 static int start_enforcement(struct run_ctx *c)
 {
 	bool enforcing;
-	char why[512];
+	char why[2048]; /* a refusal says how to get BPF LSM: the whole boot parameter */
 	json_t *rec;
 	int err;
 
@@ -586,7 +624,9 @@ static int start_enforcement(struct run_ctx *c)
 		say(c,
 		    "observe mode: file opens, execs and packet/netlink sockets are only recorded "
 		    "(through tracepoints, which io_uring can bypass), not stopped; "
-		    "network rules are enforced");
+		    "network rules are enforced. Each record says what enforce mode would do "
+		    "(\"OBSERVED, would deny\"); what it would allow is printed only with "
+		    "--allowed");
 	if (c->opts->evidence) {
 		err = evidence_start(c->opts->evidence, c->eo.observe ? "observe" : "enforce", rec);
 		if (err) {
@@ -595,6 +635,11 @@ static int start_enforcement(struct run_ctx *c)
 			return err;
 		}
 	}
+	/* Outputs closed before the run began are lost from its first record on. */
+	if (c->opts->stderr_closed)
+		output_lost(c, "stderr", EBADF, &c->stderr_lost);
+	if (c->opts->events_closed)
+		output_lost(c, c->opts->events_name, EBADF, &c->events_lost);
 	emit(c, "start", rec);
 	return 0;
 }
@@ -797,8 +842,15 @@ static int stop_record(struct run_ctx *c, int ret)
 	if (lost)
 		sts_err("%llu kernel events were lost (ring buffer full)",
 			(unsigned long long)lost);
-	say(c, "%s exited with status %d; %lu denied, %lu allowed, %lu observed, %llu lost events",
-	    c->exe, ret, c->n_denied, c->n_allowed, c->n_observed, (unsigned long long)lost);
+	if (c->n_observed)
+		say(c,
+		    "%s exited with status %d; %lu denied, %lu allowed, %lu observed (%lu of them "
+		    "enforce mode would deny), %llu lost events",
+		    c->exe, ret, c->n_denied, c->n_allowed, c->n_observed, c->n_would_deny,
+		    (unsigned long long)lost);
+	else
+		say(c, "%s exited with status %d; %lu denied, %lu allowed, %llu lost events",
+		    c->exe, ret, c->n_denied, c->n_allowed, (unsigned long long)lost);
 	enforcer_budget(c->enf, &b);
 	if (c->opts->evidence) {
 		err = evidence_stop(c->opts->evidence, lost, ret);
@@ -809,12 +861,13 @@ static int stop_record(struct run_ctx *c, int ret)
 		}
 	}
 	/* clang-format off */
-	rec = json_pack("{s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+	rec = json_pack("{s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
 			"status", ret,
 			"lost_events", (json_int_t)lost,
 			"denied", (json_int_t)c->n_denied,
 			"allowed", (json_int_t)c->n_allowed,
 			"observed", (json_int_t)c->n_observed,
+			"would_deny", (json_int_t)c->n_would_deny,
 			"egress_dropped_bytes", (json_int_t)b.dropped,
 			"egress_credit_left", (json_int_t)b.credit,
 			"tls_allowance_left", (json_int_t)b.allowance);
@@ -861,6 +914,11 @@ int police_run(const struct police_opts *o)
 		sts_err("must run as root (loading BPF programs and creating cgroups need it)");
 		goto cleanup;
 	}
+	/*
+	 * A reader gone from stdout (`--json | head`) must not kill the monitor: CMD would run on
+	 * unpoliced until the kernel noticed, the stop record would be missing, the cgroup left.
+	 */
+	signal(SIGPIPE, SIG_IGN);
 	err = police_prepare(&c);
 	if (err) {
 		ret = STS_EXIT_USAGE; /* the command, the user or the policy: nothing ran */

@@ -37,6 +37,9 @@ struct police_opts {
 	bool quiet, show_allowed; /* sentences on stderr */
 	const char *user; /* NULL: nobody; "root": keep root */
 	FILE *events; /* plain JSON lines, or NULL */
+	const char *events_name; /* for messages: "stdout (--json)", the --events file... */
+	/* The caller found them closed (and put /dev/null there): said at start, once each. */
+	bool events_closed, stderr_closed;
 	struct evidence *evidence; /* an open evidence log, or NULL */
 	const char *device_cgroup; /* NULL: the cgroup v2 root; "none": no device-wide rules */
 	const char *cgroup_parent; /* NULL: <root>/stsguard */
@@ -53,10 +56,11 @@ struct police_opts {
 };
 
 /*
- * Run CMD under enforcement until it exits. Returns its exit status (128+N when killed by
- * signal N), STS_EXIT_USAGE on usage or policy errors, STS_EXIT_ENFORCE when enforcement (or
- * the evidence log) could not be established or kept: the command then never ran, or was
- * stopped.
+ * Run CMD under enforcement until it exits. stsd ignores SIGPIPE from then on: an output that
+ * cannot be written is said once (stderr, evidence log) and dropped, the run goes on. Returns its
+ * exit status (128+N when killed by signal N), STS_EXIT_USAGE on usage or policy errors,
+ * STS_EXIT_ENFORCE when enforcement (or the evidence log) could not be established or kept: the
+ * command then never ran, or was stopped.
  */
 int police_run(const struct police_opts *o);
 /*

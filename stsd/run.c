@@ -13,7 +13,9 @@
 #include "device/consent.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -27,22 +29,30 @@ static const char usage_text[] =
 	"else it reads, writes, executes or connects to must be in the policy.\n"
 	"\n"
 	"options:\n"
-	"  --policy FILE        the policy (default " STSD_DEFAULT_POLICY ")\n"
+	"  --policy FILE        the policy (default " STSD_DEFAULT_POLICY "); its state-dir\n"
+	"                       is created (mode 0700) if missing, and stsd says so\n"
 	"  --observe            if BPF LSM is missing, observe files, exec and socket kinds\n"
 	"                       through tracepoints instead of refusing to run; io_uring can\n"
 	"                       bypass those tracepoints, and the output says so. Network\n"
-	"                       rules stay enforced.\n"
+	"                       rules stay enforced. Each observed action says what enforce\n"
+	"                       mode would have decided (\"OBSERVED, would deny: ...\"; JSON\n"
+	"                       \"would\", \"would_rule\"), by the LSM programs' own rules.\n"
+	"                       Without it and without BPF LSM, stsd refuses (exit 3) and\n"
+	"                       names the lsm= boot parameter that enables BPF LSM.\n"
 	"  --user USER          run CMD as USER (default: nobody when stsd runs as root);\n"
 	"                       'root' keeps root, to prove that the kernel rules bind even it\n"
 	"  --log FILE           append every decision to this evidence log (hash-chained,\n"
 	"                       signed checkpoints; see docs/evidence.md), e.g.\n"
 	"                       /var/lib/stsguard/evidence.log; check it with stsctl verify\n"
-	"  --log-key FILE       the key signing the log's checkpoints (default\n"
-	"                       /var/lib/stsguard/log.key; created, with FILE.pub, if missing)\n"
+	"  --log-key FILE       the key signing the log's checkpoints (default: log.key in\n"
+	"                       the log's directory, as stsd daemon keeps them). Created with\n"
+	"                       FILE.pub if missing, and stsd says so: FILE.pub is what\n"
+	"                       an auditor passes to stsctl verify --log-key\n"
 	"  --seal-state FILE    seal the checkpoints forward-securely (stsctl seal-init)\n"
 	"  --events FILE        append every record (start, events, stop) as plain JSON lines\n"
 	"  --json               write those JSON lines to stdout\n"
-	"  --allowed            also print allowed actions on stderr, not only denials\n"
+	"  --allowed            also print allowed actions on stderr (and, observing, what\n"
+	"                       enforce mode would allow), not only denials\n"
 	"  -q, --quiet          print nothing on stderr but errors\n"
 	"  --device-cgroup DIR  attach the device-wide rules (deny-outside, legacy-deny) to\n"
 	"                       this cgroup (default: the cgroup v2 root, i.e. every process)\n"
@@ -57,7 +67,13 @@ static const char usage_text[] =
 	"  collector endpoint of the policy\n"
 	"JSON records: {\"type\":\"start\", kernel, mode, policy_sha256, hooks:[{hook, mode,\n"
 	"program, tag}]}, {\"type\":\"event\", kind, verdict, rule, pid, comm, dest|path,\n"
-	"explain}, {\"type\":\"stop\", status, lost_events, denied, allowed, observed}.\n";
+	"[would, would_rule,] explain}, {\"type\":\"stop\", status, lost_events, denied,\n"
+	"allowed, observed, would_deny}.\n"
+	"\n"
+	"An output nobody reads any more (--json | head, a closed stderr) or that cannot\n"
+	"grow (--events on a full disk) is said once, on stderr and in the evidence log,\n"
+	"and dropped: the policing, the evidence log and the cgroup's removal go on, and\n"
+	"the exit status is still CMD's.\n";
 /* clang-format on */
 
 static const struct cli_exit run_exits[] = {
@@ -67,6 +83,40 @@ static const struct cli_exit run_exits[] = {
 	{ STS_EXIT_ENFORCE, "enforcement or the evidence log could not be established or kept: "
 			    "CMD never ran, or was stopped (fail closed)" },
 };
+
+/* DIR/log.key for the log DIR/NAME (./log.key for a bare NAME). */
+static int log_key_beside(const char *log, char *out, size_t len)
+{
+	const char *slash = strrchr(log, '/');
+	int n;
+
+	if (!slash)
+		n = snprintf(out, len, "log.key");
+	else
+		n = snprintf(out, len, "%.*s/log.key", (int)(slash - log), log);
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+/*
+ * A descriptor 0-2 its caller closed (`2>&-`) would be the next file stsd opens, the evidence
+ * log say, which would then receive what is meant for stderr. Each closed one is pointed at
+ * /dev/null; the mask of those found closed (bit N: descriptor N) is returned.
+ */
+static unsigned int reopen_closed_std_fds(void)
+{
+	unsigned int closed = 0;
+	int fd;
+
+	for (fd = 0; fd <= 2; fd++) {
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		closed |= 1u << fd;
+		/* The lowest free descriptor is this one; CMD inherits /dev/null there too. */
+		if (open("/dev/null", fd ? O_WRONLY : O_RDONLY) < 0)
+			break;
+	}
+	return closed;
+}
 
 int cmd_run(int argc, char **argv)
 {
@@ -88,7 +138,8 @@ int cmd_run(int argc, char **argv)
 		{ 0 },
 	};
 	const char *events_path = NULL, *evlog_path = NULL, *seal_path = NULL;
-	const char *evlog_key = EVLOG_DEFAULT_KEY;
+	const char *evlog_key = NULL;
+	char keybuf[PATH_MAX];
 	struct run_rules rules = { 0 };
 	struct police_opts o = {
 		.policy_path = STSD_DEFAULT_POLICY,
@@ -98,6 +149,8 @@ int cmd_run(int argc, char **argv)
 	bool json_stdout = false;
 	char why[512];
 	int ret, err, opt;
+
+	unsigned int closed = reopen_closed_std_fds();
 
 	sts_set_progname(cli_name()); /* "stsd run: ..." */
 	optind = 1;
@@ -153,6 +206,12 @@ int cmd_run(int argc, char **argv)
 		return cli_usage_error("no command given (stsd run [OPTIONS] -- CMD [ARGS])");
 	if (events_path && json_stdout)
 		return cli_usage_error("--events and --json are exclusive");
+	if (evlog_path && !evlog_key) {
+		/* Next to the log: nothing is created where --log did not point. */
+		if (log_key_beside(evlog_path, keybuf, sizeof(keybuf)))
+			return cli_usage_error("--log %s: path too long", evlog_path);
+		evlog_key = keybuf;
+	}
 	o.argv = (const char *const *)argv + optind;
 	ret = STS_EXIT_USAGE;
 	if (events_path) {
@@ -161,9 +220,13 @@ int cmd_run(int argc, char **argv)
 			sts_err("open %s: %s", events_path, strerror(errno));
 			goto cleanup;
 		}
+		o.events_name = events_path;
 	} else if (json_stdout) {
 		o.events = stdout;
+		o.events_name = "stdout (--json)";
+		o.events_closed = closed & 2;
 	}
+	o.stderr_closed = closed & 4;
 	if (evlog_path) {
 		err = evidence_open(evlog_path, evlog_key, seal_path, &o.evidence, why,
 				    sizeof(why));
@@ -173,6 +236,10 @@ int cmd_run(int argc, char **argv)
 			ret = STS_EXIT_ENFORCE;
 			goto cleanup;
 		}
+		if (evidence_key_created(o.evidence) && !o.quiet)
+			sts_err("created the evidence log key %s and its public half %s.pub (for "
+				"stsctl verify --log-key)",
+				evlog_key, evlog_key);
 	}
 	ret = police_run(&o);
 cleanup:

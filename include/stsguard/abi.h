@@ -110,6 +110,13 @@ struct sts_event {
 	__u32 pid; /* thread id */
 	__u32 tgid; /* process id */
 	__u32 uid;
+	/*
+	 * Observe mode (verdict STS_VERDICT_OBSERVED): what enforce mode would have decided, by
+	 * the same rule code as the LSM hook (bpf/rules.bpf.h); 0 when it depends on more than
+	 * the observe hook sees (a signal's target, an AF_UNIX peer).
+	 */
+	__u32 would_verdict; /* enum sts_verdict, or 0 */
+	__u32 would_rule; /* enum sts_rule, or 0 */
 	__u64 ts_ns; /* bpf_ktime_get_ns() */
 	__u64 cgroup_id;
 	char comm[STS_COMM_LEN];

@@ -413,7 +413,7 @@ static int do_state_dir(struct parser *p, const char *name, const char *arg)
  * as an unprivileged user and must be able to traverse the parents to reach its own directory
  * (whose ownership the loader hands to that user). umask can only narrow these modes.
  */
-static int make_state_dir(const char *path)
+static int make_state_dir(const char *path, bool *created)
 {
 	char parent[PATH_MAX];
 	char *slash;
@@ -427,8 +427,9 @@ static int make_state_dir(const char *path)
 		if (err)
 			return err;
 	}
-	if (mkdir(path, 0700) < 0 && errno != EEXIST)
-		return -errno;
+	if (mkdir(path, 0700) < 0)
+		return errno == EEXIST ? 0 : -errno;
+	*created = true;
 	return 0;
 }
 
@@ -438,7 +439,7 @@ static int finish_state_dir(struct parser *p)
 	int err;
 
 	if (p->create_state_dir) {
-		err = make_state_dir(r->path);
+		err = make_state_dir(r->path, &p->pol->state_dir_created);
 		if (err)
 			return fail(p, r->line, err, "state-dir %s: cannot create: %s", r->path,
 				    strerror(-err));

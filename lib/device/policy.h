@@ -75,6 +75,7 @@ struct sts_policy {
 	char *unix_paths[STS_MAX_UNIX];
 	size_t n_unix;
 	char *state_dir;
+	bool state_dir_created; /* the parser created it (create_state_dir): the caller says so */
 	uint32_t tls_allowance;
 	uint32_t report_max;
 	bool deny_outside;
