@@ -219,6 +219,8 @@ static bool adapt_marked(const struct check *c, int line, char *sentence, size_t
 		if (!*r)
 			break;
 	}
+	for (size_t l = strlen(sentence); l && sentence[l - 1] == ' ';)
+		sentence[--l] = '\0';
 	return true;
 }
 

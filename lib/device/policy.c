@@ -561,7 +561,7 @@ static int finish_state_dir(struct parser *p)
 	struct stat st;
 	int err;
 
-	if (p->report && stat(r->path, &st) < 0 && errno == ENOENT)
+	if (p->report && stat(r->path, &st) < 0 && (errno == ENOENT || errno == ENOTDIR))
 		return check_creatable(p, r);
 
 	if (p->create_state_dir) {
