@@ -130,7 +130,9 @@ static bool run_check(struct run *r, bool nobody, const char *args)
 	}
 	if (test__cur.verbose)
 		printf("  %s: stsd policy check %s, as %s\n", test__cur.name, args,
-		       nobody ? "uid 65534" : geteuid() ? "this user" : "root");
+		       nobody	   ? "uid 65534"
+		       : geteuid() ? "this user"
+				   : "root");
 	snprintf(errf, sizeof(errf), "%s/stderr", tmp());
 	/* In braces: test__run appends its own 2>&1, which must not undo the split. */
 	r->status = test__run(r->out, sizeof(r->out), "{ %s%s/stsd policy check %s 2>%s; }", pre,
