@@ -848,7 +848,11 @@ static int parse(struct parser *p, const char *buf, size_t len)
 	if (ret && !go_on(p, ret, &first))
 		return ret;
 	if (p->state_dir_line) {
+		/* Resolved after the last line, reported as its own line's. */
+		p->cur_directive = "state-dir";
+		p->cur_value = pol->state_dir;
 		ret = finish_state_dir(p);
+		p->cur_directive = p->cur_value = NULL;
 		if (ret && !go_on(p, ret, &first))
 			return ret;
 	}

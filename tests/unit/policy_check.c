@@ -514,7 +514,7 @@ void test_policy_check_json(void)
 	static const char tmpl[] = "collector 127.0.0.1:1\n"
 				   "# ADAPT: use the real file\n"
 				   "allow-read @/missing\n"
-				   "state-dir @/state\n"
+				   "state-dir @/a/x\n"
 				   "report-max 9\n";
 	char path[PATH_MAX], hex[2 * STS_SHA256_LEN + 1], want[PATH_MAX];
 	struct run *r = calloc(1, sizeof(*r));
@@ -542,7 +542,7 @@ void test_policy_check_json(void)
 		ASSERT_STREQ(json_string_value(json_object_get(j, "file")), path, "file");
 		ASSERT_STREQ(json_string_value(json_object_get(j, "sha256")), hex, "sha256");
 		ASSERT_TRUE(json_is_false(json_object_get(j, "ok")), "ok false");
-		ASSERT_EQ(json_array_size(json_object_get(j, "problems")), 2, "two problems");
+		ASSERT_EQ(json_array_size(json_object_get(j, "problems")), 3, "three problems");
 		p = find_problem(json_object_get(j, "problems"), 3);
 		if (ASSERT_OK_PTR(p, "problem of line 3")) {
 			snprintf(want, sizeof(want), "%s/missing", tmp());
@@ -553,6 +553,16 @@ void test_policy_check_json(void)
 				     "No such file or directory", "problem");
 			ASSERT_STREQ(json_string_value(json_object_get(p, "adapt")),
 				     "as its comment says: use the real file", "adapt");
+		}
+		/* Resolved after the last line, still reported as its own line's. */
+		p = find_problem(json_object_get(j, "problems"), 4);
+		if (ASSERT_OK_PTR(p, "problem of line 4")) {
+			snprintf(want, sizeof(want), "cannot create: %s/a is a regular file",
+				 tmp());
+			ASSERT_STREQ(json_string_value(json_object_get(p, "directive")),
+				     "state-dir", "state-dir: directive");
+			ASSERT_STREQ(json_string_value(json_object_get(p, "problem")), want,
+				     "state-dir: problem");
 		}
 		p = find_problem(json_object_get(j, "problems"), 5);
 		if (ASSERT_OK_PTR(p, "problem of line 5")) {
