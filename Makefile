@@ -270,15 +270,32 @@ demo: all
 vmlinux: | $(DEPS_STAMP)
 	$(Q)ARCH=$(ARCH) scripts/gen-vmlinux.sh
 
-# The agent is not for people to run: it goes where the default policy's allow-exec names it.
+# The agent is not for people to run: it goes where the policy's allow-exec names it. The
+# examples in /etc are the build's architecture's policy (x86: example-x86_64.conf, else the
+# arm64 default.conf) and stsd.conf, with the agent's path set to where this install puts it
+# (stsd.conf's agent line then uncommented: the path may differ from the built-in default);
+# an existing /etc file is never overwritten (it may be the operator's edited copy). All the
+# examples, unchanged, go to the documentation directory.
 install: all
 	$(Q)for b in $(filter-out %/sts-agent,$(BINS)); do \
 		install -D -m 0755 $$b $(DESTDIR)$(PREFIX)/bin/$$(basename $$b) || exit 1; done
 	$(Q)install -D -m 0755 $(OUT)/sts-agent $(DESTDIR)$(PREFIX)/libexec/stsguard/sts-agent
-	$(Q)install -D -m 0644 policy/default.conf $(DESTDIR)/etc/stsguard/policy.conf.example
+	$(Q)install -d $(DESTDIR)$(PREFIX)/share/doc/stsguard/examples $(DESTDIR)/etc/stsguard $(OUT)/etc
+	$(Q)install -m 0644 policy/default.conf policy/example-x86_64.conf policy/example-arm64.conf \
+		policy/stsd.conf.example $(DESTDIR)$(PREFIX)/share/doc/stsguard/examples/
+	$(Q)for f in policy.conf.example:$(if $(filter x86,$(ARCH)),policy/example-x86_64.conf,policy/default.conf) \
+		stsd.conf.example:policy/stsd.conf.example; do \
+		dst=$(DESTDIR)/etc/stsguard/$${f%%:*}; \
+		if [ -e $$dst ]; then echo "kept $$dst: it exists, not overwritten"; continue; fi; \
+		sed -e 's|^#agent /usr/libexec/|agent /usr/libexec/|' \
+			-e 's|/usr/libexec/stsguard/sts-agent|$(PREFIX)/libexec/stsguard/sts-agent|' \
+			$${f#*:} > $(OUT)/etc/$${f%%:*} && \
+		install -m 0644 $(OUT)/etc/$${f%%:*} $$dst || exit 1; \
+		echo "installed $$dst (from $${f#*:})"; done
 	$(Q)echo "installed: $(notdir $(filter-out %/sts-agent,$(BINS))) into $(DESTDIR)$(PREFIX)/bin," \
-		"sts-agent into $(DESTDIR)$(PREFIX)/libexec/stsguard, the default policy as" \
-		"$(DESTDIR)/etc/stsguard/policy.conf.example"
+		"sts-agent into $(DESTDIR)$(PREFIX)/libexec/stsguard, the example policies and" \
+		"stsd.conf into $(DESTDIR)$(PREFIX)/share/doc/stsguard/examples; check a policy with" \
+		"'stsd policy check FILE'"
 
 format:
 	$(Q)clang-format -i $$(git ls-files '*.c' '*.h' | grep -v '^vmlinux/')

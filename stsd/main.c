@@ -16,11 +16,15 @@
 static const struct cli_command commands[] = {
 	{ "daemon", cmd_daemon, "the monitor: send the activation report once, then never again" },
 	{ "run", cmd_run, "run a command inside a fresh policed cgroup, under BPF enforcement" },
+	{ "policy", cmd_policy,
+	  "policy check [--json] FILE: every problem that would stop a policy "
+	  "loading, as any user, changing nothing" },
 };
 
 static const struct cli_exit exits[] = {
 	{ STS_EXIT_OK,
 	  "success (stsd run: the command's own status, 128+N if killed by signal N)" },
+	{ STS_EXIT_FAIL, "stsd policy check: the policy has problems" },
 	{ STS_EXIT_USAGE, "usage or configuration error: nothing ran" },
 	{ STS_EXIT_ENFORCE,
 	  "enforcement or the evidence log could not be established: nothing ran, "
@@ -34,7 +38,8 @@ static const struct cli_program stsd = {
 	.about =
 		"stsd is the stsguard monitor: it loads the BPF enforcement for a policed cgroup,\n"
 		"runs the telemetry code inside it, and reports every decision the kernel makes.\n"
-		"It must run as root (loading BPF programs and creating cgroups need it).\n",
+		"It must run as root (loading BPF programs and creating cgroups need it), except\n"
+		"for stsd policy check.\n",
 	.commands = commands,
 	.n_commands = ARRAY_SIZE(commands),
 	.exits = exits,

@@ -8,5 +8,7 @@
 int cmd_run(int argc, char **argv);
 /* stsd daemon: the monitor and its agent (stsd/monitor.c). */
 int cmd_daemon(int argc, char **argv);
+/* stsd policy check: every problem of a policy, as any user (stsd/policy_check.c). */
+int cmd_policy(int argc, char **argv);
 
 #endif

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <unistd.h>
 
 /* Longer than any PATH_MAX path plus a directive; a longer line is not a policy line. */
 #define STS_POLICY_MAX_LINE 4096
@@ -29,9 +30,20 @@ struct parser {
 	char *err;
 	size_t errlen;
 	bool create_state_dir;
+	/* Check mode (sts_policy_check): report every problem, go on, create nothing. */
+	sts_policy_report_fn report;
+	void *report_arg;
+	int n_problems;
+	/* The directive and value of the line being parsed, for report(); NULL when none. */
+	const char *cur_directive, *cur_value;
 	int line;
 	int unix_line[STS_MAX_UNIX]; /* the struct keeps no line for AF_UNIX paths */
-	int state_dir_line;
+	/*
+	 * The first line of each directive that may appear once, even if that line was wrong:
+	 * in check mode a second one is still "given twice", and a wrong one is not also "missing".
+	 */
+	int collector_line, state_dir_first;
+	int state_dir_line; /* the accepted one */
 	size_t state_dir_idx; /* its slot in files[], resolved after the last line */
 	int tls_line, report_line, deny_line;
 };
@@ -42,25 +54,87 @@ struct directive {
 	int (*fn)(struct parser *p, const char *name, const char *arg);
 };
 
-/* "source:line: reason" (line 0: the whole file, "source: reason"); returns ret. */
-static int __attribute__((format(printf, 4, 5)))
-fail(struct parser *p, int line, int ret, const char *fmt, ...)
+/*
+ * The reason alone, after "DIRECTIVE VALUE: ", "DIRECTIVE \"VALUE\": " or "DIRECTIVE: ", the
+ * three ways a message names what it is about (the value is quoted when it was not understood).
+ */
+static const char *reason_of(const struct parser *p, const char *body)
 {
-	va_list ap;
+	size_t dl, vl;
+
+	if (!p->cur_directive)
+		return body;
+	dl = strlen(p->cur_directive);
+	if (strncmp(body, p->cur_directive, dl) != 0)
+		return body;
+	if (body[dl] == ':' && body[dl + 1] == ' ')
+		return body + dl + 2;
+	if (body[dl] != ' ' || !p->cur_value)
+		return body;
+	vl = strlen(p->cur_value);
+	if (strncmp(body + dl + 1, p->cur_value, vl) == 0 && body[dl + 1 + vl] == ':' &&
+	    body[dl + 2 + vl] == ' ')
+		return body + dl + vl + 3;
+	if (body[dl + 1] == '"' && strncmp(body + dl + 2, p->cur_value, vl) == 0 &&
+	    body[dl + 2 + vl] == '"' && body[dl + 3 + vl] == ':' && body[dl + 4 + vl] == ' ')
+		return body + dl + vl + 5;
+	return body;
+}
+
+static void vsay(struct parser *p, enum sts_policy_severity sev, int line, int ret, const char *fmt,
+		 va_list ap)
+{
+	struct sts_policy_problem pb;
 	int n;
 
 	if (!p->err || !p->errlen)
-		return ret;
+		return;
 	if (line > 0)
 		n = snprintf(p->err, p->errlen, "%s:%d: ", p->source, line);
 	else
 		n = snprintf(p->err, p->errlen, "%s: ", p->source);
 	if (n < 0 || (size_t)n >= p->errlen)
-		return ret;
-	va_start(ap, fmt);
+		return;
 	vsnprintf(p->err + n, p->errlen - n, fmt, ap);
+	if (!p->report)
+		return;
+	pb = (struct sts_policy_problem){
+		.severity = sev,
+		.line = line,
+		.directive = line > 0 ? p->cur_directive : NULL,
+		.value = line > 0 ? p->cur_value : NULL,
+		.message = p->err,
+		.reason = line > 0 ? reason_of(p, p->err + n) : p->err + n,
+		.err = ret,
+	};
+	if (sev == STS_POLICY_PROBLEM)
+		p->n_problems++;
+	p->report(&pb, p->report_arg);
+}
+
+/* "source:line: reason" (line 0: the whole file, "source: reason"); returns ret. */
+static int __attribute__((format(printf, 4, 5)))
+fail(struct parser *p, int line, int ret, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsay(p, STS_POLICY_PROBLEM, line, ret, fmt, ap);
 	va_end(ap);
 	return ret;
+}
+
+/* Check mode only: something an operator should know that does not stop the policy loading. */
+static void __attribute__((format(printf, 3, 4)))
+note(struct parser *p, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!p->report)
+		return;
+	va_start(ap, fmt);
+	vsay(p, STS_POLICY_NOTE, line, 0, fmt, ap);
+	va_end(ap);
 }
 
 /*
@@ -200,6 +274,8 @@ static int add_endpoint(struct parser *p, const char *name, const char *arg,
 
 static int do_collector(struct parser *p, const char *name, const char *arg)
 {
+	if (!p->collector_line)
+		p->collector_line = p->line;
 	return add_endpoint(p, name, arg, p->pol->collectors, &p->pol->n_collectors, false);
 }
 
@@ -357,9 +433,18 @@ static int add_resolved_file(struct parser *p, const char *name, const char *arg
 	if (err)
 		return err;
 	err = resolve(p, p->line, name, r);
-	if (err)
-		return err;
-	return check_duplicate_file(p, name, r);
+	if (!err)
+		err = check_duplicate_file(p, name, r);
+	if (err) {
+		/*
+		 * Dropped, so that in check mode the next lines are not compared with a rule that
+		 * names no inode (two missing files would be "the same file").
+		 */
+		free(r->path);
+		memset(r, 0, sizeof(*r));
+		p->pol->n_files--;
+	}
+	return err;
 }
 
 static int do_allow_read(struct parser *p, const char *name, const char *arg)
@@ -386,10 +471,11 @@ static int do_state_dir(struct parser *p, const char *name, const char *arg)
 	struct sts_policy *pol = p->pol;
 	int err;
 
-	if (p->state_dir_line)
+	if (p->state_dir_first)
 		return fail(p, p->line, -EINVAL,
 			    "%s given twice (first on line %d); exactly one is allowed", name,
-			    p->state_dir_line);
+			    p->state_dir_first);
+	p->state_dir_first = p->line;
 	err = check_path(p, name, arg);
 	if (err)
 		return err;
@@ -402,8 +488,11 @@ static int do_state_dir(struct parser *p, const char *name, const char *arg)
 		return fail(p, p->line, -ENOMEM, "%s", strerror(ENOMEM));
 	p->state_dir_idx = pol->n_files;
 	err = add_file(p, name, arg, STS_FILE_STATE_DIR, NULL);
-	if (err)
+	if (err) {
+		free(pol->state_dir);
+		pol->state_dir = NULL;
 		return err;
+	}
 	p->state_dir_line = p->line;
 	return 0;
 }
@@ -433,10 +522,48 @@ static int make_state_dir(const char *path, bool *created)
 	return 0;
 }
 
+/*
+ * Check mode: stsd would create a missing state-dir, so it is a problem only if it cannot be
+ * created: the nearest existing ancestor must be a directory. Nothing is created here (the
+ * check runs as any user and must leave no trace), so the rule stays unresolved (0, 0).
+ */
+static int check_creatable(struct parser *p, const struct sts_file_rule *r)
+{
+	char anc[PATH_MAX];
+	struct stat st;
+	char *slash;
+	int err;
+
+	snprintf(anc, sizeof(anc), "%s", r->path); /* check_path() bounded it */
+	for (;;) {
+		slash = strrchr(anc, '/');
+		if (slash == anc)
+			anc[1] = '\0';
+		else
+			*slash = '\0';
+		if (stat(anc, &st) == 0)
+			break;
+		err = -errno;
+		if (err != -ENOENT)
+			return fail(p, r->line, err, "state-dir %s: cannot create: %s: %s", r->path,
+				    anc, strerror(-err));
+	}
+	if (!S_ISDIR(st.st_mode))
+		return fail(p, r->line, -ENOTDIR, "state-dir %s: cannot create: %s is %s", r->path,
+			    anc, type_name(st.st_mode));
+	note(p, r->line, "state-dir %s: does not exist yet: stsd will create it (mode 0700)",
+	     r->path);
+	return 0;
+}
+
 static int finish_state_dir(struct parser *p)
 {
 	struct sts_file_rule *r = &p->pol->files[p->state_dir_idx];
+	struct stat st;
 	int err;
+
+	if (p->report && stat(r->path, &st) < 0 && (errno == ENOENT || errno == ENOTDIR))
+		return check_creatable(p, r);
 
 	if (p->create_state_dir) {
 		err = make_state_dir(r->path, &p->pol->state_dir_created);
@@ -463,6 +590,11 @@ static int do_allow_unix(struct parser *p, const char *name, const char *arg)
 	if (strlen(arg) >= sizeof(((struct sockaddr_un *)0)->sun_path))
 		return fail(p, p->line, -EINVAL, "%s %s: path longer than %zu bytes (sun_path)",
 			    name, arg, sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
+	if (p->report && access(arg, F_OK) < 0)
+		note(p, p->line,
+		     "%s %s: does not exist now: stsd skips it, and a socket created later is "
+		     "refused until stsd reloads the policy",
+		     name, arg);
 	for (i = 0; i < pol->n_unix; i++)
 		if (strcmp(pol->unix_paths[i], arg) == 0)
 			return fail(p, p->line, -EINVAL, "%s %s: duplicate of line %d", name, arg,
@@ -484,6 +616,7 @@ static int set_number(struct parser *p, const char *name, const char *arg, int *
 
 	if (*seen)
 		return fail(p, p->line, -EINVAL, "%s given twice (first on line %d)", name, *seen);
+	*seen = p->line;
 	err = parse_u32(arg, min, max, out);
 	if (err == -ERANGE)
 		return fail(p, p->line, -EINVAL, "%s %s: out of range %u..%u", name, arg, min, max);
@@ -491,7 +624,6 @@ static int set_number(struct parser *p, const char *name, const char *arg, int *
 		return fail(p, p->line, -EINVAL,
 			    "%s \"%s\": not a decimal number (digits only, no leading zero)", name,
 			    arg);
-	*seen = p->line;
 	return 0;
 }
 
@@ -510,6 +642,7 @@ static int do_deny_outside(struct parser *p, const char *name, const char *arg)
 	if (p->deny_line)
 		return fail(p, p->line, -EINVAL, "%s given twice (first on line %d)", name,
 			    p->deny_line);
+	p->deny_line = p->line;
 	/* yes/no only: "true", "1" or "on" would each invite "so is 'off' false?" */
 	if (strcmp(arg, "yes") == 0)
 		p->pol->deny_outside = true;
@@ -517,7 +650,6 @@ static int do_deny_outside(struct parser *p, const char *name, const char *arg)
 		p->pol->deny_outside = false;
 	else
 		return fail(p, p->line, -EINVAL, "%s \"%s\": expected yes or no", name, arg);
-	p->deny_line = p->line;
 	return 0;
 }
 
@@ -555,36 +687,17 @@ static int split(char *s, char **words, int max)
 	}
 }
 
-static int parse_line(struct parser *p, const char *line, size_t len)
+static int parse_words(struct parser *p, char *buf)
 {
-	char buf[STS_POLICY_MAX_LINE + 1];
 	char *w[3];
 	size_t i;
 	int n;
 
-	if (len > STS_POLICY_MAX_LINE)
-		return fail(p, p->line, -EINVAL, "line longer than %d bytes", STS_POLICY_MAX_LINE);
-	for (i = 0; i < len; i++) {
-		unsigned char c = line[i];
-
-		if (c == '\0')
-			return fail(p, p->line, -EINVAL, "NUL byte at column %zu", i + 1);
-		/* Rejected, not stripped: the file's hash is evidence, so one text, one form. */
-		if (c == '\r')
-			return fail(
-				p, p->line, -EINVAL,
-				"carriage return at column %zu: DOS (CRLF) line endings are not "
-				"accepted, convert the file to LF line endings",
-				i + 1);
-		if ((c < 0x20 && c != '\t') || c == 0x7f)
-			return fail(p, p->line, -EINVAL, "control character 0x%02x at column %zu",
-				    c, i + 1);
-	}
-	memcpy(buf, line, len);
-	buf[len] = '\0';
 	n = split(buf, w, 2);
 	if (n == 0)
 		return 0;
+	p->cur_directive = w[0];
+	p->cur_value = n >= 2 ? w[1] : NULL;
 	for (i = 0; i < ARRAY_SIZE(directives); i++) {
 		const struct directive *d = &directives[i];
 
@@ -610,12 +723,45 @@ static int parse_line(struct parser *p, const char *line, size_t len)
 	return fail(p, p->line, -EINVAL, "unknown directive \"%s\" (known: %s)", w[0], known_list);
 }
 
+static int parse_line(struct parser *p, const char *line, size_t len)
+{
+	char buf[STS_POLICY_MAX_LINE + 1];
+	size_t i;
+	int err;
+
+	if (len > STS_POLICY_MAX_LINE)
+		return fail(p, p->line, -EINVAL, "line longer than %d bytes", STS_POLICY_MAX_LINE);
+	for (i = 0; i < len; i++) {
+		unsigned char c = line[i];
+
+		if (c == '\0')
+			return fail(p, p->line, -EINVAL, "NUL byte at column %zu", i + 1);
+		/* Rejected, not stripped: the file's hash is evidence, so one text, one form. */
+		if (c == '\r')
+			return fail(
+				p, p->line, -EINVAL,
+				"carriage return at column %zu: DOS (CRLF) line endings are not "
+				"accepted, convert the file to LF line endings",
+				i + 1);
+		if ((c < 0x20 && c != '\t') || c == 0x7f)
+			return fail(p, p->line, -EINVAL, "control character 0x%02x at column %zu",
+				    c, i + 1);
+	}
+	memcpy(buf, line, len);
+	buf[len] = '\0';
+	err = parse_words(p, buf);
+	/* They point into buf. */
+	p->cur_directive = p->cur_value = NULL;
+	return err;
+}
+
 /* A legacy-deny rule that blocks a collector would make the policy fight itself. */
 static int check_conflicts(struct parser *p)
 {
 	const struct sts_policy *pol = p->pol;
 	char a[64], b[64];
 	size_t i, j;
+	int ret = 0;
 
 	for (i = 0; i < pol->n_legacy; i++) {
 		const struct sts_endpoint *l = &pol->legacy[i];
@@ -628,12 +774,93 @@ static int check_conflicts(struct parser *p)
 				continue;
 			sts_endpoint_str(l, a, sizeof(a));
 			sts_endpoint_str(c, b, sizeof(b));
-			return fail(p, l->line, -EINVAL,
-				    "legacy-deny %s: blocks collector %s of line %d", a, b,
-				    c->line);
+			p->cur_directive = "legacy-deny";
+			p->cur_value = a;
+			ret = fail(p, l->line, -EINVAL,
+				   "legacy-deny %s: blocks collector %s of line %d", a, b, c->line);
+			p->cur_directive = p->cur_value = NULL;
+			if (!p->report)
+				return ret;
 		}
 	}
-	return 0;
+	return ret;
+}
+
+/*
+ * In check mode an error ends the line, not the parse: it is reported, remembered, and the next
+ * line is read. Out of memory ends both.
+ */
+static bool go_on(struct parser *p, int err, int *first)
+{
+	if (!p->report || err == -ENOMEM)
+		return false;
+	if (!*first)
+		*first = err;
+	return true;
+}
+
+static int parse(struct parser *p, const char *buf, size_t len)
+{
+	struct sts_policy *pol = p->pol;
+	size_t off = 0;
+	int ret, first = 0;
+
+	if (len > STS_POLICY_MAX_SIZE)
+		return fail(p, 0, -EFBIG, "%zu bytes, larger than the limit of %d bytes", len,
+			    STS_POLICY_MAX_SIZE);
+	pol->source = strdup(p->source);
+	if (!pol->source)
+		return fail(p, 0, -ENOMEM, "%s", strerror(ENOMEM));
+	pol->tls_allowance = 8192;
+	pol->report_max = 4096;
+	pol->deny_outside = false;
+	/* An editor's byte order mark would otherwise read as part of the first directive. */
+	if (len >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0) {
+		ret = fail(p, 1, -EINVAL,
+			   "byte order mark at the start: save the file without BOM");
+		if (!go_on(p, ret, &first))
+			return ret;
+		/* Check mode reads on past it, so that the first line gets checked too. */
+		off = 3;
+	}
+
+	/* A last line without '\n' is still a line: editors disagree on writing one. */
+	while (off < len) {
+		const char *nl = memchr(buf + off, '\n', len - off);
+		size_t n = nl ? (size_t)(nl - (buf + off)) : len - off;
+
+		p->line++;
+		ret = parse_line(p, buf + off, n);
+		if (ret && !go_on(p, ret, &first))
+			return ret;
+		off += n + 1;
+	}
+	if (!p->collector_line) {
+		ret = fail(p, 0, -EINVAL, "no collector line: at least one is required");
+		if (!go_on(p, ret, &first))
+			return ret;
+	}
+	if (!p->state_dir_first) {
+		ret = fail(p, 0, -EINVAL, "no state-dir line: exactly one is required");
+		if (!go_on(p, ret, &first))
+			return ret;
+	}
+	ret = check_conflicts(p);
+	if (ret && !go_on(p, ret, &first))
+		return ret;
+	if (p->state_dir_line) {
+		/* Resolved after the last line, reported as its own line's. */
+		p->cur_directive = "state-dir";
+		p->cur_value = pol->state_dir;
+		ret = finish_state_dir(p);
+		p->cur_directive = p->cur_value = NULL;
+		if (ret && !go_on(p, ret, &first))
+			return ret;
+	}
+	ret = sts_sha256(buf, len, pol->sha256);
+	if (ret)
+		return fail(p, 0, ret, "sha256: %s", strerror(-ret));
+	return first;
 }
 
 int sts_policy_parse(const char *source, const char *buf, size_t len, bool create_state_dir,
@@ -646,64 +873,38 @@ int sts_policy_parse(const char *source, const char *buf, size_t len, bool creat
 		.errlen = errlen,
 		.create_state_dir = create_state_dir,
 	};
-	size_t off = 0;
-	int ret = 0;
+	int ret;
 
 	memset(pol, 0, sizeof(*pol));
 	if (err && errlen)
 		err[0] = '\0';
-	if (len > STS_POLICY_MAX_SIZE) {
-		ret = fail(&p, 0, -EFBIG, "%zu bytes, larger than the limit of %d bytes", len,
-			   STS_POLICY_MAX_SIZE);
-		goto cleanup;
-	}
-	/* An editor's byte order mark would otherwise read as part of the first directive. */
-	if (len >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0) {
-		ret = fail(&p, 1, -EINVAL,
-			   "byte order mark at the start: save the file without BOM");
-		goto cleanup;
-	}
-	pol->source = strdup(p.source);
-	if (!pol->source) {
-		ret = fail(&p, 0, -ENOMEM, "%s", strerror(ENOMEM));
-		goto cleanup;
-	}
-	pol->tls_allowance = 8192;
-	pol->report_max = 4096;
-	pol->deny_outside = false;
-
-	/* A last line without '\n' is still a line: editors disagree on writing one. */
-	while (off < len) {
-		const char *nl = memchr(buf + off, '\n', len - off);
-		size_t n = nl ? (size_t)(nl - (buf + off)) : len - off;
-
-		p.line++;
-		ret = parse_line(&p, buf + off, n);
-		if (ret)
-			goto cleanup;
-		off += n + 1;
-	}
-	if (!pol->n_collectors) {
-		ret = fail(&p, 0, -EINVAL, "no collector line: at least one is required");
-		goto cleanup;
-	}
-	if (!p.state_dir_line) {
-		ret = fail(&p, 0, -EINVAL, "no state-dir line: exactly one is required");
-		goto cleanup;
-	}
-	ret = check_conflicts(&p);
-	if (ret)
-		goto cleanup;
-	ret = finish_state_dir(&p);
-	if (ret)
-		goto cleanup;
-	ret = sts_sha256(buf, len, pol->sha256);
-	if (ret)
-		fail(&p, 0, ret, "sha256: %s", strerror(-ret));
-cleanup:
+	ret = parse(&p, buf, len);
 	if (ret)
 		sts_policy_free(pol);
 	return ret;
+}
+
+int sts_policy_check(const char *source, const char *buf, size_t len, struct sts_policy *pol,
+		     sts_policy_report_fn report, void *arg)
+{
+	/* One message at a time, handed to report() and then overwritten. */
+	char msg[PATH_MAX + 1024];
+	struct parser p = {
+		.source = source ? source : "(policy)",
+		.pol = pol,
+		.err = msg,
+		.errlen = sizeof(msg),
+		.report = report,
+		.report_arg = arg,
+	};
+	int ret;
+
+	memset(pol, 0, sizeof(*pol));
+	ret = parse(&p, buf, len);
+	/* Out of memory ends the parse with problems left unseen: no count would be true. */
+	if (ret == -ENOMEM || (ret && !p.n_problems))
+		return ret;
+	return p.n_problems;
 }
 
 int sts_policy_load(const char *path, bool create_state_dir, struct sts_policy *pol, char *err,

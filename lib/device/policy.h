@@ -23,7 +23,8 @@
  *	legacy-deny ADDR:PORT        device-wide: nobody may reach this endpoint (the 2017-style
  *	                             telemetry servers); port 0 means every port
  *
- * Parsing never half-succeeds: on any error the policy is rejected with "FILE:LINE: reason".
+ * Parsing never half-succeeds: on any error the policy is rejected with "FILE:LINE: reason"
+ * (sts_policy_check() reports every error instead of the first, for `stsd policy check`).
  * Unknown directives, bad addresses, duplicate entries, missing files, and values out of range
  * are all errors.
  */
@@ -89,6 +90,37 @@ struct sts_policy {
  */
 int sts_policy_parse(const char *source, const char *buf, size_t len, bool create_state_dir,
 		     struct sts_policy *pol, char *err, size_t errlen);
+enum sts_policy_severity {
+	STS_POLICY_PROBLEM = 1, /* stsd would refuse the policy */
+	STS_POLICY_NOTE = 2, /* worth knowing, but the policy would load */
+};
+
+/* What sts_policy_check() reports; every pointer is valid only during the call. */
+struct sts_policy_problem {
+	enum sts_policy_severity severity;
+	int line; /* 0: the whole file */
+	const char *directive; /* the first word of the line as written; NULL if none */
+	const char *value; /* its value as written; NULL if none */
+	const char *message; /* "source:line: reason", as sts_policy_parse() would write it */
+	const char *reason; /* message without "source:line: " and the directive and value */
+	int err; /* -EINVAL, or the -errno of stat() for a path that cannot be resolved */
+};
+
+typedef void (*sts_policy_report_fn)(const struct sts_policy_problem *pb, void *arg);
+
+/*
+ * Check mode, for `stsd policy check`: parse buf like sts_policy_parse(), with the same checks
+ * on every path (stat() following symlinks, the same type and mode checks), but go on after a
+ * problem so that report() sees every one, and create nothing: a missing state-dir is a note
+ * when stsd could create it, a problem when it could not (its nearest ancestor is not a
+ * directory). Line problems come in line order, then the whole-file ones, the legacy-deny
+ * conflicts and the state-dir's, each with its line. Returns the number of problems (0: stsd
+ * would load this policy), or -ENOMEM. pol holds what the accepted lines say, and sha256 the
+ * file's, as stsd records it, whatever the result; free it with sts_policy_free() in any case.
+ */
+int sts_policy_check(const char *source, const char *buf, size_t len, struct sts_policy *pol,
+		     sts_policy_report_fn report, void *arg);
+
 /* Read and parse a policy file (at most STS_POLICY_MAX_SIZE bytes). */
 int sts_policy_load(const char *path, bool create_state_dir, struct sts_policy *pol, char *err,
 		    size_t errlen);

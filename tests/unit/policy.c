@@ -760,3 +760,13 @@ void test_policy_test_vm_conf(void)
 {
 	check_shipped("policy/test-vm.conf");
 }
+
+void test_policy_example_x86_64_conf(void)
+{
+	check_shipped("policy/example-x86_64.conf");
+}
+
+void test_policy_example_arm64_conf(void)
+{
+	check_shipped("policy/example-arm64.conf");
+}
