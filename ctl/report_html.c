@@ -973,9 +973,20 @@ static void event(FILE *f, json_t *ev)
 			kind);
 		attempt(f, ev);
 	} else {
+		/* A type this stsctl does not know: its fields as they are, for a human. */
+		json_t *rest = json_copy(ev);
+
 		fputs("<code>", f);
 		esc(f, t);
-		fputs("</code> record", f);
+		fputs("</code> record ", f);
+		json_object_del(rest, "seq");
+		json_object_del(rest, "time");
+		json_object_del(rest, "boot");
+		json_object_del(rest, "type");
+		fputs("<code>", f);
+		val(f, rest);
+		fputs("</code>", f);
+		json_decref(rest);
 	}
 }
 
