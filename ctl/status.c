@@ -421,12 +421,14 @@ static void text(json_t *r)
 	if (x) {
 		snprintf(t2, sizeof(t2), "%s",
 			 json_is_true(json_object_get(x, "sealed")) ? ", sealed" : "");
-		printf("last checkpoint: seq %lld at %s, covers %lld record(s), origin %s%s, "
+		printf("              last checkpoint: seq %lld at %s, covers %lld record(s), "
+		       "origin %s%s, "
 		       "signature %s\n",
 		       ji(x, "seq"), js(x, "time"), ji(x, "size"), js(x, "origin"), t2,
 		       js(x, "signature"));
 	} else if (ji(ev, "records")) {
-		printf("last checkpoint: none: no record of this log is signed yet\n");
+		printf("              last checkpoint: none: no record of this log is signed "
+		       "yet\n");
 	}
 	printf("(not verified here: stsctl verify %s --log-key %s)\n", js(ev, "path"),
 	       js(lk, "path"));
