@@ -39,6 +39,7 @@ static const char css[] =
 	"th,td{border:1px solid #bbb;padding:4px 6px;text-align:left;vertical-align:top}"
 	"th{background:#eee}"
 	"table.kv th{width:26%}"
+	"table.g{table-layout:fixed}"
 	"td.n{text-align:right;white-space:nowrap}"
 	"code,.mono{font-family:'DejaVu Sans Mono',monospace;font-size:8.5pt;word-break:break-all}"
 	"td.time{white-space:nowrap;font-size:8.5pt}"
@@ -306,14 +307,29 @@ static int hook_guarantee(json_t *h)
 }
 
 /* The hooks serving guarantee g (0: the others), with their mode and any reason. */
-static int hooks_cell(FILE *f, json_t *hooks, int g, int *worst, int *enforcing)
+/* Two hooks of guarantee g that are in the same state for the same reason. */
+static bool same_state(json_t *a, json_t *b, int g)
 {
-	json_t *h;
-	size_t i;
+	return hook_guarantee(b) == g &&
+	       json_equal(json_object_get(a, "mode"), json_object_get(b, "mode")) &&
+	       (json_equal(json_object_get(a, "reason"), json_object_get(b, "reason")) ||
+		(!json_object_get(a, "reason") && !json_object_get(b, "reason")));
+}
+
+/*
+ * The hooks serving guarantee g (0: the others) with their mode and any reason; hooks in the
+ * same state for the same reason share one line, so that ten hooks refused for one cause read
+ * as one fact.
+ */
+static int hooks_cell(FILE *f, json_t *hooks, int g, int *worst, int *enforcing, int *observing)
+{
+	json_t *h, *k;
+	size_t i, j;
 	int n = 0;
 
 	*worst = 2;
 	*enforcing = 0;
+	*observing = 0;
 	json_array_foreach(hooks, i, h)
 	{
 		if (hook_guarantee(h) != g)
@@ -322,9 +338,22 @@ static int hooks_cell(FILE *f, json_t *hooks, int g, int *worst, int *enforcing)
 		if (mode_rank(gs(h, "mode")) < *worst)
 			*worst = mode_rank(gs(h, "mode"));
 		*enforcing += mode_rank(gs(h, "mode")) == 2;
-		fputs("<div><code>", f);
-		fld(f, h, "hook");
-		fputs("</code> ", f);
+		*observing += mode_rank(gs(h, "mode")) == 1;
+		for (j = 0; j < i; j++)
+			if (same_state(h, json_array_get(hooks, j), g))
+				break;
+		if (j < i)
+			continue; /* listed with the first of its kind */
+		fputs("<div>", f);
+		for (j = i; j < json_array_size(hooks); j++) {
+			k = json_array_get(hooks, j);
+			if (j > i && !same_state(h, k, g))
+				continue;
+			fputs(j > i ? ", <code>" : "<code>", f);
+			fld(f, k, "hook");
+			fputs("</code>", f);
+		}
+		fputs(" ", f);
 		badge(f, gs(h, "mode"));
 		if (gs(h, "reason")) {
 			fputs(" <span class=\"why\">", f);
@@ -336,23 +365,24 @@ static int hooks_cell(FILE *f, json_t *hooks, int g, int *worst, int *enforcing)
 	return n;
 }
 
-static void state_cell(FILE *f, int n, int worst, int enforcing)
+/* A guarantee is as strong as its weakest hook; say how many hooks do what. */
+static void state_cell(FILE *f, int n, int worst, int enforcing, int observing)
 {
-	static const char *const what[] = { "off", "observed only", "enforced" };
+	static const char *const cls[] = { "off", "observe", "enforce" };
 
 	if (!n) {
 		fputs("<td>&ndash;</td>", f);
 		return;
 	}
-	fprintf(f, "<td><span class=\"badge %s\">%s</span>",
-		mode_class(worst == 2	? "enforce"
-			   : worst == 1 ? "observe"
-					: "off"),
-		worst == 2  ? what[2]
-		: enforcing ? "partly enforced"
-			    : what[worst]);
-	if (worst < 2 && enforcing)
+	fprintf(f, "<td><span class=\"badge %s\">%s</span>", cls[worst],
+		enforcing == n ? "enforced"
+		: enforcing    ? "partly enforced"
+		: observing    ? "observed only"
+			       : "off");
+	if (enforcing && enforcing < n)
 		fprintf(f, "<div class=\"note\">%d of %d hooks enforce</div>", enforcing, n);
+	else if (!enforcing && observing && observing < n)
+		fprintf(f, "<div class=\"note\">%d of %d hooks observe</div>", observing, n);
 	fputs("</td>", f);
 }
 
@@ -360,14 +390,15 @@ static void guarantees(FILE *f, json_t *r, json_t *e)
 {
 	json_t *hooks = json_object_get(e, "hooks"), *integ = json_object_get(r, "integrity");
 	const char *mode = gs(e, "mode");
-	int g, n, worst, enforcing;
+	int g, n, worst, enforcing, observing;
 
-	fputs("<table><thead><tr><th style=\"width:30%\">Guarantee</th><th>Mechanism (kernel "
-	      "hooks as recorded)</th><th style=\"width:16%\">State</th></tr></thead><tbody>",
+	fputs("<table class=\"g\"><colgroup><col style=\"width:27%\"><col><col "
+	      "style=\"width:17%\"></colgroup><thead><tr><th>Guarantee</th><th>Mechanism (kernel "
+	      "hooks as recorded)</th><th>State</th></tr></thead><tbody>",
 	      f);
 	for (g = 1; g <= 8; g++) {
 		fprintf(f, "<tr><td><b>G%d</b> %s</td><td>", g, guarantee[g]);
-		n = hooks_cell(f, hooks, g, &worst, &enforcing);
+		n = hooks_cell(f, hooks, g, &worst, &enforcing, &observing);
 		if (g == 6) {
 			fprintf(f,
 				"<div>the monitor's schedule and the user's consent record "
@@ -391,11 +422,14 @@ static void guarantees(FILE *f, json_t *r, json_t *e)
 			      f);
 			badge(f, mode);
 			fputs("</div></td>", f);
-			fprintf(f, "<td><span class=\"badge %s\">%s</span></td></tr>",
+			fprintf(f, "<td><span class=\"badge %s\">%s</span>%s</td></tr>",
 				mode_class(mode),
+				mode_rank(mode) == 2 ? "fail closed" : "observe mode",
 				mode_rank(mode) == 2
-					? "fail closed"
-					: "observe mode chosen: recorded, not enforced");
+					? ""
+					: "<div class=\"note\">chosen by the operator: "
+					  "what lacks a hook is recorded, not "
+					  "stopped</div>");
 			continue;
 		}
 		if (!n && g != 7)
@@ -406,15 +440,15 @@ static void guarantees(FILE *f, json_t *r, json_t *e)
 		else if (!n)
 			fputs("<td><span class=\"badge enforce\">recorded</span></td>", f);
 		else
-			state_cell(f, n, worst, enforcing);
+			state_cell(f, n, worst, enforcing, observing);
 		fputs("</tr>", f);
 	}
 	fputs("<tr><td>Other hooks</td><td>", f);
-	n = hooks_cell(f, hooks, 0, &worst, &enforcing);
+	n = hooks_cell(f, hooks, 0, &worst, &enforcing, &observing);
 	if (!n)
 		fputs("&ndash;", f);
 	fputs("</td>", f);
-	state_cell(f, n, worst, enforcing);
+	state_cell(f, n, worst, enforcing, observing);
 	fputs("</tr></tbody></table>", f);
 }
 

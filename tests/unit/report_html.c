@@ -53,11 +53,12 @@ static char *report(const char *log, const char *args, const char *file, int *rc
  */
 static bool only_own_tags(const char *page, const char *name)
 {
-	static const char *const own[] = { "!DOCTYPE", "html",	 "head", "meta", "title",  "style",
-					   "body",     "header", "nav",	 "ol",	 "li",	   "a",
-					   "h1",       "h2",	 "h3",	 "p",	 "table",  "thead",
-					   "tbody",    "tr",	 "th",	 "td",	 "div",	   "span",
-					   "code",     "b",	 "br",	 "pre",	 "section" };
+	static const char *const own[] = {
+		"!DOCTYPE", "html",  "head",  "meta", "title",	 "style",    "body", "header",
+		"nav",	    "ol",    "li",    "a",    "h1",	 "h2",	     "h3",   "p",
+		"table",    "thead", "tbody", "tr",   "th",	 "td",	     "div",  "span",
+		"code",	    "b",     "br",    "pre",  "section", "colgroup", "col"
+	};
 	const char *p;
 	char tag[32];
 	size_t i, n;
