@@ -52,7 +52,11 @@ static const char help[] =
 	"                  given too\n"
 	"  --log-key PUB   check checkpoint signatures against this key\n"
 	"                  (see stsctl verify)\n"
-	"  --seal-key KEY  check seals too (see stsctl verify)\n";
+	"  --seal-key KEY  check seals too (see stsctl verify)\n"
+	"\n"
+	"example:\n"
+	"  stsctl report evidence.log --log-key log.pub --seal-key seal.key \\\n"
+	"      --html report.html\n";
 
 static const struct cli_exit exits[] = {
 	{ STS_EXIT_OK,    "report written and the log verifies" },

@@ -58,8 +58,9 @@ static const char help[] =
 	"options:\n"
 	"  --state-dir DIR  stsd's state directory (default " STS_STATE_DIR_DEFAULT ")\n"
 	"  --log FILE       the evidence log (default DIR/evidence.log)\n"
-	"  --json           one JSON object: {\"state_dir\", \"activation\", \"consent\",\n"
-	"                   \"optout\", \"device_key\", \"log_key\", \"seal\", \"evidence_log\"},\n"
+	"  --json           one JSON object: {\"state_dir\", \"state_dir_present\",\n"
+	"                   \"activation\", \"consent\", \"optout\", \"device_key\",\n"
+	"                   \"log_key\", \"seal\", \"evidence_log\"},\n"
 	"                   each with \"path\", \"present\", \"error\" when it could not be\n"
 	"                   read, and its values (times as unix seconds)\n";
 
@@ -350,7 +351,10 @@ static void text(json_t *r)
 	json_t *ev = json_object_get(r, "evidence_log"), *x;
 	char t1[32], t2[32];
 
-	printf("state directory: %s\n", js(r, "state_dir"));
+	printf("state directory: %s%s\n", js(r, "state_dir"),
+	       json_is_false(json_object_get(r, "state_dir_present"))
+		       ? " (does not exist: stsd has not run with it)"
+		       : "");
 	if (missing(a))
 		printf("activation:   no activation yet: %s does not exist\n", js(a, "path"));
 	else if (!unreadable("activation:", a) && json_is_true(json_object_get(a, "activated")))
@@ -481,6 +485,9 @@ int cmd_status(int argc, char **argv)
 		      "consent", consent(&s), "optout", optout(&s), "device_key",
 		      key(&s, "device.key.pub", false, &dkey), "log_key", lk, "seal",
 		      probe(&s, "seal.state", seal, sizeof(seal)));
+	if (r)
+		json_object_set_new(r, "state_dir_present",
+				    json_boolean(access(s.dir, F_OK) == 0 || errno != ENOENT));
 	if (r)
 		json_object_set_new(r, "evidence_log",
 				    evidence(&s, log_path, lkey.pkey ? &lkey : NULL));
