@@ -1153,7 +1153,13 @@ static void header(FILE *f, json_t *r)
 	fputs("</code></td></tr></tbody></table>", f);
 	fprintf(f, "<div class=\"verdict %s\" id=\"verdict\"><span class=\"big\">%s</span><br>",
 		ok ? "ok" : "bad", ok ? "VERIFIED: the log is intact" : "NOT VERIFIED");
-	if (ok) {
+	if (ok && !gi(integ, "checkpoints")) {
+		/* A chain alone proves nothing about who wrote it. */
+		fprintf(f,
+			"%lld records, chained, but <b>no checkpoint signs them</b>: anyone "
+			"could have written this log.",
+			gi(integ, "records"));
+	} else if (ok) {
 		fprintf(f, "%lld records, %lld checkpoints, signed by <code>", gi(integ, "records"),
 			gi(integ, "checkpoints"));
 		fld(f, integ, "signed_by");
