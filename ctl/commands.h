@@ -27,7 +27,8 @@
 	CMD("seal-init", seal_init, "create the seal state and print the auditor's seal key") \
 	CMD("consent", consent, "record, withdraw or show consent to send the country")       \
 	CMD("key", key, "show the device's public key and key id")                            \
-	CMD("optout", optout, "turn periodic reports off for good")
+	CMD("optout", optout, "turn periodic reports off for good")                           \
+	CMD("status", status, "show activation, consent, keys and the evidence log's state")
 /* clang-format on */
 
 #define CMD(name, fn, help) int cmd_##fn(int argc, char **argv);

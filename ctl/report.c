@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * stsctl report: what the evidence log says, in plain words or as JSON. The JSON document is
- * built first and the text is rendered from it, so both always say the same thing. Its
- * layout is documented in docs/evidence.md and only ever grows (report_version).
+ * stsctl report: what the evidence log says, in plain words, as JSON or as an HTML page for a
+ * compliance reader. The JSON document is built first and the text and the HTML are rendered
+ * from it, so all three always say the same thing. Its layout is documented in
+ * docs/evidence.md and only ever grows (report_version).
  */
 #include "commands.h"
+#include "report.h"
 #include "evidence/evlog.h"
 #include "evidence/evverify.h"
 #include "core/util.h"
@@ -16,10 +18,13 @@
 #include <string.h>
 
 #define REPORT_VERSION 1
+/* Examples kept per group of blocked attempts, and records kept for the timeline. */
+#define GROUP_EXAMPLES 3
+#define TIMELINE_MAX 1000
 
 /* clang-format off */
 static const char help[] =
-	"usage: stsctl report LOG [--json] [--log-key PUB] [--seal-key KEY]\n"
+	"usage: stsctl report LOG [--json] [--html OUT] [--log-key PUB] [--seal-key KEY]\n"
 	"\n"
 	"Read LOG, verify it as `stsctl verify` does, and report: the integrity verdict;\n"
 	"under which enforcement the agent ran (kernel, mode per hook, BPF program tags,\n"
@@ -35,14 +40,28 @@ static const char help[] =
 	"options:\n"
 	"  --json          one JSON document instead of text (layout: docs/evidence.md,\n"
 	"                  \"stsctl report --json\"; fields are only ever added)\n"
+	"  --html OUT      write the report as one self-contained HTML page to OUT, for\n"
+	"                  readers who are not engineers: the verdict and who signed, the\n"
+	"                  enforcement per guarantee (G1-G8), what left the device, what\n"
+	"                  was blocked (by kind and rule, with examples), a timeline, and\n"
+	"                  the command that verifies the log again. No script, no network,\n"
+	"                  inline CSS only; prints on A4, one section a page. Every value\n"
+	"                  taken from the log is escaped: the log is evidence from a device\n"
+	"                  an intruder may control. OUT is replaced atomically (or left as\n"
+	"                  it was on error). Nothing is printed on stdout unless --json is\n"
+	"                  given too\n"
 	"  --log-key PUB   check checkpoint signatures against this key\n"
 	"                  (see stsctl verify)\n"
-	"  --seal-key KEY  check seals too (see stsctl verify)\n";
+	"  --seal-key KEY  check seals too (see stsctl verify)\n"
+	"\n"
+	"example:\n"
+	"  stsctl report evidence.log --log-key log.pub --seal-key seal.key \\\n"
+	"      --html report.html\n";
 
 static const struct cli_exit exits[] = {
 	{ STS_EXIT_OK,    "report written and the log verifies" },
 	{ STS_EXIT_FAIL,  "report written but the log does not verify" },
-	{ STS_EXIT_USAGE, "usage or I/O error" },
+	{ STS_EXIT_USAGE, "usage or I/O error (with --html, OUT is left as it was)" },
 };
 /* clang-format on */
 
@@ -52,6 +71,11 @@ struct agg {
 	json_t *receipts; /* activation id -> receipt */
 	json_t *boots;
 	json_t *blocked, *observed;
+	json_t *groups; /* "kind\x1f" "rule\x1f" "action" -> {kind, rule, action, count, examples}
+			 */
+	json_t *approved; /* activation id -> report_approved */
+	json_t *timeline;
+	json_int_t timeline_omitted;
 	json_int_t lost;
 	const char *first, *last;
 	char first_buf[EVLINE_TIME_LEN + 1], last_buf[EVLINE_TIME_LEN + 1];
@@ -88,6 +112,51 @@ static json_t *brief(const struct evline *rec, const char *const *keys)
 			json_object_set(o, keys[i], v);
 	}
 	return o;
+}
+
+/* The whole record but its prev hash: what the HTML report shows of an event. */
+static json_t *whole(const struct evline *rec)
+{
+	json_t *o = json_copy(rec->obj);
+
+	if (o)
+		json_object_del(o, "prev");
+	return o;
+}
+
+static void timeline(struct agg *a, const struct evline *rec)
+{
+	if (json_array_size(a->timeline) >= TIMELINE_MAX)
+		a->timeline_omitted++;
+	else
+		json_array_append_new(a->timeline, whole(rec));
+}
+
+/*
+ * Blocked (or only observed) attempts by kind, rule and action, with the first examples; the
+ * first examples of each group also go to the timeline, the rest are only counted.
+ */
+static void group(struct agg *a, const struct evline *rec)
+{
+	const char *rule = str(rec->obj, "rule", ""), *action = str(rec->obj, "action", "");
+	json_t *g, *ex;
+	char key[512];
+
+	snprintf(key, sizeof(key), "%s\x1f%s\x1f%s", rec->type, rule, action);
+	g = json_object_get(a->groups, key);
+	if (!g) {
+		g = json_pack("{ss ss ss sI s[]}", "kind", rec->type, "rule", rule, "action",
+			      action, "count", (json_int_t)0, "examples");
+		if (!g)
+			return;
+		json_object_set_new(a->groups, key, g);
+	}
+	count(g, "count", 1);
+	ex = json_object_get(g, "examples");
+	if (json_array_size(ex) < GROUP_EXAMPLES) {
+		json_array_append_new(ex, whole(rec));
+		timeline(a, rec);
+	}
 }
 
 static bool is_deny(const char *type)
@@ -160,6 +229,11 @@ static int on_record(void *arg, const struct evline *rec, const char *line, size
 	if (i == json_array_size(a->boots))
 		json_array_append_new(a->boots, json_string(rec->boot));
 
+	/* Allowed touches and checkpoints are counted elsewhere; everything else is an event. */
+	if (strcmp(t, EV_CHECKPOINT) != 0 && strcmp(t, EV_NET_ALLOW) != 0 &&
+	    strcmp(t, EV_FILE_ALLOW) != 0 && strcmp(t, EV_EXEC_ALLOW) != 0 && !is_deny(t) &&
+	    strcmp(t, EV_SYSCALL_OBSERVED) != 0)
+		timeline(a, rec);
 	if (strcmp(t, EV_ENFORCEMENT) == 0) {
 		o = brief(rec, enf_keys);
 		json_object_set_new(o, "boot", json_string(rec->boot));
@@ -171,6 +245,10 @@ static int on_record(void *arg, const struct evline *rec, const char *line, size
 		json_array_append_new(json_object_get(a->r, "stops"), brief(rec, stop_keys));
 	} else if (strcmp(t, EV_TRANSMISSION) == 0) {
 		json_array_append_new(json_object_get(a->r, "transmissions"), brief(rec, tx_keys));
+	} else if (strcmp(t, EV_REPORT_APPROVED) == 0) {
+		if (str(rec->obj, "activation_id", NULL))
+			json_object_set_new(a->approved, str(rec->obj, "activation_id", NULL),
+					    whole(rec));
 	} else if (strcmp(t, EV_RECEIPT) == 0) {
 		if (str(rec->obj, "activation_id", NULL))
 			json_object_set_new(a->receipts, str(rec->obj, "activation_id", NULL),
@@ -194,6 +272,7 @@ static int on_record(void *arg, const struct evline *rec, const char *line, size
 		bool observed = strcmp(str(rec->obj, "action", ""), "observed") == 0;
 
 		count(observed ? a->observed : a->blocked, t, 1);
+		group(a, rec);
 		if (strcmp(t, EV_PAYLOAD_DENY) == 0)
 			json_array_append_new(json_object_get(a->r, "payload_denials"),
 					      brief(rec, pay_keys));
@@ -205,6 +284,7 @@ static int on_record(void *arg, const struct evline *rec, const char *line, size
 			touched(a, rec);
 	} else if (strcmp(t, EV_SYSCALL_OBSERVED) == 0) {
 		count(a->observed, t, 1);
+		group(a, rec);
 	} else if (strcmp(t, EV_NET_ALLOW) == 0 || strcmp(t, EV_FILE_ALLOW) == 0 ||
 		   strcmp(t, EV_EXEC_ALLOW) == 0) {
 		touched(a, rec);
@@ -385,20 +465,23 @@ int cmd_report(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
+		{ "html", required_argument, NULL, 'H' },
 		{ "log-key", required_argument, NULL, 'k' },
 		{ "seal-key", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	const char *log_path, *key_path = NULL, *seal_arg = NULL, *buf = NULL;
+	const char *log_path, *key_path = NULL, *seal_arg = NULL, *buf = NULL, *html = NULL;
 	struct agg a = { 0 };
 	struct evv_opts vo = { .on_record = on_record, .arg = &a, .want_obj = true };
 	struct evv_result res = { 0 };
 	struct sts_key key = { 0 };
 	struct seal_state vk = { 0 };
 	bool json = false;
-	json_t *integ, *v;
-	char kid[9], *out;
+	json_t *integ, *v, *arr;
+	uint8_t digest[STS_SHA256_LEN];
+	char kid[9], hex[2 * STS_SHA256_LEN + 1], *out;
+	const char *k;
 	size_t len = 0, i;
 	int c, err, rc = STS_EXIT_USAGE;
 
@@ -406,6 +489,11 @@ int cmd_report(int argc, char **argv)
 		switch (c) {
 		case 'j':
 			json = true;
+			break;
+		case 'H':
+			if (!*optarg)
+				return cli_usage_error("--html: empty file name");
+			html = optarg;
 			break;
 		case 'k':
 			key_path = optarg;
@@ -437,7 +525,11 @@ int cmd_report(int argc, char **argv)
 	a.endpoints = json_object();
 	a.receipts = json_object();
 	a.boots = json_array();
-	if (!a.r || !a.files || !a.endpoints || !a.receipts || !a.boots) {
+	a.groups = json_object();
+	a.approved = json_object();
+	a.timeline = json_array();
+	if (!a.r || !a.files || !a.endpoints || !a.receipts || !a.boots || !a.groups ||
+	    !a.approved || !a.timeline) {
 		sts_err("out of memory");
 		goto cleanup;
 	}
@@ -487,7 +579,20 @@ int cmd_report(int argc, char **argv)
 	json_object_set_new(integ, "key_id", res.checkpoints ? json_string(kid) : json_null());
 	json_object_set_new(integ, "key_from_log", json_boolean(res.key_from_log));
 	json_object_set_new(integ, "seals_verified", json_boolean(!err && res.seals_checked));
+	json_object_set_new(integ, "seals", json_integer(res.seals));
+	json_object_set_new(integ, "seal_epochs",
+			    res.seals ? json_pack("{sI sI}", "first", (json_int_t)res.first_epoch,
+						  "last", (json_int_t)res.last_epoch)
+				      : json_null());
 	json_object_set_new(a.r, "integrity", integ);
+	/* Ties the report to the exact file: the reader can check they hold the same bytes. */
+	if (sts_sha256(buf ? buf : "", len, digest)) {
+		sts_err("read %s: cannot hash it", log_path);
+		goto cleanup;
+	}
+	sts_hex(digest, sizeof(digest), hex);
+	json_object_set_new(a.r, "log_sha256", json_string(hex));
+	json_object_set_new(a.r, "log_bytes", json_integer((json_int_t)len));
 	json_object_set_new(
 		a.r, "period",
 		json_pack("{ss? ss? sO}", "first", a.first, "last", a.last, "boots", a.boots));
@@ -496,11 +601,27 @@ int cmd_report(int argc, char **argv)
 	{
 		json_t *rcpt = json_object_get(a.receipts, str(v, "activation_id", ""));
 
+		json_t *appr = json_object_get(a.approved, str(v, "activation_id", ""));
+
 		json_object_set(v, "receipt", rcpt ? rcpt : json_null());
+		json_object_set(v, "approved", appr ? appr : json_null());
 	}
+	arr = json_array();
+	json_object_foreach(a.groups, k, v) json_array_append(arr, v);
+	json_object_set_new(a.r, "blocked_groups", arr);
+	json_object_set(a.r, "timeline", a.timeline);
+	json_object_set_new(a.r, "timeline_omitted", json_integer(a.timeline_omitted));
 	json_object_set_new(a.r, "files", unmap(a.files, true));
 	json_object_set_new(a.r, "endpoints", unmap(a.endpoints, false));
 	json_object_set_new(a.r, "lost_events", json_integer(a.lost));
+	if (html) {
+		struct report_html_opts ho = { .out = html,
+					       .log_key = key_path,
+					       .seal_key = seal_arg };
+
+		if (report_html_write(a.r, &ho))
+			goto cleanup;
+	}
 	if (json) {
 		out = json_dumps(a.r, JSON_INDENT(2));
 		if (!out) {
@@ -509,7 +630,7 @@ int cmd_report(int argc, char **argv)
 		}
 		printf("%s\n", out);
 		free(out);
-	} else {
+	} else if (!html) {
 		text(a.r);
 	}
 	rc = err ? STS_EXIT_FAIL : STS_EXIT_OK;
@@ -519,6 +640,9 @@ cleanup:
 	json_decref(a.endpoints);
 	json_decref(a.receipts);
 	json_decref(a.boots);
+	json_decref(a.groups);
+	json_decref(a.approved);
+	json_decref(a.timeline);
 	evv_unmap(buf, len);
 	sts_key_free(&key);
 	seal_state_wipe(&vk);

@@ -28,6 +28,9 @@ packages=(
 	iproute2 openssl ca-certificates
 	# the VM runner: ELF detection (file), shared-library lists (ldd), the kernel image (readelf)
 	file binutils
+	# tests: the HTML report's test renders it in a headless browser, prints it to PDF and
+	# counts the pages (pdfinfo)
+	chromium poppler-utils
 )
 check_only=false
 case "${1:-}" in
