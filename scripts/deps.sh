@@ -28,6 +28,8 @@ packages=(
 	iproute2 openssl ca-certificates
 	# the VM runner: ELF detection (file), shared-library lists (ldd), the kernel image (readelf)
 	file binutils
+	# man pages: scdoc builds them from man/*.scd; groff-base renders them in tests/unit/man.c
+	scdoc groff-base
 )
 check_only=false
 case "${1:-}" in
