@@ -193,7 +193,7 @@ $(LIBSTS): $(LIB_OBJS)
 $(OUT)/man/%: man/%.scd | $(DEPS_STAMP)
 	$(call msg,SCDOC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)d=$$(git log -1 --format=%ct -- $< 2>/dev/null); \
+	$(Q)set -o pipefail; d=$$(git log -1 --format=%ct -- $< 2>/dev/null); \
 	SOURCE_DATE_EPOCH=$${d:-$$(date +%s)} scdoc < $< | sed '/^\.TH /a .nh\n.cflags 0 -' > $@
 
 # ---- tests ----
