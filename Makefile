@@ -110,13 +110,17 @@ DEPS_INSTALL_GOALS := deps demo check bench
 DEPS_CHECK_FLAG := $(if $(filter $(DEPS_INSTALL_GOALS),$(MAKECMDGOALS)),,--check)
 BENCH_DEPS_STAMP := build/.bench-deps-ok
 
+# Man pages: man/NAME.SECTION.scd, written in scdoc, become build/man/NAME.SECTION.
+MAN_SRCS := $(wildcard man/*.scd)
+MAN_PAGES := $(patsubst man/%.scd,$(OUT)/man/%,$(MAN_SRCS))
+
 # Benchmarks: bench/*.c, one program each (build/bench/NAME), run by scripts/bench.sh.
 BENCH_SRCS := $(wildcard bench/*.c)
 BENCH_BINS := $(patsubst bench/%.c,$(OUT)/bench/%,$(BENCH_SRCS))
 
 .PHONY: FORCE all deps check vmtest demo vmlinux install clean distclean help fuzz fuzz-build bench format \
 	adversary-table
-all: $(BPF_OBJS) $(SKELS) $(BINS) $(TEST_BINS) $(TEST_PROGS)
+all: $(BPF_OBJS) $(SKELS) $(BINS) $(TEST_BINS) $(TEST_PROGS) $(MAN_PAGES)
 
 help:
 	@sed -n 's/^## \{0,1\}//p' $(MAKEFILE_LIST)
@@ -181,6 +185,16 @@ $(OUT)/obj/%.o: %.c | $(DEPS_STAMP)
 $(LIBSTS): $(LIB_OBJS)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+# ---- man pages ----
+# The page's date is its source's last commit, so that a rebuild gives the same bytes. scdoc
+# writes option names with plain '-', where groff may break a line or hyphenate: .nh and
+# .cflags after .TH keep "--seal-key" and paths whole on screen and for grep.
+$(OUT)/man/%: man/%.scd | $(DEPS_STAMP)
+	$(call msg,SCDOC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)set -o pipefail; d=$$(git log -1 --format=%ct -- $< 2>/dev/null); \
+	SOURCE_DATE_EPOCH=$${d:-$$(date +%s)} scdoc < $< | sed '/^\.TH /a .nh\n.cflags 0 -' > $@
 
 # ---- tests ----
 define suite_rule
@@ -296,6 +310,13 @@ install: all
 		"sts-agent into $(DESTDIR)$(PREFIX)/libexec/stsguard, the example policies and" \
 		"stsd.conf into $(DESTDIR)$(PREFIX)/share/doc/stsguard/examples; check a policy with" \
 		"'stsd policy check FILE'"
+	$(Q)for m in $(MAN_PAGES); do \
+		install -D -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man$${m##*.}/$$(basename $$m) || exit 1; done
+	$(Q)install -D -m 0644 completion/stsguard.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/stsd
+	$(Q)ln -sf stsd $(DESTDIR)$(PREFIX)/share/bash-completion/completions/stsctl
+	$(Q)ln -sf stsd $(DESTDIR)$(PREFIX)/share/bash-completion/completions/sts-collector
+	$(Q)echo "installed: the man pages into $(DESTDIR)$(PREFIX)/share/man, bash completion for" \
+		"stsd, stsctl and sts-collector into $(DESTDIR)$(PREFIX)/share/bash-completion/completions"
 
 format:
 	$(Q)clang-format -i $$(git ls-files '*.c' '*.h' | grep -v '^vmlinux/')

@@ -31,6 +31,8 @@ packages=(
 	# tests: the HTML report's test renders it in a headless browser, prints it to PDF and
 	# counts the pages (pdfinfo)
 	chromium poppler-utils
+	# man pages: scdoc builds them from man/*.scd; groff-base renders them in tests/unit/man.c
+	scdoc groff-base
 )
 check_only=false
 case "${1:-}" in
