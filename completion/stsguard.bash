@@ -53,7 +53,7 @@ _stsguard_spec()
 	"stsctl optout")
 		echo "--status --json --state-dir=dir" ;;
 	"stsctl status")
-		echo "--state-dir=dir --json" ;;
+		echo "--state-dir=dir --log=file --json" ;;
 	"sts-collector serve")
 		echo "--listen=word --tls-cert=file --tls-key=file --signing-key=file --db=file" \
 			"--trusted-keys=dir --max-body=word --timeout=word --max-conns=word" \
