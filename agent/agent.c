@@ -19,6 +19,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -278,6 +279,12 @@ int main(int argc, char **argv)
 
 	(void)argc;
 	(void)argv;
+	/*
+	 * A collector that closes the connection must come back as a PS_RESULT error the monitor
+	 * records and retries, not as death by SIGPIPE: stsd gives the policed code the default
+	 * disposition, as any program gets it.
+	 */
+	signal(SIGPIPE, SIG_IGN);
 	/*
 	 * OpenSSL's certificate time checks call gmtime_r, which makes glibc load the time zone
 	 * once, from /etc/localtime by default: not in the policy. A POSIX TZ string looked up in
