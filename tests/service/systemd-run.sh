@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# tests/service/systemd-run.sh DESTDIR WORKDIR: run the installed units for real, under a
+# tests/service/systemd-run.sh DESTDIR WORKDIR [PORT]: run the installed units for real, under a
 # systemd of their own, and print what happened. Called by tests/progs/service.c (root).
 #
 # The machine's own init is not touched (it need not be systemd): systemd runs as PID 1 of new
@@ -17,7 +17,7 @@ set -euo pipefail
 
 dest=$1
 work=$2
-port=${3:-18443}
+port=${3:-$((20000 + $$ % 20000))}
 pid1=
 
 cg2=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/self/mounts)
