@@ -65,7 +65,8 @@ chmod 755 "$work/inner.sh"
 
 mkdir -p "$cg"
 echo $$ > "$cg/cgroup.procs"
-unshare --kill-child --cgroup --mount --pid --fork --mount-proc --propagation private "$work/inner.sh" \
+unshare --kill-child --cgroup --mount --pid --fork --mount-proc --propagation private \
+	"$work/inner.sh" \
 	> "$work/logs/pid1.log" 2>&1 &
 upid=$!
 echo $$ > "$cg2/cgroup.procs" # this shell leaves: the namespace's root is systemd's alone
@@ -118,12 +119,14 @@ if ns systemctl start sts-collector.service; then
 	done
 fi
 cpid=$(ns systemctl show -P MainPID sts-collector.service)
-ns systemctl status --no-pager sts-collector.service > "$work/logs/sts-collector.status" 2>&1 || true
+ns systemctl status --no-pager sts-collector.service > "$work/logs/sts-collector.status" 2>&1 ||
+	true
 echo "RESULT collector-active $(ns systemctl is-active sts-collector.service || true)"
 echo "RESULT receipt-key-owner $(ns stat -c %U /var/lib/sts-collector/receipt.key)"
 echo "RESULT collector-uid $(ns id -un "$(ns awk '/^Uid:/ { print $2 }' "/proc/$cpid/status")")"
 echo "RESULT collector-capeff $(ns awk '/^CapEff:/ { print $2 }' "/proc/$cpid/status")"
-echo "RESULT collector-listening $(grep -c 'listening on 127.0.0.1' "$work/logs/sts-collector.log" || true)"
+echo "RESULT collector-listening $(grep -c 'listening on 127.0.0.1' "$work/logs/sts-collector.log" ||
+	true)"
 
 # -- the monitor: a device configured against that collector --
 sg=$work/etc-up/stsguard
@@ -190,7 +193,8 @@ echo "RESULT stsd-result $(ns systemctl show -P Result stsd.service)"
 echo "RESULT stsd-status $(ns systemctl show -P ExecMainStatus stsd.service)"
 echo "RESULT stored $(ns sts-collector list --db /var/lib/sts-collector/collector.db --json |
 	grep -o '"aid"' | wc -l)"
-echo "RESULT receipt-verified $(ns grep -c '"status":"verified"' /var/lib/stsguard/evidence.log || true)"
+echo "RESULT receipt-verified $(ns grep -c '"status":"verified"' /var/lib/stsguard/evidence.log ||
+	true)"
 
 ns systemctl stop sts-collector.service
 echo "RESULT collector-stop $(ns systemctl show -P Result sts-collector.service)"\
