@@ -13,6 +13,14 @@ SHELL := /bin/bash
 ARCH ?= x86
 PREFIX ?= /usr/local
 DESTDIR ?=
+# make install: systemd units (SYSTEMD=0: none), OpenRC scripts in /etc/init.d only with
+# OPENRC=1 (on a systemd machine, systemd-sysv-generator would otherwise read them). Units go
+# where systemd looks for the packages of that prefix: /lib/systemd/system for /usr (Debian's
+# path), PREFIX/lib/systemd/system otherwise (/usr/local/lib/systemd/system is searched too).
+SYSTEMD ?= 1
+OPENRC ?= 0
+SYSTEMDUNITDIR ?= $(if $(filter /usr,$(PREFIX)),/lib/systemd/system,$(PREFIX)/lib/systemd/system)
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
 CC := gcc
 CLANG ?= clang
 BPFTOOL ?= bpftool
@@ -137,7 +145,8 @@ help:
 ##                 rewrite the generated table in docs/adversary.md
 ## make fuzz       build and run every libFuzzer harness, FUZZ_SECONDS (60) each
 ## make vmlinux    regenerate vmlinux/$(ARCH)/vmlinux.h from the VM kernel's BTF
-## make install    install binaries under $(DESTDIR)$(PREFIX)
+## make install    install binaries under $(DESTDIR)$(PREFIX), the systemd units (dist/systemd;
+##                 SYSTEMDUNITDIR, SYSTEMD=0: none); OPENRC=1 adds the OpenRC scripts (dist/openrc)
 ## make clean      remove build outputs (keeps the downloaded kernel cache)
 ## make distclean  remove build/ entirely
 ## V=1             print full command lines;  SAN=1  ASan+UBSan build in build/san/
@@ -306,6 +315,21 @@ install: all
 			$${f#*:} > $(OUT)/etc/$${f%%:*} && \
 		install -m 0644 $(OUT)/etc/$${f%%:*} $$dst || exit 1; \
 		echo "installed $$dst (from $${f#*:})"; done
+	$(Q)if [ "$(SYSTEMD)" = 1 ]; then \
+		install -d $(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(SYSUSERSDIR) && \
+		for u in stsd sts-collector; do \
+			sed 's|@BINDIR@|$(PREFIX)/bin|g' dist/systemd/$$u.service \
+				> $(DESTDIR)$(SYSTEMDUNITDIR)/$$u.service || exit 1; done && \
+		install -m 0644 dist/systemd/stsguard.sysusers $(DESTDIR)$(SYSUSERSDIR)/stsguard.conf && \
+		echo "installed: stsd.service, sts-collector.service into $(DESTDIR)$(SYSTEMDUNITDIR)," \
+			"the agent's user as $(DESTDIR)$(SYSUSERSDIR)/stsguard.conf"; fi
+	$(Q)if [ "$(OPENRC)" = 1 ]; then \
+		install -d $(DESTDIR)/etc/init.d $(DESTDIR)/etc/conf.d && \
+		for s in stsd sts-collector; do \
+			sed 's|@BINDIR@|$(PREFIX)/bin|g' dist/openrc/$$s > $(DESTDIR)/etc/init.d/$$s && \
+			chmod 0755 $(DESTDIR)/etc/init.d/$$s || exit 1; done && \
+		install -m 0644 dist/openrc/sts-collector.confd $(DESTDIR)/etc/conf.d/sts-collector && \
+		echo "installed: OpenRC scripts stsd, sts-collector into $(DESTDIR)/etc/init.d"; fi
 	$(Q)echo "installed: $(notdir $(filter-out %/sts-agent,$(BINS))) into $(DESTDIR)$(PREFIX)/bin," \
 		"sts-agent into $(DESTDIR)$(PREFIX)/libexec/stsguard, the example policies and" \
 		"stsd.conf into $(DESTDIR)$(PREFIX)/share/doc/stsguard/examples; check a policy with" \

@@ -33,7 +33,15 @@ packages=(
 	chromium poppler-utils
 	# man pages: scdoc builds them from man/*.scd; groff-base renders them in tests/unit/man.c
 	scdoc groff-base
+	# tests/unit/service.c: systemd-analyze verify/security, and systemd itself to run the units
+	# (in namespaces of its own; installing the package does not make it the machine's init)
+	systemd
 )
+# tests/unit/service.c: openrc-run and supervise-daemon for the OpenRC scripts. Installed beside
+# any init (it only adds files), but it conflicts with sysv-rc and file-rc: never removed for it.
+if ! dpkg-query -W -f='${db:Status-Status}' sysv-rc file-rc 2>/dev/null | grep -q installed; then
+	packages+=(openrc)
+fi
 check_only=false
 case "${1:-}" in
 --check) check_only=true ;;
