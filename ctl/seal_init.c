@@ -11,6 +11,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 /* clang-format off */
@@ -51,6 +52,29 @@ static bool parse_num(const char *s, unsigned long long *v)
 	return !errno && end != s && !*end && s[0] != '-';
 }
 
+/*
+ * seal-init usually runs before stsd ever started: create the directory of FILE (that one, mode
+ * 0700 like stsd's state directory; its parent must exist), and say so on stderr, since stdout
+ * carries the auditor's key alone.
+ */
+static int make_state_dir(const char *path)
+{
+	char dir[PATH_MAX], *slash;
+
+	if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir))
+		return -ENAMETOOLONG;
+	slash = strrchr(dir, '/');
+	if (!slash || slash == dir)
+		return 0;
+	*slash = '\0';
+	if (mkdir(dir, 0700) == 0)
+		fprintf(stderr, "%s: created the state directory %s (mode 0700)\n", cli_name(),
+			dir);
+	else if (errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
 int cmd_seal_init(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -88,7 +112,9 @@ int cmd_seal_init(int argc, char **argv)
 	}
 	if (!cli_operands(argc - optind, argv + optind, ""))
 		return STS_EXIT_USAGE;
-	err = seal_state_create(path, (int64_t)start, epoch, NULL, vkey);
+	err = make_state_dir(path);
+	if (!err)
+		err = seal_state_create(path, (int64_t)start, epoch, NULL, vkey);
 	if (err) {
 		sts_err("create %s: %s", path, strerror(-err));
 		return STS_EXIT_USAGE;

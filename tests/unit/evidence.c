@@ -794,8 +794,43 @@ void test_evidence_stsctl(void)
 	rc = run(out, sizeof(out), "%s/stsctl prove " FIXTURES "/edited.log 3", o);
 	ASSERT_EQ(rc, 1, "no proof from a log that does not verify");
 	rc = run(out, sizeof(out), "%s/stsctl verify --help", o);
-	ASSERT_TRUE(rc == 0 && strstr(out, "usage: stsctl verify LOG") && strstr(out, "exit status:"),
+	ASSERT_TRUE(rc == 0 && strstr(out, "usage: stsctl verify LOG") &&
+			    strstr(out, "exit status:"),
 		    "verify --help: usage, then exit status");
 	rc = run(out, sizeof(out), "%s/stsctl frobnicate", o);
 	ASSERT_EQ(rc, 2, "unknown command");
+}
+
+/*
+ * seal-init runs on a device where stsd never started: it creates the state directory itself
+ * (only that one, 0700), says so on stderr, and stdout carries the auditor's key alone.
+ */
+void test_seal_init_state_dir(void)
+{
+	char out[512], key[256], path[700];
+	struct stat st;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/fresh/seal.state", test__tmpdir());
+	ASSERT_EQ(test__run(out, sizeof(out),
+			    "{ %s/stsctl seal-init --state %s 2>/dev/null > %s/key; }",
+			    test__out_dir(), path, test__tmpdir()),
+		  0, "seal-init in a directory that does not exist yet");
+	snprintf(path, sizeof(path), "%s/fresh", test__tmpdir());
+	if (ASSERT_OK(stat(path, &st), "the state directory was created"))
+		ASSERT_EQ(st.st_mode & 07777, 0700, "mode 0700");
+	snprintf(path, sizeof(path), "%s/key", test__tmpdir());
+	f = fopen(path, "r");
+	if (!ASSERT_OK_PTR(f, "stdout saved"))
+		return;
+	ASSERT_OK_PTR(fgets(key, sizeof(key), f), "one line");
+	ASSERT_TRUE(strncmp(key, "sts-seal-v1:", 12) == 0, "stdout is the seal key alone");
+	ASSERT_TRUE(fgetc(f) == EOF, "and nothing else");
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/no/such/seal.state", test__tmpdir());
+	ASSERT_EQ(test__run(out, sizeof(out), "%s/stsctl seal-init --state %s", test__out_dir(),
+			    path),
+		  2, "a missing parent is an error, not a mkdir -p");
+	snprintf(path, sizeof(path), "%s/no", test__tmpdir());
+	ASSERT_TRUE(stat(path, &st) < 0, "nothing was created");
 }
