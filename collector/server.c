@@ -671,8 +671,15 @@ static void signal_cb(evutil_socket_t sig, short what, void *arg)
 static const char *ssl_error(void)
 {
 	unsigned long e = ERR_get_error();
+	const char *r;
 
-	return e ? ERR_reason_error_string(e) : "unknown TLS error";
+	if (!e)
+		return "unknown TLS error";
+	/* A file that cannot be opened is a system error: OpenSSL 3 has no reason string for it. */
+	if (ERR_SYSTEM_ERROR(e))
+		return strerror(ERR_GET_REASON(e));
+	r = ERR_reason_error_string(e);
+	return r ? r : "unknown TLS error";
 }
 
 static int setup_tls(struct server *srv)

@@ -204,7 +204,7 @@ void test_collector_cli(void)
 {
 	const char *help[] = { "--help", NULL }, *shelp[] = { "serve", "--help", NULL },
 		   *bad[] = { "frobnicate", NULL };
-	char key[512];
+	char key[512], bin[256];
 	const char *kg[] = { "keygen", "--signing-key", key, NULL };
 	char *out;
 	int st = -1;
@@ -227,6 +227,18 @@ void test_collector_cli(void)
 	out = run_cli(kg, &st);
 	ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 2, "keygen never overwrites a key");
 	free(out);
+
+	/* An operator's typo in a TLS path: the system's reason, not OpenSSL's "(null)". */
+	char msg[1024];
+
+	ASSERT_EQ(test__run(msg, sizeof(msg),
+			    "%s serve --listen 127.0.0.1:0 --tls-cert %s/no-such-cert.pem "
+			    "--tls-key %s/no-such-cert.pem --signing-key %s --db %s/k/collector.db",
+			    collector_bin(bin, sizeof(bin), "sts-collector"), test__tmpdir(),
+			    test__tmpdir(), key, test__tmpdir()),
+		  2, "a missing certificate exits 2");
+	ASSERT_TRUE(strstr(msg, "no-such-cert.pem: No such file or directory"), "and says why");
+	ASSERT_TRUE(!strstr(msg, "(null)"), "no (null) in the message");
 }
 
 void test_collector_store_receipt(void)
