@@ -300,7 +300,23 @@ static void payload_decide(struct run_ctx *c, const struct sts_payload_event *pe
 	if (ok)
 		c->n_approved++;
 	ev.verdict = ok ? STS_VERDICT_ALLOW : STS_VERDICT_DENY;
-	kill(pe->ev.tgid, ok ? SIGCONT : SIGKILL);
+	/*
+	 * A signal that could not be sent is said, never recorded as done: a refused writer that
+	 * cannot be killed stays stopped in SSL_write without egress credit (the gate drops what
+	 * it would send), and the record says so.
+	 */
+	if (kill(pe->ev.tgid, ok ? SIGCONT : SIGKILL) < 0) {
+		int e = errno;
+
+		say(c, "payload check: %s to pid %u failed: %s", ok ? "SIGCONT" : "SIGKILL",
+		    pe->ev.tgid, strerror(e));
+		if (!ok) {
+			size_t n = strlen(reason);
+
+			snprintf(reason + n, sizeof(reason) - n,
+				 " (the writer could not be killed: %s)", strerror(e));
+		}
+	}
 	count(c, ev.verdict);
 	payload_record(c, &ev, pe, hex, hashed, reason);
 }
