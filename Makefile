@@ -207,10 +207,11 @@ $(OUT)/man/%: man/%.scd | $(DEPS_STAMP)
 
 # ---- tests ----
 define suite_rule
-$(OUT)/tests/$(1)/tests.inc: $(wildcard tests/$(1)/*.c)
+# The folder too: deleting a test file changes it, and the list must forget that test.
+$(OUT)/tests/$(1)/tests.inc: $(wildcard tests/$(1)/*.c) tests/$(1)
 	$$(call msg,GEN,$$@)
 	$$(Q)mkdir -p $$(@D)
-	$$(Q)grep -ho '^void test_[a-z0-9_]*(void)' $$^ | sed 's/^void test_\(.*\)(void)$$$$/DEFINE_TEST(\1)/' | sort > $$@
+	$$(Q)grep -ho '^void test_[a-z0-9_]*(void)' $$(filter %.c,$$^) | sed 's/^void test_\(.*\)(void)$$$$/DEFINE_TEST(\1)/' | sort > $$@
 
 $(OUT)/tests/$(1)/test_main.o: tests/test_main.c $(OUT)/tests/$(1)/tests.inc | $(DEPS_STAMP)
 	$$(call msg,CC,$$@)

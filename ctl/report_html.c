@@ -915,26 +915,66 @@ static void blocked(FILE *f, json_t *r)
 	fputs("</section>", f);
 }
 
+/*
+ * Timeline sentences of the record types that need no choice, as templates: the text is this
+ * program's own HTML; {name} is the record's field "name" escaped, {`name} the same in <code>,
+ * {!name} a mode badge. Whatever the log holds only ever enters through those escapes.
+ */
+static const struct {
+	const char *type;
+	const char *sentence;
+} sentences[] = {
+	{ "start", "Monitor started (version {version}, pid {pid}), mode {!mode}" },
+	{ "enforcement", "Enforcement recorded: kernel {kernel}, mode {!mode} (section 2)" },
+	{ "report_approved", "Report approved and signed by the monitor: {bytes} bytes, "
+			     "SHA-256 {`sha256}" },
+	{ "transmission", "Report {status} to {`endpoint}: {bytes} bytes, SHA-256 {`sha256}" },
+	{ "receipt", "Collector's receipt: {status} (collector key {collector_key_id})" },
+	{ "recovery", "Recovered after a crash: {dropped_bytes} bytes of an incomplete record "
+		      "dropped" },
+	{ "lost_events", "{count} event(s) lost ({source})" },
+};
+
+static void sentence(FILE *f, json_t *ev, const char *tpl)
+{
+	char name[64];
+	const char *p, *end;
+	size_t n, skip;
+
+	for (p = tpl; *p; p = end + 1) {
+		end = strchr(p, '{');
+		if (!end) {
+			fputs(p, f);
+			return;
+		}
+		fwrite(p, 1, end - p, f);
+		p = end + 1;
+		end = strchr(p, '}');
+		skip = *p == '`' || *p == '!';
+		n = (size_t)(end - p) - skip;
+		snprintf(name, sizeof(name), "%.*s", (int)n, p + skip);
+		if (*p == '`')
+			code(f, ev, name);
+		else if (*p == '!')
+			badge(f, gs(ev, name));
+		else
+			fld(f, ev, name);
+	}
+}
+
 /* One timeline entry in words. */
 static void event(FILE *f, json_t *ev)
 {
 	const char *t = gs(ev, "type") ? gs(ev, "type") : "";
 	const char *kind = kind_field(t, 0);
+	size_t i;
 
-	if (strcmp(t, "start") == 0) {
-		fputs("Monitor started (version ", f);
-		fld(f, ev, "version");
-		fputs(", pid ", f);
-		fld(f, ev, "pid");
-		fputs("), mode ", f);
-		badge(f, gs(ev, "mode"));
-	} else if (strcmp(t, "enforcement") == 0) {
-		fputs("Enforcement recorded: kernel ", f);
-		fld(f, ev, "kernel");
-		fputs(", mode ", f);
-		badge(f, gs(ev, "mode"));
-		fputs(" (section 2)", f);
-	} else if (strcmp(t, "stop") == 0) {
+	for (i = 0; i < ARRAY_SIZE(sentences); i++)
+		if (strcmp(t, sentences[i].type) == 0) {
+			sentence(f, ev, sentences[i].sentence);
+			return;
+		}
+	if (strcmp(t, "stop") == 0) {
 		fputs("Monitor stopped: ", f);
 		fld(f, ev, "reason");
 		if (json_object_get(ev, "signal") || json_object_get(ev, "status")) {
@@ -942,63 +982,22 @@ static void event(FILE *f, json_t *ev)
 			fld(f, ev, json_object_get(ev, "signal") ? "signal" : "status");
 		}
 	} else if (strcmp(t, "schedule") == 0) {
-		fputs("Schedule: <b>", f);
-		fld(f, ev, "decision");
-		fputs("</b> &mdash; ", f);
-		fld(f, ev, "reason");
-		if (json_object_get(ev, "next")) {
-			fputs(" (next attempt ", f);
-			fld(f, ev, "next");
-			fputs(")", f);
-		}
+		sentence(f, ev, "Schedule: <b>{decision}</b> &mdash; {reason}");
+		if (json_object_get(ev, "next"))
+			sentence(f, ev, " (next attempt {next})");
+	} else if (strcmp(t, "identifier_released") == 0) {
+		sentence(f, ev, "Identifier {identifier} {`value} given to the agent");
+		/* stsd daemon does not write to_pid (the fixtures do): no "pid -" then. */
+		if (json_object_get(ev, "to_pid"))
+			sentence(f, ev, " (pid {to_pid})");
 	} else if (strcmp(t, "consent_used") == 0) {
-		fputs("Consent for the ", f);
-		fld(f, ev, "claim");
+		sentence(f, ev, "Consent for the {claim}");
 		fputs(json_is_true(json_object_get(ev, "consent")) ? ": granted" : ": not granted",
 		      f);
-	} else if (strcmp(t, "identifier_released") == 0) {
-		fputs("Identifier ", f);
-		fld(f, ev, "identifier");
-		fputs(" <code>", f);
-		fld(f, ev, "value");
-		fputs("</code> given to the agent (pid ", f);
-		fld(f, ev, "to_pid");
-		fputs(")", f);
-	} else if (strcmp(t, "report_approved") == 0) {
-		fputs("Report approved and signed by the monitor: ", f);
-		fld(f, ev, "bytes");
-		fputs(" bytes, SHA-256 ", f);
-		code(f, ev, "sha256");
-	} else if (strcmp(t, "transmission") == 0) {
-		fputs("Report ", f);
-		fld(f, ev, "status");
-		fputs(" to <code>", f);
-		fld(f, ev, "endpoint");
-		fputs("</code>: ", f);
-		fld(f, ev, "bytes");
-		fputs(" bytes, SHA-256 ", f);
-		code(f, ev, "sha256");
-	} else if (strcmp(t, "receipt") == 0) {
-		fputs("Collector's receipt: ", f);
-		fld(f, ev, "status");
-		fputs(" (collector key ", f);
-		fld(f, ev, "collector_key_id");
-		fputs(")", f);
-	} else if (strcmp(t, "recovery") == 0) {
-		fputs("Recovered after a crash: ", f);
-		fld(f, ev, "dropped_bytes");
-		fputs(" bytes of an incomplete record dropped", f);
-	} else if (strcmp(t, "lost_events") == 0) {
-		fld(f, ev, "count");
-		fputs(" event(s) lost (", f);
-		fld(f, ev, "source");
-		fputs(")", f);
 	} else if (strcmp(t, "payload_allow") == 0) {
 		fputs("TLS plaintext let through by the payload check: ", f);
 		who(f, ev);
-		fputs(", ", f);
-		fld(f, ev, "bytes");
-		fputs(" bytes", f);
+		sentence(f, ev, ", {bytes} bytes");
 	} else if (kind) {
 		fprintf(f, "<b>%s %s</b>: ",
 			strcmp(gs(ev, "action") ? gs(ev, "action") : "", "observed") == 0

@@ -205,7 +205,11 @@ int main(int argc, char **argv)
 		test__cur.verbose = verbose;
 		tests[i].fn();
 		if (tmpdir[0]) {
-			nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+			/* STS_TEST_KEEP=1: keep each test's scratch files (logs, keys) to look at. */
+			if (getenv("STS_TEST_KEEP"))
+				printf("    %s: scratch files kept in %s\n", tests[i].name, tmpdir);
+			else
+				nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 			tmpdir[0] = '\0';
 		}
 		if (test__cur.failed) {
