@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* libFuzzer harness: privsep framing (lib/device/privsep), one record per input, as the peer sends. */
+/* libFuzzer harness: privsep framing (lib/device/privsep), one record per input, as sent. */
 #include "device/privsep.h"
 
 #include <stdint.h>

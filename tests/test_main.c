@@ -205,7 +205,7 @@ int main(int argc, char **argv)
 		test__cur.verbose = verbose;
 		tests[i].fn();
 		if (tmpdir[0]) {
-			/* STS_TEST_KEEP=1: keep each test's scratch files (logs, keys) to look at. */
+			/* STS_TEST_KEEP=1: keep each test's scratch files to look at. */
 			if (getenv("STS_TEST_KEEP"))
 				printf("    %s: scratch files kept in %s\n", tests[i].name, tmpdir);
 			else

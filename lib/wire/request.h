@@ -30,8 +30,8 @@ int sts_request_build(const char *host, const char *jws, size_t jws_len, char **
 		      size_t *out_len);
 /*
  * Is buf exactly such a request, with a body of at most body_max bytes that is a well-formed
- * EdDSA JWS whose payload is the approved claim set (lib/wire/report)? -EBADMSG and a reason if not.
- * The signature is not verified here: the monitor made it, the collector verifies it.
+ * EdDSA JWS whose payload is the approved claim set (lib/wire/report)? -EBADMSG and a reason if
+ * not. The signature is not verified here: the monitor made it, the collector verifies it.
  */
 int sts_request_check(const char *buf, size_t len, size_t body_max, char *reason, size_t reasonsz);
 

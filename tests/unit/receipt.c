@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* lib/wire/receipt: only a receipt signed by the pinned key, for our activation and bytes, holds. */
+/* lib/wire/receipt: only a receipt signed by the pinned key, for our aid and bytes, holds. */
 #include "test.h"
 #include "core/crypto.h"
 #include "wire/jws.h"
