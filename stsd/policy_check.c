@@ -557,7 +557,7 @@ static int check(const char *file, bool json)
 		goto report;
 	}
 	if (err) {
-		sts_err("policy check: %s: %s", file, strerror(-err));
+		sts_err("policy check: %s: %s", file, sts_file_strerror(err));
 		goto cleanup;
 	}
 	c.buf = buf;

@@ -22,6 +22,11 @@ void sts_set_progname(const char *name)
 	progname = slash ? slash + 1 : name;
 }
 
+const char *sts_file_strerror(int err)
+{
+	return err == -EINVAL ? "not a regular file or a pipe" : strerror(-err);
+}
+
 const char *sts_progname(void)
 {
 	return progname;
@@ -72,9 +77,28 @@ int sts_read_file(const char *path, size_t max, char **bufp, size_t *lenp)
 	int fd, err = 0;
 	ssize_t n;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+
+	/*
+	 * O_NONBLOCK: opening a FIFO without a writer must not hang stsd (or an operator's `stsd
+	 * policy check`); a device is never read. A pipe with a writer (`--seal-key <(...)`) is
+	 * read to its end; one without reads as empty at once.
+	 */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0)
 		return -errno;
+	if (fstat(fd, &st) < 0) {
+		err = -errno;
+		goto cleanup;
+	}
+	if (S_ISDIR(st.st_mode) || (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode))) {
+		err = S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
+		goto cleanup;
+	}
+	if (S_ISFIFO(st.st_mode) && fcntl(fd, F_SETFL, 0) < 0) {
+		err = -errno;
+		goto cleanup;
+	}
 	buf = malloc(cap);
 	if (!buf) {
 		err = -ENOMEM;

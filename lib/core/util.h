@@ -26,10 +26,13 @@ void sts_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void sts_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /*
- * Read a whole file into a NUL-terminated heap buffer. Fails with -EFBIG when the file is
- * larger than max bytes, so a hostile file cannot exhaust memory.
+ * Read a whole regular file (or pipe) into a NUL-terminated heap buffer. Fails with -EFBIG when
+ * it is larger than max bytes, so a hostile file cannot exhaust memory, and with -EINVAL
+ * (-EISDIR) for a device, socket or directory; a FIFO nobody writes reads as empty, never hangs.
  */
 int sts_read_file(const char *path, size_t max, char **buf, size_t *len);
+/* strerror() for sts_read_file()'s -errno: -EINVAL says "not a regular file or a pipe". */
+const char *sts_file_strerror(int err);
 
 /*
  * Replace path with buf atomically: write to a temporary file in the same directory, fsync

@@ -253,7 +253,7 @@ int sts_config_load(const char *path, struct sts_config *c, char *err, size_t er
 	rc = sts_read_file(path, STS_CONFIG_MAX_SIZE, &buf, &len);
 	if (rc) {
 		snprintf(err, errlen, "%s: %s", path,
-			 rc == -EFBIG ? "larger than 64 KiB" : strerror(-rc));
+			 rc == -EFBIG ? "larger than 64 KiB" : sts_file_strerror(rc));
 		return rc;
 	}
 	rc = sts_config_parse(path, buf, len, c, err, errlen);

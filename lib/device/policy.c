@@ -922,7 +922,7 @@ int sts_policy_load(const char *path, bool create_state_dir, struct sts_policy *
 				snprintf(err, errlen, "%s: larger than the limit of %d bytes", path,
 					 STS_POLICY_MAX_SIZE);
 			else
-				snprintf(err, errlen, "%s: %s", path, strerror(-ret));
+				snprintf(err, errlen, "%s: %s", path, sts_file_strerror(ret));
 		}
 		goto cleanup;
 	}

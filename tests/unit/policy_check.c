@@ -779,3 +779,32 @@ cleanup:
 	free(a);
 	free(b);
 }
+
+/*
+ * A hostile path given as the policy: a FIFO nobody writes must not hang stsd or the operator's
+ * check (it reads as an empty policy), a device is refused, and a pipe with a writer is read.
+ */
+void test_policy_check_not_a_file(void)
+{
+	char fifo[600], out[4096];
+
+	snprintf(fifo, sizeof(fifo), "%s/policy.fifo", test__tmpdir());
+	if (!ASSERT_OK(mkfifo(fifo, 0600), "mkfifo"))
+		return;
+	ASSERT_EQ(test__run(out, sizeof(out), "timeout 10 %s/stsd policy check %s", test__out_dir(),
+			    fifo),
+		  1, "a FIFO without a writer: checked as empty at once, not waited on");
+	ASSERT_TRUE(strstr(out, "no collector line"), "it says what an empty policy lacks");
+	ASSERT_EQ(test__run(out, sizeof(out), "timeout 10 %s/stsd run --policy %s -- /bin/true",
+			    test__out_dir(), fifo),
+		  2, "stsd run does not hang on it either");
+	ASSERT_EQ(test__run(out, sizeof(out), "timeout 10 %s/stsd policy check /dev/zero",
+			    test__out_dir()),
+		  2, "a device is refused");
+	ASSERT_TRUE(strstr(out, "/dev/zero: not a regular file or a pipe"), "and said so");
+	ASSERT_EQ(test__run(out, sizeof(out),
+			    "printf 'collector 192.0.2.1:443\\nstate-dir %s/sd\\n' | "
+			    "timeout 10 %s/stsd policy check /dev/stdin",
+			    test__tmpdir(), test__out_dir()),
+		  0, "a pipe with a writer is read to its end");
+}
