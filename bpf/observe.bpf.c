@@ -90,9 +90,18 @@ static __always_inline int observe_open_exit(long ret)
 	struct inode *inode;
 	struct file *file;
 
-	ev = bpf_map_lookup_elem(&opening, &id);
-	if (!ev)
+	/* Every open of the device returns through here: the cgroup test comes first. */
+	if (!sts_policed())
 		return 0;
+	ev = bpf_map_lookup_elem(&opening, &id);
+	if (!ev) {
+		/*
+		 * Its entry was evicted (more opens in flight than the LRU holds: many threads
+		 * opening at once): the open is counted as lost, never silently unrecorded.
+		 */
+		__sync_fetch_and_add(&lost_events, 1);
+		return 0;
+	}
 	file = fd_file(ret);
 	if (file) {
 		inode = BPF_CORE_READ(file, f_inode);
