@@ -18,6 +18,12 @@
 #define FMODE_PATH 0x4000
 
 /*
+ * Set where Landlock enforces the file rules and the kernel refuses fexit programs (which
+ * bpf/contain.bpf.c would use): these tracepoints then record Landlock's refusals only.
+ */
+const volatile bool landlock_fs;
+
+/*
  * An open in flight, from system call entry (the path as the caller spelt it) to its return
  * (the file it opened, which the rule judges). Keyed by thread; LRU, so that a thread killed
  * in the middle of an open leaves nothing behind for long.
@@ -100,6 +106,20 @@ static __always_inline int observe_open_exit(long ret)
 		 * opening at once): the open is counted as lost, never silently unrecorded.
 		 */
 		__sync_fetch_and_add(&lost_events, 1);
+		return 0;
+	}
+	if (landlock_fs) {
+		/* Landlock decided: only its refusals are records (EACCES), as denials. */
+		if (ret == -13 || ret == -1) {
+			bool write = (ev->file.flags & 3) || (ev->file.flags & (0100 | 01000));
+
+			ev->verdict = STS_VERDICT_DENY;
+			ev->rule = write ? STS_RULE_WRITE_OUTSIDE_STATE : STS_RULE_FILE_NOT_ALLOWED;
+			ev->file.fmode = write ? FMODE_WRITE : 0;
+			if (bpf_ringbuf_output(&events, ev, sizeof(*ev), 0))
+				__sync_fetch_and_add(&lost_events, 1);
+		}
+		bpf_map_delete_elem(&opening, &id);
 		return 0;
 	}
 	file = fd_file(ret);

@@ -16,6 +16,8 @@ packages=(
 	libbpf-dev bpftool libelf-dev zlib1g-dev
 	# userspace libraries
 	libssl-dev libevent-dev libsqlite3-dev libjansson-dev
+	# stsd run: the seccomp filter on the policed command (and its user notifications)
+	libseccomp-dev
 	# tests: io_uring attempts (rogue programs)
 	liburing-dev
 	# sanitizer and libFuzzer runtimes for clang

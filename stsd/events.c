@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "events.h"
+#include "sandbox.h"
 #include "core/util.h"
 
 #include <arpa/inet.h>
@@ -42,7 +43,7 @@ static const char *syscall_name(__u32 nr)
 	for (i = 0; i < ARRAY_SIZE(names); i++)
 		if (names[i].nr == (long)nr)
 			return names[i].name;
-	return "syscall";
+	return sandbox_syscall_name(nr);
 }
 
 const char *event_type_name(__u32 type)
@@ -137,6 +138,8 @@ const char *event_rule_name(__u32 rule)
 		return "mount_not_allowed";
 	case STS_RULE_BPF:
 		return "bpf_not_allowed";
+	case STS_RULE_SYSCALL:
+		return "syscall_not_allowed";
 	}
 	return "unknown";
 }
@@ -198,6 +201,9 @@ static const char *rule_sentence(__u32 rule)
 	case STS_RULE_BPF:
 		return "the policed code may not use bpf() (the programs policing it are not its "
 		       "to read or detach)";
+	case STS_RULE_SYSCALL:
+		return "the seccomp filter refuses this system call or request (identifiers, "
+		       "terminals, keyrings, namespaces and kernel interfaces no file rule covers)";
 	}
 	return "unknown rule";
 }
@@ -324,6 +330,9 @@ json_t *event_to_json(const struct sts_event *ev)
 	} else if (ev->type == STS_EV_SYSCALL) {
 		json_object_set_new(o, "syscall", json_string(syscall_name(ev->file.flags)));
 		json_object_set_new(o, "arg0", json_integer(ev->file.ino));
+		/* A seccomp refusal: the second argument too (an ioctl's request). */
+		if (ev->file.pad)
+			json_object_set_new(o, "arg1", json_sprintf("0x%x", ev->file.fmode));
 	} else if (ev->type == STS_EV_SOCKET) {
 		json_object_set_new(o, "family", json_string(family_name(ev->net.family)));
 		json_object_set_new(o, "family_nr", json_integer(ev->net.family));
@@ -435,8 +444,13 @@ void event_explain(const struct sts_event *ev, char *buf, size_t len)
 		snprintf(what, sizeof(what), "call bpf() (command %u)", ev->file.flags);
 		break;
 	case STS_EV_SYSCALL:
-		snprintf(what, sizeof(what), "call %s() (argument %llu)",
-			 syscall_name(ev->file.flags), (unsigned long long)ev->file.ino);
+		if (ev->file.pad)
+			snprintf(what, sizeof(what), "call %s() (arguments %llu, 0x%x)",
+				 syscall_name(ev->file.flags), (unsigned long long)ev->file.ino,
+				 ev->file.fmode);
+		else
+			snprintf(what, sizeof(what), "call %s() (argument %llu)",
+				 syscall_name(ev->file.flags), (unsigned long long)ev->file.ino);
 		break;
 	default:
 		snprintf(what, sizeof(what), "event type %u", ev->type);

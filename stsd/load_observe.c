@@ -36,7 +36,7 @@ static const struct hook_desc observe_hooks[] = {
 	  "io_uring_setup recorded at entry, not stopped" },
 };
 
-int observe_start(struct sts_enforcer *e, const struct enforcer_opts *o)
+int observe_start(struct sts_enforcer *e, const struct enforcer_opts *o, bool files, bool syscalls)
 {
 	struct observe_bpf *s;
 	int err;
@@ -56,7 +56,21 @@ int observe_start(struct sts_enforcer *e, const struct enforcer_opts *o)
 		bpf_program__set_autoload(s->progs.sts_observe_open, false);
 		bpf_program__set_autoload(s->progs.sts_observe_open_exit, false);
 	}
+	if (!files) {
+		bpf_program__set_autoload(s->progs.sts_observe_openat, false);
+		bpf_program__set_autoload(s->progs.sts_observe_openat_exit, false);
+		bpf_program__set_autoload(s->progs.sts_observe_open, false);
+		bpf_program__set_autoload(s->progs.sts_observe_open_exit, false);
+		bpf_program__set_autoload(s->progs.sts_observe_exec, false);
+	}
+	/* The seccomp filter refuses (and records) every socket kind this one would observe. */
+	bpf_program__set_autoload(s->progs.sts_observe_socket, false);
+	if (!syscalls)
+		bpf_program__set_autoload(s->progs.sts_observe_syscall, false);
 	s->rodata->policed_cgid = o->policed_cgid;
+	s->rodata->landlock_fs = e->landlock_fs;
+	if (e->landlock_fs)
+		bpf_program__set_autoload(s->progs.sts_observe_exec, false);
 	err = reuse_shared_maps(e, s->maps.events, s->maps.endpoints, s->maps.files);
 	if (!err)
 		err = observe_bpf__load(s);

@@ -11,6 +11,7 @@
 #include "net.skel.h"
 #include "lsm.skel.h"
 #include "observe.skel.h"
+#include "contain.skel.h"
 #include "payload.skel.h"
 #include "volume.skel.h"
 
@@ -96,27 +97,52 @@ static int start_always_on(struct sts_enforcer *e, const struct sts_policy *pol,
 }
 
 /*
- * Files, exec, socket kinds and the process rules need BPF LSM. Without it, fail closed (G8),
- * unless the caller chose observe mode: then tracepoints record what they can, and the G7
- * record says which hooks are only observed or off, and why.
+ * Files, exec, socket kinds and the process rules: BPF LSM where the kernel runs it. Without
+ * it, Landlock enforces the file and exec rules where the kernel has it (applied by the child,
+ * its refusals recorded by bpf/contain.bpf.c), and the seccomp filter the process rules. With
+ * neither BPF LSM nor Landlock, fail closed (G8), unless the caller chose observe mode: then
+ * tracepoints record what they can, and the G7 record says which hooks are only observed or
+ * off, and why. raw_tp/sys_enter (every system call of the device on the tracing slow path) is
+ * attached only for what no enforcing mechanism covers: AF_UNIX peers named by allow-unix.
  */
-static int start_lsm_or_observe(struct sts_enforcer *e, const struct enforcer_opts *o, char *why,
-				size_t whylen)
+static int start_lsm_or_observe(struct sts_enforcer *e, const struct sts_policy *pol,
+				const struct enforcer_opts *o, char *why, size_t whylen)
 {
+	bool unix_peers = pol->n_unix > 0;
 	int err;
 
-	if (!lsm_start(e, o))
+	if (!lsm_start(e, o)) {
+		if (o->landlock_net && contain_start(e, o, false, true))
+			e->contain = NULL; /* said in the G7 record: no row */
 		return 0;
+	}
+	if (o->landlock_fs && !o->observe) {
+		e->landlock_fs = true;
+		/*
+		 * Landlock's refusals recorded by fexit programs; where the kernel refuses those
+		 * (as it may refuse BPF LSM), by the open tracepoints, which cost every system
+		 * call of the device the tracing slow path.
+		 */
+		if (!contain_start(e, o, true, o->landlock_net) && !unix_peers)
+			return 0;
+		err = observe_start(e, o, !e->contain, unix_peers);
+		if (err)
+			snprintf(why, whylen, "AF_UNIX peers: raw_tp/sys_enter: %s",
+				 strerror(-err));
+		return err;
+	}
 	if (!o->observe) {
 		snprintf(why, whylen,
 			 "cannot enforce files, exec and socket kinds: BPF LSM programs "
-			 "could not be loaded (%s); refusing to run (fail closed). BPF LSM: %s. "
-			 "With --observe, file opens and execs are only "
-			 "recorded, through tracepoints that io_uring can bypass",
+			 "could not be loaded (%s), and the kernel has no Landlock; refusing to "
+			 "run (fail closed). BPF LSM: %s. Landlock: a kernel built with "
+			 "CONFIG_SECURITY_LANDLOCK=y and landlock in lsm=. With --observe, file "
+			 "opens and execs are only recorded, through tracepoints that io_uring can "
+			 "bypass",
 			 e->lsm_error, e->lsm_hint);
 		return -EPERM;
 	}
-	err = observe_start(e, o);
+	err = observe_start(e, o, true, unix_peers);
 	if (err)
 		snprintf(why, whylen, "observe mode: tracepoint programs: %s", strerror(-err));
 	return err;
@@ -129,9 +155,11 @@ static void describe_hooks(struct sts_enforcer *e)
 	if (e->lsm) {
 		lsm_describe_hooks(e);
 	} else {
-		observe_describe_hooks(e);
+		if (e->observe)
+			observe_describe_hooks(e);
 		lsm_describe_off(e);
 	}
+	contain_describe_hooks(e);
 	payload_describe_hooks(e);
 	volume_describe_hooks(e);
 }
@@ -165,7 +193,7 @@ int enforcer_start(const struct sts_policy *pol, const struct enforcer_opts *o,
 	e->ctx = ctx;
 	err = start_always_on(e, pol, o, why, whylen);
 	if (!err)
-		err = start_lsm_or_observe(e, o, why, whylen);
+		err = start_lsm_or_observe(e, pol, o, why, whylen);
 	if (err)
 		goto cleanup;
 	describe_hooks(e);
@@ -194,7 +222,33 @@ static const char *mode_name(enum sts_mode m)
 
 bool enforcer_enforcing(const struct sts_enforcer *e)
 {
+	return e->lsm != NULL || e->landlock_fs;
+}
+
+bool enforcer_has_lsm(const struct sts_enforcer *e)
+{
 	return e->lsm != NULL;
+}
+
+const char *enforcer_lsm_error(const struct sts_enforcer *e)
+{
+	return e->lsm_error;
+}
+
+size_t enforcer_prog_ids(const struct sts_enforcer *e, uint32_t *ids, size_t max)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < e->n_hooks && n < max; i++) {
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+		const struct bpf_program *p = e->hooks[i].prog;
+
+		if (p && bpf_program__fd(p) >= 0 &&
+		    !bpf_obj_get_info_by_fd(bpf_program__fd(p), &info, &len))
+			ids[n++] = info.id;
+	}
+	return n;
 }
 
 json_t *enforcer_describe(const struct sts_enforcer *e, const struct sts_policy *pol)
@@ -267,6 +321,8 @@ uint64_t enforcer_lost_events(const struct sts_enforcer *e)
 		n += e->payload->bss->lost_events;
 	if (e->volume)
 		n += e->volume->bss->lost_events;
+	if (e->contain)
+		n += e->contain->bss->lost_events;
 	return n;
 }
 
@@ -280,6 +336,7 @@ void enforcer_stop(struct sts_enforcer *e)
 	for (i = e->n_links; i > 0; i--)
 		bpf_link__destroy(e->links[i - 1]);
 	observe_bpf__destroy(e->observe);
+	contain_bpf__destroy(e->contain);
 	volume_bpf__destroy(e->volume);
 	payload_bpf__destroy(e->payload);
 	for (i = 0; i < e->n_libssl; i++)

@@ -28,6 +28,13 @@ struct enforcer_opts {
 	int device_cgroup_fd; /* where device-wide rules attach (-1: none) */
 	bool observe; /* allow observe mode for hooks that cannot enforce */
 	const char *extra_exec; /* a binary to allow-exec on top of the policy (stsd run CMD) */
+	/*
+	 * Landlock enforces the file and exec rules where BPF LSM is missing (the child applies
+	 * it, stsd/sandbox.c): the loader then records its refusals (bpf/contain.bpf.c) instead
+	 * of observing those rules, and enforce mode needs no BPF LSM.
+	 */
+	bool landlock_fs;
+	bool landlock_net; /* Landlock's TCP port rule too (ABI >= 4): its refusals recorded */
 };
 
 /*
@@ -47,6 +54,12 @@ int enforcer_start(const struct sts_policy *pol, const struct enforcer_opts *opt
 json_t *enforcer_describe(const struct sts_enforcer *e, const struct sts_policy *pol);
 /* True when every hook enforces (no observe fallback). */
 bool enforcer_enforcing(const struct sts_enforcer *e);
+/* True when BPF LSM programs are attached (files, exec, sockets, process rules). */
+bool enforcer_has_lsm(const struct sts_enforcer *e);
+/* Why BPF LSM is missing, when it is. */
+const char *enforcer_lsm_error(const struct sts_enforcer *e);
+/* The id of every attached program, for the bench's per-program cost (run_time_ns). */
+size_t enforcer_prog_ids(const struct sts_enforcer *e, uint32_t *ids, size_t max);
 /* The fd to poll for events; then enforcer_poll(e, 0) delivers them. */
 int enforcer_event_fd(const struct sts_enforcer *e);
 int enforcer_poll(struct sts_enforcer *e, int timeout_ms);

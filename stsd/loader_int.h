@@ -24,6 +24,7 @@ struct lsm_bpf;
 struct observe_bpf;
 struct payload_bpf;
 struct volume_bpf;
+struct contain_bpf;
 
 #define MAX_LINKS 32
 /* Rows of the G7 record: 30 with BPF LSM and device-wide rules, 33 in observe mode. */
@@ -44,6 +45,8 @@ struct sts_enforcer {
 	struct observe_bpf *observe;
 	struct payload_bpf *payload;
 	struct volume_bpf *volume;
+	struct contain_bpf *contain; /* Landlock's refusals, where it enforces */
+	bool landlock_fs;
 	char *libssl[8]; /* the libssl files the policy lets the policed code map */
 	size_t n_libssl;
 	uint32_t tls_allowance;
@@ -106,8 +109,17 @@ int lsm_start(struct sts_enforcer *e, const struct enforcer_opts *o);
 void lsm_describe_hooks(struct sts_enforcer *e);
 void lsm_describe_off(struct sts_enforcer *e);
 
-/* load_observe.c: observe mode, only when BPF LSM is missing and the caller allowed it */
-int observe_start(struct sts_enforcer *e, const struct enforcer_opts *o);
+/*
+ * load_observe.c: observe mode, only when BPF LSM is missing and the caller allowed it; files:
+ * the file, exec tracepoints; syscalls: raw_tp/sys_enter, only for what neither seccomp nor
+ * Landlock decides (AF_UNIX peers of allow-unix).
+ */
+int observe_start(struct sts_enforcer *e, const struct enforcer_opts *o, bool files,
+		  bool syscalls);
 void observe_describe_hooks(struct sts_enforcer *e);
+
+/* load_contain.c: the record of Landlock's refusals (fexit), where Landlock enforces */
+int contain_start(struct sts_enforcer *e, const struct enforcer_opts *o, bool files, bool net);
+void contain_describe_hooks(struct sts_enforcer *e);
 
 #endif /* STS_LOADER_INT_H */

@@ -13,6 +13,7 @@
 #include "evidence.h"
 #include "loader.h"
 #include "police.h"
+#include "sandbox.h"
 #include "stsd.h"
 #include "core/access.h"
 #include "core/cli.h"
@@ -36,9 +37,14 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
+#include <linux/keyctl.h>
+#include <sched.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -53,6 +59,12 @@ struct child_spec {
 	gid_t gid;
 	pid_t monitor; /* the process that polices CMD */
 	char exec_why[512]; /* why uid may not execute exe, if its mode bits say so */
+	char **envp; /* PATH, LANG and the policy's env lines: nothing else of the launcher's */
+	bool pass_stdin; /* --stdin: the launcher's stdin, else /dev/null */
+	int out_fd, err_fd; /* write ends of the pipes the monitor relays as CMD's stdout, stderr */
+	int notify_sock; /* where the child hands the seccomp listener to the monitor */
+	const char *cwd; /* the state dir */
+	struct sandbox_spec sandbox;
 };
 
 /* One run of police_run(), from the policy load to the stop record. */
@@ -74,6 +86,11 @@ struct run_ctx {
 	int sfd; /* SIGCHLD and the termination signals */
 	int errpipe[2]; /* the child's last words if it cannot exec */
 	int gopipe[2]; /* the child execs once it reads from it */
+	int notifysock[2]; /* the seccomp listener, from the child */
+	int notify_fd; /* the seccomp listener: refusals to record and answer */
+	int outpipe[2], errpipe2[2]; /* CMD's stdout and stderr, relayed by the monitor */
+	struct sandbox_caps caps;
+	char *env[STS_MAX_ENV + 3];
 	pid_t pid;
 	int status; /* the child's wait status */
 	time_t started;
@@ -373,22 +390,90 @@ static int resolve_cmd(const char *cmd, char *out, size_t len)
 	return -ENOENT;
 }
 
+/* Hand the seccomp listener to the monitor (SCM_RIGHTS): it answers the filter's refusals. */
+static int send_fd(int sock, int fd)
+{
+	char c = 'n', cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
+	struct iovec iov = { &c, 1 };
+	struct msghdr mh = { .msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = cbuf,
+			     .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	return sendmsg(sock, &mh, 0) == 1 ? 0 : -errno;
+}
+
 /*
- * In the child: join the policed cgroup, drop privileges, wait until the monitor has attached
- * the per-process payload uprobes, exec. Never returns.
+ * Nothing of the launcher's process state but what CMD needs: a session of its own without a
+ * controlling terminal (no TIOCSTI into the operator's shell, no job-control signals), a host
+ * name of its own (uname(2) names no device), no System V IPC of the launcher, and a fresh
+ * session keyring (no key the launcher's session holds). Before the privileges go: the
+ * namespaces need them.
+ */
+static int child_hygiene(int errfd)
+{
+	if (setsid() < 0) {
+		dprintf(errfd, "new session: %s", strerror(errno));
+		return -1;
+	}
+	if (unshare(CLONE_NEWUTS | CLONE_NEWIPC) < 0 || sethostname("localhost", 9) < 0 ||
+	    setdomainname("(none)", 6) < 0) {
+		dprintf(errfd, "new UTS and IPC namespaces: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* stdin from /dev/null (or the launcher's), stdout and stderr into the monitor's pipes. */
+static int child_stdio(const struct child_spec *s, int errfd)
+{
+	int null = -1;
+
+	if (!s->pass_stdin) {
+		null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		if (null < 0 || dup2(null, 0) != 0) {
+			dprintf(errfd, "stdin from /dev/null: %s", strerror(errno));
+			return -1;
+		}
+		close(null);
+	}
+	if (dup2(s->out_fd, 1) != 1 || dup2(s->err_fd, 2) != 2) {
+		dprintf(errfd, "stdout and stderr pipes: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * In the child: join the policed cgroup, leave the launcher's session and namespaces, drop
+ * privileges, wait until the monitor has attached the per-process payload uprobes, confine
+ * (Landlock, seccomp), exec. Never returns.
  */
 static void child_exec(const struct child_spec *s, int errfd, int gofd)
 {
-	char go;
-	int err;
+	char go, why[512] = "";
+	struct sandbox_spec sb = s->sandbox;
+	int err, nfd = -1;
 
 	err = sts_cgroup_join(s->cgroup, 0);
 	if (err) {
 		dprintf(errfd, "join cgroup %s: %s", s->cgroup, strerror(-err));
 		_exit(127);
 	}
+	if (child_hygiene(errfd))
+		_exit(127);
 	if (s->drop && (setgroups(0, NULL) < 0 || setgid(s->gid) < 0 || setuid(s->uid) < 0)) {
 		dprintf(errfd, "drop privileges to uid %u: %s", s->uid, strerror(errno));
+		_exit(127);
+	}
+	/* As the new uid: the keyring is CMD's own, and empty. */
+	if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL) < 0) {
+		dprintf(errfd, "fresh session keyring: %s", strerror(errno));
 		_exit(127);
 	}
 	/*
@@ -408,6 +493,8 @@ static void child_exec(const struct child_spec *s, int errfd, int gofd)
 	}
 	if (read(gofd, &go, 1) != 1)
 		_exit(127); /* the monitor could not attach: never run unchecked */
+	if (child_stdio(s, errfd))
+		_exit(127);
 	/* dup2 onto itself would keep FD_CLOEXEC: clear it explicitly in that case. */
 	if (s->channel_fd == 3 && fcntl(3, F_SETFD, 0) < 0) {
 		dprintf(errfd, "privsep channel: %s", strerror(errno));
@@ -425,7 +512,22 @@ static void child_exec(const struct child_spec *s, int errfd, int gofd)
 		dprintf(errfd, "close inherited descriptors: %s", strerror(errno));
 		_exit(127);
 	}
-	execv(s->exe, s->argv);
+	umask(077);
+	if (chdir(s->cwd) < 0 && chdir("/") < 0) {
+		dprintf(errfd, "chdir %s: %s", s->cwd, strerror(errno));
+		_exit(127);
+	}
+	sb.self = getpid();
+	if (sandbox_landlock(&sb, why, sizeof(why)) ||
+	    sandbox_seccomp(&sb, &nfd, why, sizeof(why))) {
+		dprintf(errfd, "%s", why);
+		_exit(127);
+	}
+	if (nfd >= 0 && (send_fd(s->notify_sock, nfd) || close(nfd))) {
+		dprintf(errfd, "hand the seccomp listener to the monitor: %s", strerror(errno));
+		_exit(127);
+	}
+	execve(s->exe, s->argv, s->envp);
 	dprintf(errfd, "exec %s: %s", s->exe,
 		errno == EACCES && s->exec_why[0] ? s->exec_why : strerror(errno));
 	_exit(127);
@@ -483,6 +585,27 @@ static struct sts_creds cmd_creds(const struct run_ctx *c)
 	return (struct sts_creds){ .uid = c->spec.uid, .gid = c->spec.gid };
 }
 
+/*
+ * CMD's environment: PATH, LANG=C.UTF-8, and the variables the policy names with env lines,
+ * from stsd's own environment. Nothing else of the launcher's: a token, a proxy or a home
+ * directory in it is not CMD's to read.
+ */
+static void build_env(struct run_ctx *c)
+{
+	size_t i, n = 0;
+	const char *v;
+
+	c->env[n++] = "PATH=/usr/local/bin:/usr/bin:/bin";
+	c->env[n++] = "LANG=C.UTF-8";
+	for (i = 0; i < c->pol.n_env && n < ARRAY_SIZE(c->env) - 1; i++) {
+		v = getenv(c->pol.env[i]);
+		/* The name=value string of stsd's own environment: it outlives the run. */
+		if (v)
+			c->env[n++] = (char *)v - strlen(c->pol.env[i]) - 1;
+	}
+	c->env[n] = NULL;
+}
+
 /* What runs, as whom, under which policy: CMD resolved, the user looked up, the policy loaded. */
 static int police_prepare(struct run_ctx *c)
 {
@@ -525,6 +648,18 @@ static int police_prepare(struct run_ctx *c)
 		return err;
 	}
 	c->have_policy = true;
+	c->spec.envp = c->env;
+	build_env(c);
+	c->spec.pass_stdin = o->pass_stdin;
+	c->spec.cwd = c->pol.state_dir;
+	sandbox_probe(&c->caps);
+	c->spec.sandbox = (struct sandbox_spec){ .pol = &c->pol,
+						 .exe = c->exe,
+						 .landlock_abi = c->caps.landlock_abi,
+						 .notify = c->caps.seccomp_notify };
+	/* --observe is the dry run: files and exec recorded, not refused by Landlock either. */
+	c->eo.landlock_fs = c->caps.landlock_abi > 0 && !o->observe;
+	c->eo.landlock_net = c->caps.landlock_abi >= 4;
 	if (c->pol.state_dir_created)
 		say(c, "created the policy's state-dir %s (mode 0700)", c->pol.state_dir);
 	return 0;
@@ -613,6 +748,91 @@ static int setup_cgroup(struct run_ctx *c)
 	return 0;
 }
 
+static json_t *strs(const char *first, ...)
+{
+	json_t *a = json_array();
+	const char *v;
+	va_list ap;
+
+	va_start(ap, first);
+	for (v = first; v; v = va_arg(ap, const char *))
+		if (*v)
+			json_array_append_new(a, json_string(v));
+	va_end(ap);
+	return a;
+}
+
+static void guarantee(json_t *arr, const char *what, bool enforced, json_t *mechanisms)
+{
+	json_array_append_new(arr, json_pack("{s:s, s:s, s:o}", "guarantee", what, "mode",
+					     enforced ? "enforce" : "observe", "mechanisms",
+					     mechanisms));
+}
+
+/*
+ * The strongest mechanism the kernel offers for each guarantee, as the G7 record states it
+ * and `stsctl report` prints it. *observed_only says whether some guarantee is only recorded.
+ */
+static json_t *guarantees(const struct run_ctx *c, bool *observed_only)
+{
+	bool lsm = enforcer_has_lsm(c->enf), ll_fs = c->spec.sandbox.landlock_fs;
+	int abi = c->caps.landlock_abi;
+	const char *bpflsm = lsm ? "BPF LSM" : "";
+	char llfs[32] = "", llnet[40] = "", llscope[48] = "";
+	json_t *g = json_array();
+	bool files = lsm || ll_fs, unix_ok = !c->pol.n_unix || lsm;
+
+	if (ll_fs)
+		snprintf(llfs, sizeof(llfs), "Landlock ABI %d", abi);
+	if (abi >= 4)
+		snprintf(llnet, sizeof(llnet), "Landlock ABI %d TCP ports", abi);
+	if (abi >= 6)
+		snprintf(llscope, sizeof(llscope), "Landlock ABI %d scope", abi);
+	guarantee(g, "network destinations (G1)", true, strs("cgroup BPF", llnet, NULL));
+	guarantee(g, "socket kinds, no listening (G1)", true, strs("seccomp", bpflsm, NULL));
+	guarantee(g, "AF_UNIX peers (G1)", unix_ok,
+		  strs(c->pol.n_unix ? "" : "seccomp (no AF_UNIX socket at all)", bpflsm,
+		       unix_ok ? "" : "raw_tp/sys_enter (recorded only)", llscope, NULL));
+	guarantee(g, "files (G2)", files,
+		  strs(bpflsm, llfs, files ? "" : "tracepoints (recorded only)", NULL));
+	guarantee(g, "hard links, mounts (G2)", true, strs("seccomp", bpflsm, NULL));
+	guarantee(g, "exec (G3)", files,
+		  strs(bpflsm, llfs, files ? "" : "tracepoints (recorded only)", NULL));
+	guarantee(g, "payload check (G4)", true, strs("uprobes", NULL));
+	guarantee(g, "fork, threads, ptrace, other memory (G4)", true,
+		  strs("seccomp", bpflsm, NULL));
+	guarantee(g, "egress volume (G5)", true, strs("cgroup BPF", NULL));
+	guarantee(g, "signals only to itself, bpf() (G7)", true,
+		  strs("seccomp", bpflsm, llscope, NULL));
+	guarantee(g,
+		  "identifiers without a file: ioctl, host name, environment, terminal, "
+		  "keyrings",
+		  true,
+		  strs("seccomp", "UTS namespace", "own session", "minimal environment",
+		       "session keyring", NULL));
+	*observed_only = !files || !unix_ok;
+	return g;
+}
+
+/* How the seccomp filter and Landlock are set up, for the G7 record. */
+static json_t *containment(const struct run_ctx *c)
+{
+	json_t *ioctls = json_array(), *refused = json_array();
+	size_t i;
+
+	for (i = 0; i < sandbox_n_ioctls; i++)
+		json_array_append_new(ioctls, json_string(sandbox_ioctls[i].name));
+	for (i = 0; sts_policy_refusable[i]; i++)
+		if (!sts_policy_allows_syscall(&c->pol, sts_policy_refusable[i]))
+			json_array_append_new(refused, json_string(sts_policy_refusable[i]));
+	return json_pack(
+		"{s:i, s:b, s:s, s:o, s:o, s:s}", "landlock_abi", c->caps.landlock_abi,
+		"landlock_files", c->spec.sandbox.landlock_fs, "seccomp_refusals",
+		c->caps.seccomp_notify ? "refused with EPERM and recorded (user notification)"
+				       : "refused with EPERM, not recorded (no user notification)",
+		"ioctl_allowed", ioctls, "syscalls_refused", refused, "hostname", "localhost");
+}
+
 /* Load and attach the BPF enforcement, then the start record: what is enforced, and how (G7). */
 static int start_enforcement(struct run_ctx *c)
 {
@@ -630,7 +850,30 @@ static int start_enforcement(struct run_ctx *c)
 		return err;
 	}
 	enforcing = enforcer_enforcing(c->enf);
+	c->spec.sandbox.landlock_fs = c->eo.landlock_fs && !enforcer_has_lsm(c->enf);
 	rec = enforcer_describe(c->enf, &c->pol);
+	{
+		bool observed_only;
+
+		json_object_set_new(rec, "guarantees", guarantees(c, &observed_only));
+		json_object_set_new(rec, "containment", containment(c));
+		if (observed_only && !c->eo.observe) {
+			snprintf(why, sizeof(why),
+				 "AF_UNIX peers (allow-unix) would only be recorded: only BPF LSM "
+				 "decides them, and it is missing (%s); refusing to run (fail "
+				 "closed); --observe runs anyway",
+				 enforcer_lsm_error(c->enf));
+			sts_err("%s", why);
+			emit(c, "refused",
+			     json_pack("{s:s, s:s}", "reason", why, "policy", c->policy_path));
+			json_decref(rec);
+			return -EPERM;
+		}
+		if (observed_only) {
+			enforcing = false;
+			json_object_set_new(rec, "mode", json_string("observe"));
+		}
+	}
 	json_object_set_new(rec, "cgroup", json_string(c->cgpath));
 	json_object_set_new(rec, "cgroup_id", json_integer(c->eo.policed_cgid));
 	json_object_set_new(rec, "command", json_string(c->exe));
@@ -638,9 +881,10 @@ static int start_enforcement(struct run_ctx *c)
 	    enforcing ? "enforce" : "OBSERVE", c->policy_path);
 	if (!enforcing)
 		say(c,
-		    "observe mode: file opens, execs and packet/netlink sockets are only recorded "
-		    "(through tracepoints, which io_uring can bypass), not stopped; "
-		    "network rules are enforced. Each record says what enforce mode would do "
+		    "observe mode: what BPF LSM would decide is only recorded (file opens and "
+		    "execs through tracepoints, which io_uring could bypass, but the seccomp "
+		    "filter refuses io_uring), not stopped; network rules and the seccomp filter "
+		    "are enforced. Each record says what enforce mode would do "
 		    "(\"OBSERVED, would deny\"); what it would allow is printed only with "
 		    "--allowed");
 	if (c->opts->evidence) {
@@ -678,13 +922,19 @@ static int spawn_child(struct run_ctx *c)
 	sigaddset(&mask, SIGHUP);
 	sigprocmask(SIG_BLOCK, &mask, &oldmask);
 	c->sfd = signalfd(-1, &mask, SFD_CLOEXEC);
-	if (c->sfd < 0 || pipe2(c->errpipe, O_CLOEXEC) < 0 || pipe2(c->gopipe, O_CLOEXEC) < 0) {
+	if (c->sfd < 0 || pipe2(c->errpipe, O_CLOEXEC) < 0 || pipe2(c->gopipe, O_CLOEXEC) < 0 ||
+	    pipe2(c->outpipe, O_CLOEXEC) < 0 || pipe2(c->errpipe2, O_CLOEXEC) < 0 ||
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, c->notifysock) < 0) {
 		err = -errno;
 		sts_err("signalfd/pipe: %s", strerror(-err));
 		return err;
 	}
 	fflush(NULL);
 	c->spec.monitor = getpid();
+	c->spec.out_fd = c->outpipe[1];
+	c->spec.err_fd = c->errpipe2[1];
+	c->spec.notify_sock = c->notifysock[1];
+	c->spec.sandbox.landlock_fs = c->eo.landlock_fs && !enforcer_has_lsm(c->enf);
 	c->pid = fork();
 	if (c->pid < 0) {
 		err = -errno;
@@ -695,11 +945,39 @@ static int spawn_child(struct run_ctx *c)
 		sigprocmask(SIG_SETMASK, &oldmask, NULL);
 		close(c->errpipe[0]);
 		close(c->gopipe[1]);
+		close(c->outpipe[0]);
+		close(c->errpipe2[0]);
+		close(c->notifysock[0]);
 		child_exec(&c->spec, c->errpipe[1], c->gopipe[0]);
 	}
 	close_fd(&c->errpipe[1]);
 	close_fd(&c->gopipe[0]);
+	close_fd(&c->outpipe[1]);
+	close_fd(&c->errpipe2[1]);
+	close_fd(&c->notifysock[1]);
+	fcntl(c->outpipe[0], F_SETFL, O_NONBLOCK);
+	fcntl(c->errpipe2[0], F_SETFL, O_NONBLOCK);
 	return 0;
+}
+
+/* The seccomp listener from the child, or -1 if it failed before (its errpipe says why). */
+static int recv_notify_fd(int sock)
+{
+	char c, cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { &c, 1 };
+	struct msghdr mh = { .msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = cbuf,
+			     .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *cm;
+	int fd = -1;
+
+	if (recvmsg(sock, &mh, MSG_CMSG_CLOEXEC) != 1)
+		return -1;
+	cm = CMSG_FIRSTHDR(&mh);
+	if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
+		memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+	return fd;
 }
 
 /*
@@ -720,6 +998,10 @@ static void release_child(struct run_ctx *c)
 		kill(c->pid, SIGKILL);
 	}
 	close_fd(&c->gopipe[1]);
+	/* Sent just before exec; EOF if the child failed before (its errpipe says why). */
+	if (c->spec.sandbox.notify)
+		c->notify_fd = recv_notify_fd(c->notifysock[0]);
+	close_fd(&c->notifysock[0]);
 	/* Empty once the child has exec'd (the pipe is close-on-exec); else why it could not. */
 	n = read(c->errpipe[0], childerr, sizeof(childerr) - 1);
 	if (n > 0) {
@@ -789,19 +1071,73 @@ static bool on_signal(struct run_ctx *c)
 	return waitpid(c->pid, &c->status, WNOHANG) == c->pid;
 }
 
-/* Until CMD exits: the kernel's events, the privsep channel if any, and the signals. */
+/* A refusal of the seccomp filter: recorded like the kernel's own denials, by "seccomp". */
+static void on_notify(struct run_ctx *c)
+{
+	struct sts_event ev;
+	char line[640];
+	json_t *rec, *extra;
+	int err;
+
+	err = sandbox_notify_handle(c->notify_fd, c->eo.policed_cgid, &ev);
+	if (err) {
+		if (err < 0 && err != -EINTR) {
+			sts_err("seccomp notification: %s", strerror(-err));
+			close_fd(&c->notify_fd);
+		}
+		return;
+	}
+	count(c, ev.verdict);
+	event_explain(&ev, line, sizeof(line));
+	say(c, "%s (seccomp)", line);
+	extra = json_pack("{s:s}", "by", "seccomp");
+	to_evidence(c, &ev, extra);
+	json_decref(extra);
+	rec = event_to_json(&ev);
+	json_object_set_new(rec, "by", json_string("seccomp"));
+	emit(c, "event", rec);
+}
+
+/* CMD's output, relayed to stsd's own stdout or stderr (dropped if those are gone). */
+static void relay(int *from, int to)
+{
+	char buf[16384];
+	ssize_t n;
+
+	while (*from >= 0) {
+		n = read(*from, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return;
+		if (n <= 0) {
+			close_fd(from);
+			return;
+		}
+		for (ssize_t o = 0, w; o < n; o += w) {
+			w = write(to, buf + o, n - o);
+			if (w <= 0)
+				break;
+		}
+	}
+}
+
+/* Until CMD exits: the kernel's events, the seccomp refusals, CMD's output, the signals. */
 static void event_loop(struct run_ctx *c)
 {
 	const struct police_channel *ch = c->opts->channel;
 
 	for (;;) {
-		struct pollfd pfd[3] = {
+		struct pollfd pfd[6] = {
 			{ enforcer_event_fd(c->enf), POLLIN, 0 },
 			{ c->sfd, POLLIN, 0 },
 			{ ch && !c->channel_done ? ch->fd : -1, POLLIN, 0 },
+			{ c->notify_fd, POLLIN, 0 },
+			{ c->outpipe[0], POLLIN, 0 },
+			{ c->errpipe2[0], POLLIN, 0 },
 		};
 
-		if (poll(pfd, 3, next_wakeup(c)) < 0) {
+		if (poll(pfd, 6, next_wakeup(c)) < 0) {
 			if (errno == EINTR)
 				continue;
 			sts_err("poll: %s", strerror(errno));
@@ -809,10 +1145,22 @@ static void event_loop(struct run_ctx *c)
 		}
 		if (pfd[0].revents)
 			enforcer_poll(c->enf, 0);
+		if (pfd[3].revents & POLLIN)
+			on_notify(c);
+		else if (pfd[3].revents)
+			close_fd(&c->notify_fd); /* no process of the filter is left */
+		if (pfd[4].revents)
+			relay(&c->outpipe[0], STDOUT_FILENO);
+		if (pfd[5].revents)
+			relay(&c->errpipe2[0], STDERR_FILENO);
 		if (pfd[2].revents)
 			on_channel(c);
-		if ((pfd[1].revents & POLLIN) && on_signal(c))
+		if ((pfd[1].revents & POLLIN) && on_signal(c)) {
+			/* What CMD wrote before it exited. */
+			relay(&c->outpipe[0], STDOUT_FILENO);
+			relay(&c->errpipe2[0], STDERR_FILENO);
 			return;
+		}
 	}
 }
 
@@ -899,6 +1247,13 @@ static void run_release(struct run_ctx *c)
 	close_fd(&c->gopipe[0]);
 	close_fd(&c->errpipe[1]);
 	close_fd(&c->errpipe[0]);
+	close_fd(&c->outpipe[0]);
+	close_fd(&c->outpipe[1]);
+	close_fd(&c->errpipe2[0]);
+	close_fd(&c->errpipe2[1]);
+	close_fd(&c->notifysock[0]);
+	close_fd(&c->notifysock[1]);
+	close_fd(&c->notify_fd);
 	close_fd(&c->sfd);
 	enforcer_stop(c->enf);
 	close_fd(&c->eo.device_cgroup_fd);
@@ -921,6 +1276,10 @@ int police_run(const struct police_opts *o)
 		.sfd = -1,
 		.errpipe = { -1, -1 },
 		.gopipe = { -1, -1 },
+		.notifysock = { -1, -1 },
+		.notify_fd = -1,
+		.outpipe = { -1, -1 },
+		.errpipe2 = { -1, -1 },
 		.pid = -1,
 		.started = time(NULL),
 	};

@@ -53,6 +53,7 @@ struct police_opts {
 	int (*payload_check)(void *ctx, const struct police_payload *p, char *why, size_t whylen);
 	void *payload_ctx;
 	int timeout_s; /* kill the policed cgroup after this long; 0: no limit */
+	bool pass_stdin; /* --stdin: CMD reads the launcher's stdin (else /dev/null) */
 };
 
 /*

@@ -71,7 +71,8 @@ enum sts_rule {
 	STS_RULE_CLONE = 22, /* the policed code may not fork or start threads */
 	STS_RULE_SIGNAL = 23, /* signals only within the policed cgroup (not the monitor) */
 	STS_RULE_MOUNT = 24, /* no mounts: a bind mount would give a file a second path */
-	STS_RULE_BPF = 25 /* no bpf(): the programs that police the cgroup are not its to touch */
+	STS_RULE_BPF = 25, /* no bpf(): the programs that police the cgroup are not its to touch */
+	STS_RULE_SYSCALL = 26 /* a system call the seccomp filter refuses (ioctl, keyctl...) */
 };
 
 /* Endpoint map key: the collector endpoints and the device-wide deny list. */

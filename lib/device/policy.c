@@ -609,6 +609,130 @@ static int do_allow_unix(struct parser *p, const char *name, const char *arg)
 	return 0;
 }
 
+/*
+ * The system calls stsd's seccomp filter refuses unless the policy allows them. Each is a way
+ * out of the policed cgroup's view or rules that no file or network rule covers: tracing and
+ * other processes' memory, new namespaces and mounts, the kernel's keyrings and log, BPF and
+ * perf, io_uring (whose operations pass no system call filter), hard links and file handles.
+ */
+const char *const sts_policy_refusable[] = {
+	"bpf",
+	"perf_event_open",
+	"ptrace",
+	"process_vm_readv",
+	"process_vm_writev",
+	"pidfd_getfd",
+	"kcmp",
+	"userfaultfd",
+	"mount",
+	"umount2",
+	"move_mount",
+	"open_tree",
+	"fsopen",
+	"fsconfig",
+	"fsmount",
+	"fspick",
+	"mount_setattr",
+	"pivot_root",
+	"chroot",
+	"unshare",
+	"setns",
+	"keyctl",
+	"add_key",
+	"request_key",
+	"io_uring_setup",
+	"io_uring_enter",
+	"io_uring_register",
+	"link",
+	"linkat",
+	"syslog",
+	"name_to_handle_at",
+	"open_by_handle_at",
+	"listen",
+	"pidfd_open",
+	"pidfd_send_signal",
+	"personality",
+	"init_module",
+	"finit_module",
+	"delete_module",
+	"kexec_load",
+	"kexec_file_load",
+	"reboot",
+	"swapon",
+	"swapoff",
+	"acct",
+	"quotactl",
+	"iopl",
+	"ioperm",
+	"fork",
+	"vfork",
+	"clone",
+	"clone3",
+	NULL,
+};
+
+bool sts_policy_allows_syscall(const struct sts_policy *pol, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < pol->n_allow_syscalls; i++)
+		if (strcmp(pol->allow_syscalls[i], name) == 0)
+			return true;
+	return false;
+}
+
+/* A name list directive (env, allow-syscall): no duplicates, at most max entries. */
+static int add_name(struct parser *p, const char *name, const char *arg, char **list, size_t *n,
+		    size_t max)
+{
+	size_t i;
+
+	for (i = 0; i < *n; i++)
+		if (strcmp(list[i], arg) == 0)
+			return fail(p, p->line, -EINVAL, "%s %s: given twice", name, arg);
+	if (*n >= max)
+		return fail(p, p->line, -EINVAL, "too many %s lines (at most %zu)", name, max);
+	list[*n] = strdup(arg);
+	if (!list[*n])
+		return fail(p, p->line, -ENOMEM, "%s", strerror(ENOMEM));
+	(*n)++;
+	return 0;
+}
+
+static int do_env(struct parser *p, const char *name, const char *arg)
+{
+	const char *c;
+
+	/* A name as the shell spells one: no '=', nothing a launcher could not have set. */
+	for (c = arg; *c; c++)
+		if (!(*c == '_' || (*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z') ||
+		      (c > arg && *c >= '0' && *c <= '9')))
+			return fail(p, p->line, -EINVAL,
+				    "%s \"%s\": not a variable name (letters, digits, '_')", name,
+				    arg);
+	if (strcmp(arg, "PATH") == 0 || strcmp(arg, "LANG") == 0)
+		return fail(p, p->line, -EINVAL, "%s %s: CMD always gets its own %s", name, arg,
+			    arg);
+	if (strncmp(arg, "LD_", 3) == 0)
+		return fail(p, p->line, -EINVAL,
+			    "%s %s: the dynamic loader's variables would load other code", name,
+			    arg);
+	return add_name(p, name, arg, p->pol->env, &p->pol->n_env, STS_MAX_ENV);
+}
+
+static int do_allow_syscall(struct parser *p, const char *name, const char *arg)
+{
+	size_t i;
+
+	for (i = 0; sts_policy_refusable[i]; i++)
+		if (strcmp(sts_policy_refusable[i], arg) == 0)
+			return add_name(p, name, arg, p->pol->allow_syscalls,
+					&p->pol->n_allow_syscalls, STS_MAX_ALLOW_SYSCALLS);
+	return fail(p, p->line, -EINVAL,
+		    "%s %s: not a system call the seccomp filter refuses (see docs/policy.md)",
+		    name, arg);
+}
+
 static int set_number(struct parser *p, const char *name, const char *arg, int *seen, uint32_t min,
 		      uint32_t max, uint32_t *out)
 {
@@ -664,10 +788,14 @@ static const struct directive directives[] = {
 	{ "report-max", "report-max BYTES", do_report_max },
 	{ "deny-outside", "deny-outside yes|no", do_deny_outside },
 	{ "legacy-deny", "legacy-deny ADDR:PORT", do_legacy },
+	{ "env", "env NAME", do_env },
+	{ "allow-syscall", "allow-syscall NAME", do_allow_syscall },
 };
 
-static const char known_list[] = "collector, allow-read, allow-read-dir, allow-exec, state-dir, "
-				 "allow-unix, tls-allowance, report-max, deny-outside, legacy-deny";
+static const char known_list[] =
+	"collector, allow-read, allow-read-dir, allow-exec, state-dir, "
+	"allow-unix, tls-allowance, report-max, deny-outside, legacy-deny, "
+	"env, allow-syscall";
 
 /* Split on blanks; a word starting with '#' starts a comment. Returns the number of words. */
 static int split(char *s, char **words, int max)
@@ -942,6 +1070,10 @@ void sts_policy_free(struct sts_policy *pol)
 		free(pol->files[i].path);
 	for (i = 0; i < pol->n_unix && i < STS_MAX_UNIX; i++)
 		free(pol->unix_paths[i]);
+	for (i = 0; i < pol->n_env; i++)
+		free(pol->env[i]);
+	for (i = 0; i < pol->n_allow_syscalls; i++)
+		free(pol->allow_syscalls[i]);
 	free(pol->state_dir);
 	free(pol->source);
 	memset(pol, 0, sizeof(*pol));

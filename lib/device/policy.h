@@ -15,6 +15,11 @@
  *	state-dir DIR                the only directory the policed cgroup may write in (files
  *	                             directly inside it); created if missing; exactly one
  *	allow-unix PATH              an AF_UNIX socket path the policed cgroup may connect to
+ *	                             (without one, AF_UNIX sockets are refused by seccomp)
+ *	env NAME                     pass the launcher's NAME to CMD (CMD otherwise gets PATH and
+ *	                             LANG=C.UTF-8 only); at most STS_MAX_ENV
+ *	allow-syscall NAME           let CMD make a system call the seccomp filter refuses by
+ *	                             default (sts_policy_refusable(): keyctl, io_uring_setup...)
  *	tls-allowance BYTES          egress bytes allowed per approved transmission on top of the
  *	                             report itself (handshake, record overhead); default 8192
  *	report-max BYTES             the largest report plaintext accepted; default 4096
@@ -40,6 +45,8 @@
 #define STS_MAX_ENDPOINTS 16
 #define STS_MAX_FILES 256
 #define STS_MAX_UNIX 16
+#define STS_MAX_ENV 16
+#define STS_MAX_ALLOW_SYSCALLS 16
 #define STS_POLICY_MAX_SIZE (256 * 1024)
 
 struct sts_endpoint {
@@ -75,6 +82,10 @@ struct sts_policy {
 	size_t n_files;
 	char *unix_paths[STS_MAX_UNIX];
 	size_t n_unix;
+	char *env[STS_MAX_ENV]; /* env NAME: names of the launcher's variables CMD gets */
+	size_t n_env;
+	char *allow_syscalls[STS_MAX_ALLOW_SYSCALLS]; /* allow-syscall NAME */
+	size_t n_allow_syscalls;
 	char *state_dir;
 	bool state_dir_created; /* the parser created it (create_state_dir): the caller says so */
 	uint32_t tls_allowance;
@@ -125,6 +136,13 @@ int sts_policy_check(const char *source, const char *buf, size_t len, struct sts
 int sts_policy_load(const char *path, bool create_state_dir, struct sts_policy *pol, char *err,
 		    size_t errlen);
 void sts_policy_free(struct sts_policy *pol);
+/*
+ * The system calls the seccomp filter of `stsd run` refuses by default and an allow-syscall
+ * line may allow, NULL-terminated (stsd/sandbox.c keeps its refusals to this list).
+ */
+extern const char *const sts_policy_refusable[];
+/* True when the policy has an allow-syscall line for name. */
+bool sts_policy_allows_syscall(const struct sts_policy *pol, const char *name);
 /* "127.0.0.1:8443" or "[::1]:8443" into buf. */
 void sts_endpoint_str(const struct sts_endpoint *ep, char *buf, size_t len);
 

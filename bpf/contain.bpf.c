@@ -1,0 +1,75 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Where Landlock, not BPF LSM, enforces the file, exec and TCP rules (a kernel without BPF LSM):
+ * its refusals, recorded. Landlock itself reports nothing to the monitor (its audit records,
+ * from Linux 6.15, go to the audit log), so these fexit programs see the refused calls return:
+ * an open or exec of the policed cgroup that failed with EACCES, a TCP connect or bind refused
+ * before the cgroup connect hooks could see it. fexit programs run only when the traced
+ * function does: no system call tracing slow path for the rest of the device.
+ */
+#include "common.bpf.h"
+
+#define EACCES 13
+#define O_ACCMODE 3
+#define O_CREAT 0100
+#define O_TRUNC 01000
+
+SEC("fexit/do_filp_open")
+int BPF_PROG(sts_contain_open, int dfd, struct filename *name, const struct open_flags *op,
+	     struct file *ret)
+{
+	long err = (long)ret;
+	struct sts_event *ev;
+	bool exec, write;
+	int flags;
+
+	if (!sts_policed() || (err != -EACCES && err != -EPERM))
+		return 0;
+	flags = BPF_CORE_READ(op, open_flag);
+	exec = flags & __FMODE_EXEC;
+	write = (flags & O_ACCMODE) || (flags & (O_CREAT | O_TRUNC));
+	ev = sts_event_reserve(exec ? STS_EV_EXEC : STS_EV_FILE_OPEN, STS_VERDICT_DENY,
+			       exec    ? STS_RULE_EXEC_NOT_ALLOWED
+			       : write ? STS_RULE_WRITE_OUTSIDE_STATE
+				       : STS_RULE_FILE_NOT_ALLOWED);
+	if (!ev)
+		return 0;
+	ev->file.flags = flags;
+	ev->file.fmode = write ? FMODE_WRITE : 0;
+	bpf_probe_read_kernel_str(ev->file.path, sizeof(ev->file.path), BPF_CORE_READ(name, name));
+	bpf_ringbuf_submit(ev, 0);
+	return 0;
+}
+
+/* Landlock's TCP port rule: a refusal comes before the cgroup connect hook would record it. */
+SEC("fexit/security_socket_connect")
+int BPF_PROG(sts_contain_connect, struct socket *sock, struct sockaddr *address, int addrlen,
+	     int ret)
+{
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)address;
+	struct sockaddr_in *s4 = (struct sockaddr_in *)address;
+	struct sts_event *ev;
+	__u16 family;
+
+	if (!ret || !sts_policed())
+		return 0;
+	family = BPF_CORE_READ(address, sa_family);
+	if (family != AF_INET && family != AF_INET6)
+		return 0;
+	ev = sts_event_reserve(STS_EV_CONNECT, STS_VERDICT_DENY, STS_RULE_NOT_COLLECTOR);
+	if (!ev)
+		return 0;
+	ev->net.family = family;
+	ev->net.type = SOCK_STREAM;
+	if (family == AF_INET) {
+		ev->net.port = bpf_ntohs(BPF_CORE_READ(s4, sin_port));
+		bpf_probe_read_kernel(ev->net.addr, 4, &s4->sin_addr);
+	} else {
+		ev->net.port = bpf_ntohs(BPF_CORE_READ(s6, sin6_port));
+		bpf_probe_read_kernel(ev->net.addr, 16, &s6->sin6_addr);
+	}
+	bpf_ringbuf_submit(ev, 0);
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";
