@@ -230,6 +230,11 @@ bool enforcer_has_lsm(const struct sts_enforcer *e)
 	return e->lsm != NULL;
 }
 
+bool enforcer_records_landlock_net(const struct sts_enforcer *e)
+{
+	return e->contain && bpf_program__fd(e->contain->progs.sts_contain_connect) >= 0;
+}
+
 const char *enforcer_lsm_error(const struct sts_enforcer *e)
 {
 	return e->lsm_error;

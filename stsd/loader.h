@@ -56,6 +56,8 @@ json_t *enforcer_describe(const struct sts_enforcer *e, const struct sts_policy 
 bool enforcer_enforcing(const struct sts_enforcer *e);
 /* True when BPF LSM programs are attached (files, exec, sockets, process rules). */
 bool enforcer_has_lsm(const struct sts_enforcer *e);
+/* True when Landlock's TCP refusals are recorded (fexit/security_socket_connect loaded). */
+bool enforcer_records_landlock_net(const struct sts_enforcer *e);
 /* Why BPF LSM is missing, when it is. */
 const char *enforcer_lsm_error(const struct sts_enforcer *e);
 /* The id of every attached program, for the bench's per-program cost (run_time_ns). */

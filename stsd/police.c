@@ -784,7 +784,7 @@ static json_t *guarantees(const struct run_ctx *c, bool *observed_only)
 
 	if (ll_fs)
 		snprintf(llfs, sizeof(llfs), "Landlock ABI %d", abi);
-	if (abi >= 4)
+	if (c->spec.sandbox.landlock_net)
 		snprintf(llnet, sizeof(llnet), "Landlock ABI %d TCP ports", abi);
 	if (abi >= 6)
 		snprintf(llscope, sizeof(llscope), "Landlock ABI %d scope", abi);
@@ -826,8 +826,9 @@ static json_t *containment(const struct run_ctx *c)
 		if (!sts_policy_allows_syscall(&c->pol, sts_policy_refusable[i]))
 			json_array_append_new(refused, json_string(sts_policy_refusable[i]));
 	return json_pack(
-		"{s:i, s:b, s:s, s:o, s:o, s:s}", "landlock_abi", c->caps.landlock_abi,
-		"landlock_files", c->spec.sandbox.landlock_fs, "seccomp_refusals",
+		"{s:i, s:b, s:b, s:s, s:o, s:o, s:s}", "landlock_abi", c->caps.landlock_abi,
+		"landlock_files", c->spec.sandbox.landlock_fs, "landlock_tcp",
+		c->spec.sandbox.landlock_net, "seccomp_refusals",
 		c->caps.seccomp_notify ? "refused with EPERM and recorded (user notification)"
 				       : "refused with EPERM, not recorded (no user notification)",
 		"ioctl_allowed", ioctls, "syscalls_refused", refused, "hostname", "localhost");
@@ -851,6 +852,7 @@ static int start_enforcement(struct run_ctx *c)
 	}
 	enforcing = enforcer_enforcing(c->enf);
 	c->spec.sandbox.landlock_fs = c->eo.landlock_fs && !enforcer_has_lsm(c->enf);
+	c->spec.sandbox.landlock_net = enforcer_records_landlock_net(c->enf);
 	rec = enforcer_describe(c->enf, &c->pol);
 	{
 		bool observed_only;

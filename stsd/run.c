@@ -28,17 +28,31 @@ static const char usage_text[] =
 	"polices a vendor's telemetry binary. CMD itself is allowed to execute; everything\n"
 	"else it reads, writes, executes or connects to must be in the policy.\n"
 	"\n"
+	"CMD runs in a session of its own without a controlling terminal, in UTS and IPC\n"
+	"namespaces of its own (host name \"localhost\"), with a fresh session keyring,\n"
+	"the environment PATH, LANG=C.UTF-8 and the policy's env lines only, its working\n"
+	"directory the state-dir, under a seccomp filter that refuses (EPERM, recorded)\n"
+	"ioctl requests but a short allowlist, socket families other than inet/inet6\n"
+	"(AF_UNIX with allow-unix), fork, ptrace, mounts, namespaces, keyrings, bpf,\n"
+	"io_uring, hard links and signals to other processes (docs/policy.md lists\n"
+	"them), and, where the kernel has Landlock and BPF LSM is missing, a Landlock\n"
+	"ruleset of the policy's files.\n"
+	"\n"
 	"options:\n"
 	"  --policy FILE        the policy (default " STSD_DEFAULT_POLICY "); its state-dir\n"
 	"                       is created (mode 0700) if missing, and stsd says so\n"
-	"  --observe            if BPF LSM is missing, observe files, exec and socket kinds\n"
-	"                       through tracepoints instead of refusing to run; io_uring can\n"
-	"                       bypass those tracepoints, and the output says so. Network\n"
-	"                       rules stay enforced. Each observed action says what enforce\n"
-	"                       mode would have decided (\"OBSERVED, would deny: ...\"; JSON\n"
-	"                       \"would\", \"would_rule\"), by the LSM programs' own rules.\n"
-	"                       Without it and without BPF LSM, stsd refuses (exit 3) and\n"
-	"                       names the lsm= boot parameter that enables BPF LSM.\n"
+	"  --observe            a dry run where BPF LSM is missing: file opens and execs\n"
+	"                       are recorded through tracepoints with what enforce mode\n"
+	"                       would have decided (\"OBSERVED, would deny: ...\"; JSON\n"
+	"                       \"would\", \"would_rule\"), not refused, even where Landlock\n"
+	"                       could refuse them. Network rules and the seccomp filter stay\n"
+	"                       enforced. Without it, BPF LSM enforces the file and exec\n"
+	"                       rules, else Landlock; with neither (or with allow-unix lines\n"
+	"                       and no BPF LSM, whose peers only BPF LSM decides) stsd\n"
+	"                       refuses (exit 3) and names the lsm= boot parameter.\n"
+	"  --stdin              CMD reads stsd's stdin (default: /dev/null). Its stdout and\n"
+	"                       stderr are always pipes stsd relays: no terminal of the\n"
+	"                       launcher is reachable from CMD.\n"
 	"  --user USER          run CMD as USER (default: nobody when stsd runs as root);\n"
 	"                       'root' keeps root, to prove that the kernel rules bind even it\n"
 	"  --log FILE           append every decision to this evidence log (hash-chained,\n"
@@ -134,6 +148,7 @@ int cmd_run(int argc, char **argv)
 		{ "device-cgroup", required_argument, NULL, 'D' },
 		{ "cgroup-parent", required_argument, NULL, 'P' },
 		{ "consent", required_argument, NULL, 'C' },
+		{ "stdin", no_argument, NULL, 'I' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -194,6 +209,9 @@ int cmd_run(int argc, char **argv)
 			break;
 		case 'C':
 			rules.consent_path = optarg;
+			break;
+		case 'I':
+			o.pass_stdin = true;
 			break;
 		case 'h':
 			return cli_help(usage_text, run_exits, ARRAY_SIZE(run_exits));

@@ -191,13 +191,14 @@ int sandbox_landlock(const struct sandbox_spec *s, char *why, size_t whylen)
 		return 0;
 	if (s->landlock_fs)
 		attr.handled_access_fs = ll_fs_handled(s->landlock_abi);
-	if (s->landlock_abi >= 4) {
+	if (s->landlock_abi >= 4 && s->landlock_net) {
 		attr.handled_access_net = STS_LL_NET_BIND_TCP | STS_LL_NET_CONNECT_TCP;
-		size = 2 * sizeof(__u64);
 	}
 	if (s->landlock_abi >= 6) {
 		attr.scoped = STS_LL_SCOPE_ABSTRACT_UNIX | STS_LL_SCOPE_SIGNAL;
 		size = sizeof(attr);
+	} else if (s->landlock_abi >= 4) {
+		size = 2 * sizeof(__u64);
 	}
 	if (!attr.handled_access_fs && !attr.handled_access_net && !attr.scoped)
 		return 0;

@@ -30,6 +30,12 @@ struct sandbox_spec {
 	const char *exe; /* CMD, allowed to execute */
 	int landlock_abi; /* 0: no Landlock */
 	bool landlock_fs; /* Landlock enforces the file and exec rules (no BPF LSM) */
+	/*
+	 * Landlock's TCP rule (ABI >= 4: connect only to the collector ports, no bind), only where
+	 * its refusals are recorded (bpf/contain.bpf.c): it refuses before the cgroup connect
+	 * hooks, which enforce the same and more (addresses) and record every refusal.
+	 */
+	bool landlock_net;
 	bool notify; /* refusals go to the monitor; else they return EPERM unrecorded */
 	pid_t self; /* the child's pid: signals only to itself */
 };

@@ -37,6 +37,15 @@
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
+#include <sys/ioctl.h>
+#include <sys/klog.h>
+#include <sys/personality.h>
+#include <sys/utsname.h>
+#include <linux/keyctl.h>
+#include <linux/perf_event.h>
+#include <net/if.h>
+#include <sched.h>
+#include <termios.h>
 #include <unistd.h>
 
 static void *idle(void *arg)
@@ -332,6 +341,74 @@ static int inherited_read(int fd)
 	return read(fd, buf, sizeof(buf)) < 0 ? errno : 0;
 }
 
+/*
+ * An identifier without opening a file: a socket ioctl on interface IFNAME (a MAC address with
+ * SIOCGIFHWADDR, the IP address with SIOCGIFADDR, the wireless BSSID and ESSID with SIOCGIWAP
+ * and SIOCGIWESSID), or SIOCGIFCONF (every interface and address).
+ */
+static int if_ioctl(unsigned long req, const char *ifname)
+{
+	char buf[1024] = "";
+	struct ifconf ifc = { .ifc_len = sizeof(buf), .ifc_buf = buf };
+	struct ifreq ifr = { 0 };
+	int fd = socket(AF_INET, SOCK_DGRAM, 0), err = 0;
+	void *arg = &ifr;
+
+	if (fd < 0)
+		return errno;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	if (req == SIOCGIFCONF)
+		arg = &ifc;
+	if (ioctl(fd, req, arg) < 0)
+		err = errno;
+	else if (req == SIOCGIFHWADDR)
+		printf("rogue: hardware address of %s: %02x:%02x:%02x:%02x:%02x:%02x\n", ifname,
+		       (unsigned char)ifr.ifr_hwaddr.sa_data[0],
+		       (unsigned char)ifr.ifr_hwaddr.sa_data[1],
+		       (unsigned char)ifr.ifr_hwaddr.sa_data[2],
+		       (unsigned char)ifr.ifr_hwaddr.sa_data[3],
+		       (unsigned char)ifr.ifr_hwaddr.sa_data[4],
+		       (unsigned char)ifr.ifr_hwaddr.sa_data[5]);
+	close(fd);
+	return err;
+}
+
+/* The same ioctl request with bits above the 32 the kernel reads: a filter must see through. */
+static int ioctl_high(int fd, unsigned long req)
+{
+	char c = 'x';
+
+	return syscall(SYS_ioctl, fd, (1UL << 32) | req, &c) < 0 ? errno : 0;
+}
+
+/* 0 when the value leaked (the name equals SECRET), 1 when nothing was learned. */
+static int learned(const char *what, const char *got, const char *secret)
+{
+	printf("rogue: %s: \"%s\"\n", what, got ? got : "(unset)");
+	return got && strcmp(got, secret) == 0 ? 0 : 1;
+}
+
+/* Is any of stdin, stdout, stderr a terminal (the launcher's) or a socket? 0: yes. */
+static int std_fds_reach_launcher(void)
+{
+	struct stat st;
+	int fd;
+
+	for (fd = 0; fd <= 2; fd++)
+		if (fstat(fd, &st) == 0 && (S_ISSOCK(st.st_mode) || isatty(fd)))
+			return 0;
+	return 1;
+}
+
+static int perf_open(void)
+{
+	struct perf_event_attr pa = { .type = PERF_TYPE_SOFTWARE,
+				      .size = sizeof(pa),
+				      .config = PERF_COUNT_SW_CPU_CLOCK };
+
+	return syscall(SYS_perf_event_open, &pa, 0, -1, -1, 0) < 0 ? errno : 0;
+}
+
 static int action(int argc, char **argv)
 {
 	const char *a = argc > 0 ? argv[0] : "";
@@ -421,6 +498,61 @@ static int action(int argc, char **argv)
 		return result(what, tcp_listen());
 	if (strcmp(a, "inherited-read") == 0 && argc == 2)
 		return result(what, inherited_read(atoi(argv[1])));
+	if (strcmp(a, "ifioctl") == 0 && argc == 3)
+		return result(what, if_ioctl(strtoul(argv[1], NULL, 0), argv[2]));
+	if (strcmp(a, "ioctl") == 0 && argc == 3) {
+		char c = 'x';
+
+		return result(what,
+			      ioctl(atoi(argv[1]), strtoul(argv[2], NULL, 0), &c) ? errno : 0);
+	}
+	if (strcmp(a, "ioctl-high") == 0 && argc == 3)
+		return result(what, ioctl_high(atoi(argv[1]), strtoul(argv[2], NULL, 0)));
+	if (strcmp(a, "hostname") == 0 && argc == 2) {
+		struct utsname u;
+
+		uname(&u);
+		return learned("host name", u.nodename, argv[1]);
+	}
+	if (strcmp(a, "env") == 0 && argc == 3)
+		return learned("environment", getenv(argv[1]), argv[2]);
+	if (strcmp(a, "std-fds") == 0)
+		return std_fds_reach_launcher();
+	if (strcmp(a, "keyctl") == 0)
+		return result(what, syscall(SYS_keyctl, KEYCTL_GET_KEYRING_ID,
+					    KEY_SPEC_USER_KEYRING, 0) < 0
+					    ? errno
+					    : 0);
+	if (strcmp(a, "add-key") == 0)
+		return result(what, syscall(SYS_add_key, "user", "sts", "x", 1,
+					    KEY_SPEC_SESSION_KEYRING) < 0
+					    ? errno
+					    : 0);
+	if (strcmp(a, "syslog") == 0) {
+		char buf[256];
+
+		return result(what, klogctl(3, buf, sizeof(buf)) < 0 ? errno : 0);
+	}
+	if (strcmp(a, "unshare-user") == 0)
+		return result(what, unshare(CLONE_NEWUSER | CLONE_NEWNET) ? errno : 0);
+	if (strcmp(a, "perf") == 0)
+		return result(what, perf_open());
+	if (strcmp(a, "personality") == 0)
+		return result(what, personality(ADDR_NO_RANDOMIZE) < 0 ? errno : 0);
+	if (strcmp(a, "socket") == 0 && argc == 3)
+		return result(what, make_socket(atoi(argv[1]), atoi(argv[2]), 0));
+	if (strcmp(a, "open-by-handle") == 0 && argc == 2) {
+		struct {
+			struct file_handle fh;
+			unsigned char data[128];
+		} h = { .fh.handle_bytes = 128 };
+		int mnt;
+
+		return result(what,
+			      syscall(SYS_name_to_handle_at, AT_FDCWD, argv[1], &h.fh, &mnt, 0) < 0
+				      ? errno
+				      : 0);
+	}
 	fprintf(stderr,
 		"usage: rogue ACTION ARGS | rogue batch ID ACTION ARGS [, ID ACTION ARGS]...\n"
 		"actions: connect4|connect6|connect6-mapped PORT | udp ADDR PORT [DNS-NAME] | raw "
@@ -430,7 +562,10 @@ static int action(int argc, char **argv)
 		"uring-connect PORT | uring-open PATH | uring-sendmsg PORT | sendfile|splice|"
 		"vmsplice PATH PORT | mmap PATH | ptrace PID | vm-read PID ADDR | kill PID|parent "
 		"SIG | "
-		"cgroup-escape PROCS | bpf | listen | inherited-read FD\n");
+		"cgroup-escape PROCS | bpf | listen | inherited-read FD | ifioctl REQ IFNAME | "
+		"ioctl FD REQ | ioctl-high FD REQ | hostname REAL | env NAME SECRET | std-fds | "
+		"keyctl | add-key | syslog | unshare-user | perf | personality | socket FAMILY "
+		"TYPE | open-by-handle PATH\n");
 	return 2;
 }
 
