@@ -196,10 +196,36 @@ static void touched(struct agg *a, const struct evline *rec)
 	}
 }
 
+/*
+ * The mechanism that enforces each guarantee on the kernel of that run (the G7 record of
+ * issue 13): BPF LSM, Landlock, seccomp, cgroup BPF, namespaces; "observe" where one is only
+ * recorded.
+ */
+static void print_guarantees(json_t *enf)
+{
+	json_t *g, *m, *c = json_object_get(enf, "containment");
+	size_t i, j;
+
+	json_array_foreach(json_object_get(enf, "guarantees"), i, g)
+	{
+		printf("    %-8s %s:", str(g, "mode", "?"), str(g, "guarantee", "?"));
+		json_array_foreach(json_object_get(g, "mechanisms"), j, m)
+			printf("%s %s", j ? "," : "", json_string_value(m));
+		putchar('\n');
+	}
+	if (c)
+		printf("    seccomp: %s; Landlock ABI %lld%s\n", str(c, "seccomp_refusals", "?"),
+		       (long long)json_integer_value(json_object_get(c, "landlock_abi")),
+		       json_is_true(json_object_get(c, "landlock_files"))
+			       ? " enforces files and exec"
+			       : "");
+}
+
 static int on_record(void *arg, const struct evline *rec, const char *line, size_t len)
 {
-	static const char *const enf_keys[] = { "boot",	    "kernel",	     "mode", "hooks",
-						"programs", "policy_sha256", NULL };
+	static const char *const enf_keys[] = { "boot",	      "kernel",	     "mode",
+						"hooks",      "programs",    "policy_sha256",
+						"guarantees", "containment", NULL };
 	static const char *const tx_keys[] = { "activation_id", "endpoint", "claims",
 					       "bytes",		"sha256",   "attempt",
 					       "status",	"error",    NULL };
@@ -369,6 +395,7 @@ static void text(json_t *r)
 
 		printf("  %s: kernel %s, mode %s, policy sha256 %s\n", str(v, "time", "?"),
 		       str(v, "kernel", "?"), str(v, "mode", "?"), str(v, "policy_sha256", "?"));
+		print_guarantees(v);
 		/* Runs under the same enforcement: say so rather than repeat every hook. */
 		if (prev &&
 		    json_equal(json_object_get(prev, "hooks"), json_object_get(v, "hooks")) &&

@@ -84,6 +84,11 @@ int evidence_start(struct evidence *ev, const char *mode, const json_t *d)
 	json_object_set(rec, "policy", json_object_get(d, "policy"));
 	json_object_set(rec, "cgroup", json_object_get(d, "cgroup"));
 	json_object_set(rec, "command", json_object_get(d, "command"));
+	/* The mechanism per guarantee and the seccomp/Landlock setup (issue 13), when present. */
+	if (json_object_get(d, "guarantees"))
+		json_object_set(rec, "guarantees", json_object_get(d, "guarantees"));
+	if (json_object_get(d, "containment"))
+		json_object_set(rec, "containment", json_object_get(d, "containment"));
 	err = evlog_append(ev->log, "enforcement", rec, NULL);
 	json_decref(rec);
 	/* What is enforced is durable before the policed code runs. */

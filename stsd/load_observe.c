@@ -79,7 +79,27 @@ int observe_start(struct sts_enforcer *e, const struct enforcer_opts *o, bool fi
 	return err;
 }
 
+/* Where Landlock enforces and the kernel refuses fexit: the tracepoints only record. */
+static const char ll_note[] = "files enforced by Landlock; its refusals (EACCES) recorded here";
+static const struct hook_desc landlock_hooks[] = {
+	{ "tp/syscalls/sys_enter_openat", "sts_observe_openat", "files (G2): Landlock's refusals",
+	  ll_note },
+	{ "tp/syscalls/sys_exit_openat", "sts_observe_openat_exit",
+	  "files (G2): Landlock's refusals", ll_note },
+	{ "tp/syscalls/sys_enter_open", "sts_observe_open", "files (G2): Landlock's refusals",
+	  ll_note },
+	{ "tp/syscalls/sys_exit_open", "sts_observe_open_exit", "files (G2): Landlock's refusals",
+	  ll_note },
+	{ "raw_tp/sys_enter", "sts_observe_syscall", "AF_UNIX peers of allow-unix",
+	  "AF_UNIX connects recorded at entry, not stopped (only BPF LSM decides them)" },
+};
+
 void observe_describe_hooks(struct sts_enforcer *e)
 {
+	if (e->landlock_fs) {
+		add_hooks(e, e->observe->obj, landlock_hooks, ARRAY_SIZE(landlock_hooks),
+			  STS_MODE_ENFORCE);
+		return;
+	}
 	add_hooks(e, e->observe->obj, observe_hooks, ARRAY_SIZE(observe_hooks), STS_MODE_OBSERVE);
 }
