@@ -72,4 +72,66 @@ int BPF_PROG(sts_contain_connect, struct socket *sock, struct sockaddr *address,
 	return 0;
 }
 
+/*
+ * Linux 6.15 and later: every Landlock refusal passes landlock_log_denial(), whether or not
+ * audit runs. A kprobe there costs nothing to a process Landlock does not refuse, so it is
+ * preferred to the fexit above (which every open of the device passes) where the kernel has
+ * it. The request names the refused access and the file (its last path component, device and
+ * inode); a creation names the directory. Field offsets by CO-RE: the structure is 6.15's.
+ */
+/* An enum, as the kernel's: CO-RE matches a field's kind (an int would not match). */
+enum landlock_request_type___sts { LL_REQUEST___STS_UNUSED = 0 };
+
+struct landlock_request___sts {
+	enum landlock_request_type___sts type;
+	struct common_audit_data audit;
+	__u16 access;
+} __attribute__((preserve_access_index));
+
+#define LL_REQUEST_FS_ACCESS 3
+#define LSM_AUDIT_DATA_PATH 1
+#define LSM_AUDIT_DATA_DENTRY 10
+#define LSM_AUDIT_DATA_FILE 12
+#define LL_EXECUTE (1 << 0)
+#define LL_READ (1 << 2 | 1 << 3)
+
+SEC("kprobe/landlock_log_denial")
+int BPF_KPROBE(sts_contain_denial, void *subject, struct landlock_request___sts *req)
+{
+	struct dentry *d = NULL;
+	struct sts_event *ev;
+	__u16 access;
+	__u32 rule;
+	char kind;
+
+	if (!sts_policed() || BPF_CORE_READ(req, type) != LL_REQUEST_FS_ACCESS)
+		return 0;
+	access = BPF_CORE_READ(req, access);
+	kind = BPF_CORE_READ(req, audit.type);
+	if (kind == LSM_AUDIT_DATA_PATH)
+		d = BPF_CORE_READ(req, audit.u.path.dentry);
+	else if (kind == LSM_AUDIT_DATA_DENTRY)
+		d = BPF_CORE_READ(req, audit.u.dentry);
+	else if (kind == LSM_AUDIT_DATA_FILE)
+		d = BPF_CORE_READ(req, audit.u.file, f_path.dentry);
+	rule = access & LL_EXECUTE	  ? STS_RULE_EXEC_NOT_ALLOWED
+	       : access & ~(__u16)LL_READ ? STS_RULE_WRITE_OUTSIDE_STATE
+					  : STS_RULE_FILE_NOT_ALLOWED;
+	ev = sts_event_reserve(rule == STS_RULE_EXEC_NOT_ALLOWED ? STS_EV_EXEC : STS_EV_FILE_OPEN,
+			       STS_VERDICT_DENY, rule);
+	if (!ev)
+		return 0;
+	ev->file.fmode = rule == STS_RULE_WRITE_OUTSIDE_STATE ? FMODE_WRITE : 0;
+	if (d) {
+		struct inode *inode = BPF_CORE_READ(d, d_inode);
+
+		bpf_probe_read_kernel_str(ev->file.path, sizeof(ev->file.path),
+					  BPF_CORE_READ(d, d_name.name));
+		ev->file.ino = BPF_CORE_READ(inode, i_ino);
+		ev->file.dev = sts_kdev(BPF_CORE_READ(inode, i_sb));
+	}
+	bpf_ringbuf_submit(ev, 0);
+	return 0;
+}
+
 char LICENSE[] SEC("license") = "GPL";

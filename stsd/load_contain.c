@@ -10,8 +10,27 @@
 
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+/* Does the kernel have landlock_log_denial (Linux 6.15 and later)? */
+static bool has_log_denial(void)
+{
+	char line[256];
+	bool found = false;
+	FILE *f = fopen("/proc/kallsyms", "re");
+
+	while (f && !found && fgets(line, sizeof(line), f))
+		found = strstr(line, " landlock_log_denial\n") != NULL;
+	if (f)
+		fclose(f);
+	return found;
+}
 
 static const struct hook_desc contain_hooks[] = {
+	{ "kprobe/landlock_log_denial", "sts_contain_denial",
+	  "files and exec (G2, G3): Landlock's refusals",
+	  "enforced by Landlock; this program records each refusal (Linux 6.15 and later)" },
 	{ "fexit/do_filp_open", "sts_contain_open", "files and exec (G2, G3): Landlock's refusals",
 	  "enforced by Landlock; this program records each open or exec it refused (EACCES)" },
 	{ "fexit/security_socket_connect", "sts_contain_connect",
@@ -19,18 +38,24 @@ static const struct hook_desc contain_hooks[] = {
 	  "enforced by Landlock (ports) before the cgroup connect hooks (addresses)" },
 };
 
-int contain_start(struct sts_enforcer *e, const struct enforcer_opts *o, bool files, bool net)
+/* One instance of the object with the programs for files or for TCP, loaded and attached. */
+enum what { FILES_KPROBE, FILES_FEXIT, TCP };
+
+static int try_start(struct sts_enforcer *e, const struct enforcer_opts *o, enum what w,
+		     struct contain_bpf **out)
 {
 	struct contain_bpf *s;
 	int err;
 
-	s = e->contain = contain_bpf__open();
+	s = *out = contain_bpf__open();
 	if (!s)
 		return -errno;
 	s->rodata->policed_cgid = o->policed_cgid;
-	if (!files)
+	if (w != FILES_KPROBE)
+		bpf_program__set_autoload(s->progs.sts_contain_denial, false);
+	if (w != FILES_FEXIT)
 		bpf_program__set_autoload(s->progs.sts_contain_open, false);
-	if (!net)
+	if (w != TCP)
 		bpf_program__set_autoload(s->progs.sts_contain_connect, false);
 	err = reuse_shared_maps(e, s->maps.events, s->maps.endpoints, s->maps.files);
 	if (!err)
@@ -39,14 +64,37 @@ int contain_start(struct sts_enforcer *e, const struct enforcer_opts *o, bool fi
 		err = contain_bpf__attach(s);
 	if (err) {
 		contain_bpf__destroy(s);
-		e->contain = NULL;
+		*out = NULL;
 	}
 	return err;
+}
+
+/*
+ * The file programs: a kprobe on landlock_log_denial where the kernel has it (only refusals
+ * pass it), else fexit on do_filp_open (every open of the device passes it). Then, in an
+ * instance of its own, the TCP one, which needs fexit. A kernel may refuse both (this project's
+ * host: no kprobe events, no BPF trampolines); the caller then records through tracepoints.
+ */
+int contain_start(struct sts_enforcer *e, const struct enforcer_opts *o, bool files, bool net)
+{
+	int err = 0, nerr = 0;
+
+	if (files) {
+		err = has_log_denial() ? try_start(e, o, FILES_KPROBE, &e->contain) : -ENOENT;
+		if (err)
+			err = try_start(e, o, FILES_FEXIT, &e->contain);
+	}
+	if (net)
+		nerr = try_start(e, o, TCP, &e->contain_net);
+	return files ? err : nerr;
 }
 
 void contain_describe_hooks(struct sts_enforcer *e)
 {
 	if (e->contain)
 		add_hooks(e, e->contain->obj, contain_hooks, ARRAY_SIZE(contain_hooks),
+			  STS_MODE_ENFORCE);
+	if (e->contain_net)
+		add_hooks(e, e->contain_net->obj, contain_hooks, ARRAY_SIZE(contain_hooks),
 			  STS_MODE_ENFORCE);
 }

@@ -112,8 +112,9 @@ static int start_lsm_or_observe(struct sts_enforcer *e, const struct sts_policy 
 	int err;
 
 	if (!lsm_start(e, o)) {
-		if (o->landlock_net && contain_start(e, o, false, true))
-			e->contain = NULL; /* said in the G7 record: no row */
+		/* Not recorded: not used (the G7 record has no row for it then). */
+		if (o->landlock_net)
+			contain_start(e, o, false, true);
 		return 0;
 	}
 	if (o->landlock_fs && !o->observe) {
@@ -232,7 +233,7 @@ bool enforcer_has_lsm(const struct sts_enforcer *e)
 
 bool enforcer_records_landlock_net(const struct sts_enforcer *e)
 {
-	return e->contain && bpf_program__fd(e->contain->progs.sts_contain_connect) >= 0;
+	return e->contain_net != NULL;
 }
 
 const char *enforcer_lsm_error(const struct sts_enforcer *e)
@@ -328,6 +329,8 @@ uint64_t enforcer_lost_events(const struct sts_enforcer *e)
 		n += e->volume->bss->lost_events;
 	if (e->contain)
 		n += e->contain->bss->lost_events;
+	if (e->contain_net)
+		n += e->contain_net->bss->lost_events;
 	return n;
 }
 
@@ -342,6 +345,7 @@ void enforcer_stop(struct sts_enforcer *e)
 		bpf_link__destroy(e->links[i - 1]);
 	observe_bpf__destroy(e->observe);
 	contain_bpf__destroy(e->contain);
+	contain_bpf__destroy(e->contain_net);
 	volume_bpf__destroy(e->volume);
 	payload_bpf__destroy(e->payload);
 	for (i = 0; i < e->n_libssl; i++)

@@ -45,7 +45,8 @@ struct sts_enforcer {
 	struct observe_bpf *observe;
 	struct payload_bpf *payload;
 	struct volume_bpf *volume;
-	struct contain_bpf *contain; /* Landlock's refusals, where it enforces */
+	struct contain_bpf *contain; /* Landlock's file refusals, where it enforces */
+	struct contain_bpf *contain_net; /* Landlock's TCP refusals (fexit) */
 	bool landlock_fs;
 	char *libssl[8]; /* the libssl files the policy lets the policed code map */
 	size_t n_libssl;
