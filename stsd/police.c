@@ -62,6 +62,7 @@ struct child_spec {
 	char **envp; /* PATH, LANG and the policy's env lines: nothing else of the launcher's */
 	bool pass_stdin; /* --stdin: the launcher's stdin, else /dev/null */
 	int out_fd, err_fd; /* write ends of the pipes the monitor relays as CMD's stdout, stderr */
+	int null_fd; /* /dev/null, CMD's stdin unless pass_stdin */
 	int notify_sock; /* where the child hands the seccomp listener to the monitor */
 	const char *cwd; /* the state dir */
 	struct sandbox_spec sandbox;
@@ -88,6 +89,7 @@ struct run_ctx {
 	int gopipe[2]; /* the child execs once it reads from it */
 	int notifysock[2]; /* the seccomp listener, from the child */
 	int notify_fd; /* the seccomp listener: refusals to record and answer */
+	int null_fd;
 	int outpipe[2], errpipe2[2]; /* CMD's stdout and stderr, relayed by the monitor */
 	struct sandbox_caps caps;
 	char *env[STS_MAX_ENV + 3];
@@ -432,15 +434,10 @@ static int child_hygiene(int errfd)
 /* stdin from /dev/null (or the launcher's), stdout and stderr into the monitor's pipes. */
 static int child_stdio(const struct child_spec *s, int errfd)
 {
-	int null = -1;
-
-	if (!s->pass_stdin) {
-		null = open("/dev/null", O_RDONLY | O_CLOEXEC);
-		if (null < 0 || dup2(null, 0) != 0) {
-			dprintf(errfd, "stdin from /dev/null: %s", strerror(errno));
-			return -1;
-		}
-		close(null);
+	/* Opened by the monitor: in the policed cgroup, BPF LSM would refuse the open. */
+	if (!s->pass_stdin && dup2(s->null_fd, 0) != 0) {
+		dprintf(errfd, "stdin from /dev/null: %s", strerror(errno));
+		return -1;
 	}
 	if (dup2(s->out_fd, 1) != 1 || dup2(s->err_fd, 2) != 2) {
 		dprintf(errfd, "stdout and stderr pipes: %s", strerror(errno));
@@ -933,6 +930,12 @@ static int spawn_child(struct run_ctx *c)
 	}
 	fflush(NULL);
 	c->spec.monitor = getpid();
+	c->spec.null_fd = c->null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (c->null_fd < 0) {
+		err = -errno;
+		sts_err("open /dev/null: %s", strerror(-err));
+		return err;
+	}
 	c->spec.out_fd = c->outpipe[1];
 	c->spec.err_fd = c->errpipe2[1];
 	c->spec.notify_sock = c->notifysock[1];
@@ -1256,6 +1259,7 @@ static void run_release(struct run_ctx *c)
 	close_fd(&c->notifysock[0]);
 	close_fd(&c->notifysock[1]);
 	close_fd(&c->notify_fd);
+	close_fd(&c->null_fd);
 	close_fd(&c->sfd);
 	enforcer_stop(c->enf);
 	close_fd(&c->eo.device_cgroup_fd);
@@ -1280,6 +1284,7 @@ int police_run(const struct police_opts *o)
 		.gopipe = { -1, -1 },
 		.notifysock = { -1, -1 },
 		.notify_fd = -1,
+		.null_fd = -1,
 		.outpipe = { -1, -1 },
 		.errpipe2 = { -1, -1 },
 		.pid = -1,

@@ -36,5 +36,7 @@ json_t *stsd_find_event(const struct stsd_result *r, const char *kind, const cha
 			const char *rule);
 /* The "start" record's "mode": "enforce" or "observe" (NULL if stsd refused). */
 const char *stsd_mode(const struct stsd_result *r);
+/* True when the run's start record says Landlock (not BPF LSM) enforces the file rules. */
+bool stsd_landlock_files(const struct stsd_result *r);
 
 #endif
