@@ -178,9 +178,10 @@ bool stsd_landlock_files(const struct stsd_result *r)
 	json_t *rec;
 	size_t i;
 
-	json_array_foreach(r->records, i, rec)
-		if (strcmp(json_string_value(json_object_get(rec, "type")) ?: "", "start") == 0)
-			return json_is_true(json_object_get(json_object_get(rec, "containment"),
-							    "landlock_files"));
+	json_array_foreach(
+		r->records, i,
+		rec) if (strcmp(json_string_value(json_object_get(rec, "type")) ?: "", "start") ==
+			 0) return json_is_true(json_object_get(json_object_get(rec, "containment"),
+								"landlock_files"));
 	return false;
 }

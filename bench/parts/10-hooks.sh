@@ -48,7 +48,7 @@ loops() { # loops ROUND CONFIG
 start_monitor() {
 	: > "$D/mon.out"
 	case $1 in
-	stsd) "$B/stsd" run --observe --policy "$D/policy.conf" -- sleep 3600 2> "$D/mon.out" &
+	stsd) "$B/stsd" run --policy "$D/policy.conf" -- sleep 3600 2> "$D/mon.out" &
 		mon=$!; wait_for "$D/mon.out" '^stsd run: policing' ;;
 	opensnoop-p) stdbuf -oL opensnoop -p "$sleeper" > "$D/mon.out" 2>&1 &
 		mon=$!; wait_for "$D/mon.out" '^PID' ;;
@@ -136,7 +136,7 @@ file), and \`bpftrace\` with the same cgroup filter as stsd (an empty cgroup):
 
 \`\`\`
 $LOOP open FILE $nopen; $LOOP connect 127.0.0.1:0 $nconn; $LOOP udp 127.0.0.1:0 $nudp
-$B/stsd run --observe --policy policy.conf -- sleep 3600        # stsd (host)
+$B/stsd run --policy policy.conf -- sleep 3600                  # stsd (host: Landlock, enforce)
 $B/stsd run --policy policy.conf -- sleep 3600                  # stsd (VM: BPF LSM, enforce)
 opensnoop -p PID > out; opensnoop > out
 bpftrace -e '$BT_PROG'
@@ -149,7 +149,7 @@ policy.conf:
 $(grep -v '^#' "$D/policy.conf" | sed "s|$D|TMP|")
 \`\`\`
 
-### Host lane: kernel $(uname -r), cgroup hooks (connect4/6, sendmsg4/6, sock_create on the root: the device-wide rules) and tracepoints (observe mode: sys_enter_openat/open, sched_process_exec, sys_enter_socket) filtered by cgroup
+### Host lane: kernel $(uname -r), cgroup hooks, Landlock enforcing files (no BPF LSM), its refusals recorded through the open tracepoints (the host refuses fexit and has no kprobe events)
 
 $(table host "$HOST_CFGS")
 HEAD

@@ -1,0 +1,60 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Part 1b: the cost of one invocation of each program stsd attaches, from the kernel's own
+# counters (kernel.bpf_stats_enabled: run_time_ns / run_cnt per program), next to the A/B loops
+# of part 1: a figure that does not move with the machine's noise. The syscall loops run
+# OUTSIDE the policed cgroup, so these are the programs bystanders pass through. Host lane and
+# VM lane (BPF LSM), one run each (bench/vm/progcost.sh).
+set -euo pipefail
+. bench/common.sh
+part_init progcost
+n="200000 5000 200000"
+vn="20000 1000 20000"
+# shellcheck disable=SC2086
+sh bench/vm/progcost.sh "$B" $n > "$D/host.out" 2>&1 || true
+vm_cmd="tests/vm/run --name bench-progcost -q --timeout 600 --add bench -- sh bench/vm/progcost.sh build $vn"
+vm_ok=0
+if [ "${BENCH_NO_VM:-0}" != 1 ] && $vm_cmd > "$D/vm.out" 2>&1; then
+	vm_ok=1
+	tr -d '\r' < "$B/vm/bench-progcost/console.log" | grep '^PROGCOST' > "$D/vm.lines" || true
+fi
+
+table() { # table FILE
+	echo "| program | invocations | run_time_ns | ns per invocation |"
+	echo "|---|---|---|---|"
+	awk '$1 == "PROGCOST" && $2 == "outside" { printf "| %s | %s | %s | %s |\n", $4, $5, $6, $7 }' "$1"
+}
+
+cat << HEAD
+## 1b. ns per hook invocation (kernel.bpf_stats_enabled)
+
+For every program \`stsd run\` attaches (its ids from the start record), the kernel's count of
+invocations and the nanoseconds spent in it while \`build/bench/syscall-loop\` ran open, connect
+and UDP loops ($n calls) **outside** the policed cgroup: \`run_time_ns / run_cnt\` is what one
+pass through that hook costs a process stsd does not police (stats on, so each figure includes
+the two clock reads the kernel adds around a program when counting). A program with 0
+invocations is not on those paths at all. \`bench/vm/progcost.sh\`, \`build/bench/progcost\`.
+
+### Host lane: kernel $(uname -r), no BPF LSM: files enforced by Landlock ($(grep -o '"mode":"[a-z]*"' "$D/host.out" | head -1))
+
+$(table "$D/host.out")
+
+The host refuses fexit and has no kprobe events, so Landlock's refusals are recorded through
+the open tracepoints (\`sts_observe_ope*\`): the programs above, and the system call tracing
+slow path they put every process on (which run_time_ns does not count; part 1's loops do).
+HEAD
+echo
+echo "### VM lane: Debian 6.1 under qemu TCG, BPF LSM ($vn calls)"
+echo
+if [ $vm_ok = 1 ]; then
+	table "$D/vm.lines"
+	echo
+	echo "Absolute figures are those of an emulated CPU (TCG)."
+else
+	echo "**The VM lane did not run** (\`$vm_cmd\`):"
+	echo '```'
+	tail -n 20 "$D/vm.out"
+	echo '```'
+fi
+echo
