@@ -10,6 +10,10 @@
 #   vm    tests/vm/run -- build/tests/test_progs --no-skip
 #                                                Debian's 6.1 kernel with BPF LSM in qemu; a
 #                                                skip there is a failure
+#   vm-nobpf  tests/vm/run --lsm nobpf -- ...   the same kernel without BPF LSM (a phone-like
+#                                                kernel: Landlock and seccomp): the adversary
+#                                                catalogue's second profile, the legacy STS and
+#                                                an activation; a skip there is a failure
 #   powercut  tests/vm/powercut.sh               the VM killed during activations and booted
 #                                                again on the same disk image; it cannot skip
 # Every lane runs even if an earlier one failed; the exit status is non-zero if any failed or
@@ -17,9 +21,9 @@
 set -uo pipefail
 
 out=${OUT:-build}
-lanes=(unit host fuzz vm powercut)
+lanes=(unit host fuzz vm vm-nobpf powercut)
 case "${1:-}" in
---vm-only) lanes=(vm powercut) ;;
+--vm-only) lanes=(vm vm-nobpf powercut) ;;
 --host-only) lanes=(unit host fuzz) ;;
 "") ;;
 *) echo "usage: tests/check.sh [--vm-only | --host-only]" >&2; exit 2 ;;
@@ -55,6 +59,9 @@ for lane in "${lanes[@]}"; do
 	# (100 in the host lane).
 	vm) run_lane vm tests/vm/run --name check -- env STS_FAULT_KILLS=10 \
 		"$out/tests/test_progs" --no-skip ;;
+	vm-nobpf) run_lane vm-nobpf tests/vm/run --name check-nobpf --lsm nobpf -- \
+		"$out/tests/test_progs" --no-skip -t adversary_catalogue -t legacy_sts \
+		-t activation_once ;;
 	powercut) run_lane powercut env OUT="$out" tests/vm/powercut.sh ;;
 	esac
 done
@@ -65,7 +72,7 @@ for lane in "${lanes[@]}"; do
 	printf '  %-8s %-22s %6ss\n' "$lane" "${result[$lane]}" "${secs[$lane]}"
 	case ${result[$lane]} in
 	pass) ;;
-	skipped*) [ "$lane" = vm ] || [ "$lane" = powercut ] && fail=1 ;;
+	skipped*) [ "$lane" = vm ] || [ "$lane" = vm-nobpf ] || [ "$lane" = powercut ] && fail=1 ;;
 	*) fail=1 ;;
 	esac
 done
