@@ -486,7 +486,9 @@ static int action(int argc, char **argv)
 	if (strcmp(a, "vm-read") == 0 && argc == 3)
 		return result(what, vm_read(atoi(argv[1]), argv[2]));
 	if (strcmp(a, "kill") == 0 && argc == 3) {
-		pid_t pid = strcmp(argv[1], "parent") == 0 ? getppid() : atoi(argv[1]);
+		pid_t pid = strcmp(argv[1], "parent") == 0 ? getppid()
+			    : strcmp(argv[1], "self") == 0 ? getpid()
+							   : atoi(argv[1]);
 
 		return result(what, kill(pid, atoi(argv[2])) ? errno : 0);
 	}
