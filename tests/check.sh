@@ -61,7 +61,8 @@ for lane in "${lanes[@]}"; do
 		"$out/tests/test_progs" --no-skip ;;
 	vm-nobpf) run_lane vm-nobpf tests/vm/run --name check-nobpf --lsm nobpf -- \
 		"$out/tests/test_progs" --no-skip -t adversary_catalogue -t legacy_sts \
-		-t activation_once ;;
+		-t activation_once -t contain_allowed -t contain_guarantees_recorded \
+		-t contain_unix_needs_lsm ;;
 	powercut) run_lane powercut env OUT="$out" tests/vm/powercut.sh ;;
 	esac
 done
