@@ -770,3 +770,37 @@ void test_policy_example_arm64_conf(void)
 {
 	check_shipped("policy/example-arm64.conf");
 }
+
+/* env NAME and allow-syscall NAME (issue 13): what they accept and refuse. */
+void test_policy_env_allow_syscall(void)
+{
+	struct sts_policy pol;
+
+	if (!fixture())
+		return;
+	if (parse_ok("collector 10.0.0.1:443\nstate-dir @/state\nenv HOME\nenv STS_X_2\n"
+		     "allow-syscall keyctl\nallow-syscall io_uring_setup\n",
+		     false, &pol))
+		return;
+	ASSERT_EQ(pol.n_env, 2, "two env lines");
+	ASSERT_STREQ(pol.env[1], "STS_X_2", "env name kept");
+	ASSERT_TRUE(sts_policy_allows_syscall(&pol, "keyctl"), "keyctl allowed");
+	ASSERT_FALSE(sts_policy_allows_syscall(&pol, "ptrace"), "ptrace not allowed");
+	sts_policy_free(&pol);
+	expect_error("collector 1.2.3.4:1\nstate-dir @/state\nenv LD_PRELOAD\n", 3,
+		     "env LD_PRELOAD: the dynamic loader's variables", -EINVAL);
+	expect_error("collector 1.2.3.4:1\nstate-dir @/state\nenv PATH\n", 3,
+		     "env PATH: CMD always gets its own PATH", -EINVAL);
+	expect_error("collector 1.2.3.4:1\nstate-dir @/state\nenv 9X\n", 3,
+		     "env \"9X\": not a variable name", -EINVAL);
+	expect_error("collector 1.2.3.4:1\nstate-dir @/state\nenv A=B\n", 3,
+		     "env \"A=B\": not a variable name", -EINVAL);
+	expect_error("collector 1.2.3.4:1\nstate-dir @/state\nenv HOME\nenv HOME\n", 4,
+		     "env HOME: given twice", -EINVAL);
+	expect_error("collector 1.2.3.4:1\nstate-dir @/state\nallow-syscall read\n", 3,
+		     "allow-syscall read: not a system call the seccomp filter refuses",
+		     -EINVAL);
+	expect_error("collector 1.2.3.4:1\nstate-dir @/state\nallow-syscall bpf\n"
+		     "allow-syscall bpf\n",
+		     4, "allow-syscall bpf: given twice", -EINVAL);
+}
