@@ -14,10 +14,16 @@ vn="20000 1000 20000"
 # shellcheck disable=SC2086
 sh bench/vm/progcost.sh "$B" $n > "$D/host.out" 2>&1 || true
 vm_cmd="tests/vm/run --name bench-progcost -q --timeout 600 --add bench -- sh bench/vm/progcost.sh build $vn"
-vm_ok=0
+vm_ok=0 nobpf_ok=0
 if [ "${BENCH_NO_VM:-0}" != 1 ] && $vm_cmd > "$D/vm.out" 2>&1; then
 	vm_ok=1
 	tr -d '\r' < "$B/vm/bench-progcost/console.log" | grep '^PROGCOST' > "$D/vm.lines" || true
+fi
+# The same kernel without BPF LSM (Landlock; its refusals recorded by fexit on do_filp_open).
+nobpf_cmd="tests/vm/run --name bench-progcost-nobpf --lsm nobpf -q --timeout 600 --add bench -- sh bench/vm/progcost.sh build $vn"
+if [ "${BENCH_NO_VM:-0}" != 1 ] && $nobpf_cmd > "$D/nobpf.out" 2>&1; then
+	nobpf_ok=1
+	tr -d '\r' < "$B/vm/bench-progcost-nobpf/console.log" | grep '^PROGCOST' > "$D/nobpf.lines" || true
 fi
 
 table() { # table FILE
@@ -56,5 +62,16 @@ else
 	echo '```'
 	tail -n 20 "$D/vm.out"
 	echo '```'
+fi
+echo
+echo "### VM lane without BPF LSM (\`--lsm nobpf\`: Landlock ABI 2, refusals recorded by fexit)"
+echo
+if [ $nobpf_ok = 1 ]; then
+	table "$D/nobpf.lines"
+	echo
+	echo "No system call tracepoint is attached: \`sts_contain_open\` (fexit on do_filp_open) is"
+	echo "the one program every open of the device passes."
+else
+	echo "**This VM lane did not run** (\`$nobpf_cmd\`)."
 fi
 echo
