@@ -115,8 +115,7 @@ void lsm_describe_off(struct sts_enforcer *e);
  * the file, exec tracepoints; syscalls: raw_tp/sys_enter, only for what neither seccomp nor
  * Landlock decides (AF_UNIX peers of allow-unix).
  */
-int observe_start(struct sts_enforcer *e, const struct enforcer_opts *o, bool files,
-		  bool syscalls);
+int observe_start(struct sts_enforcer *e, const struct enforcer_opts *o, bool files, bool syscalls);
 void observe_describe_hooks(struct sts_enforcer *e);
 
 /* load_contain.c: the record of Landlock's refusals (fexit), where Landlock enforces */

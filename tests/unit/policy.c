@@ -798,8 +798,7 @@ void test_policy_env_allow_syscall(void)
 	expect_error("collector 1.2.3.4:1\nstate-dir @/state\nenv HOME\nenv HOME\n", 4,
 		     "env HOME: given twice", -EINVAL);
 	expect_error("collector 1.2.3.4:1\nstate-dir @/state\nallow-syscall read\n", 3,
-		     "allow-syscall read: not a system call the seccomp filter refuses",
-		     -EINVAL);
+		     "allow-syscall read: not a system call the seccomp filter refuses", -EINVAL);
 	expect_error("collector 1.2.3.4:1\nstate-dir @/state\nallow-syscall bpf\n"
 		     "allow-syscall bpf\n",
 		     4, "allow-syscall bpf: given twice", -EINVAL);
