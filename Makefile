@@ -141,8 +141,8 @@ help:
 ## make vmtest     the VM lanes alone (test_progs in the VM, power cuts)
 ## make demo       the main job: boot the VM and show the kernel enforcing a policy
 ## make bench      run every benchmark (several minutes) and rewrite BENCHMARKS.md
-## make adversary-table  rerun the adversary catalogue (host: observe, VM: enforce) and
-##                 rewrite the generated table in docs/adversary.md
+## make adversary-table  rerun the adversary catalogue in its three profiles (host, VM with
+##                 BPF LSM, VM without it) and rewrite the generated table in docs/adversary.md
 ## make fuzz       build and run every libFuzzer harness, FUZZ_SECONDS (60) each
 ## make vmlinux    regenerate vmlinux/$(ARCH)/vmlinux.h from the VM kernel's BTF
 ## make install    install binaries under $(DESTDIR)$(PREFIX), the systemd units (dist/systemd;
@@ -272,15 +272,16 @@ bench: all $(BENCH_BINS) | $(BENCH_DEPS_STAMP)
 ADV_CONSOLE := build/vm/adversary-table/console.log
 adversary-table: all
 	$(Q)if [ "$$(id -u)" -eq 0 ]; then STS_ADVERSARY_UPDATE=1 $(OUT)/tests/test_progs -t adversary_catalogue; fi
-	$(Q)rc=0; tests/vm/run -q --name adversary-table -- \
+	$(Q)rc=0; for lsm in bpf nobpf; do \
+	tests/vm/run -q --name adversary-table --lsm $$lsm -- \
 		env STS_ADVERSARY_UPDATE=1 $(OUT)/tests/test_progs --no-skip -t adversary_catalogue || rc=$$?; \
 	tr -d '\r' < $(ADV_CONSOLE) | sed -n '/^<!-- BEGIN GENERATED/,/^<!-- END GENERATED/p' > $(OUT)/adversary-table.md; \
 	if [ -s $(OUT)/adversary-table.md ]; then \
 		awk -v new=$(OUT)/adversary-table.md 'BEGIN { while ((getline l < new) > 0) t = t l "\n" } \
 			/^<!-- BEGIN GENERATED/ { printf "%s", t; skip = 1 } !skip { print } \
 			/^<!-- END GENERATED/ { skip = 0 }' docs/adversary.md > docs/adversary.md.tmp && \
-		mv docs/adversary.md.tmp docs/adversary.md && echo "docs/adversary.md rewritten"; \
-	else echo "docs/adversary.md already matches"; fi; exit $$rc
+		mv docs/adversary.md.tmp docs/adversary.md && echo "docs/adversary.md rewritten ($$lsm)"; \
+	else echo "docs/adversary.md already matches ($$lsm)"; fi; done; exit $$rc
 
 check: all fuzz-build
 	$(Q)OUT=$(OUT) tests/check.sh
