@@ -72,6 +72,8 @@
 #define EV_SCHEDULE "schedule"
 #define EV_RECOVERY "recovery"
 #define EV_CHECKPOINT "checkpoint"
+/* The second line of a segment: why it started (rotation, incident) and the tree before it. */
+#define EV_SEGMENT "segment"
 
 struct evlog_opts {
 	const char *path; /* the log; created 0640 if absent */
@@ -85,6 +87,9 @@ struct evlog_opts {
 	int64_t (*clock)(void *arg);
 	void *clock_arg;
 	const char *boot_id; /* NULL: /proc/sys/kernel/random/boot_id */
+	/* Writer state file (last checkpoint remembered, fsync'd); NULL: "<path>.state". */
+	const char *state_path;
+	bool no_state; /* no state file: every open re-reads the whole log (tests, benches) */
 };
 
 struct evlog_stats {
@@ -95,6 +100,7 @@ struct evlog_stats {
 	uint64_t bytes; /* file size */
 	size_t recovered_bytes; /* torn tail dropped at open */
 	uint64_t seal_epoch; /* current seal epoch (0 without seals) */
+	bool incident; /* the log was not what the state remembered: a new segment started */
 };
 
 struct evlog;
@@ -115,6 +121,12 @@ int evlog_checkpoint(struct evlog *log);
  * *next_ms (may be NULL) gets the milliseconds until the next call is useful (-1: none).
  */
 int evlog_tick(struct evlog *log, int64_t *next_ms);
+/*
+ * Rotation: checkpoint, rename the log to old_path and go on in a new file at the log's path
+ * that starts with a copy of that checkpoint and a `segment` record: `stsctl verify OLD NEW`
+ * checks both as one chain, and NEW verifies on its own from that checkpoint on.
+ */
+int evlog_rotate(struct evlog *log, const char *old_path);
 /* Final checkpoint, then close and free. Returns the first error met, if any. */
 int evlog_close(struct evlog *log);
 void evlog_stats(const struct evlog *log, struct evlog_stats *st);

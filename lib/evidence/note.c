@@ -49,12 +49,31 @@ static bool valid_name(const char *s, size_t n, bool is_origin)
 int checkpoint_sign(const struct checkpoint *cp, const char *key_name, const struct sts_key *key,
 		    char **note)
 {
+	return checkpoint_sign_ext(cp, NULL, key_name, key, note);
+}
+
+/* Extension lines: non-empty, newline-terminated, no control character but the newlines. */
+static bool valid_ext(const char *ext)
+{
+	size_t i, n = strlen(ext);
+
+	if (n == 0 || ext[n - 1] != '\n' || ext[0] == '\n' || strstr(ext, "\n\n"))
+		return false;
+	for (i = 0; i < n; i++)
+		if ((unsigned char)ext[i] < 0x20 && ext[i] != '\n')
+			return false;
+	return true;
+}
+
+int checkpoint_sign_ext(const struct checkpoint *cp, const char *ext, const char *key_name,
+			const struct sts_key *key, char **note)
+{
 	char root[64], sigb64[128], *out = NULL;
 	uint8_t blob[4 + STS_ED25519_SIG_LEN];
 	int n, m, err;
 
 	if (!valid_name(cp->origin, strlen(cp->origin), true) ||
-	    !valid_name(key_name, strlen(key_name), false))
+	    !valid_name(key_name, strlen(key_name), false) || (ext && !valid_ext(ext)))
 		return -EINVAL;
 	err = sts_b64_encode(cp->root, STS_SHA256_LEN, root, sizeof(root));
 	if (err)
@@ -62,7 +81,12 @@ int checkpoint_sign(const struct checkpoint *cp, const char *key_name, const str
 	out = malloc(NOTE_MAX_LEN);
 	if (!out)
 		return -ENOMEM;
-	n = snprintf(out, NOTE_MAX_LEN, "%s\n%" PRIu64 "\n%s\n", cp->origin, cp->size, root);
+	n = snprintf(out, NOTE_MAX_LEN, "%s\n%" PRIu64 "\n%s\n%s", cp->origin, cp->size, root,
+		     ext ? ext : "");
+	if (n < 0 || n >= NOTE_MAX_LEN - 256) {
+		err = -EOVERFLOW;
+		goto cleanup;
+	}
 	err = note_key_id(key_name, key->pub, blob);
 	if (!err)
 		err = sts_sign(key, out, n, blob + 4);
@@ -158,7 +182,10 @@ static int parse_note(const char *text, size_t len, struct checkpoint *cp, size_
 			memcpy(cp->root, root, STS_SHA256_LEN);
 			break;
 		default:
-			/* Extension lines are allowed by tlog-checkpoint and ignored here. */
+			/* Extension lines: tlog-checkpoint allows them; their users read them. */
+			if (nlines == 4)
+				cp->ext_off = line - text;
+			cp->ext_len = (size_t)(p - text) - cp->ext_off;
 			break;
 		}
 	}

@@ -58,6 +58,8 @@ static int verify_file(const char *path, const struct sts_key *key, const struct
 	if (err)
 		return err;
 	err = evv_verify(buf, len, &o, res);
+	if (err == -EBADMSG && getenv("EV_DEBUG"))
+		printf("  %s:%" PRIu64 ": %s\n", path, res->bad_line, res->why);
 	evv_unmap(buf, len);
 	return err;
 }
