@@ -60,4 +60,18 @@ int checkpoint_parse(const char *text, size_t len, struct checkpoint *cp, size_t
 int checkpoint_verify(const char *text, size_t len, const struct sts_key *key,
 		      struct checkpoint *cp, char *signer);
 
+/*
+ * C2SP tlog-cosignature, Ed25519 (cosignature/v1): a second party (a witness, the auditor's
+ * office) signs "cosignature/v1\ntime <T>\n" || the note body with its own key, stating it saw
+ * this tree head at time T. The line is "— <name> base64(key id || T, 8 bytes big-endian ||
+ * signature)", key id = SHA-256(name || 0x0A || 0x04 || public key)[:4].
+ *
+ * note_cosign appends one to the note (*out: heap string); note_cosig_verify checks the one
+ * by (name, key): 0 and *time (may be NULL), -ENOKEY when there is none, -EKEYREJECTED.
+ */
+int note_cosign(const char *text, size_t len, const char *name, const struct sts_key *key,
+		uint64_t time, char **out);
+int note_cosig_verify(const char *text, size_t len, const char *name, const struct sts_key *key,
+		      uint64_t *time);
+
 #endif /* STS_NOTE_H */
