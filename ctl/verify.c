@@ -319,7 +319,7 @@ int cmd_verify(int argc, char **argv)
 	}
 	nlogs = argc - optind;
 	if (nlogs < 1)
-		return cli_usage_error("no LOG given");
+		return cli_usage_error("missing LOG");
 	if (!witness_path != !v.witness_name)
 		return cli_usage_error("--witness-key and --witness-name go together");
 	if (witness_path && !since_path)

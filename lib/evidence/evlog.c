@@ -916,7 +916,7 @@ static int incident(struct evlog *log, const char *why, off_t found)
 		log->cp_records - 1);
 	if (found > 0)
 		sts_err("%s: kept as %s", log->path, aside);
-	fields = json_pack("{ss ss sI sI sI s?s}", "reason", "incident", "incident", why,
+	fields = json_pack("{ss ss sI sI sI ss?}", "reason", "incident", "incident", why,
 			   "found_bytes", (json_int_t)found, "remembered_bytes",
 			   (json_int_t)log->cp_bytes, "remembered_records",
 			   (json_int_t)log->cp_records, "damaged_copy",
