@@ -188,6 +188,13 @@ int cmd_prove(int argc, char **argv)
 		sts_err("verify %s: %s", log_path, strerror(-err));
 		goto cleanup;
 	}
+	if (res.segment) {
+		/* The leaves before the segment are in the older segments, not here. */
+		sts_err("%s: a segment from seq %" PRIu64 ": proofs need the log from its first "
+			"record (the older segments, then this one, as one file)",
+			log_path, res.first_seq);
+		goto cleanup;
+	}
 	err = merkle_tree_build(res.leaves, res.records, &tree);
 	if (err) {
 		sts_err("prove: %s", strerror(-err));
