@@ -421,7 +421,7 @@ static int keep_leaf(struct vstate *v, const merkle_hash leaf)
  * leaf-hashed, split between the threads; then the window is checked in order. Only the
  * ordered part (chain, tree, checkpoints) runs on one core.
  */
-#define WINDOW 4096
+#define WINDOW 2048
 #define MAX_THREADS 16
 
 struct vline {
@@ -454,33 +454,58 @@ static void *prepare(void *arg)
 	return NULL;
 }
 
-static int prepare_window(struct vline *lines, size_t n, unsigned int threads, bool want_obj)
-{
-	struct vwork w[MAX_THREADS];
-	pthread_t tid[MAX_THREADS];
-	unsigned int t, started;
-	int err = 0;
+/*
+ * The pipeline: windows of lines in a ring; any thread (the helpers, or this one while it
+ * waits) prepares the oldest window nobody took, while this thread checks, in order, the
+ * windows already prepared. With n cores, n - 1 helpers: the ordered part (chain, tree,
+ * checkpoints) overlaps with the parsing and hashing of the windows after it.
+ */
+#define MAX_WINDOWS 16
 
-	if (n < 256)
-		threads = 1;
-	for (t = 0; t < threads; t++)
-		w[t] = (struct vwork){ .lines = lines,
-				       .from = n * t / threads,
-				       .to = n * (t + 1) / threads,
-				       .want_obj = want_obj };
-	for (started = 1; started < threads; started++)
-		if (pthread_create(&tid[started], NULL, prepare, &w[started]))
-			break;
-	/* This thread does the first share, and any share no thread could be started for. */
-	for (t = started; t < threads; t++)
-		prepare(&w[t]);
-	prepare(&w[0]);
-	for (t = 1; t < started; t++)
-		pthread_join(tid[t], NULL);
-	for (t = 0; t < threads; t++)
-		if (w[t].err)
-			err = w[t].err;
-	return err;
+struct pwin {
+	struct vline *lines;
+	size_t n;
+	int state; /* 0 free, 1 filled, 2 taken, 3 prepared */
+	int err;
+};
+
+struct pipe {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct pwin w[MAX_WINDOWS];
+	unsigned int nw;
+	uint64_t filled, taken; /* windows filled, windows taken to be prepared */
+	bool stop, want_obj;
+};
+
+/* Under p->mu: take the next filled window, prepare it without the lock. */
+static void take_and_prepare(struct pipe *pp)
+{
+	struct pwin *w = &pp->w[pp->taken++ % pp->nw];
+	struct vwork wk = { .lines = w->lines, .from = 0, .to = w->n, .want_obj = pp->want_obj };
+
+	w->state = 2;
+	pthread_mutex_unlock(&pp->mu);
+	prepare(&wk);
+	pthread_mutex_lock(&pp->mu);
+	w->err = wk.err;
+	w->state = 3;
+	pthread_cond_broadcast(&pp->cv);
+}
+
+static void *helper(void *arg)
+{
+	struct pipe *pp = arg;
+
+	pthread_mutex_lock(&pp->mu);
+	while (!pp->stop) {
+		if (pp->taken < pp->filled)
+			take_and_prepare(pp);
+		else
+			pthread_cond_wait(&pp->cv, &pp->mu);
+	}
+	pthread_mutex_unlock(&pp->mu);
+	return NULL;
 }
 
 static unsigned int thread_count(const struct evv_opts *opts)
@@ -621,9 +646,12 @@ int evv_verify(const char *buf, size_t len, const struct evv_opts *opts, struct 
 	struct vstate v = { .opts = opts, .res = res };
 	struct vline *lines = NULL, last = { 0 };
 	uint8_t prev_leaf[STS_SHA256_LEN] = { 0 };
-	bool have_last = false;
-	unsigned int threads = thread_count(opts);
-	uint64_t line = 0;
+	bool have_last = false, torn = false;
+	unsigned int threads = thread_count(opts), k, nhelpers = 0;
+	pthread_t tid[MAX_THREADS];
+	struct pipe pp = { 0 };
+	struct pwin *w;
+	uint64_t line = 0, checked;
 	size_t n, i;
 	int err = 0;
 
@@ -631,19 +659,60 @@ int evv_verify(const char *buf, size_t len, const struct evv_opts *opts, struct 
 	merkle_range_init(&v.range);
 	if (opts->seal_key)
 		v.key = *opts->seal_key;
-	lines = calloc(WINDOW, sizeof(*lines));
-	if (!lines)
-		return -ENOMEM;
-	while (p < end) {
-		for (n = 0; n < WINDOW && p < end; n++) {
-			nl = memchr(p, '\n', end - p);
-			if (!nl)
-				break;
-			lines[n].p = p;
-			lines[n].len = nl - p;
-			p = nl + 1;
+	pp.nw = threads == 1 ? 2 : 2 * threads + 2;
+	if (pp.nw > MAX_WINDOWS)
+		pp.nw = MAX_WINDOWS;
+	pp.want_obj = opts->want_obj;
+	pthread_mutex_init(&pp.mu, NULL);
+	pthread_cond_init(&pp.cv, NULL);
+	for (k = 0; k < pp.nw; k++) {
+		pp.w[k].lines = calloc(WINDOW, sizeof(struct vline));
+		if (!pp.w[k].lines) {
+			err = -ENOMEM;
+			goto cleanup;
 		}
-		err = prepare_window(lines, n, threads, opts->want_obj);
+	}
+	for (nhelpers = 0; nhelpers + 1 < threads; nhelpers++)
+		if (pthread_create(&tid[nhelpers], NULL, helper, &pp))
+			break;
+	for (checked = 0;; checked++) {
+		/* Fill every free window, in order, as far as the buffer goes. */
+		pthread_mutex_lock(&pp.mu);
+		while (pp.filled < checked + pp.nw && p < end && !torn) {
+			w = &pp.w[pp.filled % pp.nw];
+			pthread_mutex_unlock(&pp.mu);
+			for (n = 0; n < WINDOW && p < end; n++) {
+				nl = memchr(p, '\n', end - p);
+				if (!nl) {
+					torn = true;
+					break;
+				}
+				w->lines[n].p = p;
+				w->lines[n].len = nl - p;
+				p = nl + 1;
+			}
+			pthread_mutex_lock(&pp.mu);
+			w->n = n;
+			w->state = 1;
+			pp.filled++;
+			pthread_cond_broadcast(&pp.cv);
+		}
+		if (checked == pp.filled) {
+			pthread_mutex_unlock(&pp.mu);
+			break;
+		}
+		/* Wait for the oldest window, preparing later ones meanwhile. */
+		w = &pp.w[checked % pp.nw];
+		while (w->state != 3) {
+			if (pp.taken < pp.filled)
+				take_and_prepare(&pp);
+			else
+				pthread_cond_wait(&pp.cv, &pp.mu);
+		}
+		pthread_mutex_unlock(&pp.mu);
+		lines = w->lines;
+		n = w->n;
+		err = w->err;
 		for (i = 0; !err && i < n; i++) {
 			line++;
 			err = check_line(&v, buf, line, &lines[i],
@@ -660,15 +729,18 @@ int evv_verify(const char *buf, size_t len, const struct evv_opts *opts, struct 
 		}
 		for (i = 0; i < n; i++)
 			evline_free(&lines[i].rec);
+		pthread_mutex_lock(&pp.mu);
+		w->state = 0;
+		pthread_mutex_unlock(&pp.mu);
 		if (err)
 			goto cleanup;
-		if (n < WINDOW && p < end) {
-			err = fail(&v, line + 1,
-				   "incomplete record: %zu bytes without a newline "
-				   "(truncated file or torn write)",
-				   (size_t)(end - p));
-			goto cleanup;
-		}
+	}
+	if (torn) {
+		err = fail(&v, line + 1,
+			   "incomplete record: %zu bytes without a newline "
+			   "(truncated file or torn write)",
+			   (size_t)(end - p));
+		goto cleanup;
 	}
 	if (v.seg_pending && res->records) {
 		err = fail(&v, line + 1,
@@ -696,7 +768,20 @@ int evv_verify(const char *buf, size_t len, const struct evv_opts *opts, struct 
 	if (opts->seal_key && res->seals == 0 && res->checkpoints)
 		err = fail(&v, line, "no sealed checkpoint in the log");
 cleanup:
-	free(lines);
+	/* The helpers may be preparing windows ahead: stop them before the windows go. */
+	pthread_mutex_lock(&pp.mu);
+	pp.stop = true;
+	pthread_cond_broadcast(&pp.cv);
+	pthread_mutex_unlock(&pp.mu);
+	for (k = 0; k < nhelpers; k++)
+		pthread_join(tid[k], NULL);
+	for (k = 0; k < pp.nw; k++) {
+		for (i = 0; pp.w[k].lines && i < WINDOW; i++)
+			evline_free(&pp.w[k].lines[i].rec);
+		free(pp.w[k].lines);
+	}
+	pthread_mutex_destroy(&pp.mu);
+	pthread_cond_destroy(&pp.cv);
 	if (v.have_log_key)
 		sts_key_free(&v.log_key);
 	seal_state_wipe(&v.key);
