@@ -140,7 +140,8 @@ int cmd_checkpoint(int argc, char **argv)
 	if (evline_parse(buf + res.last_cp_off, res.last_cp_len, &rec, NULL, 0))
 		goto cleanup;
 	note = json_object_get(rec.obj, "note");
-	if (!json_is_string(note) || write_out(out, json_string_value(note), json_string_length(note)))
+	if (!json_is_string(note) ||
+	    write_out(out, json_string_value(note), json_string_length(note)))
 		goto cleanup;
 	rc = STS_EXIT_OK;
 cleanup:
@@ -219,8 +220,7 @@ int cmd_cosign(int argc, char **argv)
 	}
 	err = note_cosign(text, len, name, &wkey, (uint64_t)time(NULL), &signed_);
 	if (err) {
-		sts_err("cosign %s: %s", path,
-			err == -EINVAL ? "invalid --name" : strerror(-err));
+		sts_err("cosign %s: %s", path, err == -EINVAL ? "invalid --name" : strerror(-err));
 		goto cleanup;
 	}
 	if (!write_out(out, signed_, strlen(signed_)))

@@ -348,9 +348,8 @@ int cmd_verify_proof(int argc, char **argv)
 		struct checkpoint old;
 
 		checkpoint_parse(p.old_note, p.old_note_len, &old, NULL);
-		if (since_path &&
-		    (strcmp(old.origin, since.origin) || old.size != since.size ||
-		     memcmp(old.root, since.root, sizeof(old.root)))) {
+		if (since_path && (strcmp(old.origin, since.origin) || old.size != since.size ||
+				   memcmp(old.root, since.root, sizeof(old.root)))) {
 			printf("%s: FAIL: the proof starts from size %" PRIu64
 			       ", not from the kept checkpoint (size %" PRIu64 ")\n",
 			       proof_path, old.size, since.size);
@@ -363,8 +362,8 @@ int cmd_verify_proof(int argc, char **argv)
 		goto cleanup;
 	}
 	if (since_path) {
-		printf("%s: FAIL: --since needs a consistency proof (stsctl prove LOG --from %" PRIu64
-		       ")\n",
+		printf("%s: FAIL: --since needs a consistency proof (stsctl prove LOG --from "
+		       "%" PRIu64 ")\n",
 		       proof_path, since.size);
 		goto cleanup;
 	}

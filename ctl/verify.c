@@ -111,10 +111,10 @@ static int print_json(const char *log_path, int err, bool complete, const struct
 	json_t *o;
 
 	sts_hex(res->key_id, 4, kid);
-	o = json_pack("{ss sb sb sI sI sI so so so so so sb sI sb so sI si sI sb}", "log",
-		      log_path, "ok", ok, "complete", ok && complete, "records",
-		      (json_int_t)res->records, "checkpoints", (json_int_t)res->checkpoints,
-		      "unsigned_tail", (json_int_t)res->tail, "bad_line",
+	o = json_pack("{ss sb sb sI sI sI so so so so so sb sI sb so sI si sI sb}", "log", log_path,
+		      "ok", ok, "complete", ok && complete, "records", (json_int_t)res->records,
+		      "checkpoints", (json_int_t)res->checkpoints, "unsigned_tail",
+		      (json_int_t)res->tail, "bad_line",
 		      ok ? json_null() : json_integer((json_int_t)res->bad_line), "why",
 		      ok ? json_null() : json_string(res->why), "origin",
 		      signed_ ? json_string(res->origin) : json_null(), "signed_by",
@@ -125,9 +125,8 @@ static int print_json(const char *log_path, int err, bool complete, const struct
 		      res->seals ? json_pack("{sI sI}", "first", (json_int_t)res->first_epoch,
 					     "last", (json_int_t)res->last_epoch)
 				 : json_null(),
-		      "closed_epochs", (json_int_t)res->closes, "format", res->version,
-		      "first_seq", (json_int_t)res->first_seq, "since_checked",
-		      res->since_checked);
+		      "closed_epochs", (json_int_t)res->closes, "format", res->version, "first_seq",
+		      (json_int_t)res->first_seq, "since_checked", res->since_checked);
 	out = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
 	json_decref(o);
 	if (!out) {
@@ -139,8 +138,8 @@ static int print_json(const char *log_path, int err, bool complete, const struct
 	return 0;
 }
 
-static void print_summary(const char *log_path, const struct evv_result *res,
-			  const struct vopts *v, uint64_t witness_time)
+static void print_summary(const char *log_path, const struct evv_result *res, const struct vopts *v,
+			  uint64_t witness_time)
 {
 	char kid[9];
 
@@ -244,8 +243,7 @@ static int verify_one(const char *log_path, const char *buf, size_t len, struct 
 		       " records, after the last checkpoint, are covered by no signature%s (the "
 		       "log cut, edited after its last checkpoint, or not signed yet: take it "
 		       "again after a checkpoint, or pass --allow-unsigned-tail)\n",
-		       log_path, res->tail, res->records,
-		       vo->seal_key ? " or seal" : "");
+		       log_path, res->tail, res->records, vo->seal_key ? " or seal" : "");
 		return STS_EXIT_INCOMPLETE;
 	}
 	print_summary(log_path, res, v, witness_time);
@@ -323,7 +321,8 @@ int cmd_verify(int argc, char **argv)
 	if (!witness_path != !v.witness_name)
 		return cli_usage_error("--witness-key and --witness-name go together");
 	if (witness_path && !since_path)
-		return cli_usage_error("--witness-key checks the cosignature of --since CHECKPOINT");
+		return cli_usage_error(
+			"--witness-key checks the cosignature of --since CHECKPOINT");
 	if (key_path && ctl_load_log_key(key_path, &key))
 		goto cleanup;
 	if (key_path)
@@ -387,7 +386,8 @@ int cmd_verify(int argc, char **argv)
 			break;
 		}
 		vo.since = since_path && i == pick ? &since : NULL;
-		k = verify_one(path, buf, len, &vo, &v, prev_buf ? prev_buf + res.last_cp_off : NULL,
+		k = verify_one(path, buf, len, &vo, &v,
+			       prev_buf ? prev_buf + res.last_cp_off : NULL,
 			       prev_buf ? res.last_cp_len : 0, &res, witness_time);
 		evv_result_free(&res);
 		if (prev_buf)
@@ -398,13 +398,14 @@ int cmd_verify(int argc, char **argv)
 		/* The next segment must start with this one's last line, a checkpoint. */
 		if (k == STS_EXIT_OK && res.last_cp_off + res.last_cp_len + 1 != len &&
 		    i + 1 < nlogs) {
-			printf("%s: FAIL: does not end with a checkpoint, so the next segment cannot "
+			printf("%s: FAIL: does not end with a checkpoint, so the next segment "
+			       "cannot "
 			       "go on from it\n",
 			       path);
 			k = STS_EXIT_FAIL;
 		}
-		if (k != STS_EXIT_OK && (rc == STS_EXIT_OK || k == STS_EXIT_FAIL ||
-					 k == STS_EXIT_USAGE))
+		if (k != STS_EXIT_OK &&
+		    (rc == STS_EXIT_OK || k == STS_EXIT_FAIL || k == STS_EXIT_USAGE))
 			rc = k;
 		if (k == STS_EXIT_FAIL || k == STS_EXIT_USAGE)
 			break;

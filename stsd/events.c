@@ -406,7 +406,8 @@ void event_explain(const struct sts_event *ev, char *buf, size_t len)
 			snprintf(what, sizeof(what),
 				 "open a file (path unreadable; inode %llu on device %u:%u) for %s",
 				 (unsigned long long)ev->file.ino, ev->file.dev >> 20,
-				 ev->file.dev & 0xfffff, open_for_writing(ev) ? "writing" : "reading");
+				 ev->file.dev & 0xfffff,
+				 open_for_writing(ev) ? "writing" : "reading");
 		if (ev->verdict == STS_VERDICT_OBSERVED && ev->file.result)
 			snprintf(what + strlen(what), sizeof(what) - strlen(what),
 				 " (it failed: %s)", strerror((int)ev->file.result));

@@ -153,9 +153,8 @@ int evidence_event(struct evidence *ev, const struct sts_event *e, const json_t 
 		 * refuses a file_deny; an open that failed by itself stays a file_deny with
 		 * would "unknown" and its errno.
 		 */
-		type = e->verdict == STS_VERDICT_ALLOW ||
-				       (e->verdict == STS_VERDICT_OBSERVED &&
-					e->would_verdict == STS_VERDICT_ALLOW)
+		type = e->verdict == STS_VERDICT_ALLOW || (e->verdict == STS_VERDICT_OBSERVED &&
+							   e->would_verdict == STS_VERDICT_ALLOW)
 			       ? "file_allow"
 			       : "file_deny";
 		if (e->type == STS_EV_FILE_OPEN && e->verdict == STS_VERDICT_OBSERVED) {
@@ -180,9 +179,8 @@ int evidence_event(struct evidence *ev, const struct sts_event *e, const json_t 
 							: "lsm/file_open"));
 		break;
 	case STS_EV_EXEC:
-		type = e->verdict == STS_VERDICT_ALLOW ||
-				       (e->verdict == STS_VERDICT_OBSERVED &&
-					e->would_verdict == STS_VERDICT_ALLOW)
+		type = e->verdict == STS_VERDICT_ALLOW || (e->verdict == STS_VERDICT_OBSERVED &&
+							   e->would_verdict == STS_VERDICT_ALLOW)
 			       ? "exec_allow"
 			       : "exec_deny";
 		json_object_set(rec, "path", json_object_get(j, "path"));

@@ -26,8 +26,8 @@ int cpext_format(const struct cpext *e, bool with_mac, char out[CPEXT_MAX])
 
 	if (!cpext_valid_boot(e->boot))
 		return -EINVAL;
-	n = snprintf(out, CPEXT_MAX, CPEXT_TAG "\ntime %s\nboot %s\nlog_key %s\n", e->time,
-		     e->boot, e->log_key);
+	n = snprintf(out, CPEXT_MAX, CPEXT_TAG "\ntime %s\nboot %s\nlog_key %s\n", e->time, e->boot,
+		     e->log_key);
 	if (n < 0 || n >= CPEXT_MAX)
 		return -EOVERFLOW;
 	if (e->sealed) {

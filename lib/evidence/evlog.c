@@ -522,8 +522,7 @@ static int state_store(struct evlog *log)
 			break;
 	}
 	o = json_pack("{ss sI sI ss so}", "magic", STATE_MAGIC, "bytes", (json_int_t)log->cp_bytes,
-		      "records", (json_int_t)log->cp_records, "line", log->cp_line, "range",
-		      range);
+		      "records", (json_int_t)log->cp_records, "line", log->cp_line, "range", range);
 	text = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
 	json_decref(o);
 	if (!text)
@@ -556,7 +555,9 @@ static int do_checkpoint(struct evlog *log)
 			err = seal_advance(&log->seal, log->seal.epoch + 1);
 		target = seal_epoch_of(&log->seal, now / 1000000);
 		if (target < log->seal.epoch)
-			target = log->seal.epoch; /* a clock that went back cannot bring back a key */
+			target =
+				log->seal
+					.epoch; /* a clock that went back cannot bring back a key */
 		/* Nothing written yet under any key: no epoch to close. */
 		if (!err && !log->have_prev_seal && log->next_seq == 0)
 			err = seal_advance(&log->seal, target);
@@ -775,7 +776,8 @@ static int state_load(struct evlog *log)
 	bytes = json_integer_value(json_object_get(o, "bytes"));
 	records = json_integer_value(json_object_get(o, "records"));
 	if (!o || strcmp(json_string_value(json_object_get(o, "magic")) ?: "", STATE_MAGIC) ||
-	    !json_is_string(jline) || records < 1 || bytes <= (json_int_t)json_string_length(jline) ||
+	    !json_is_string(jline) || records < 1 ||
+	    bytes <= (json_int_t)json_string_length(jline) ||
 	    parse_range(json_object_get(o, "range"), (uint64_t)records - 1, &log->cp_range))
 		goto cleanup;
 	if (evline_parse(json_string_value(jline), json_string_length(jline), &rec, why,
@@ -874,7 +876,8 @@ static int start_segment(struct evlog *log, json_t *fields)
 /* Open (create) the log file and take the writer's lock. */
 static int open_file(struct evlog *log, int flags)
 {
-	int fd = open(log->path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW | flags, 0640);
+	int fd =
+		open(log->path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW | flags, 0640);
 
 	if (fd < 0)
 		return -errno;
@@ -916,11 +919,11 @@ static int incident(struct evlog *log, const char *why, off_t found)
 		log->cp_records - 1);
 	if (found > 0)
 		sts_err("%s: kept as %s", log->path, aside);
-	fields = json_pack("{ss ss sI sI sI ss?}", "reason", "incident", "incident", why,
-			   "found_bytes", (json_int_t)found, "remembered_bytes",
-			   (json_int_t)log->cp_bytes, "remembered_records",
-			   (json_int_t)log->cp_records, "damaged_copy",
-			   found > 0 ? strrchr(aside, '/') ? strrchr(aside, '/') + 1 : aside : NULL);
+	fields = json_pack(
+		"{ss ss sI sI sI ss?}", "reason", "incident", "incident", why, "found_bytes",
+		(json_int_t)found, "remembered_bytes", (json_int_t)log->cp_bytes,
+		"remembered_records", (json_int_t)log->cp_records, "damaged_copy",
+		found > 0 ? strrchr(aside, '/') ? strrchr(aside, '/') + 1 : aside : NULL);
 	if (!fields)
 		return -ENOMEM;
 	err = start_segment(log, fields);
@@ -951,7 +954,8 @@ static int recover(struct evlog *log)
 	if (remembered) {
 		/* The log must still end its remembered part with the remembered checkpoint. */
 		if (sb.st_size < log->cp_bytes)
-			return incident(log, "the log is shorter than its last checkpoint", sb.st_size);
+			return incident(log, "the log is shorter than its last checkpoint",
+					sb.st_size);
 		/* The line, its newline, and the newline before it unless it starts the file. */
 		at = log->cp_bytes - (off_t)log->cp_len - 1;
 		lead = at > 0;
@@ -963,7 +967,8 @@ static int recover(struct evlog *log)
 		    (lead && tail[0] != '\n') || memcmp(tail + lead, log->cp_line, log->cp_len) ||
 		    tail[lead + log->cp_len] != '\n') {
 			free(tail);
-			return incident(log, "the log does not end its history with its last checkpoint",
+			return incident(log,
+					"the log does not end its history with its last checkpoint",
 					sb.st_size);
 		}
 		free(tail);
@@ -985,8 +990,9 @@ static int recover(struct evlog *log)
 		munmap(map, sb.st_size);
 		/* Start again from the remembered checkpoint, in a new segment. */
 		err = resume_at_checkpoint(log);
-		return err ?: incident(log, "records after its last checkpoint do not chain",
-				       sb.st_size);
+		return err
+			       ?: incident(log, "records after its last checkpoint do not chain",
+					   sb.st_size);
 	}
 	if (err)
 		goto cleanup;

@@ -186,14 +186,16 @@ static int check_seal_v2(struct vstate *v, uint64_t line, const struct evline *r
 	} else if (v->have_prev_seal) {
 		/* The first v2 seal after the v1 ones: v1 rules (continuous epochs). */
 		if (e->epoch < v->prev_epoch || e->epoch > v->prev_epoch + 1)
-			return fail(v, line, "seal epoch %" PRIu64 " does not follow epoch %" PRIu64,
+			return fail(v, line,
+				    "seal epoch %" PRIu64 " does not follow epoch %" PRIu64,
 				    e->epoch, v->prev_epoch);
 	} else if (!v->res->segment) {
 		/* The first seal: of the epoch the log began in, none skipped before it. */
 		first = seal_epoch_of(vk, v->first_time_us / 1000000);
 		if (e->epoch != first)
 			return fail(v, line,
-				    "first seal is of epoch %" PRIu64 " but the log began in epoch %" PRIu64
+				    "first seal is of epoch %" PRIu64
+				    " but the log began in epoch %" PRIu64
 				    " (history before it rewritten with a later key)",
 				    e->epoch, first);
 	}
@@ -222,8 +224,8 @@ static int check_seal_v2(struct vstate *v, uint64_t line, const struct evline *r
 }
 
 /* The fields a v2 checkpoint record may have: each one covered by the signed note. */
-static const char *const cp_fields[] = { "seq",	 "time",    "boot", "type", "prev",
-					 "size", "note",    "log_key", "seal" };
+static const char *const cp_fields[] = { "seq",	 "time", "boot",    "type", "prev",
+					 "size", "note", "log_key", "seal" };
 
 static int check_checkpoint(struct vstate *v, uint64_t line, const struct evline *rec)
 {
@@ -374,8 +376,7 @@ static int check_segment(struct vstate *v, uint64_t line, const struct evline *r
 	merkle_range_init(&r);
 	r.size = v->seg_size;
 	r.n = (unsigned int)__builtin_popcountll(r.size);
-	if (strcmp(rec->type, "segment") != 0 || !json_is_array(jr) ||
-	    json_array_size(jr) != r.n)
+	if (strcmp(rec->type, "segment") != 0 || !json_is_array(jr) || json_array_size(jr) != r.n)
 		return fail(v, line,
 			    "a segment's first checkpoint is not followed by its \"segment\" "
 			    "record (head of the log cut?)");
@@ -565,9 +566,10 @@ static int check_line(struct vstate *v, const char *buf, uint64_t line, struct v
 		res->segment = rec->seq != 0;
 		v->seg_pending = res->segment;
 		v->first_time_us = rec->time_us;
-		if (!res->segment && memcmp(rec->prev, (uint8_t[STS_SHA256_LEN]){ 0 },
-					    STS_SHA256_LEN) != 0)
-			return fail(v, line, "first record does not start a chain (prev is not zero)");
+		if (!res->segment &&
+		    memcmp(rec->prev, (uint8_t[STS_SHA256_LEN]){ 0 }, STS_SHA256_LEN) != 0)
+			return fail(v, line,
+				    "first record does not start a chain (prev is not zero)");
 		if (res->segment) {
 			v->mode = 2;
 			memcpy(v->seg_leaf, l->leaf, sizeof(v->seg_leaf));
@@ -652,13 +654,17 @@ int evv_verify(const char *buf, size_t len, const struct evv_opts *opts, struct 
 	struct pipe pp = { 0 };
 	struct pwin *w;
 	uint64_t line = 0, checked;
-	size_t n, i;
+	size_t n, i, win = WINDOW;
 	int err = 0;
 
 	memset(res, 0, sizeof(*res));
 	merkle_range_init(&v.range);
 	if (opts->seal_key)
 		v.key = *opts->seal_key;
+	/* Small logs (most calls: a report, a status) need neither threads nor big windows. */
+	win = len / 256 < WINDOW ? (len / 256 < 64 ? 64 : len / 256) : WINDOW;
+	if (len < 256 * 1024)
+		threads = 1;
 	pp.nw = threads == 1 ? 2 : 2 * threads + 2;
 	if (pp.nw > MAX_WINDOWS)
 		pp.nw = MAX_WINDOWS;
@@ -666,7 +672,7 @@ int evv_verify(const char *buf, size_t len, const struct evv_opts *opts, struct 
 	pthread_mutex_init(&pp.mu, NULL);
 	pthread_cond_init(&pp.cv, NULL);
 	for (k = 0; k < pp.nw; k++) {
-		pp.w[k].lines = calloc(WINDOW, sizeof(struct vline));
+		pp.w[k].lines = calloc(win, sizeof(struct vline));
 		if (!pp.w[k].lines) {
 			err = -ENOMEM;
 			goto cleanup;
@@ -681,7 +687,7 @@ int evv_verify(const char *buf, size_t len, const struct evv_opts *opts, struct 
 		while (pp.filled < checked + pp.nw && p < end && !torn) {
 			w = &pp.w[pp.filled % pp.nw];
 			pthread_mutex_unlock(&pp.mu);
-			for (n = 0; n < WINDOW && p < end; n++) {
+			for (n = 0; n < win && p < end; n++) {
 				nl = memchr(p, '\n', end - p);
 				if (!nl) {
 					torn = true;
@@ -743,8 +749,9 @@ int evv_verify(const char *buf, size_t len, const struct evv_opts *opts, struct 
 		goto cleanup;
 	}
 	if (v.seg_pending && res->records) {
-		err = fail(&v, line + 1,
-			   "a segment's first checkpoint is not followed by its \"segment\" record");
+		err = fail(
+			&v, line + 1,
+			"a segment's first checkpoint is not followed by its \"segment\" record");
 		goto cleanup;
 	}
 	if (opts->since && !res->since_checked) {
@@ -758,8 +765,7 @@ int evv_verify(const char *buf, size_t len, const struct evv_opts *opts, struct 
 			err = check_since(&v, line);
 		else
 			err = fail(&v, line,
-				   "the log has %" PRIu64
-				   " records, fewer than the %" PRIu64
+				   "the log has %" PRIu64 " records, fewer than the %" PRIu64
 				   " of the kept checkpoint (rolled back or cut)",
 				   res->first_seq + res->records, opts->since->size);
 		if (err)
@@ -776,7 +782,7 @@ cleanup:
 	for (k = 0; k < nhelpers; k++)
 		pthread_join(tid[k], NULL);
 	for (k = 0; k < pp.nw; k++) {
-		for (i = 0; pp.w[k].lines && i < WINDOW; i++)
+		for (i = 0; pp.w[k].lines && i < win; i++)
 			evline_free(&pp.w[k].lines[i].rec);
 		free(pp.w[k].lines);
 	}

@@ -734,7 +734,8 @@ int main(int argc, char **argv)
 		struct lines us = { 0 };
 
 		err = err ?: split_lines(at("unsealed.log"), &us);
-		expect(exp, "unsealed.log", 1, SEAL, "unsealed.log:%d: FAIL: checkpoint is not sealed",
+		expect(exp, "unsealed.log", 1, SEAL,
+		       "unsealed.log:%d: FAIL: checkpoint is not sealed",
 		       find_line(&us, "\"type\":\"checkpoint\"", 0) + 1);
 		expect(exp, "unsealed.log", 0, "", "unsealed.log: OK: ");
 		free(us.buf);
@@ -784,7 +785,8 @@ int main(int argc, char **argv)
 					       "allowed"));
 		err = err ?: evlog_close(log);
 		expect(exp, "resealed.log", 1, SEAL,
-		       "resealed.log:%d: FAIL: first seal is of epoch 3 but the log began in epoch 0",
+		       "resealed.log:%d: FAIL: first seal is of epoch 3 but the log began in epoch "
+		       "0",
 		       cp + 2);
 		expect(exp, "resealed.log", 0, "", "resealed.log: OK: ");
 		unlink(at("seal.state"));

@@ -201,10 +201,9 @@ void test_cli_stsd(void)
 
 void test_cli_stsctl(void)
 {
-	static const char *const commands[] = { "verify",     "report",	   "prove",
-						"verify-proof", "checkpoint", "cosign",
-						"seal-init",    "consent",    "key",
-						"optout",	     NULL };
+	static const char *const commands[] = { "verify",     "report", "prove",     "verify-proof",
+						"checkpoint", "cosign", "seal-init", "consent",
+						"key",	      "optout", NULL };
 
 	check_program("stsctl", commands);
 }

@@ -628,10 +628,12 @@ void test_evidence_writer_state(void)
 		log = NULL;
 		if (!ASSERT_OK(verify_file(path, &key, &vk, &res), "the new segment verifies"))
 			continue;
-		ASSERT_TRUE(res.segment && res.first_seq > 0, "a segment from the remembered checkpoint");
+		ASSERT_TRUE(res.segment && res.first_seq > 0,
+			    "a segment from the remembered checkpoint");
 		ASSERT_EQ(res.tail, 0, "all of it signed and sealed");
 		run(out, sizeof(out), "sed -n 2p %s", path);
-		ASSERT_TRUE(strstr(out, "\"type\":\"segment\"") && strstr(out, "\"reason\":\"incident\""),
+		ASSERT_TRUE(strstr(out, "\"type\":\"segment\"") &&
+				    strstr(out, "\"reason\":\"incident\""),
 			    "its second record says why");
 		ASSERT_TRUE(round == 2 ? strstr(out, "\"damaged_copy\":null") != NULL
 				       : strstr(out, "\"damaged_copy\":\"ws.log.damaged-") != NULL,
@@ -877,9 +879,9 @@ void test_evidence_fixtures_v2(void)
 				*q++ = *a;
 		}
 		*q = '\0';
-		snprintf(cmd, sizeof(cmd), "%s/stsctl verify " FIXTURES2 "/%s --log-key " FIXTURES2
-			 "/log.pub %s",
-			 o, f, args);
+		snprintf(cmd, sizeof(cmd),
+			 "%s/stsctl verify " FIXTURES2 "/%s --log-key " FIXTURES2 "/log.pub %s", o,
+			 f, args);
 		rc = run(out, sizeof(out), "%s", cmd);
 		n++;
 		if (ASSERT_EQ(rc, atoi(st), cmd) && ASSERT_TRUE(strstr(out, words) != NULL, cmd))
@@ -909,8 +911,8 @@ void test_evidence_fixtures_v2(void)
 		 "openssl pkey -in %s/w.key -pubout -out %s/w.pub && "
 		 "openssl genpkey -algorithm ed25519 -out %s/w2.key 2>/dev/null && "
 		 "openssl pkey -in %s/w2.key -pubout -out %s/w2.pub && "
-		 "%s/stsctl cosign %s/kept --key %s/w.key --name witness.test/w1 --log-key "
-		 FIXTURES2 "/log.pub -o %s/kept.cosigned",
+		 "%s/stsctl cosign %s/kept --key %s/w.key --name witness.test/w1 "
+		 "--log-key " FIXTURES2 "/log.pub -o %s/kept.cosigned",
 		 o, tmp, tmp, tmp, tmp, tmp, tmp, tmp, tmp, o, tmp, tmp, tmp);
 	ASSERT_EQ(rc, 0, "checkpoint kept and cosigned");
 	rc = run(out, sizeof(out),
