@@ -132,6 +132,25 @@ void test_observe_evidence_records(void)
 		goto verify;
 	}
 	r = record_of(arr, "okfile");
+	if (r &&
+	    strcmp(json_string_value(json_object_get(r, "hook")) ?: "", "lsm/file_open") == 0) {
+		/*
+		 * BPF LSM present: its hook judged the opens in observe mode; it sees only files
+		 * that open, with their inode, and allows what the policy allows.
+		 */
+		ASSERT_STREQ(json_string_value(json_object_get(r, "type")), "file_allow",
+			     "lsm observe: the allowed open is a file_allow");
+		ASSERT_EQ(json_integer_value(json_object_get(r, "ino")), (json_int_t)st_ok.st_ino,
+			  "lsm observe: with its inode");
+		r = record_of(arr, "secret");
+		if (ASSERT_OK_PTR(r, "lsm observe: the refused open is recorded")) {
+			ASSERT_STREQ(json_string_value(json_object_get(r, "type")), "file_deny",
+				     "as file_deny");
+			ASSERT_EQ(json_integer_value(json_object_get(r, "ino")),
+				  (json_int_t)st_secret.st_ino, "with its inode");
+		}
+		goto verify;
+	}
 	if (ASSERT_OK_PTR(r, "the allowed open is recorded")) {
 		ASSERT_STREQ(json_string_value(json_object_get(r, "type")), "file_allow",
 			     "as file_allow: enforce mode would allow it");
