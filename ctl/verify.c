@@ -59,7 +59,9 @@ static const char help[] =
 	"                  checkpoint`): the log must extend it (same origin, at least\n"
 	"                  its size, the same Merkle root at that size). Catches a log\n"
 	"                  rolled back to an older copy, cut at a checkpoint, or rewritten\n"
-	"                  since, even by someone holding the device's keys.\n"
+	"                  since, even by someone holding the device's keys. Its\n"
+	"                  signature is checked by --log-key, or else by the key the\n"
+	"                  log's checkpoints name.\n"
 	"  --witness-key PUB, --witness-name NAME\n"
 	"                  also require the kept checkpoint to carry a valid C2SP\n"
 	"                  tlog-cosignature (Ed25519, cosignature/v1) by this witness\n"
@@ -198,6 +200,35 @@ static uint64_t first_seq(const char *buf, size_t len)
 	return seq;
 }
 
+/*
+ * Without --log-key, the kept checkpoint is checked against the key the log's checkpoints
+ * name (with it, cmd_verify checked it already): a kept checkpoint swapped for one signed by
+ * another key proves nothing about this log.
+ */
+static bool kept_not_signed(const char *buf, const struct evv_result *res, const struct vopts *v)
+{
+	struct evline rec;
+	struct sts_key key = { 0 };
+	struct checkpoint cp;
+	uint8_t pub[STS_ED25519_PUB_LEN + 1];
+	json_t *jk;
+	size_t n;
+	bool bad = true;
+
+	if (!res->last_cp_len ||
+	    evline_parse(buf + res->last_cp_off, res->last_cp_len, &rec, NULL, 0))
+		return true;
+	jk = json_object_get(rec.obj, "log_key");
+	if (json_is_string(jk) &&
+	    !sts_b64_decode(json_string_value(jk), json_string_length(jk), pub, sizeof(pub), &n) &&
+	    n == STS_ED25519_PUB_LEN && !sts_key_from_raw_public(pub, &key)) {
+		bad = checkpoint_verify(v->since_note, v->since_len, &key, &cp, NULL) != 0;
+		sts_key_free(&key);
+	}
+	evline_free(&rec);
+	return bad;
+}
+
 /* One file: verify it; returns its exit status. prev/prev_len: the previous segment's last line. */
 static int verify_one(const char *log_path, const char *buf, size_t len, struct evv_opts *vo,
 		      const struct vopts *v, const char *prev, size_t prev_len,
@@ -209,6 +240,12 @@ static int verify_one(const char *log_path, const char *buf, size_t len, struct 
 	int err;
 
 	err = evv_verify(buf, len, vo, res);
+	if (!err && res->since_checked && !vo->log_key && kept_not_signed(buf, res, v)) {
+		res->bad_line = 0;
+		snprintf(res->why, sizeof(res->why),
+			 "the kept checkpoint is not signed by the key this log names");
+		err = -EBADMSG;
+	}
 	if (!err && prev) {
 		/* One chain: this segment starts where the previous one ended. */
 		l = first_line(buf, len, &n);
@@ -225,6 +262,10 @@ static int verify_one(const char *log_path, const char *buf, size_t len, struct 
 		if (print_json(log_path, err, complete, res, v->seal_arg != NULL))
 			return STS_EXIT_USAGE;
 		return err ? STS_EXIT_FAIL : complete ? STS_EXIT_OK : STS_EXIT_INCOMPLETE;
+	}
+	if (err == -EBADMSG && res->bad_line == 0) {
+		printf("%s: FAIL: %s\n", log_path, res->why);
+		return STS_EXIT_FAIL;
 	}
 	if (err == -EBADMSG) {
 		printf("%s:%" PRIu64 ": FAIL: %s\n", log_path, res->bad_line, res->why);
@@ -342,6 +383,8 @@ int cmd_verify(int argc, char **argv)
 				since_path);
 			goto cleanup;
 		}
+		v.since_note = since_text;
+		v.since_len = since_len;
 		if (vo.log_key) {
 			err = checkpoint_verify(since_text, since_len, vo.log_key, &since, NULL);
 			if (err) {

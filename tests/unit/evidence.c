@@ -935,6 +935,15 @@ void test_evidence_fixtures_v2(void)
 		 "%s/w.pub --witness-name witness.test/w1",
 		 tmp, tmp, tmp, tmp, tmp, tmp, tmp, o, tmp, tmp);
 	ASSERT_EQ(rc, 1, "a forged cosignature fails");
+	/* The kept checkpoint swapped for one whose signature is not the log key's. */
+	rc = run(out, sizeof(out),
+		 "head -n -1 " FIXTURES2 "/kept.checkpoint > %s/kept.forged && "
+		 "printf '\xe2\x80\x94 stsguard.test/evidence %%s\\n' "
+		 "$(head -c 68 /dev/zero | base64 -w0) >> %s/kept.forged && "
+		 "%s/stsctl verify " FIXTURES2 "/good.log --since %s/kept.forged",
+		 tmp, tmp, o, tmp);
+	ASSERT_EQ(rc, 1, "a kept checkpoint not signed by the log's key is refused");
+	ASSERT_TRUE(strstr(out, "not signed by the key this log names") != NULL, out);
 	rc = run(out, sizeof(out),
 		 "%s/stsctl prove " FIXTURES2 "/good.log --from 11 -o %s/pc && "
 		 "%s/stsctl verify-proof %s/pc --log-key " FIXTURES2 "/log.pub --since %s/kept",
