@@ -26,13 +26,20 @@ const volatile bool landlock_fs;
 /*
  * An open in flight, from system call entry (the path as the caller spelt it) to its return
  * (the file it opened, which the rule judges). Keyed by thread; LRU, so that a thread killed
- * in the middle of an open leaves nothing behind for long.
+ * in the middle of an open leaves nothing behind for long. The caller's path pointer is kept:
+ * at entry its page may not be in memory yet (a string never touched before), and reading it
+ * fails; at return the kernel has read it, so it is read again there.
  */
+struct inflight {
+	struct sts_event ev;
+	__u64 upath;
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 1024);
 	__type(key, __u64);
-	__type(value, struct sts_event);
+	__type(value, struct inflight);
 } opening SEC(".maps");
 
 /* The event is larger than the BPF stack allows comfortably: built here, then copied. */
@@ -40,7 +47,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct sts_event);
+	__type(value, struct inflight);
 } scratch SEC(".maps");
 
 /* What enforce mode would do, rule 0 meaning "allow" as in the LSM hooks. */
@@ -53,18 +60,24 @@ static __always_inline void would(struct sts_event *ev, __u32 rule)
 static __always_inline int observe_open_enter(const char *upath, __u64 flags)
 {
 	__u64 id = bpf_get_current_pid_tgid();
+	struct inflight *in;
 	struct sts_event *ev;
 	__u32 zero = 0;
 
 	if (!sts_policed())
 		return 0;
-	ev = bpf_map_lookup_elem(&scratch, &zero);
-	if (!ev)
+	in = bpf_map_lookup_elem(&scratch, &zero);
+	if (!in)
 		return 0;
+	ev = &in->ev;
 	sts_event_fill(ev, STS_EV_FILE_OPEN, STS_VERDICT_OBSERVED, STS_RULE_OBSERVED);
 	ev->file.flags = flags;
-	bpf_probe_read_user_str(ev->file.path, sizeof(ev->file.path), upath);
-	if (bpf_map_update_elem(&opening, &id, ev, BPF_ANY))
+	ev->file.result = 0;
+	ev->file.path[0] = '\0';
+	in->upath = (__u64)upath;
+	if (bpf_probe_read_user_str(ev->file.path, sizeof(ev->file.path), upath) < 0)
+		ev->file.path[0] = '\0';
+	if (bpf_map_update_elem(&opening, &id, in, BPF_ANY))
 		__sync_fetch_and_add(&lost_events, 1);
 	return 0;
 }
@@ -92,6 +105,7 @@ static __always_inline struct file *fd_file(long fd)
 static __always_inline int observe_open_exit(long ret)
 {
 	__u64 id = bpf_get_current_pid_tgid();
+	struct inflight *in;
 	struct sts_event *ev;
 	struct inode *inode;
 	struct file *file;
@@ -99,8 +113,8 @@ static __always_inline int observe_open_exit(long ret)
 	/* Every open of the device returns through here: the cgroup test comes first. */
 	if (!sts_policed())
 		return 0;
-	ev = bpf_map_lookup_elem(&opening, &id);
-	if (!ev) {
+	in = bpf_map_lookup_elem(&opening, &id);
+	if (!in) {
 		/*
 		 * Its entry was evicted (more opens in flight than the LRU holds: many threads
 		 * opening at once): the open is counted as lost, never silently unrecorded.
@@ -108,6 +122,13 @@ static __always_inline int observe_open_exit(long ret)
 		__sync_fetch_and_add(&lost_events, 1);
 		return 0;
 	}
+	ev = &in->ev;
+	/* The kernel has copied the path in by now: a page absent at entry is present. */
+	if (!ev->file.path[0] &&
+	    bpf_probe_read_user_str(ev->file.path, sizeof(ev->file.path), (void *)in->upath) < 0)
+		ev->file.path[0] = '\0';
+	if (ret < 0)
+		ev->file.result = (__u32)-ret;
 	if (landlock_fs) {
 		/* Landlock decided: only its refusals are records (EACCES), as denials. */
 		if (ret == -13 || ret == -1) {
@@ -122,7 +143,7 @@ static __always_inline int observe_open_exit(long ret)
 		bpf_map_delete_elem(&opening, &id);
 		return 0;
 	}
-	file = fd_file(ret);
+	file = ret < 0 ? NULL : fd_file(ret);
 	if (file) {
 		inode = BPF_CORE_READ(file, f_inode);
 		ev->file.fmode = BPF_CORE_READ(file, f_mode);

@@ -16,7 +16,7 @@ _stsguard_commands()
 {
 	case $1 in
 	stsd) echo "daemon run policy help version" ;;
-	stsctl) echo "verify report prove verify-proof seal-init consent key optout status help version" ;;
+	stsctl) echo "verify report prove verify-proof checkpoint cosign seal-init consent key optout status help version" ;;
 	sts-collector) echo "serve keygen list stats kid help version" ;;
 	esac
 }
@@ -37,13 +37,18 @@ _stsguard_spec()
 	"stsd policy")
 		echo "--json @sub=check @file" ;;
 	"stsctl verify")
-		echo "--log-key=file --seal-key=file --json @file" ;;
+		echo "--log-key=file --seal-key=file --since=file --witness-key=file" \
+			"--witness-name=word --allow-unsigned-tail --threads=word --json @file" ;;
 	"stsctl report")
 		echo "--json --html=file --log-key=file --seal-key=file @file" ;;
 	"stsctl prove")
 		echo "--at=word --from=word -o=file @file" ;;
 	"stsctl verify-proof")
-		echo "--log-key=file --record=file @file" ;;
+		echo "--log-key=file --record=file --since=file @file" ;;
+	"stsctl checkpoint")
+		echo "--log-key=file --seal-key=file -o=file --output=file @file" ;;
+	"stsctl cosign")
+		echo "--key=file --name=word --log-key=file -o=file --output=file @file" ;;
 	"stsctl seal-init")
 		echo "--state=file --epoch=word --start=word" ;;
 	"stsctl consent")

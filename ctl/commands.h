@@ -24,6 +24,8 @@
 	CMD("report", report, "say in plain words what an evidence log records")              \
 	CMD("prove", prove, "write an inclusion or consistency proof for an evidence log")    \
 	CMD("verify-proof", verify_proof, "check a proof with only the log's public key")     \
+	CMD("checkpoint", checkpoint, "print a log's latest signed checkpoint, to keep")      \
+	CMD("cosign", cosign, "add a witness cosignature (C2SP) to a kept checkpoint")      \
 	CMD("seal-init", seal_init, "create the seal state and print the auditor's seal key") \
 	CMD("consent", consent, "record, withdraw or show consent to send the country")       \
 	CMD("key", key, "show the device's public key and key id")                            \

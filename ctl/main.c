@@ -20,6 +20,7 @@ static const struct cli_exit exits[] = {
 	{ STS_EXIT_OK,    "success" },
 	{ STS_EXIT_FAIL,  "a check failed: the log or the proof does not verify" },
 	{ STS_EXIT_USAGE, "usage or I/O error" },
+	{ STS_EXIT_INCOMPLETE, "verify: the log is empty or records no signature covers" },
 };
 
 static const struct cli_program stsctl = {

@@ -43,7 +43,7 @@ static const struct cli_exit prove_exits[] = {
 };
 
 static const char verify_proof_help[] =
-	"usage: stsctl verify-proof PROOF --log-key PUB [--record FILE]\n"
+	"usage: stsctl verify-proof PROOF --log-key PUB [--record FILE] [--since CHECKPOINT]\n"
 	"\n"
 	"Check a proof written by `stsctl prove`: that the checkpoint in it is signed by\n"
 	"PUB and that the inclusion path leads from the record to the checkpoint's root\n"
@@ -54,7 +54,12 @@ static const char verify_proof_help[] =
 	"  --log-key PUB  the log's Ed25519 public key (PEM, or base64 of the raw 32\n"
 	"                 bytes)\n"
 	"  --record FILE  the record line to check (default: the one carried in the\n"
-	"                 proof); must match it when the proof carries one\n";
+	"                 proof); must match it when the proof carries one\n"
+	"  --since CHECKPOINT\n"
+	"                 a checkpoint the auditor kept (`stsctl checkpoint`): the proof\n"
+	"                 must be a consistency proof from exactly that checkpoint (same\n"
+	"                 origin, size and root), so it shows that today's log extends\n"
+	"                 it (`stsctl prove LOG --from SIZE` writes one)\n";
 
 static const struct cli_exit verify_proof_exits[] = {
 	{ STS_EXIT_OK,    "the proof holds" },
@@ -183,6 +188,13 @@ int cmd_prove(int argc, char **argv)
 		sts_err("verify %s: %s", log_path, strerror(-err));
 		goto cleanup;
 	}
+	if (res.segment) {
+		/* The leaves before the segment are in the older segments, not here. */
+		sts_err("%s: a segment from seq %" PRIu64 ": proofs need the log from its first "
+			"record (the older segments, then this one, as one file)",
+			log_path, res.first_seq);
+		goto cleanup;
+	}
 	err = merkle_tree_build(res.leaves, res.records, &tree);
 	if (err) {
 		sts_err("prove: %s", strerror(-err));
@@ -251,10 +263,14 @@ int cmd_verify_proof(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "log-key", required_argument, NULL, 'k' },
 		{ "record", required_argument, NULL, 'r' },
+		{ "since", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	const char *proof_path, *key_path = NULL, *rec_path = NULL;
+	const char *proof_path, *key_path = NULL, *rec_path = NULL, *since_path = NULL;
+	char *since_text = NULL;
+	size_t since_len = 0;
+	struct checkpoint since;
 	char *text = NULL, *record = NULL, why[160];
 	size_t tlen, rlen = 0;
 	struct evproof p = { 0 };
@@ -270,6 +286,9 @@ int cmd_verify_proof(int argc, char **argv)
 			break;
 		case 'r':
 			rec_path = optarg;
+			break;
+		case 'S':
+			since_path = optarg;
 			break;
 		case 'h':
 			return cli_help(verify_proof_help, verify_proof_exits,
@@ -299,6 +318,17 @@ int cmd_verify_proof(int argc, char **argv)
 		if (rlen && record[rlen - 1] == '\n')
 			rlen--; /* the line as it is in the log, without its newline */
 	}
+	if (since_path) {
+		err = sts_read_file(since_path, NOTE_MAX_LEN, &since_text, &since_len);
+		if (err) {
+			sts_err("open %s: %s", since_path, strerror(-err));
+			goto cleanup;
+		}
+		if (checkpoint_parse(since_text, since_len, &since, NULL)) {
+			sts_err("%s: not a signed checkpoint", since_path);
+			goto cleanup;
+		}
+	}
 	rc = STS_EXIT_FAIL;
 	err = evproof_parse(text, tlen, &p);
 	if (err) {
@@ -318,10 +348,23 @@ int cmd_verify_proof(int argc, char **argv)
 		struct checkpoint old;
 
 		checkpoint_parse(p.old_note, p.old_note_len, &old, NULL);
+		if (since_path && (strcmp(old.origin, since.origin) || old.size != since.size ||
+				   memcmp(old.root, since.root, sizeof(old.root)))) {
+			printf("%s: FAIL: the proof starts from size %" PRIu64
+			       ", not from the kept checkpoint (size %" PRIu64 ")\n",
+			       proof_path, old.size, since.size);
+			goto cleanup;
+		}
 		printf("%s: OK: %s at size %" PRIu64 " is a prefix of the log at size %" PRIu64
 		       "\n",
 		       proof_path, cp.origin, old.size, cp.size);
 		rc = STS_EXIT_OK;
+		goto cleanup;
+	}
+	if (since_path) {
+		printf("%s: FAIL: --since needs a consistency proof (stsctl prove LOG --from "
+		       "%" PRIu64 ")\n",
+		       proof_path, since.size);
 		goto cleanup;
 	}
 	if (!record) {
@@ -343,6 +386,7 @@ cleanup:
 	evproof_free(&p);
 	free(record);
 	free(text);
+	free(since_text);
 	sts_key_free(&key);
 	return rc;
 }

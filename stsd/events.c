@@ -408,8 +408,18 @@ void event_explain(const struct sts_event *ev, char *buf, size_t len)
 			 ev->file.path);
 		break;
 	case STS_EV_FILE_OPEN:
-		snprintf(what, sizeof(what), "open %.*s for %s", STS_PATH_MAX, ev->file.path,
-			 open_for_writing(ev) ? "writing" : "reading");
+		if (ev->file.path[0])
+			snprintf(what, sizeof(what), "open %.*s for %s", STS_PATH_MAX,
+				 ev->file.path, open_for_writing(ev) ? "writing" : "reading");
+		else /* the caller's path could not be read: the inode still says which file */
+			snprintf(what, sizeof(what),
+				 "open a file (path unreadable; inode %llu on device %u:%u) for %s",
+				 (unsigned long long)ev->file.ino, ev->file.dev >> 20,
+				 ev->file.dev & 0xfffff,
+				 open_for_writing(ev) ? "writing" : "reading");
+		if (ev->verdict == STS_VERDICT_OBSERVED && ev->file.result)
+			snprintf(what + strlen(what), sizeof(what) - strlen(what),
+				 " (it failed: %s)", strerror((int)ev->file.result));
 		break;
 	case STS_EV_EXEC:
 		snprintf(what, sizeof(what), "execute %.*s", STS_PATH_MAX, ev->file.path);

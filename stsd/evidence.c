@@ -152,7 +152,24 @@ int evidence_event(struct evidence *ev, const struct sts_event *e, const json_t 
 		break;
 	case STS_EV_FILE_OPEN:
 	case STS_EV_LINK:
-		type = e->verdict == STS_VERDICT_ALLOW ? "file_allow" : "file_deny";
+		/*
+		 * An observed open is recorded as what enforce mode would have done with it: an
+		 * open the policy allows is a file_allow (with the inode it opened), one it
+		 * refuses a file_deny; an open that failed by itself stays a file_deny with
+		 * would "unknown" and its errno.
+		 */
+		type = e->verdict == STS_VERDICT_ALLOW || (e->verdict == STS_VERDICT_OBSERVED &&
+							   e->would_verdict == STS_VERDICT_ALLOW)
+			       ? "file_allow"
+			       : "file_deny";
+		if (e->type == STS_EV_FILE_OPEN && e->verdict == STS_VERDICT_OBSERVED) {
+			json_object_set_new(rec, "result",
+					    json_string(e->file.result ? "failed" : "opened"));
+			if (e->file.result)
+				json_object_set_new(rec, "errno",
+						    json_string(strerrorname_np((int)e->file.result)
+									?: "unknown"));
+		}
 		json_object_set(rec, "path", json_object_get(j, "path"));
 		json_object_set_new(rec, "ino", json_integer(e->file.ino));
 		json_object_set_new(rec, "dev", json_integer(e->file.dev));
@@ -167,7 +184,10 @@ int evidence_event(struct evidence *ev, const struct sts_event *e, const json_t 
 							: "lsm/file_open"));
 		break;
 	case STS_EV_EXEC:
-		type = e->verdict == STS_VERDICT_ALLOW ? "exec_allow" : "exec_deny";
+		type = e->verdict == STS_VERDICT_ALLOW || (e->verdict == STS_VERDICT_OBSERVED &&
+							   e->would_verdict == STS_VERDICT_ALLOW)
+			       ? "exec_allow"
+			       : "exec_deny";
 		json_object_set(rec, "path", json_object_get(j, "path"));
 		json_object_set_new(rec, "ino", json_integer(e->file.ino));
 		json_object_set_new(rec, "dev", json_integer(e->file.dev));

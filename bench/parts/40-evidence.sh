@@ -31,11 +31,16 @@ for r in $(seq 1 "$BENCH_ROUNDS"); do
 	$ev append "$d/nd.log" "$d/log.key" $n | awk '$1 == "records_per_s" { print $2 }' >> "$d/append.txt"
 	$ev append "$d/du.log" "$d/log.key" $n --durable |
 		awk '$1 == "records_per_s" { print $2 }' >> "$d/durable.txt"
-	$ev verify "$d/du.log" "$d/log.pub" | awk '$1 == "records_per_s" { print $2 }' >> "$d/verify.txt"
+	$ev verify "$d/du.log" "$d/log.pub" > "$d/v.out"
+	awk '$1 == "records_per_s" { print $2 }' "$d/v.out" >> "$d/verify.txt"
+	awk '$1 == "records_per_cpu_s" { print $2 }' "$d/v.out" >> "$d/verifycpu.txt"
+	$ev verify "$d/du.log" "$d/log.pub" --threads 1 |
+		awk '$1 == "records_per_s" { print $2 }' >> "$d/verify1.txt"
 done
 
 # Ratio of verify to the raw hash rate, paired per round.
 paste "$d/verify.txt" "$d/sha.txt" | awk '{ printf "%.1f\n", 100 * $1 / $2 }' > "$d/ratio.txt"
+paste "$d/verify1.txt" "$d/sha.txt" | awk '{ printf "%.1f\n", 100 * $1 / $2 }' > "$d/ratio1.txt"
 
 # 10^6 records, the default checkpoint policy; a record from the middle.
 echo "evidence: $big records for the proof" >&2
@@ -52,19 +57,19 @@ for r in $(seq 1 "$BENCH_ROUNDS"); do
 done
 
 # SHA-256 compressions (64-byte blocks, 9 bytes of padding at least): one raw hash of a record,
-# against what verification needs per record: the chain hash, the leaf hash (one more byte)
-# and about one interior node (65 bytes: 2 blocks).
+# against what format 2 verification needs per record: the leaf hash (one more byte), which
+# is also the next line's prev, and about one interior node (65 bytes: 2 blocks).
 raw_blocks=$(((bytes + 9 + 63) / 64))
-ver_blocks=$((raw_blocks + (bytes + 10 + 63) / 64 + 2))
+ver_blocks=$(((bytes + 10 + 63) / 64 + 2))
 ceiling=$(awk -v a=$raw_blocks -v b=$ver_blocks 'BEGIN { printf "%.0f", 100 * a / b }')
 
 app=$(median "$d/append.txt")
 ratio=$(median "$d/ratio.txt")
 met() { awk -v a="$1" -v b="$2" 'BEGIN { print (a >= b) ? "met" : "missed" }'; }
 app_met=$(met "$app" 500000)
-ratio_met=$(met "$ratio" 50)
+ratio_met=$(met "$ratio" 100)
 printf 'evidence append non-durable\t>= 500000 records/s\t%.0f records/s\t%s\n' "$app" "$app_met" >> "$targets"
-printf 'evidence verify vs raw SHA-256\t>= 50%%\t%s%%\t%s\n' "$ratio" "$ratio_met" >> "$targets"
+printf 'evidence verify (all cores) vs raw SHA-256 (one core)\t>= 100%%\t%s%%\t%s\n' "$ratio" "$ratio_met" >> "$targets"
 
 # A short profile of each missed target, so that the next run says where the time goes.
 profile() { # title, command...
@@ -91,20 +96,25 @@ appended to a fresh log on $(df --output=fstype "$d" | tail -n 1) by \`evlog_app
 once (the log's cost, not the caller's). *Non-durable*: no checkpoint within the loop, each
 record one \`write(2)\`; *durable*: the default policy, a signed checkpoint and \`fdatasync\`
 every 1000 records plus the final one, all timed. *Verify*: \`evv_verify()\` (what
-\`stsctl verify\` runs) over the durable log, file already in the page cache. *Raw SHA-256*:
-\`openssl speed -evp sha256 -bytes $bytes -seconds 1\`, one hash per record. The format makes a
-verifier hash every line twice (the next line's \`prev\`, and its Merkle leaf) plus about one
+\`stsctl verify\` runs) over the durable log, file already in the page cache, on every core
+(lines parsed and hashed in parallel, then checked in order) and on one. *Raw SHA-256*:
+\`openssl speed -evp sha256 -bytes $bytes -seconds 1\`, one hash per record, one core. Format 2
+hashes every line once (its Merkle leaf, which is also the next line's \`prev\`) plus about one
 interior node: $ver_blocks SHA-256 block compressions per record against $raw_blocks for one raw hash,
-so even with nothing else to do verification would reach about $ceiling% of the raw rate.
+so one core with nothing else to do would reach about $ceiling% of the raw rate; the rest is
+parsing, which the cores share.
 $BENCH_ROUNDS interleaved rounds of $n records each.
 
 | measure | median (min–max) | target |
 |---|---|---|
 | append, non-durable | $(median_minmax "$d/append.txt" 0) records/s | ≥ 500,000: **$app_met** |
 | append, durable (checkpoint + fdatasync every 1000) | $(median_minmax "$d/durable.txt" 0) records/s | |
-| verify | $(median_minmax "$d/verify.txt" 0) records/s | |
+| verify, all cores | $(median_minmax "$d/verify.txt" 0) records/s | |
+| verify, one thread | $(median_minmax "$d/verify1.txt" 0) records/s | |
+| verify, all cores, per CPU second (the work, whatever else runs) | $(median_minmax "$d/verifycpu.txt" 0) records/s | |
 | raw SHA-256 at $bytes bytes (openssl speed) | $(median_minmax "$d/sha.txt" 0) hashes/s | |
-| verify / raw SHA-256, per round | $(median_minmax "$d/ratio.txt" 1) % | ≥ 50%: **$ratio_met** |
+| verify (all cores) / raw SHA-256 (one core), per round | $(median_minmax "$d/ratio.txt" 1) % | ≥ 100%: **$ratio_met** |
+| verify (one thread) / raw SHA-256 (one core), per round | $(median_minmax "$d/ratio1.txt" 1) % | |
 
 At $big records (default checkpoint policy), record $((big / 2)) proved against the last
 checkpoint: the proof (\`stsctl prove\`, C2SP tlog-proof with the record and the signed note)
@@ -119,6 +129,7 @@ $ev key DIR
 $ev append LOG DIR/log.key $n            # non-durable
 $ev append LOG DIR/log.key $n --durable  # default checkpoint policy
 $ev verify LOG DIR/log.pub
+$ev verify LOG DIR/log.pub --threads 1
 openssl speed -evp sha256 -bytes $bytes -seconds 1 -mr
 $ctl prove BIG.log $((big / 2)) -o proof.txt
 $ctl verify-proof proof.txt --log-key DIR/log.pub

@@ -136,7 +136,7 @@ struct sts_event {
 			__u32 dev;
 			__u32 flags; /* open flags (f_flags) */
 			__u32 fmode; /* FMODE_* */
-			__u32 pad;
+			__u32 result; /* observe mode: the open's errno when it failed, else 0 */
 			char path[STS_PATH_MAX];
 		} file;
 	};

@@ -27,6 +27,8 @@ enum sts_exit {
 	STS_EXIT_FAIL = 1, /* a check failed (verification) or the work failed at run time */
 	STS_EXIT_USAGE = 2, /* usage, configuration or I/O error: nothing was done */
 	STS_EXIT_ENFORCE = 3, /* stsd: enforcement or evidence could not be established */
+	/* stsctl verify: what is there verifies, but it is empty or records no signature covers */
+	STS_EXIT_INCOMPLETE = 4,
 	STS_EXIT_TEMPFAIL = 75, /* stsd daemon --once: the attempt failed, a retry is scheduled */
 };
 

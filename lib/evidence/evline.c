@@ -205,6 +205,26 @@ static bool scan_string(struct scan *sc, struct span *out, bool *esc)
 	if (sc->p >= sc->end || *sc->p != '"')
 		return false;
 	for (;;) {
+		/*
+		 * Eight bytes at a time while none is special ('"', '\\', a control byte, DEL or
+		 * non-ASCII): most of a line is strings, and most string bytes are plain.
+		 */
+		while (sc->end - p >= 8) {
+			uint64_t x, m;
+
+			memcpy(&x, p, 8);
+			m = x & 0x8080808080808080ull; /* non-ASCII */
+			m |= (x - 0x2020202020202020ull) & ~x & 0x8080808080808080ull; /* < 0x20 */
+			m |= ((x ^ 0x2222222222222222ull) - 0x0101010101010101ull) &
+			     ~(x ^ 0x2222222222222222ull) & 0x8080808080808080ull; /* '"' */
+			m |= ((x ^ 0x5c5c5c5c5c5c5c5cull) - 0x0101010101010101ull) &
+			     ~(x ^ 0x5c5c5c5c5c5c5c5cull) & 0x8080808080808080ull; /* '\\' */
+			m |= ((x ^ 0x7f7f7f7f7f7f7f7full) - 0x0101010101010101ull) &
+			     ~(x ^ 0x7f7f7f7f7f7f7f7full) & 0x8080808080808080ull; /* DEL */
+			if (m)
+				break;
+			p += 8;
+		}
 		while (p < sc->end && (c = str_class[(unsigned char)*p]) == 0)
 			p++;
 		if (p >= sc->end || c == 3)

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "evidence/evlog.h"
 #include "evidence/evline.h"
+#include "evidence/cpext.h"
 #include "evidence/merkle.h"
 #include "evidence/note.h"
 #include "evidence/seal.h"
@@ -9,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,13 +47,30 @@ struct evlog {
 	int64_t last_checkpoint_us;
 	off_t size;
 
+	int64_t last_time_us; /* v2 record times never go back */
+	int mode; /* format of the chain read at open: 0 none yet, 1 (v1 log going on in v2), 2 */
+
 	/* Seals: the state file holds the key of seal.epoch only. */
 	bool sealed;
 	char *seal_path;
 	struct seal_state seal;
 	bool have_prev_seal;
+	bool prev_close;
 	uint64_t prev_seal_epoch;
 	uint8_t prev_mac[STS_SHA256_LEN];
+
+	/*
+	 * The last checkpoint written, as the writer state file remembers it (durably, after
+	 * the checkpoint itself is on disk): the line, where it ends in the file, the tree
+	 * before it. At the next open the log must still end with it, or go on from it.
+	 */
+	char *state_path;
+	char *cp_line;
+	size_t cp_len;
+	off_t cp_bytes;
+	uint64_t cp_records;
+	struct merkle_range cp_range;
+	bool cp_pending; /* written, not yet remembered */
 
 	int err; /* sticky */
 	struct evlog_stats st;
@@ -370,9 +389,9 @@ static int write_record(struct evlog *log, const char *type, const json_t *field
 	log->size += len + 1;
 	log->next_seq++;
 	log->last_is_checkpoint = strcmp(type, EV_CHECKPOINT) == 0;
+	/* Format 2: the next line's prev is this line's leaf hash, so each line is hashed once. */
+	memcpy(log->prev, leaf, sizeof(leaf));
 	err = merkle_range_append(&log->range, leaf);
-	if (!err)
-		err = sts_sha256(line, len, log->prev);
 	if (err)
 		set_error(log, err); /* the line is written: state can no longer follow it */
 	return err;
@@ -387,19 +406,51 @@ static int do_sync(struct evlog *log)
 	return 0;
 }
 
-/* One checkpoint record over every line before it, sealed with the key of `epoch`. */
-static int write_checkpoint(struct evlog *log, const char *time, uint64_t epoch)
+/*
+ * One checkpoint record over every line before it: a v2 note (cpext.h) whose signature covers
+ * its time, boot, key and seal, sealed with the key of `epoch` when seals are on; `close`
+ * says it is the last seal of that epoch.
+ */
+static int write_checkpoint(struct evlog *log, const char *time, uint64_t epoch, bool close)
 {
 	struct checkpoint cp = { .size = log->next_seq };
-	char machex[2 * STS_SHA256_LEN + 1], *note = NULL;
-	uint8_t mac[STS_SHA256_LEN];
-	json_t *fields = NULL;
-	int err;
+	struct cpext e = { 0 };
+	struct merkle_range before = log->range;
+	char machex[2 * STS_SHA256_LEN + 1], rootb64[64], ext[CPEXT_MAX], *note = NULL;
+	char *text = NULL, *copy = NULL;
+	json_t *fields = NULL, *seal;
+	int n, err;
 
 	memcpy(cp.origin, log->origin, sizeof(cp.origin));
+	memcpy(e.time, time, sizeof(e.time));
+	strcpy(e.boot, log->boot);
+	strcpy(e.log_key, log->pub_b64);
 	err = merkle_range_root(&log->range, cp.root);
 	if (!err)
-		err = checkpoint_sign(&cp, log->origin, log->key, &note);
+		err = sts_b64_encode(cp.root, STS_SHA256_LEN, rootb64, sizeof(rootb64));
+	if (err)
+		return err;
+	if (log->sealed) {
+		e.sealed = true;
+		e.epoch = epoch;
+		e.close = close;
+		if (log->have_prev_seal)
+			memcpy(e.prev_mac, log->prev_mac, STS_SHA256_LEN);
+		err = cpext_format(&e, false, ext);
+		if (err)
+			return err;
+		/* The MAC covers the note body up to itself (cpext.h). */
+		n = asprintf(&text, "%s\n%" PRIu64 "\n%s\n%s", cp.origin, cp.size, rootb64, ext);
+		if (n < 0)
+			return -ENOMEM;
+		err = cpext_mac(log->seal.key, text, n, e.mac);
+		free(text);
+		if (err)
+			return err;
+	}
+	err = cpext_format(&e, true, ext);
+	if (!err)
+		err = checkpoint_sign_ext(&cp, ext, log->origin, log->key, &note);
 	if (err)
 		return err;
 	fields = json_pack("{sI ss ss}", "size", (json_int_t)cp.size, "note", note, "log_key",
@@ -409,14 +460,11 @@ static int write_checkpoint(struct evlog *log, const char *time, uint64_t epoch)
 		goto cleanup;
 	}
 	if (log->sealed) {
-		err = seal_mac(log->seal.key, epoch, log->have_prev_seal ? log->prev_mac : NULL,
-			       time, note, strlen(note), mac);
-		if (err)
-			goto cleanup;
-		sts_hex(mac, sizeof(mac), machex);
-		if (json_object_set_new(
-			    fields, "seal",
-			    json_pack("{sI ss}", "epoch", (json_int_t)epoch, "mac", machex))) {
+		sts_hex(e.mac, sizeof(e.mac), machex);
+		seal = json_pack("{sI ss}", "epoch", (json_int_t)epoch, "mac", machex);
+		if (seal && close && json_object_set_new(seal, "close", json_true()))
+			seal = NULL;
+		if (!seal || json_object_set_new(fields, "seal", seal)) {
 			err = -ENOMEM;
 			goto cleanup;
 		}
@@ -424,9 +472,23 @@ static int write_checkpoint(struct evlog *log, const char *time, uint64_t epoch)
 	err = write_record(log, EV_CHECKPOINT, fields, time);
 	if (err)
 		goto cleanup;
+	/* write_record() left the line in buf, after the leaf prefix. */
+	copy = strndup(log->buf + 1, strchr(log->buf + 1, '\n') - (log->buf + 1));
+	if (!copy) {
+		err = set_error(log, -ENOMEM);
+		goto cleanup;
+	}
+	free(log->cp_line);
+	log->cp_line = copy;
+	log->cp_len = strlen(copy);
+	log->cp_bytes = log->size;
+	log->cp_records = log->next_seq;
+	log->cp_range = before;
+	log->cp_pending = true;
 	if (log->sealed) {
-		memcpy(log->prev_mac, mac, sizeof(mac));
+		memcpy(log->prev_mac, e.mac, sizeof(e.mac));
 		log->prev_seal_epoch = epoch;
+		log->prev_close = close;
 		log->have_prev_seal = true;
 	}
 	log->st.checkpoints++;
@@ -436,39 +498,83 @@ cleanup:
 	return err;
 }
 
+/*
+ * The writer state file: what the last durable checkpoint was, so that the next open checks
+ * the log still ends with it (or goes on from it) instead of re-reading the whole log, and
+ * notices a log that was cut or replaced. Rewritten atomically (fsync'd) after each
+ * checkpoint is on disk.
+ */
+#define STATE_MAGIC "sts-evlog-state-v1"
+
+static int state_store(struct evlog *log)
+{
+	char hex[2 * STS_SHA256_LEN + 1], *text = NULL;
+	json_t *o, *range;
+	unsigned int i;
+	int err;
+
+	if (!log->state_path || !log->cp_pending)
+		return 0;
+	range = json_array();
+	for (i = 0; range && i < log->cp_range.n; i++) {
+		sts_hex(log->cp_range.hashes[i], STS_SHA256_LEN, hex);
+		if (json_array_append_new(range, json_string(hex)))
+			break;
+	}
+	o = json_pack("{ss sI sI ss so}", "magic", STATE_MAGIC, "bytes", (json_int_t)log->cp_bytes,
+		      "records", (json_int_t)log->cp_records, "line", log->cp_line, "range", range);
+	text = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+	json_decref(o);
+	if (!text)
+		return -ENOMEM;
+	err = sts_write_file_atomic(log->state_path, text, strlen(text), 0600);
+	free(text);
+	if (!err)
+		log->cp_pending = false;
+	return err;
+}
+
 static int do_checkpoint(struct evlog *log)
 {
 	char time[EVLINE_TIME_LEN + 1];
-	uint64_t target, e, old_epoch = log->seal.epoch;
+	uint64_t target, old_epoch = log->seal.epoch;
 	int64_t now = now_us(log);
-	int err;
+	int err = 0;
 
+	if (now < log->last_time_us)
+		now = log->last_time_us; /* time never goes back in the log */
 	err = format_time(log, now, time);
 	if (err)
 		return err;
-	if (!log->sealed) {
-		err = write_checkpoint(log, time, 0);
-	} else {
+	if (log->sealed) {
+		/* The log may be ahead of the state file (a crash before it was rewritten). */
+		if (log->have_prev_seal && log->prev_seal_epoch > log->seal.epoch)
+			err = seal_advance(&log->seal, log->prev_seal_epoch);
+		if (!err && log->have_prev_seal && log->prev_close &&
+		    log->prev_seal_epoch == log->seal.epoch)
+			err = seal_advance(&log->seal, log->seal.epoch + 1);
 		target = seal_epoch_of(&log->seal, now / 1000000);
-		/* A clock that went back cannot bring back an erased key. */
 		if (target < log->seal.epoch)
-			target = log->seal.epoch;
-		if (log->have_prev_seal && target < log->prev_seal_epoch)
-			target = log->prev_seal_epoch;
+			target =
+				log->seal
+					.epoch; /* a clock that went back cannot bring back a key */
+		/* Nothing written yet under any key: no epoch to close. */
+		if (!err && !log->have_prev_seal && log->next_seq == 0)
+			err = seal_advance(&log->seal, target);
 		/*
-		 * Epochs must be continuous for the auditor: seal each epoch skipped since the
-		 * last seal (the device was off, or idle), evolving the key as we go.
+		 * Close every epoch before the current one with its own key, then evolve: an
+		 * intruder who later takes key n cannot change what the close of n-1 sealed.
 		 */
-		e = log->have_prev_seal && log->prev_seal_epoch < target ? log->prev_seal_epoch + 1
-									 : target;
-		if (e < log->seal.epoch)
-			e = log->seal.epoch; /* the log lost seals the state had: verify tells */
-		for (err = 0; !err && e <= target; e++) {
-			err = seal_advance(&log->seal, e);
+		while (!err && log->seal.epoch < target) {
+			if (!(log->last_is_checkpoint && log->have_prev_seal && log->prev_close &&
+			      log->prev_seal_epoch == log->seal.epoch))
+				err = write_checkpoint(log, time, log->seal.epoch, true);
 			if (!err)
-				err = write_checkpoint(log, time, e);
+				err = seal_advance(&log->seal, log->seal.epoch + 1);
 		}
 	}
+	if (!err && !log->last_is_checkpoint)
+		err = write_checkpoint(log, time, log->seal.epoch, false);
 	if (err)
 		return set_error(log, err);
 	err = do_sync(log);
@@ -480,6 +586,9 @@ static int do_checkpoint(struct evlog *log)
 		if (err)
 			return set_error(log, err);
 	}
+	err = state_store(log);
+	if (err)
+		return set_error(log, err);
 	log->st.seal_epoch = log->seal.epoch;
 	log->since_checkpoint = 0;
 	log->last_checkpoint_us = now;
@@ -495,67 +604,144 @@ static bool checkpoint_due(struct evlog *log, int64_t now)
 	return log->sealed && seal_epoch_of(&log->seal, now / 1000000) > log->seal.epoch;
 }
 
-/* Re-read the log: restore chain, tree and seal state; find the torn tail. */
-static int scan(struct evlog *log, const char *buf, size_t len, size_t *good)
+/* The Merkle compact range of a `segment` record (base64 or hex hashes) for a tree of size. */
+static int parse_range(json_t *arr, uint64_t size, struct merkle_range *r)
 {
-	const char *p = buf, *end = buf + len, *nl;
+	uint8_t buf[STS_SHA256_LEN + 1];
+	json_t *h;
+	size_t i, n;
+
+	merkle_range_init(r);
+	r->size = size;
+	r->n = (unsigned int)__builtin_popcountll(size);
+	if (!json_is_array(arr) || json_array_size(arr) != r->n)
+		return -EBADMSG;
+	json_array_foreach(arr, i, h)
+	{
+		if (!json_is_string(h))
+			return -EBADMSG;
+		if (json_string_length(h) == 2 * STS_SHA256_LEN) {
+			if (sts_unhex(json_string_value(h), 2 * STS_SHA256_LEN, r->hashes[i],
+				      STS_SHA256_LEN))
+				return -EBADMSG;
+		} else if (sts_b64_decode(json_string_value(h), json_string_length(h), buf,
+					  sizeof(buf), &n) ||
+			   n != STS_SHA256_LEN) {
+			return -EBADMSG;
+		} else {
+			memcpy(r->hashes[i], buf, STS_SHA256_LEN);
+		}
+	}
+	return 0;
+}
+
+/* Take the seal of a checkpoint record read back (v1 or v2 JSON form). */
+static int take_seal(struct evlog *log, json_t *obj)
+{
+	json_t *seal = json_object_get(obj, "seal"), *mac = json_object_get(seal, "mac");
+
+	if (!seal)
+		return 0;
+	if (!json_is_integer(json_object_get(seal, "epoch")) || !json_is_string(mac) ||
+	    sts_unhex(json_string_value(mac), json_string_length(mac), log->prev_mac,
+		      STS_SHA256_LEN))
+		return -EBADMSG;
+	log->prev_seal_epoch = (uint64_t)json_integer_value(json_object_get(seal, "epoch"));
+	log->prev_close = json_is_true(json_object_get(seal, "close"));
+	log->have_prev_seal = true;
+	return 0;
+}
+
+/*
+ * Re-read the log from byte `from` (0, or the end of the remembered checkpoint): restore
+ * chain, tree and seal state; find the torn tail. v1 lines chain by SHA-256, v2 ones by leaf
+ * hash; a v1 log goes on in v2.
+ */
+static int scan(struct evlog *log, const char *buf, size_t len, size_t from, size_t *good)
+{
+	const char *p = buf + from, *end = buf + len, *nl;
+	uint8_t sha[STS_SHA256_LEN] = { 0 }, lastsha[STS_SHA256_LEN] = { 0 };
 	char why[160];
 	struct evline rec;
-	merkle_hash leaf;
-	json_t *seal, *mac;
+	merkle_hash leaf, seg_leaf;
 	uint64_t lineno = 0;
+	bool seg = false;
 	int err = 0;
 
-	*good = 0;
+	*good = from;
 	while (p < end && (nl = memchr(p, '\n', end - p))) {
 		lineno++;
 		err = evline_scan(p, nl - p, &rec, why, sizeof(why));
-		/* A checkpoint is read in full, for its seal. */
-		if (!err && !rec.obj && strcmp(rec.type, EV_CHECKPOINT) == 0) {
+		/* Checkpoints (and a segment's range) are read in full. */
+		if (!err && !rec.obj &&
+		    (strcmp(rec.type, EV_CHECKPOINT) == 0 || (seg && lineno == 2))) {
 			evline_free(&rec);
 			err = evline_parse(p, nl - p, &rec, why, sizeof(why));
 		}
 		if (err)
 			goto bad;
-		if (rec.seq != log->next_seq) {
+		if (lineno == 1 && from == 0 && rec.seq != 0 &&
+		    strcmp(rec.type, EV_CHECKPOINT) == 0) {
+			/* A segment: it goes on from the checkpoint it starts with. */
+			seg = true;
+			log->next_seq = rec.seq;
+			log->mode = 2;
+		} else if (rec.seq != log->next_seq) {
 			snprintf(why, sizeof(why), "seq %" PRIu64 " where %" PRIu64 " was expected",
 				 rec.seq, log->next_seq);
 			goto bad_rec;
-		}
-		if (memcmp(rec.prev, log->prev, STS_SHA256_LEN) != 0) {
+		} else if (rec.seq == 0) {
+			if (memcmp(rec.prev, log->prev, STS_SHA256_LEN) != 0) {
+				snprintf(why, sizeof(why), "first record does not start a chain");
+				goto bad_rec;
+			}
+		} else if (memcmp(rec.prev, log->prev, STS_SHA256_LEN) == 0) {
+			log->mode = 2;
+		} else if (log->mode != 2 && memcmp(rec.prev, lastsha, STS_SHA256_LEN) == 0) {
+			log->mode = 1;
+		} else {
 			snprintf(why, sizeof(why), "prev does not match the previous line");
 			goto bad_rec;
+		}
+		if (seg && lineno == 2) {
+			struct merkle_range r;
+
+			if (strcmp(rec.type, "segment") != 0 ||
+			    parse_range(json_object_get(rec.obj, "range"), log->next_seq - 1, &r)) {
+				snprintf(why, sizeof(why), "segment without its \"range\"");
+				goto bad_rec;
+			}
+			log->range = r;
+			err = merkle_range_append(&log->range, seg_leaf);
+			if (err)
+				return err;
 		}
 		if (strcmp(rec.type, EV_CHECKPOINT) == 0) {
 			log->last_checkpoint_us = rec.time_us;
 			log->since_checkpoint = 0;
 			log->last_is_checkpoint = true;
-			seal = json_object_get(rec.obj, "seal");
-			mac = json_object_get(seal, "mac");
-			if (seal && (!json_is_integer(json_object_get(seal, "epoch")) ||
-				     !json_is_string(mac) ||
-				     sts_unhex(json_string_value(mac), json_string_length(mac),
-					       log->prev_mac, STS_SHA256_LEN))) {
+			if (take_seal(log, rec.obj)) {
 				snprintf(why, sizeof(why), "malformed seal");
 				goto bad_rec;
-			}
-			if (seal) {
-				log->prev_seal_epoch = (uint64_t)json_integer_value(
-					json_object_get(seal, "epoch"));
-				log->have_prev_seal = true;
 			}
 		} else {
 			log->since_checkpoint++;
 			log->last_is_checkpoint = false;
 		}
+		log->last_time_us = rec.time_us;
 		evline_free(&rec);
-		err = sts_sha256(p, nl - p, log->prev);
-		if (!err)
-			err = merkle_leaf_hash(p, nl - p, leaf);
-		if (!err)
+		err = merkle_leaf_hash(p, nl - p, leaf);
+		/* v1 lines chain by SHA-256: needed only while the chain may be v1. */
+		if (!err && log->mode != 2)
+			err = sts_sha256(p, nl - p, sha);
+		if (!err && seg && lineno == 1)
+			memcpy(seg_leaf, leaf, sizeof(leaf));
+		else if (!err)
 			err = merkle_range_append(&log->range, leaf);
 		if (err)
 			return err;
+		memcpy(log->prev, leaf, sizeof(leaf));
+		memcpy(lastsha, sha, sizeof(sha));
 		log->next_seq++;
 		p = nl + 1;
 	}
@@ -569,23 +755,245 @@ bad:
 	return -EBADMSG;
 }
 
-static int recover(struct evlog *log)
+/* Load the writer state file; -ENOENT when there is none (a log written before it existed). */
+static int state_load(struct evlog *log)
 {
-	struct stat sb;
-	size_t good = 0, torn;
-	char *map = NULL;
-	char hex[2 * STS_SHA256_LEN + 1];
+	char *buf = NULL, why[128];
+	struct evline rec = { 0 };
+	struct checkpoint cp;
+	merkle_hash root;
+	json_error_t jerr;
+	json_t *o = NULL, *jline;
+	json_int_t bytes, records;
+	int err;
+
+	err = sts_read_file(log->state_path, EVLINE_MAX + 8192, &buf, &(size_t){ 0 });
+	if (err)
+		return err;
+	err = -EBADMSG;
+	o = json_loads(buf, 0, &jerr);
+	jline = json_object_get(o, "line");
+	bytes = json_integer_value(json_object_get(o, "bytes"));
+	records = json_integer_value(json_object_get(o, "records"));
+	if (!o || strcmp(json_string_value(json_object_get(o, "magic")) ?: "", STATE_MAGIC) ||
+	    !json_is_string(jline) || records < 1 ||
+	    bytes <= (json_int_t)json_string_length(jline) ||
+	    parse_range(json_object_get(o, "range"), (uint64_t)records - 1, &log->cp_range))
+		goto cleanup;
+	if (evline_parse(json_string_value(jline), json_string_length(jline), &rec, why,
+			 sizeof(why)) ||
+	    strcmp(rec.type, EV_CHECKPOINT) || rec.seq != (uint64_t)records - 1 ||
+	    checkpoint_parse(json_string_value(json_object_get(rec.obj, "note")) ?: "",
+			     json_string_length(json_object_get(rec.obj, "note")), &cp, NULL) ||
+	    merkle_range_root(&log->cp_range, root) || memcmp(root, cp.root, sizeof(root)))
+		goto cleanup;
+	log->cp_line = strdup(json_string_value(jline));
+	if (!log->cp_line) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	log->cp_len = json_string_length(jline);
+	log->cp_bytes = (off_t)bytes;
+	log->cp_records = (uint64_t)records;
+	err = 0;
+cleanup:
+	if (err == -EBADMSG)
+		sts_err("%s: malformed writer state; remove it to re-read the whole log",
+			log->state_path);
+	evline_free(&rec);
+	json_decref(o);
+	free(buf);
+	return err;
+}
+
+/* Set chain, tree and seal state to just after the remembered checkpoint line. */
+static int resume_at_checkpoint(struct evlog *log)
+{
+	struct evline rec;
+	merkle_hash leaf;
+	int err;
+
+	err = evline_parse(log->cp_line, log->cp_len, &rec, NULL, 0);
+	if (err)
+		return err;
+	err = take_seal(log, rec.obj);
+	log->last_time_us = rec.time_us;
+	log->last_checkpoint_us = rec.time_us;
+	evline_free(&rec);
+	if (!err)
+		err = merkle_leaf_hash(log->cp_line, log->cp_len, leaf);
+	if (err)
+		return err;
+	log->range = log->cp_range;
+	err = merkle_range_append(&log->range, leaf);
+	memcpy(log->prev, leaf, sizeof(leaf));
+	log->next_seq = log->cp_records;
+	log->last_is_checkpoint = true;
+	log->since_checkpoint = 0;
+	log->mode = 2;
+	return err;
+}
+
+/*
+ * Start a segment in the (empty) file open on log->fd: a copy of the remembered checkpoint,
+ * then a `segment` record (fields, plus the tree's compact range before that checkpoint, so
+ * that the segment verifies on its own and as the continuation of the chain).
+ */
+static int start_segment(struct evlog *log, json_t *fields)
+{
+	char time[EVLINE_TIME_LEN + 1], b64[64];
+	json_t *range = json_array();
+	unsigned int i;
+	int err;
+
+	if (!range || json_object_set_new(fields, "range", range))
+		return -ENOMEM;
+	for (i = 0; i < log->cp_range.n; i++) {
+		err = sts_b64_encode(log->cp_range.hashes[i], STS_SHA256_LEN, b64, sizeof(b64));
+		if (err || json_array_append_new(range, json_string(b64)))
+			return err ? err : -ENOMEM;
+	}
+	err = sts_write_all(log->fd, log->cp_line, log->cp_len);
+	if (!err)
+		err = sts_write_all(log->fd, "\n", 1);
+	if (err)
+		return err;
+	log->size = (off_t)log->cp_len + 1;
+	err = resume_at_checkpoint(log);
+	if (err)
+		return err;
+	log->cp_bytes = log->size;
+	log->cp_pending = true;
+	err = format_time(log, now_us(log) > log->last_time_us ? now_us(log) : log->last_time_us,
+			  time);
+	if (!err)
+		err = write_record(log, EV_SEGMENT, fields, time);
+	if (!err)
+		log->since_checkpoint++;
+	return err;
+}
+
+/* Open (create) the log file and take the writer's lock. */
+static int open_file(struct evlog *log, int flags)
+{
+	int fd =
+		open(log->path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW | flags, 0640);
+
+	if (fd < 0)
+		return -errno;
+	/* Two writers would interleave and break the chain: one at a time. */
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		int err = errno == EWOULDBLOCK ? -EBUSY : -errno;
+
+		close(fd);
+		return err;
+	}
+	log->fd = fd;
+	return 0;
+}
+
+/*
+ * The log is not what the writer remembers (shorter, or its last checkpoint is not where it
+ * was): never append to it. Keep it aside for the investigation and start a new segment from
+ * the remembered checkpoint that says what was found.
+ */
+static int incident(struct evlog *log, const char *why, off_t found)
+{
+	char aside[PATH_MAX + 64];
 	json_t *fields;
 	int err;
 
+	snprintf(aside, sizeof(aside), "%s.damaged-%" PRId64, log->path, now_us(log));
+	if (found > 0 && rename(log->path, aside) < 0)
+		return -errno;
+	close(log->fd);
+	log->fd = -1;
+	if (found > 0)
+		err = open_file(log, O_EXCL);
+	else
+		err = open_file(log, 0) ?: (ftruncate(log->fd, 0) < 0 ? -errno : 0);
+	if (err)
+		return err;
+	sts_err("%s: %s; %s, a new segment goes on from the last checkpoint (seq %" PRIu64 ")",
+		log->path, why, found > 0 ? "the log was kept aside" : "the log was gone",
+		log->cp_records - 1);
+	if (found > 0)
+		sts_err("%s: kept as %s", log->path, aside);
+	fields = json_pack(
+		"{ss ss sI sI sI ss?}", "reason", "incident", "incident", why, "found_bytes",
+		(json_int_t)found, "remembered_bytes", (json_int_t)log->cp_bytes,
+		"remembered_records", (json_int_t)log->cp_records, "damaged_copy",
+		found > 0 ? strrchr(aside, '/') ? strrchr(aside, '/') + 1 : aside : NULL);
+	if (!fields)
+		return -ENOMEM;
+	err = start_segment(log, fields);
+	json_decref(fields);
+	log->st.incident = true;
+	return err ?: sts_fsync_dir_of(log->path);
+}
+
+static int recover(struct evlog *log)
+{
+	struct stat sb;
+	size_t good = 0, torn, from = 0;
+	char *map = NULL, *tail = NULL;
+	char hex[2 * STS_SHA256_LEN + 1];
+	bool remembered = false;
+	json_t *fields;
+	off_t at;
+	int err, lead;
+
+	if (log->state_path) {
+		err = state_load(log);
+		if (err && err != -ENOENT)
+			return err;
+		remembered = !err;
+	}
 	if (fstat(log->fd, &sb) < 0)
 		return -errno;
+	if (remembered) {
+		/* The log must still end its remembered part with the remembered checkpoint. */
+		if (sb.st_size < log->cp_bytes)
+			return incident(log, "the log is shorter than its last checkpoint",
+					sb.st_size);
+		/* The line, its newline, and the newline before it unless it starts the file. */
+		at = log->cp_bytes - (off_t)log->cp_len - 1;
+		lead = at > 0;
+		tail = malloc(log->cp_len + 2);
+		if (!tail)
+			return -ENOMEM;
+		if (pread(log->fd, tail, log->cp_len + 1 + lead, at - lead) !=
+			    (ssize_t)(log->cp_len + 1 + lead) ||
+		    (lead && tail[0] != '\n') || memcmp(tail + lead, log->cp_line, log->cp_len) ||
+		    tail[lead + log->cp_len] != '\n') {
+			free(tail);
+			return incident(log,
+					"the log does not end its history with its last checkpoint",
+					sb.st_size);
+		}
+		free(tail);
+		err = resume_at_checkpoint(log);
+		if (err)
+			return err;
+		from = log->cp_bytes;
+		log->size = from;
+		if (sb.st_size == log->cp_bytes)
+			return 0;
+	}
 	if (sb.st_size == 0)
 		return 0;
 	map = mmap(NULL, sb.st_size, PROT_READ, MAP_PRIVATE, log->fd, 0);
 	if (map == MAP_FAILED)
 		return -errno;
-	err = scan(log, map, sb.st_size, &good);
+	err = scan(log, map, sb.st_size, from, &good);
+	if (err && remembered) {
+		munmap(map, sb.st_size);
+		/* Start again from the remembered checkpoint, in a new segment. */
+		err = resume_at_checkpoint(log);
+		return err
+			       ?: incident(log, "records after its last checkpoint do not chain",
+					   sb.st_size);
+	}
 	if (err)
 		goto cleanup;
 	torn = (size_t)sb.st_size - good;
@@ -611,8 +1019,9 @@ static int recover(struct evlog *log)
 	}
 	{
 		char time[EVLINE_TIME_LEN + 1];
+		int64_t now = now_us(log);
 
-		err = format_time(log, now_us(log), time);
+		err = format_time(log, now > log->last_time_us ? now : log->last_time_us, time);
 		if (!err)
 			err = write_record(log, EV_RECOVERY, fields, time);
 	}
@@ -666,12 +1075,15 @@ int evlog_open(const struct evlog_opts *opts, struct evlog **logp)
 	if (err)
 		goto fail;
 	if (opts->boot_id) {
-		if (strlen(opts->boot_id) == 0 || strlen(opts->boot_id) > 64) {
+		if (!cpext_valid_boot(opts->boot_id)) {
 			err = -EINVAL;
 			goto fail;
 		}
 		strcpy(log->boot, opts->boot_id);
 	} else if ((err = read_boot_id(log->boot))) {
+		goto fail;
+	} else if (!cpext_valid_boot(log->boot)) {
+		err = -EINVAL;
 		goto fail;
 	}
 	{
@@ -696,24 +1108,28 @@ int evlog_open(const struct evlog_opts *opts, struct evlog **logp)
 			goto fail;
 		log->st.seal_epoch = log->seal.epoch;
 	}
-	log->fd = open(opts->path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0640);
-	if (log->fd < 0) {
-		err = -errno;
-		goto fail;
+	if (!opts->no_state) {
+		if (asprintf(&log->state_path, "%s%s", opts->state_path ? "" : opts->path,
+			     opts->state_path ? opts->state_path : ".state") < 0) {
+			log->state_path = NULL;
+			err = -ENOMEM;
+			goto fail;
+		}
 	}
-	/* Two writers would interleave and break the chain: one at a time. */
-	if (flock(log->fd, LOCK_EX | LOCK_NB) < 0) {
-		err = errno == EWOULDBLOCK ? -EBUSY : -errno;
+	err = open_file(log, 0);
+	if (err)
 		goto fail;
-	}
 	log->last_checkpoint_us = now_us(log);
 	err = recover(log);
 	if (err)
 		goto fail;
 	log->st.durable = log->next_seq;
 	log->st.records = log->next_seq;
-	/* A new epoch began while the writer was down: evolve (and erase) the key now. */
-	if (checkpoint_due(log, now_us(log))) {
+	/*
+	 * A new epoch began while the writer was down: close the old one and evolve (and
+	 * erase) the key now. An incident's segment is checkpointed at once.
+	 */
+	if (checkpoint_due(log, now_us(log)) || log->st.incident) {
 		err = do_checkpoint(log);
 		if (err)
 			goto fail;
@@ -739,11 +1155,14 @@ int evlog_append(struct evlog *log, const char *type, const json_t *fields, uint
 	if (strcmp(type, EV_CHECKPOINT) == 0)
 		return -EINVAL;
 	now = now_us(log);
+	if (now < log->last_time_us)
+		now = log->last_time_us; /* the clock went back: the log's time does not */
 	err = format_time(log, now, time);
 	if (!err)
 		err = write_record(log, type, fields, time);
 	if (err)
 		return err;
+	log->last_time_us = now;
 	log->since_checkpoint++;
 	if (seq)
 		*seq = s;
@@ -816,6 +1235,8 @@ int evlog_close(struct evlog *log)
 		err = -errno;
 	seal_state_wipe(&log->seal);
 	free(log->seal_path);
+	free(log->state_path);
+	free(log->cp_line);
 	free(log->path);
 	free(log->boot_json);
 	free(log->buf);
@@ -833,4 +1254,43 @@ void evlog_stats(const struct evlog *log, struct evlog_stats *st)
 int evlog_error(const struct evlog *log)
 {
 	return log->err;
+}
+
+int evlog_rotate(struct evlog *log, const char *old_path)
+{
+	json_t *fields;
+	const char *base = strrchr(old_path, '/');
+	int err;
+
+	if (log->err)
+		return log->err;
+	err = evlog_checkpoint(log);
+	if (err)
+		return err;
+	if (!log->cp_line)
+		return -ENODATA; /* nothing to go on from: an empty log needs no rotation */
+	if (link(log->path, old_path) < 0)
+		return -errno; /* never replaces an existing file */
+	if (unlink(log->path) < 0 || sts_fsync_dir_of(log->path)) {
+		err = -errno;
+		unlink(old_path);
+		return err;
+	}
+	close(log->fd);
+	log->fd = -1;
+	err = open_file(log, O_EXCL);
+	if (err)
+		return set_error(log, err);
+	fields = json_pack("{ss ss}", "reason", "rotation", "previous", base ? base + 1 : old_path);
+	if (!fields)
+		return set_error(log, -ENOMEM);
+	err = start_segment(log, fields);
+	json_decref(fields);
+	if (!err)
+		err = do_sync(log);
+	if (!err)
+		err = sts_fsync_dir_of(log->path);
+	if (!err)
+		err = state_store(log);
+	return err ? set_error(log, err) : 0;
 }

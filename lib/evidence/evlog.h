@@ -3,13 +3,16 @@
  * The evidence log writer, used by the stsd monitor (and `stsd run --log FILE`).
  *
  * One JSON line per record (format in evline.h and docs/evidence.md), each chained to the
- * previous one by its SHA-256 and a leaf of an RFC 9162 Merkle tree. Checkpoints live inside
- * the log as `checkpoint` records: a C2SP tlog-checkpoint signed note over all lines before
- * it, signed by the log key, and, when a seal state file is configured, a forward-secure seal
- * (seal.h). A checkpoint is written every `checkpoint_every` records or `checkpoint_interval`
- * seconds (checked when a record is appended and by evlog_tick(), which the monitor calls from
- * its event loop: no timer thread), when the seal epoch changes, on evlog_checkpoint() (before
- * every transmission) and at evlog_close().
+ * previous one by that line's Merkle leaf hash (format 2; format 1 used its SHA-256) and a
+ * leaf of an RFC 9162 Merkle tree. Checkpoints live inside the log as `checkpoint` records:
+ * a C2SP tlog-checkpoint signed note over all lines before it, signed by the log key, whose
+ * extension lines (cpext.h) carry the record's time, boot, key and, when a seal state file is
+ * configured, its forward-secure seal (seal.h), so the signature covers every field. A
+ * checkpoint is written every `checkpoint_every` records or `checkpoint_interval` seconds
+ * (checked when a record is appended and by evlog_tick(), which the monitor calls from its
+ * event loop: no timer thread), on evlog_checkpoint() (before every transmission) and at
+ * evlog_close(). When the seal epoch changes, the writer first closes the old epoch with a
+ * checkpoint sealed by the old key, then evolves the key. Record times never go back.
  *
  * Durability: each record is one write(2) at append time (it survives the writer being
  * killed); fdatasync(2) runs at every checkpoint and on evlog_sync(). evlog_durable() tells how
@@ -20,9 +23,16 @@
  * so a full disk stops transmissions instead of letting them happen unlogged. The partial line
  * is cut off if possible; otherwise the next evlog_open() does it.
  *
- * Recovery: evlog_open() re-reads the log, checks its chain, truncates a torn tail (bytes after
- * the last newline) and then appends a `recovery` record saying how many bytes were dropped. A
- * log whose whole lines do not chain is not touched: -EBADMSG (see `stsctl verify`).
+ * Writer state: after each durable checkpoint, "<path>.state" (opts->state_path) is rewritten
+ * atomically and fsync'd with that checkpoint line, where it ends and the tree before it.
+ * evlog_open() checks the log still ends its history with it and reads only what follows
+ * (no re-reading of the whole log); it truncates a torn tail (bytes after the last newline)
+ * and appends a `recovery` record saying how many bytes were dropped. A log shorter than
+ * remembered, not ending with the remembered checkpoint, whose later lines do not chain, or
+ * gone is never appended to: it is renamed "<path>.damaged-<time>" and a new segment starts
+ * from the remembered checkpoint, its `segment` record saying what was found (stats.incident).
+ * Without a state file the whole log is read back; a log whose whole lines do not chain is
+ * not touched: -EBADMSG (see `stsctl verify`). A format 1 log goes on in format 2.
  *
  * Functions return 0 or -errno. Not thread-safe: one writer per log.
  */
@@ -72,6 +82,8 @@
 #define EV_SCHEDULE "schedule"
 #define EV_RECOVERY "recovery"
 #define EV_CHECKPOINT "checkpoint"
+/* The second line of a segment: why it started (rotation, incident) and the tree before it. */
+#define EV_SEGMENT "segment"
 
 struct evlog_opts {
 	const char *path; /* the log; created 0640 if absent */
@@ -85,6 +97,9 @@ struct evlog_opts {
 	int64_t (*clock)(void *arg);
 	void *clock_arg;
 	const char *boot_id; /* NULL: /proc/sys/kernel/random/boot_id */
+	/* Writer state file (last checkpoint remembered, fsync'd); NULL: "<path>.state". */
+	const char *state_path;
+	bool no_state; /* no state file: every open re-reads the whole log (tests, benches) */
 };
 
 struct evlog_stats {
@@ -95,6 +110,7 @@ struct evlog_stats {
 	uint64_t bytes; /* file size */
 	size_t recovered_bytes; /* torn tail dropped at open */
 	uint64_t seal_epoch; /* current seal epoch (0 without seals) */
+	bool incident; /* the log was not what the state remembered: a new segment started */
 };
 
 struct evlog;
@@ -115,6 +131,12 @@ int evlog_checkpoint(struct evlog *log);
  * *next_ms (may be NULL) gets the milliseconds until the next call is useful (-1: none).
  */
 int evlog_tick(struct evlog *log, int64_t *next_ms);
+/*
+ * Rotation: checkpoint, rename the log to old_path and go on in a new file at the log's path
+ * that starts with a copy of that checkpoint and a `segment` record: `stsctl verify OLD NEW`
+ * checks both as one chain, and NEW verifies on its own from that checkpoint on.
+ */
+int evlog_rotate(struct evlog *log, const char *old_path);
 /* Final checkpoint, then close and free. Returns the first error met, if any. */
 int evlog_close(struct evlog *log);
 void evlog_stats(const struct evlog *log, struct evlog_stats *st);

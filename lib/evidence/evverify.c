@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "evidence/evverify.h"
 #include "evidence/evlog.h"
+#include "evidence/cpext.h"
+#include "core/util.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -28,6 +31,16 @@ struct vstate {
 	uint64_t prev_epoch;
 	uint8_t prev_mac[STS_SHA256_LEN];
 	struct seal_state key; /* evolving copy of the auditor's key */
+	bool prev_close; /* the previous seal closed its epoch (v2) */
+	bool prev_v2; /* the previous seal was a v2 seal */
+	/* Chain */
+	int mode; /* 0 unknown (first line), 1 or 2 */
+	int64_t last_time_us;
+	int64_t first_time_us;
+	/* A segment's first line: its checkpoint waits for the range in the next line. */
+	bool seg_pending;
+	merkle_hash seg_root, seg_leaf;
+	uint64_t seg_size;
 };
 
 static int fail(struct vstate *v, uint64_t line, const char *fmt, ...)
@@ -41,8 +54,9 @@ static int fail(struct vstate *v, uint64_t line, const char *fmt, ...)
 	return -EBADMSG;
 }
 
-static int check_seal(struct vstate *v, uint64_t line, const struct evline *rec, const char *note,
-		      size_t note_len)
+/* A v1 seal: as before format 2 (seal.h). */
+static int check_seal_v1(struct vstate *v, uint64_t line, const struct evline *rec,
+			 const char *note, size_t note_len)
 {
 	json_t *seal = json_object_get(rec->obj, "seal"), *jepoch, *jmac;
 	const struct seal_state *vk = v->opts->seal_key;
@@ -102,21 +116,129 @@ static int check_seal(struct vstate *v, uint64_t line, const struct evline *rec,
 	memcpy(v->prev_mac, mac, sizeof(mac));
 	v->prev_epoch = epoch;
 	v->have_prev_seal = true;
+	v->prev_v2 = false;
+	v->prev_close = false;
 	v->res->seals_checked = true;
 	return 0;
 }
+
+/* A v2 seal, from the signed note's extension lines (cpext.h); the JSON repeats it. */
+static int check_seal_v2(struct vstate *v, uint64_t line, const struct evline *rec,
+			 const char *note, const struct cpext *e)
+{
+	json_t *seal = json_object_get(rec->obj, "seal"), *jclose;
+	const struct seal_state *vk = v->opts->seal_key;
+	uint8_t mac[STS_SHA256_LEN], zero[STS_SHA256_LEN] = { 0 };
+	char machex[2 * STS_SHA256_LEN + 1];
+	uint64_t own, first;
+	int err;
+
+	if (!seal && !e->sealed) {
+		if (vk)
+			return fail(v, line, "checkpoint is not sealed (seal removed?)");
+		if (v->res->seals)
+			return fail(v, line, "checkpoint is not sealed, the ones before it were");
+		return 0;
+	}
+	sts_hex(e->mac, STS_SHA256_LEN, machex);
+	jclose = json_object_get(seal, "close");
+	if (!seal || !e->sealed || !json_is_object(seal) ||
+	    json_object_size(seal) != (size_t)(e->close ? 3 : 2) ||
+	    json_integer_value(json_object_get(seal, "epoch")) != (json_int_t)e->epoch ||
+	    !json_is_integer(json_object_get(seal, "epoch")) ||
+	    !json_is_string(json_object_get(seal, "mac")) ||
+	    strcmp(json_string_value(json_object_get(seal, "mac")), machex) != 0 ||
+	    (e->close && !json_is_true(jclose)))
+		return fail(v, line, "malformed seal: \"seal\" differs from the signed note");
+	v->res->seals++;
+	if (v->res->seals == 1)
+		v->res->first_epoch = e->epoch;
+	v->res->last_epoch = e->epoch;
+	v->res->closes += e->close;
+	if (!vk)
+		return 0;
+	if (v->have_prev_seal && memcmp(e->prev_mac, v->prev_mac, STS_SHA256_LEN) != 0)
+		return fail(v, line, "seal does not chain the previous seal (seals dropped?)");
+	if (!v->have_prev_seal && !v->res->segment && memcmp(e->prev_mac, zero, sizeof(zero)))
+		return fail(v, line, "first seal of the log chains a seal that is not there");
+	if (v->have_prev_seal && v->prev_v2) {
+		if (e->epoch < v->prev_epoch)
+			return fail(v, line,
+				    "seal epoch %" PRIu64 " comes after epoch %" PRIu64
+				    " (epochs go backwards)",
+				    e->epoch, v->prev_epoch);
+		if (e->epoch == v->prev_epoch && v->prev_close)
+			return fail(v, line,
+				    "sealed with the key of epoch %" PRIu64
+				    " after that epoch was closed (re-sealed)",
+				    e->epoch);
+		if (e->epoch > v->prev_epoch + 1)
+			return fail(v, line,
+				    "seal epochs %" PRIu64 " to %" PRIu64
+				    " are missing (epochs skipped, seals dropped or history "
+				    "rewritten)",
+				    v->prev_epoch + 1, e->epoch - 1);
+		if (e->epoch == v->prev_epoch + 1 && !v->prev_close)
+			return fail(v, line,
+				    "epoch %" PRIu64 " was never closed before epoch %" PRIu64
+				    " (history cut or rewritten with a later key)",
+				    v->prev_epoch, e->epoch);
+	} else if (v->have_prev_seal) {
+		/* The first v2 seal after the v1 ones: v1 rules (continuous epochs). */
+		if (e->epoch < v->prev_epoch || e->epoch > v->prev_epoch + 1)
+			return fail(v, line,
+				    "seal epoch %" PRIu64 " does not follow epoch %" PRIu64,
+				    e->epoch, v->prev_epoch);
+	} else if (!v->res->segment) {
+		/* The first seal: of the epoch the log began in, none skipped before it. */
+		first = seal_epoch_of(vk, v->first_time_us / 1000000);
+		if (e->epoch != first)
+			return fail(v, line,
+				    "first seal is of epoch %" PRIu64
+				    " but the log began in epoch %" PRIu64
+				    " (history before it rewritten with a later key)",
+				    e->epoch, first);
+	}
+	own = seal_epoch_of(vk, rec->time_us / 1000000);
+	if (e->epoch > own)
+		return fail(v, line,
+			    "checkpoint of epoch %" PRIu64
+			    " sealed with the key of later epoch %" PRIu64 " (re-sealed)",
+			    own, e->epoch);
+	if (e->epoch < v->key.epoch || e->epoch - v->key.epoch > MAX_EPOCH_STEPS)
+		return fail(v, line, "seal epoch %" PRIu64 " out of range", e->epoch);
+	err = seal_advance(&v->key, e->epoch);
+	if (!err)
+		err = cpext_mac(v->key.key, note, e->mac_cover, mac);
+	if (err)
+		return err;
+	if (memcmp(mac, e->mac, sizeof(mac)) != 0)
+		return fail(v, line, "seal of epoch %" PRIu64 " does not verify", e->epoch);
+	memcpy(v->prev_mac, mac, sizeof(mac));
+	v->prev_epoch = e->epoch;
+	v->have_prev_seal = true;
+	v->prev_v2 = true;
+	v->prev_close = e->close;
+	v->res->seals_checked = true;
+	return 0;
+}
+
+/* The fields a v2 checkpoint record may have: each one covered by the signed note. */
+static const char *const cp_fields[] = { "seq",	 "time", "boot",    "type", "prev",
+					 "size", "note", "log_key", "seal" };
 
 static int check_checkpoint(struct vstate *v, uint64_t line, const struct evline *rec)
 {
 	json_t *jsize = json_object_get(rec->obj, "size"),
 	       *jnote = json_object_get(rec->obj, "note"),
-	       *jkey = json_object_get(rec->obj, "log_key");
+	       *jkey = json_object_get(rec->obj, "log_key"), *jv;
 	uint8_t pub[STS_ED25519_PUB_LEN + 1];
 	const struct sts_key *key = v->opts->log_key;
 	struct checkpoint cp;
+	struct cpext e;
 	merkle_hash root;
-	const char *note;
-	size_t n;
+	const char *note, *k;
+	size_t n, i;
 	int err;
 
 	if (!json_is_integer(jsize) || (uint64_t)json_integer_value(jsize) != rec->seq)
@@ -127,6 +249,10 @@ static int check_checkpoint(struct vstate *v, uint64_t line, const struct evline
 	    n != STS_ED25519_PUB_LEN)
 		return fail(v, line, "checkpoint without a valid \"note\" and \"log_key\"");
 	note = json_string_value(jnote);
+	if (key && memcmp(pub, key->pub, STS_ED25519_PUB_LEN) != 0)
+		return fail(v, line,
+			    "checkpoint \"log_key\" is not the log key given (--log-key): another "
+			    "key's log, or the key replaced");
 	if (!key) {
 		if (!v->have_log_key) {
 			if (sts_key_from_raw_public(pub, &v->log_key))
@@ -153,16 +279,61 @@ static int check_checkpoint(struct vstate *v, uint64_t line, const struct evline
 		return fail(v, line,
 			    "checkpoint tree size %" PRIu64 " but %" PRIu64 " records precede it",
 			    cp.size, rec->seq);
-	err = merkle_range_root(&v->range, root);
-	if (err)
-		return err;
-	if (memcmp(root, cp.root, sizeof(root)) != 0)
-		return fail(v, line, "checkpoint root hash does not match the records before it");
 	if (v->res->checkpoints && strcmp(cp.origin, v->res->origin) != 0)
 		return fail(v, line, "checkpoint origin \"%s\" differs from \"%s\"", cp.origin,
 			    v->res->origin);
+	if (v->seg_pending) {
+		/* A segment's copied checkpoint: its root is checked with the next line. */
+		memcpy(v->seg_root, cp.root, sizeof(root));
+		v->seg_size = cp.size;
+		if (v->opts->since && v->opts->since->size == cp.size) {
+			/* The kept checkpoint is the one this segment starts with. */
+			if (strcmp(v->opts->since->origin, cp.origin) != 0 ||
+			    memcmp(v->opts->since->root, cp.root, sizeof(root)) != 0)
+				return fail(v, line,
+					    "the segment does not start at the kept checkpoint "
+					    "(history rewritten since)");
+			v->res->since_checked = true;
+		}
+	} else {
+		err = merkle_range_root(&v->range, root);
+		if (err)
+			return err;
+		if (memcmp(root, cp.root, sizeof(root)) != 0)
+			return fail(v, line,
+				    "checkpoint root hash does not match the records before it");
+	}
 	memcpy(v->res->origin, cp.origin, sizeof(cp.origin));
-	err = check_seal(v, line, rec, note, json_string_length(jnote));
+	if (v->mode == 2 && cp.ext_len == 0)
+		return fail(v, line, "format 1 checkpoint in a format 2 log (downgraded)");
+	if (cp.ext_len == 0) {
+		err = check_seal_v1(v, line, rec, note, json_string_length(jnote));
+	} else {
+		if (v->mode == 1)
+			return fail(v, line, "format 2 checkpoint on a format 1 chain");
+		if (cpext_parse(note, cp.ext_off, cp.ext_len, &e))
+			return fail(v, line, "malformed checkpoint note: bad extension lines");
+		v->mode = 2;
+		/* Every field the record has must be one the signature covers, and agree. */
+		json_object_foreach(rec->obj, k, jv)
+		{
+			for (i = 0; i < ARRAY_SIZE(cp_fields); i++)
+				if (strcmp(k, cp_fields[i]) == 0)
+					break;
+			if (i == ARRAY_SIZE(cp_fields))
+				return fail(v, line,
+					    "checkpoint field \"%s\" is not covered by its "
+					    "signature",
+					    k);
+		}
+		if (strcmp(e.time, rec->time) != 0)
+			return fail(v, line, "checkpoint \"time\" differs from its signed note");
+		if (strcmp(e.boot, rec->boot) != 0)
+			return fail(v, line, "checkpoint \"boot\" differs from its signed note");
+		if (strcmp(e.log_key, json_string_value(jkey)) != 0)
+			return fail(v, line, "checkpoint \"log_key\" differs from its signed note");
+		err = check_seal_v2(v, line, rec, note, &e);
+	}
 	if (err)
 		return err;
 	v->res->checkpoints++;
@@ -170,19 +341,65 @@ static int check_checkpoint(struct vstate *v, uint64_t line, const struct evline
 	return 0;
 }
 
-/* Does the line at p (if whole and valid) chain onto hash h? Used to tell which of two
- * neighbouring lines was altered. */
-static bool chains_onto(const char *p, const char *end, const uint8_t h[STS_SHA256_LEN])
+/* The kept checkpoint must be the tree of the first since->size lines. */
+static int check_since(struct vstate *v, uint64_t line)
 {
-	const char *nl = p < end ? memchr(p, '\n', end - p) : NULL;
-	struct evline rec;
-	bool ok;
+	const struct checkpoint *s = v->opts->since;
+	merkle_hash root;
+	int err;
 
-	if (!nl || evline_scan(p, nl - p, &rec, NULL, 0))
-		return false;
-	ok = memcmp(rec.prev, h, STS_SHA256_LEN) == 0;
-	evline_free(&rec);
-	return ok;
+	if (v->res->origin[0] && strcmp(s->origin, v->res->origin) != 0)
+		return fail(v, line, "the kept checkpoint is of log \"%s\", not \"%s\"", s->origin,
+			    v->res->origin);
+	err = merkle_range_root(&v->range, root);
+	if (err)
+		return err;
+	if (memcmp(root, s->root, sizeof(root)) != 0)
+		return fail(v, line,
+			    "the first %" PRIu64 " records are not the ones of the kept checkpoint "
+			    "(history rewritten since)",
+			    s->size);
+	v->res->since_checked = true;
+	return 0;
+}
+
+/* The `segment` record after a segment's copied checkpoint: the range of the tree before. */
+static int check_segment(struct vstate *v, uint64_t line, const struct evline *rec)
+{
+	json_t *jr = json_object_get(rec->obj, "range"), *h;
+	struct merkle_range r;
+	merkle_hash root;
+	uint8_t buf[STS_SHA256_LEN + 1];
+	size_t i, n;
+	int err;
+
+	merkle_range_init(&r);
+	r.size = v->seg_size;
+	r.n = (unsigned int)__builtin_popcountll(r.size);
+	if (strcmp(rec->type, "segment") != 0 || !json_is_array(jr) || json_array_size(jr) != r.n)
+		return fail(v, line,
+			    "a segment's first checkpoint is not followed by its \"segment\" "
+			    "record (head of the log cut?)");
+	json_array_foreach(jr, i, h)
+	{
+		if (!json_is_string(h) ||
+		    sts_b64_decode(json_string_value(h), json_string_length(h), buf, sizeof(buf),
+				   &n) ||
+		    n != STS_SHA256_LEN)
+			return fail(v, line, "malformed segment \"range\"");
+		memcpy(r.hashes[i], buf, STS_SHA256_LEN);
+	}
+	err = merkle_range_root(&r, root);
+	if (err)
+		return err;
+	if (memcmp(root, v->seg_root, sizeof(root)) != 0)
+		return fail(v, line, "segment \"range\" does not lead to its checkpoint's root");
+	v->range = r;
+	err = merkle_range_append(&v->range, v->seg_leaf);
+	if (err)
+		return err;
+	v->seg_pending = false;
+	return 0;
 }
 
 static int keep_leaf(struct vstate *v, const merkle_hash leaf)
@@ -200,105 +417,382 @@ static int keep_leaf(struct vstate *v, const merkle_hash leaf)
 	return 0;
 }
 
+/*
+ * Lines go through in windows: first every line of the window is parsed (evline_scan) and
+ * leaf-hashed, split between the threads; then the window is checked in order. Only the
+ * ordered part (chain, tree, checkpoints) runs on one core.
+ */
+#define WINDOW 2048
+#define MAX_THREADS 16
+
+struct vline {
+	const char *p;
+	size_t len;
+	int err;
+	struct evline rec;
+	merkle_hash leaf;
+};
+
+struct vwork {
+	struct vline *lines;
+	size_t from, to;
+	bool want_obj;
+	int err;
+};
+
+static void *prepare(void *arg)
+{
+	struct vwork *w = arg;
+	size_t i;
+
+	for (i = w->from; i < w->to; i++) {
+		struct vline *l = &w->lines[i];
+
+		l->err = (w->want_obj ? evline_parse : evline_scan)(l->p, l->len, &l->rec, NULL, 0);
+		if (merkle_leaf_hash(l->p, l->len, l->leaf))
+			w->err = -EIO;
+	}
+	return NULL;
+}
+
+/*
+ * The pipeline: windows of lines in a ring; any thread (the helpers, or this one while it
+ * waits) prepares the oldest window nobody took, while this thread checks, in order, the
+ * windows already prepared. With n cores, n - 1 helpers: the ordered part (chain, tree,
+ * checkpoints) overlaps with the parsing and hashing of the windows after it.
+ */
+#define MAX_WINDOWS 16
+
+struct pwin {
+	struct vline *lines;
+	size_t n;
+	int state; /* 0 free, 1 filled, 2 taken, 3 prepared */
+	int err;
+};
+
+struct pipe {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct pwin w[MAX_WINDOWS];
+	unsigned int nw;
+	uint64_t filled, taken; /* windows filled, windows taken to be prepared */
+	bool stop, want_obj;
+};
+
+/* Under p->mu: take the next filled window, prepare it without the lock. */
+static void take_and_prepare(struct pipe *pp)
+{
+	struct pwin *w = &pp->w[pp->taken++ % pp->nw];
+	struct vwork wk = { .lines = w->lines, .from = 0, .to = w->n, .want_obj = pp->want_obj };
+
+	w->state = 2;
+	pthread_mutex_unlock(&pp->mu);
+	prepare(&wk);
+	pthread_mutex_lock(&pp->mu);
+	w->err = wk.err;
+	w->state = 3;
+	pthread_cond_broadcast(&pp->cv);
+}
+
+static void *helper(void *arg)
+{
+	struct pipe *pp = arg;
+
+	pthread_mutex_lock(&pp->mu);
+	while (!pp->stop) {
+		if (pp->taken < pp->filled)
+			take_and_prepare(pp);
+		else
+			pthread_cond_wait(&pp->cv, &pp->mu);
+	}
+	pthread_mutex_unlock(&pp->mu);
+	return NULL;
+}
+
+static unsigned int thread_count(const struct evv_opts *opts)
+{
+	long n = opts->threads ? (long)opts->threads : sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (n < 1)
+		n = 1;
+	return n > MAX_THREADS ? MAX_THREADS : (unsigned int)n;
+}
+
+/* Does line l (if whole and valid) chain onto line `prev_line`'s hashes? */
+static bool chains_onto(const struct vline *l, const struct vline *prev_line)
+{
+	uint8_t h[STS_SHA256_LEN];
+
+	if (!l || l->err)
+		return false;
+	if (memcmp(l->rec.prev, prev_line->leaf, STS_SHA256_LEN) == 0)
+		return true;
+	return !sts_sha256(prev_line->p, prev_line->len, h) &&
+	       memcmp(l->rec.prev, h, STS_SHA256_LEN) == 0;
+}
+
+/* One line, in order. `next` is the line after it when in the same window (else NULL). */
+static int check_line(struct vstate *v, const char *buf, uint64_t line, struct vline *l,
+		      const struct vline *prevl, const uint8_t prev_leaf[STS_SHA256_LEN],
+		      const struct vline *next)
+{
+	const struct evv_opts *opts = v->opts;
+	struct evv_result *res = v->res;
+	struct evline *rec = &l->rec;
+	uint64_t want = line == 1 ? rec->seq : res->first_seq + res->records;
+	char why[200];
+	uint8_t h[STS_SHA256_LEN];
+	bool is_cp;
+	int err;
+
+	if (l->err) {
+		evline_free(rec);
+		evline_parse(l->p, l->len, rec, why, sizeof(why));
+		evline_free(rec);
+		return fail(v, line, "not a valid record: %s", why);
+	}
+	is_cp = strcmp(rec->type, EV_CHECKPOINT) == 0;
+	/* Checkpoints are read in full: their note, key and seal are checked. */
+	if (!rec->obj && (is_cp || (line == 2 && v->seg_pending))) {
+		if (evline_parse(l->p, l->len, rec, why, sizeof(why)))
+			return fail(v, line, "not a valid record: %s", why);
+	}
+	if (line == 1) {
+		if (rec->seq != 0 && !is_cp)
+			return fail(v, line,
+				    "seq %" PRIu64 " where 0 was expected (head of the log cut?)",
+				    rec->seq);
+		res->first_seq = rec->seq;
+		res->segment = rec->seq != 0;
+		v->seg_pending = res->segment;
+		v->first_time_us = rec->time_us;
+		if (!res->segment &&
+		    memcmp(rec->prev, (uint8_t[STS_SHA256_LEN]){ 0 }, STS_SHA256_LEN) != 0)
+			return fail(v, line,
+				    "first record does not start a chain (prev is not zero)");
+		if (res->segment) {
+			v->mode = 2;
+			memcpy(v->seg_leaf, l->leaf, sizeof(v->seg_leaf));
+		}
+	} else {
+		if (rec->seq != want)
+			return fail(v, line,
+				    "seq %" PRIu64 " where %" PRIu64
+				    " was expected (a record deleted, inserted or moved)",
+				    rec->seq, want);
+		if (memcmp(rec->prev, prev_leaf, STS_SHA256_LEN) == 0) {
+			if (v->mode == 1)
+				res->v2_from = rec->seq;
+			v->mode = 2;
+		} else if (v->mode != 2 && !sts_sha256(prevl->p, prevl->len, h) &&
+			   memcmp(rec->prev, h, STS_SHA256_LEN) == 0) {
+			v->mode = 1;
+		} else if (next && chains_onto(next, l)) {
+			return fail(v, line - 1,
+				    "record altered: its hash is not the prev of line %" PRIu64,
+				    line);
+		} else {
+			return fail(v, line,
+				    "prev is not the hash of line %" PRIu64
+				    " (record altered, or chain forged)",
+				    line - 1);
+		}
+		if (v->mode == 2 && rec->time_us < v->last_time_us)
+			return fail(v, line, "time goes backwards (%s)", rec->time);
+	}
+	v->last_time_us = rec->time_us;
+	if (line == 2 && v->seg_pending) {
+		err = check_segment(v, line, rec);
+		if (err)
+			return err;
+	}
+	/* The tree has the kept checkpoint's size: before this line joins it. */
+	if (opts->since && !res->since_checked && !v->seg_pending &&
+	    res->first_seq + res->records == opts->since->size) {
+		err = check_since(v, line);
+		if (err)
+			return err;
+	}
+	if (is_cp) {
+		err = check_checkpoint(v, line, rec);
+		if (err)
+			return err;
+		res->last_cp_off = (size_t)(l->p - buf);
+		res->last_cp_len = l->len;
+	} else {
+		res->tail++;
+	}
+	if (opts->on_record) {
+		err = opts->on_record(opts->arg, rec, l->p, l->len);
+		if (err)
+			return err;
+	}
+	if (!(line == 1 && v->seg_pending)) {
+		err = merkle_range_append(&v->range, l->leaf);
+		if (err)
+			return err;
+	}
+	if (opts->keep_leaves) {
+		err = keep_leaf(v, l->leaf);
+		if (err)
+			return err;
+	}
+	res->version = v->mode ? v->mode : 1;
+	res->records++;
+	return 0;
+}
+
 int evv_verify(const char *buf, size_t len, const struct evv_opts *opts, struct evv_result *res)
 {
 	const char *p = buf, *end = buf + len, *nl;
-	uint8_t prev[STS_SHA256_LEN] = { 0 }, h[STS_SHA256_LEN];
 	struct vstate v = { .opts = opts, .res = res };
-	char why[200];
-	struct evline rec = { 0 };
-	merkle_hash leaf;
-	uint64_t line = 0;
+	struct vline *lines = NULL, last = { 0 };
+	uint8_t prev_leaf[STS_SHA256_LEN] = { 0 };
+	bool have_last = false, torn = false;
+	unsigned int threads = thread_count(opts), k, nhelpers = 0;
+	pthread_t tid[MAX_THREADS];
+	struct pipe pp = { 0 };
+	struct pwin *w;
+	uint64_t line = 0, checked;
+	size_t n, i, win = WINDOW;
 	int err = 0;
 
 	memset(res, 0, sizeof(*res));
 	merkle_range_init(&v.range);
 	if (opts->seal_key)
 		v.key = *opts->seal_key;
-	while (p < end) {
-		line++;
-		nl = memchr(p, '\n', end - p);
-		if (!nl) {
-			err = fail(&v, line,
-				   "incomplete record: %zu bytes without a newline "
-				   "(truncated file or torn write)",
-				   (size_t)(end - p));
+	/* Small logs (most calls: a report, a status) need neither threads nor big windows. */
+	win = len / 256 < WINDOW ? (len / 256 < 64 ? 64 : len / 256) : WINDOW;
+	if (len < 256 * 1024)
+		threads = 1;
+	pp.nw = threads == 1 ? 2 : 2 * threads + 2;
+	if (pp.nw > MAX_WINDOWS)
+		pp.nw = MAX_WINDOWS;
+	pp.want_obj = opts->want_obj;
+	pthread_mutex_init(&pp.mu, NULL);
+	pthread_cond_init(&pp.cv, NULL);
+	for (k = 0; k < pp.nw; k++) {
+		pp.w[k].lines = calloc(win, sizeof(struct vline));
+		if (!pp.w[k].lines) {
+			err = -ENOMEM;
 			goto cleanup;
 		}
-		if ((opts->want_obj ? evline_parse : evline_scan)(p, nl - p, &rec, why,
-								  sizeof(why))) {
-			err = fail(&v, line, "not a valid record: %s", why);
-			goto cleanup;
-		}
-		/* Checkpoints are read in full: their note, key and seal are checked. */
-		if (!rec.obj && strcmp(rec.type, EV_CHECKPOINT) == 0) {
-			evline_free(&rec);
-			if (evline_parse(p, nl - p, &rec, why, sizeof(why))) {
-				err = fail(&v, line, "not a valid record: %s", why);
-				goto cleanup;
-			}
-		}
-		if (rec.seq != res->records) {
-			err = fail(&v, line,
-				   "seq %" PRIu64 " where %" PRIu64
-				   " was expected (a record deleted, inserted or moved)",
-				   rec.seq, res->records);
-			goto cleanup;
-		}
-		err = sts_sha256(p, nl - p, h);
-		if (err)
-			goto cleanup;
-		if (memcmp(rec.prev, prev, sizeof(prev)) != 0) {
-			if (line == 1)
-				err = fail(&v, line,
-					   "first record does not start a chain (prev is "
-					   "not zero)");
-			else if (chains_onto(nl + 1, end, h))
-				err = fail(&v, line - 1,
-					   "record altered: its hash is not the prev "
-					   "of line %" PRIu64,
-					   line);
-			else
-				err = fail(&v, line,
-					   "prev is not the hash of line %" PRIu64
-					   " (record altered, or chain forged)",
-					   line - 1);
-			goto cleanup;
-		}
-		if (strcmp(rec.type, EV_CHECKPOINT) == 0) {
-			err = check_checkpoint(&v, line, &rec);
-			if (err)
-				goto cleanup;
-		} else {
-			res->tail++;
-		}
-		if (opts->on_record) {
-			err = opts->on_record(opts->arg, &rec, p, nl - p);
-			if (err)
-				goto cleanup;
-		}
-		err = merkle_leaf_hash(p, nl - p, leaf);
-		if (!err)
-			err = merkle_range_append(&v.range, leaf);
-		if (!err && opts->keep_leaves)
-			err = keep_leaf(&v, leaf);
-		if (err)
-			goto cleanup;
-		evline_free(&rec);
-		memcpy(prev, h, sizeof(h));
-		res->records++;
-		p = nl + 1;
 	}
-	if (opts->seal_key && res->seals == 0 && res->records)
+	for (nhelpers = 0; nhelpers + 1 < threads; nhelpers++)
+		if (pthread_create(&tid[nhelpers], NULL, helper, &pp))
+			break;
+	for (checked = 0;; checked++) {
+		/* Fill every free window, in order, as far as the buffer goes. */
+		pthread_mutex_lock(&pp.mu);
+		while (pp.filled < checked + pp.nw && p < end && !torn) {
+			w = &pp.w[pp.filled % pp.nw];
+			pthread_mutex_unlock(&pp.mu);
+			for (n = 0; n < win && p < end; n++) {
+				nl = memchr(p, '\n', end - p);
+				if (!nl) {
+					torn = true;
+					break;
+				}
+				w->lines[n].p = p;
+				w->lines[n].len = nl - p;
+				p = nl + 1;
+			}
+			pthread_mutex_lock(&pp.mu);
+			w->n = n;
+			w->state = 1;
+			pp.filled++;
+			pthread_cond_broadcast(&pp.cv);
+		}
+		if (checked == pp.filled) {
+			pthread_mutex_unlock(&pp.mu);
+			break;
+		}
+		/* Wait for the oldest window, preparing later ones meanwhile. */
+		w = &pp.w[checked % pp.nw];
+		while (w->state != 3) {
+			if (pp.taken < pp.filled)
+				take_and_prepare(&pp);
+			else
+				pthread_cond_wait(&pp.cv, &pp.mu);
+		}
+		pthread_mutex_unlock(&pp.mu);
+		lines = w->lines;
+		n = w->n;
+		err = w->err;
+		for (i = 0; !err && i < n; i++) {
+			line++;
+			err = check_line(&v, buf, line, &lines[i],
+					 i ? &lines[i - 1] : (have_last ? &last : NULL),
+					 i ? lines[i - 1].leaf : prev_leaf,
+					 i + 1 < n ? &lines[i + 1] : NULL);
+		}
+		/* The window's last line is the next window's previous one. */
+		if (!err && n) {
+			last = lines[n - 1];
+			last.rec.obj = NULL;
+			memcpy(prev_leaf, last.leaf, sizeof(prev_leaf));
+			have_last = true;
+		}
+		for (i = 0; i < n; i++)
+			evline_free(&lines[i].rec);
+		pthread_mutex_lock(&pp.mu);
+		w->state = 0;
+		pthread_mutex_unlock(&pp.mu);
+		if (err)
+			goto cleanup;
+	}
+	if (torn) {
+		err = fail(&v, line + 1,
+			   "incomplete record: %zu bytes without a newline "
+			   "(truncated file or torn write)",
+			   (size_t)(end - p));
+		goto cleanup;
+	}
+	if (v.seg_pending && res->records) {
+		err = fail(
+			&v, line + 1,
+			"a segment's first checkpoint is not followed by its \"segment\" record");
+		goto cleanup;
+	}
+	if (opts->since && !res->since_checked) {
+		if (res->segment && opts->since->size < res->first_seq)
+			err = fail(&v, line,
+				   "this segment starts at seq %" PRIu64
+				   ", after the kept checkpoint (size %" PRIu64
+				   "): verify the segment before it",
+				   res->first_seq, opts->since->size);
+		else if (opts->since->size == res->first_seq + res->records)
+			err = check_since(&v, line);
+		else
+			err = fail(&v, line,
+				   "the log has %" PRIu64 " records, fewer than the %" PRIu64
+				   " of the kept checkpoint (rolled back or cut)",
+				   res->first_seq + res->records, opts->since->size);
+		if (err)
+			goto cleanup;
+	}
+	if (opts->seal_key && res->seals == 0 && res->checkpoints)
 		err = fail(&v, line, "no sealed checkpoint in the log");
 cleanup:
-	evline_free(&rec);
+	/* The helpers may be preparing windows ahead: stop them before the windows go. */
+	pthread_mutex_lock(&pp.mu);
+	pp.stop = true;
+	pthread_cond_broadcast(&pp.cv);
+	pthread_mutex_unlock(&pp.mu);
+	for (k = 0; k < nhelpers; k++)
+		pthread_join(tid[k], NULL);
+	for (k = 0; k < pp.nw; k++) {
+		for (i = 0; pp.w[k].lines && i < win; i++)
+			evline_free(&pp.w[k].lines[i].rec);
+		free(pp.w[k].lines);
+	}
+	pthread_mutex_destroy(&pp.mu);
+	pthread_cond_destroy(&pp.cv);
 	if (v.have_log_key)
 		sts_key_free(&v.log_key);
 	seal_state_wipe(&v.key);
 	return err;
 }
-
 void evv_result_free(struct evv_result *res)
 {
 	free(res->leaves);

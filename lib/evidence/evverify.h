@@ -3,15 +3,28 @@
  * The evidence log verifier (`stsctl verify`, and underneath `report` and `prove`). Links
  * only the log format and crypto, never libbpf, so that an auditor can build it anywhere.
  *
- * It checks, line by line: the record parses; seq counts up from 0; prev is the SHA-256 of
- * the previous line; every checkpoint record covers exactly the lines before it, its root is
- * the RFC 9162 Merkle root of those lines, and its signed note verifies under the log key
- * (given by the auditor, else the key the first checkpoint names, which may then not
- * change); and, with the auditor's seal verification key, that every checkpoint is sealed,
- * seal epochs are continuous (each the same as or one after the previous), no checkpoint is
- * sealed with the key of an epoch later than its own time, and each seal's HMAC verifies.
+ * It checks, line by line: the record parses; seq counts up by one; prev chains the lines (v1:
+ * the SHA-256 of the previous line; v2: its Merkle leaf hash, so that each line is hashed
+ * once; a v1 log may go on in v2, never the other way); every checkpoint covers exactly the
+ * lines before it, its root is the RFC 9162 Merkle root of those lines, and its signed note
+ * verifies under the log key (given by the auditor, and then the key each checkpoint names
+ * must be it; else the key the first checkpoint names, which may then not change). A v2
+ * checkpoint also carries its time, boot, key and seal inside the signed note (cpext.h), and
+ * its JSON fields must repeat them, no other field allowed; v2 record times never go back.
  *
- * The first failure stops verification and names the line (1-based) and why.
+ * With the auditor's seal verification key, every checkpoint must be sealed, each seal's MAC
+ * must verify and chain the previous one, and no checkpoint may be sealed with the key of an
+ * epoch later than its own time. v2 epochs must hold: the first seal is of the epoch of the
+ * first record, a seal of epoch n+1 follows only the seal that closed epoch n, nothing of
+ * epoch n follows that close, and no epoch is skipped. (v1 logs had no closing seals: their
+ * epochs only had to be continuous; see docs/evidence.md for what that left open.)
+ *
+ * A log segment (a file that rotation or an incident started, stsd/evidence.c) begins with
+ * a copy of the previous segment's last checkpoint and a `segment` record holding the
+ * Merkle compact range of the lines before it; verification starts from that checkpoint.
+ *
+ * The first failure stops verification and names the line (1-based) and why. Lines are
+ * parsed and hashed on every core (opts->threads), then checked in order on one.
  */
 #ifndef STS_EVVERIFY_H
 #define STS_EVVERIFY_H
@@ -41,6 +54,12 @@ struct evv_opts {
 	 */
 	bool want_obj;
 	bool keep_leaves; /* fill res->leaves (for proofs) */
+	/*
+	 * A checkpoint the auditor kept (stsctl checkpoint): the log must contain its tree as
+	 * a prefix (same origin, its size reached, the same root there). NULL: none.
+	 */
+	const struct checkpoint *since;
+	unsigned int threads; /* 0: one per online CPU; 1: no threads */
 };
 
 struct evv_result {
@@ -57,6 +76,13 @@ struct evv_result {
 	uint64_t first_epoch, last_epoch;
 	bool seals_checked;
 	merkle_hash *leaves; /* keep_leaves: leaf hash of every line that passed */
+	uint64_t first_seq; /* seq of the first line: > 0 for a segment */
+	bool segment; /* the file is a segment that starts with a copied checkpoint */
+	int version; /* 1 or 2: the format of the last line (0: none) */
+	uint64_t v2_from; /* seq of the first v2 line, when a v1 log went on in v2 */
+	uint64_t closes; /* seals that closed their epoch */
+	size_t last_cp_off, last_cp_len; /* the last checkpoint line in the buffer */
+	bool since_checked; /* opts->since was found as a prefix */
 };
 
 /*

@@ -5,14 +5,25 @@
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 /* U+2014 EM DASH then a space: the start of every signature line. */
 #define SIG_PREFIX "\xe2\x80\x94 "
 #define SIG_PREFIX_LEN 4
+#define COSIG_HEADER "cosignature/v1"
+
+static int key_id_of(const char *name, uint8_t type, const uint8_t pub[STS_ED25519_PUB_LEN],
+		     uint8_t id[4]);
 
 int note_key_id(const char *name, const uint8_t pub[STS_ED25519_PUB_LEN], uint8_t id[4])
+{
+	return key_id_of(name, 0x01, pub, id);
+}
+
+static int key_id_of(const char *name, uint8_t type, const uint8_t pub[STS_ED25519_PUB_LEN],
+		     uint8_t id[4])
 {
 	size_t n = strlen(name);
 	uint8_t buf[NOTE_MAX_NAME + 2 + STS_ED25519_PUB_LEN], h[STS_SHA256_LEN];
@@ -22,7 +33,7 @@ int note_key_id(const char *name, const uint8_t pub[STS_ED25519_PUB_LEN], uint8_
 		return -EINVAL;
 	memcpy(buf, name, n);
 	buf[n] = '\n';
-	buf[n + 1] = 0x01; /* signature type: Ed25519 */
+	buf[n + 1] = type; /* 0x01 Ed25519 note signature, 0x04 Ed25519 cosignature/v1 */
 	memcpy(buf + n + 2, pub, STS_ED25519_PUB_LEN);
 	err = sts_sha256(buf, n + 2 + STS_ED25519_PUB_LEN, h);
 	if (!err)
@@ -49,12 +60,31 @@ static bool valid_name(const char *s, size_t n, bool is_origin)
 int checkpoint_sign(const struct checkpoint *cp, const char *key_name, const struct sts_key *key,
 		    char **note)
 {
+	return checkpoint_sign_ext(cp, NULL, key_name, key, note);
+}
+
+/* Extension lines: non-empty, newline-terminated, no control character but the newlines. */
+static bool valid_ext(const char *ext)
+{
+	size_t i, n = strlen(ext);
+
+	if (n == 0 || ext[n - 1] != '\n' || ext[0] == '\n' || strstr(ext, "\n\n"))
+		return false;
+	for (i = 0; i < n; i++)
+		if ((unsigned char)ext[i] < 0x20 && ext[i] != '\n')
+			return false;
+	return true;
+}
+
+int checkpoint_sign_ext(const struct checkpoint *cp, const char *ext, const char *key_name,
+			const struct sts_key *key, char **note)
+{
 	char root[64], sigb64[128], *out = NULL;
 	uint8_t blob[4 + STS_ED25519_SIG_LEN];
 	int n, m, err;
 
 	if (!valid_name(cp->origin, strlen(cp->origin), true) ||
-	    !valid_name(key_name, strlen(key_name), false))
+	    !valid_name(key_name, strlen(key_name), false) || (ext && !valid_ext(ext)))
 		return -EINVAL;
 	err = sts_b64_encode(cp->root, STS_SHA256_LEN, root, sizeof(root));
 	if (err)
@@ -62,7 +92,12 @@ int checkpoint_sign(const struct checkpoint *cp, const char *key_name, const str
 	out = malloc(NOTE_MAX_LEN);
 	if (!out)
 		return -ENOMEM;
-	n = snprintf(out, NOTE_MAX_LEN, "%s\n%" PRIu64 "\n%s\n", cp->origin, cp->size, root);
+	n = snprintf(out, NOTE_MAX_LEN, "%s\n%" PRIu64 "\n%s\n%s", cp->origin, cp->size, root,
+		     ext ? ext : "");
+	if (n < 0 || n >= NOTE_MAX_LEN - 256) {
+		err = -EOVERFLOW;
+		goto cleanup;
+	}
 	err = note_key_id(key_name, key->pub, blob);
 	if (!err)
 		err = sts_sign(key, out, n, blob + 4);
@@ -116,7 +151,7 @@ static bool parse_u64(const char *s, size_t n, uint64_t *v)
 
 struct sigline {
 	char name[NOTE_MAX_NAME + 1];
-	uint8_t blob[4 + STS_ED25519_SIG_LEN];
+	uint8_t blob[4 + 8 + STS_ED25519_SIG_LEN]; /* a cosignature has a timestamp too */
 	size_t bloblen;
 };
 
@@ -158,7 +193,10 @@ static int parse_note(const char *text, size_t len, struct checkpoint *cp, size_
 			memcpy(cp->root, root, STS_SHA256_LEN);
 			break;
 		default:
-			/* Extension lines are allowed by tlog-checkpoint and ignored here. */
+			/* Extension lines: tlog-checkpoint allows them; their users read them. */
+			if (nlines == 4)
+				cp->ext_off = line - text;
+			cp->ext_len = (size_t)(p - text) - cp->ext_off;
 			break;
 		}
 	}
@@ -224,4 +262,106 @@ int checkpoint_verify(const char *text, size_t len, const struct sts_key *key,
 		return 0;
 	}
 	return err;
+}
+
+/* The message a cosignature/v1 signs: two header lines, then the note body. */
+static char *cosig_message(const char *text, size_t body_len, uint64_t time, size_t *len)
+{
+	char head[64], *msg;
+	int n = snprintf(head, sizeof(head), COSIG_HEADER "\ntime %" PRIu64 "\n", time);
+
+	msg = malloc(n + body_len);
+	if (!msg)
+		return NULL;
+	memcpy(msg, head, n);
+	memcpy(msg + n, text, body_len);
+	*len = n + body_len;
+	return msg;
+}
+
+int note_cosign(const char *text, size_t len, const char *name, const struct sts_key *key,
+		uint64_t time, char **out)
+{
+	struct sigline sigs[NOTE_MAX_SIGS];
+	struct checkpoint cp;
+	uint8_t blob[4 + 8 + STS_ED25519_SIG_LEN];
+	char b64[160], *msg = NULL, *res = NULL;
+	size_t nsigs, body_len, mlen;
+	int i, n, err;
+
+	if (!valid_name(name, strlen(name), false) || time > INT64_MAX)
+		return -EINVAL;
+	err = parse_note(text, len, &cp, &body_len, sigs, &nsigs);
+	if (err)
+		return err;
+	if (nsigs == NOTE_MAX_SIGS)
+		return -E2BIG;
+	err = key_id_of(name, 0x04, key->pub, blob);
+	if (err)
+		return err;
+	for (i = 0; i < 8; i++)
+		blob[4 + i] = (uint8_t)(time >> (56 - 8 * i));
+	msg = cosig_message(text, body_len, time, &mlen);
+	if (!msg)
+		return -ENOMEM;
+	err = sts_sign(key, msg, mlen, blob + 12);
+	if (!err)
+		err = sts_b64_encode(blob, sizeof(blob), b64, sizeof(b64));
+	if (err)
+		goto cleanup;
+	n = (int)(len + SIG_PREFIX_LEN + strlen(name) + 1 + strlen(b64) + 2);
+	res = malloc(n);
+	if (!res) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	memcpy(res, text, len);
+	snprintf(res + len, n - len, SIG_PREFIX "%s %s\n", name, b64);
+	if (strlen(res) > NOTE_MAX_LEN) {
+		free(res);
+		err = -E2BIG;
+		goto cleanup;
+	}
+	*out = res;
+cleanup:
+	free(msg);
+	return err;
+}
+
+int note_cosig_verify(const char *text, size_t len, const char *name, const struct sts_key *key,
+		      uint64_t *time)
+{
+	struct sigline sigs[NOTE_MAX_SIGS];
+	struct checkpoint cp;
+	size_t nsigs, body_len, mlen, i;
+	uint8_t id[4];
+	uint64_t t;
+	char *msg;
+	int j, err;
+
+	err = parse_note(text, len, &cp, &body_len, sigs, &nsigs);
+	if (err)
+		return err;
+	err = key_id_of(name, 0x04, key->pub, id);
+	if (err)
+		return err;
+	for (i = 0; i < nsigs; i++) {
+		if (strcmp(sigs[i].name, name) != 0 || memcmp(sigs[i].blob, id, 4) != 0)
+			continue;
+		if (sigs[i].bloblen != 4 + 8 + STS_ED25519_SIG_LEN)
+			return -EKEYREJECTED;
+		for (t = 0, j = 0; j < 8; j++)
+			t = t << 8 | sigs[i].blob[4 + j];
+		if (t > INT64_MAX)
+			return -EKEYREJECTED;
+		msg = cosig_message(text, body_len, t, &mlen);
+		if (!msg)
+			return -ENOMEM;
+		err = sts_verify(key, msg, mlen, sigs[i].blob + 12) ? 0 : -EKEYREJECTED;
+		free(msg);
+		if (!err && time)
+			*time = t;
+		return err;
+	}
+	return -ENOKEY;
 }

@@ -6,16 +6,21 @@
  *
  *	evfixtures DIR
  *
- * Writes good.log (every record type, three seal epochs, a shutdown with skipped epochs, a
- * torn tail and its recovery), log.pub, seal.key (the auditor's verification key), the
- * tampered copies, and expected.txt: one line per tampered copy,
+ * Writes good.log (format 2: every record type, seal epochs each closed by its own key, a
+ * shutdown with skipped epochs, a torn tail and its recovery), log.pub, seal.key (the
+ * auditor's verification key), kept.checkpoint (good.log's latest checkpoint, as an auditor
+ * keeps it), the altered copies, and expected.txt: one line per check,
  *
- *	<file> <first bad line> <seal|noseal> <words the reason contains>
+ *	<file>\t<exit status of stsctl verify>\t<more arguments, @ = DIR>\t<words of its output>
  *
- * which tests/unit/evidence.c checks against `stsctl verify`. The tampered copies are what an
- * intruder could do: edit, delete, swap, append with a forged chain, forge a checkpoint
- * signature, strip the seals and re-sign, rewrite history and re-seal it with the key of a
- * later epoch, cut a seal or the file short.
+ * which tests/unit/evidence.c runs as `stsctl verify @/<file> --log-key @/log.pub <args>`.
+ * The altered copies are what each attacker of docs/evidence.md could do: the outsider
+ * (edit, delete, swap, append, forge a signature, cut the file or its tail, edit what a v1
+ * checkpoint left unsigned), the intruder holding the device's current keys (strip seals and
+ * re-sign, rewrite history and re-seal it with a later key, cut at an old checkpoint and seal
+ * anew, rewrite what only their own epoch covers) and root who deletes (roll back to an
+ * older copy). A format 1 log written before format 2 (../good.log) goes on in format 2;
+ * rotation and an incident (the log cut under the writer) start segments.
  */
 #include "evidence/evlog.h"
 #include "evidence/merkle.h"
@@ -24,6 +29,7 @@
 #include "core/util.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -209,6 +215,7 @@ static int make_log(const char *path, const char *seal_path, const struct sts_ke
 	int err;
 
 	fake_now = T0 * 1000000LL + 123456;
+	o.no_state = true; /* the fixture directory holds logs only */
 	err = evlog_open(&o, &log);
 	err = err ?: run_records(log, false);
 	err = err ?: stop(log);
@@ -227,6 +234,23 @@ static int make_log(const char *path, const char *seal_path, const struct sts_ke
 	err = err ?: run_records(log, true);
 	err = err ?: stop(log);
 	return err;
+}
+
+#define SEAL "--seal-key @/seal.key"
+
+/* One line of expected.txt. */
+static void expect(FILE *exp, const char *file, int status, const char *args, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
+static void expect(FILE *exp, const char *file, int status, const char *args, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(exp, "%s\t%d\t%s\t", file, status, args);
+	va_start(ap, fmt);
+	vfprintf(exp, fmt, ap);
+	va_end(ap);
+	fputc('\n', exp);
 }
 
 static int write_str(const char *path, const char *s, size_t len)
@@ -274,11 +298,14 @@ static int write_lines(const char *name, struct lines *ls, const int *order, int
 
 	if (!f)
 		return -errno;
-	for (i = 0; order[i] >= 0; i++) {
-		if (order[i] == repl_idx)
+	/* order NULL: every line in its place. */
+	for (i = 0; order ? order[i] >= 0 : i < (int)ls->n; i++) {
+		int j = order ? order[i] : i;
+
+		if (j == repl_idx)
 			fputs(repl, f);
 		else
-			fwrite(ls->l[order[i]], 1, ls->len[order[i]], f);
+			fwrite(ls->l[j], 1, ls->len[j], f);
 	}
 	return fclose(f) ? -errno : 0;
 }
@@ -291,6 +318,294 @@ static int find_line(struct lines *ls, const char *needle, int nth)
 		if (memmem(ls->l[i], ls->len[i], needle, strlen(needle)) && nth-- == 0)
 			return (int)i;
 	return -1;
+}
+
+/* Lines [0, n) of ls, then extra (may be NULL), into name. */
+static int write_head(const char *name, const struct lines *ls, size_t n, const char *extra)
+{
+	FILE *f = fopen(at(name), "w");
+	size_t i;
+
+	if (!f)
+		return -errno;
+	for (i = 0; i < n; i++)
+		fwrite(ls->l[i], 1, ls->len[i], f);
+	if (extra)
+		fputs(extra, f);
+	return fclose(f) ? -errno : 0;
+}
+
+/* Line i of ls with the first `from` replaced by `to` (same line otherwise); heap string. */
+static char *edit_line(const struct lines *ls, int i, const char *from, const char *to)
+{
+	char *line = strndup(ls->l[i], ls->len[i]), *p = line ? strstr(line, from) : NULL, *out;
+
+	if (!p) {
+		free(line);
+		return NULL;
+	}
+	out = malloc(ls->len[i] + strlen(to) + 1);
+	if (out) {
+		memcpy(out, line, p - line);
+		strcpy(out + (p - line), to);
+		strcat(out, p + strlen(from));
+	}
+	free(line);
+	return out;
+}
+
+/* A writer at fake time `now` on an existing file, with the seal key of `epoch` (or none). */
+static int open_at(const char *name, const struct sts_key *key, int64_t now, int epoch,
+		   const char *boot, struct evlog **log)
+{
+	struct seal_state st = { .start = T0, .length = EPOCH };
+	struct evlog_opts o = {
+		.path = at(name),
+		.log_key = key,
+		.origin = "stsguard.test/evidence",
+		.seal_path = epoch >= 0 ? at("seal.state") : NULL,
+		.checkpoint_every = 8,
+		.checkpoint_interval = 3600,
+		.clock = fake_clock,
+		.boot_id = boot,
+		.no_state = true,
+	};
+	int err = 0;
+
+	if (epoch >= 0) {
+		memcpy(st.key, seal_k0, SEAL_KEY_LEN);
+		err = seal_advance(&st, (uint64_t)epoch);
+		err = err ?: seal_state_store(at("seal.state"), &st);
+		seal_state_wipe(&st);
+	}
+	fake_now = now;
+	return err ?: evlog_open(&o, log);
+}
+
+static int intruder_records(struct evlog *log)
+{
+	int err = add(log, EV_NET_ALLOW,
+		      json_pack("{si ss ss ss ss si ss}", "pid", 415, "comm", "sts-agent", "hook",
+				"cgroup/connect4", "proto", "tcp", "addr", "198.51.100.7", "port",
+				443, "action", "allowed"));
+
+	return err ?: evlog_close(log);
+}
+
+/* Index of the line whose "seq" is seq. */
+static int line_of_seq(const struct lines *ls, int seq)
+{
+	char needle[32];
+
+	snprintf(needle, sizeof(needle), "{\"seq\":%d,", seq);
+	return find_line((struct lines *)ls, needle, 0);
+}
+
+/*
+ * The format 2 fixtures: what each attacker of docs/evidence.md can try, beyond the edits
+ * above. ls is good.log.
+ */
+static int more_fixtures(FILE *exp, const struct sts_key *key, struct lines *ls)
+{
+	struct evlog *log = NULL;
+	char *line = NULL, kept[NOTE_MAX_LEN + 1];
+	int err = 0, i, last_cp, close1, cp1;
+
+	/* Nothing at all: nothing is signed, nothing proved. */
+	err = write_str(at("empty.log"), "", 0);
+	expect(exp, "empty.log", 4, "", "empty.log: INCOMPLETE: empty log");
+
+	/* Cut between records: the records after the last checkpoint are signed by nothing. */
+	last_cp = (int)ls->n - 1; /* good.log ends with a checkpoint */
+	err = err ?: write_head("cut-tail.log", ls, last_cp - 1, NULL);
+	expect(exp, "cut-tail.log", 4, "", "cut-tail.log: INCOMPLETE: %d of %d records", 2,
+	       last_cp - 1);
+	expect(exp, "cut-tail.log", 0, "--allow-unsigned-tail",
+	       "2 records after the last checkpoint covered by no signature");
+
+	/* A record after the last checkpoint edited (no line after it to betray it). */
+	line = edit_line(ls, (int)ls->n - 2, "\"reason\":\"signal\"", "\"reason\":\"exit\"");
+	err = err ?: !line ? -EINVAL : write_head("tail-edited.log", ls, ls->n - 2, line);
+	free(line);
+	expect(exp, "tail-edited.log", 4, "", "tail-edited.log: INCOMPLETE: 3 of 32 records");
+
+	/* A record made up after the last checkpoint, chained right (the hash is public). */
+	{
+		merkle_hash leaf;
+		char hex[65], buf[512];
+
+		merkle_leaf_hash(ls->l[ls->n - 1], ls->len[ls->n - 1] - 1, leaf);
+		sts_hex(leaf, sizeof(leaf), hex);
+		snprintf(buf, sizeof(buf),
+			 "{\"seq\":%zu,\"time\":\"2026-01-01T00:09:00.000000Z\",\"boot\":\"" BOOT2
+			 "\",\"type\":\"transmission\",\"prev\":\"%s\",\"endpoint\":"
+			 "\"203.0.113.9:443\",\"bytes\":512}\n",
+			 ls->n, hex);
+		err = err ?: write_head("fabricated.log", ls, ls->n, buf);
+		expect(exp, "fabricated.log", 4, "", "fabricated.log: INCOMPLETE: 1 of 34 records");
+	}
+
+	/* Time going back, in the unsigned tail where no signature needs redoing. */
+	line = edit_line(ls, (int)ls->n - 3, "00:08:20.", "00:07:55.");
+	err = err ?: !line ? -EINVAL : write_head("time-back.log", ls, ls->n - 3, line);
+	free(line);
+	expect(exp, "time-back.log", 1, "", "time-back.log:%zu: FAIL: time goes backwards",
+	       ls->n - 2);
+
+	/* Checkpoint fields a v1 signature left uncovered: boot, log_key, and extra fields. */
+	cp1 = find_line(ls, "\"type\":\"checkpoint\"", 1);
+	line = edit_line(ls, cp1, BOOT1, "6f1c2a9e-3b4d-4e5f-8a7b-9c0d1e2f3a4c");
+	err = err ?: !line ? -EINVAL : write_lines("boot-edited.log", ls, NULL, cp1, line);
+	free(line);
+	expect(exp, "boot-edited.log", 1, "",
+	       "boot-edited.log:%d: FAIL: checkpoint \"boot\" differs from its signed note",
+	       cp1 + 1);
+	line = edit_line(ls, cp1, "\"log_key\":\"", "\"log_key\":\"A");
+	if (line) {
+		/* Another 32-byte key: same length in base64, one letter changed. */
+		char *q = strstr(line, "\"log_key\":\"A") + 11;
+
+		memmove(q + 1, q + 2, strlen(q + 2) + 1);
+		q[0] = q[0] == 'A' ? 'B' : 'A';
+	}
+	err = err ?: !line ? -EINVAL : write_lines("logkey-edited.log", ls, NULL, cp1, line);
+	free(line);
+	expect(exp, "logkey-edited.log", 1, "",
+	       "logkey-edited.log:%d: FAIL: checkpoint \"log_key\" is not the log key given",
+	       cp1 + 1);
+	line = edit_line(ls, cp1, "\"size\":", "\"origin\":\"elsewhere\",\"size\":");
+	err = err ?: !line ? -EINVAL : write_lines("extra-field.log", ls, NULL, cp1, line);
+	free(line);
+	expect(exp, "extra-field.log", 1, "",
+	       "extra-field.log:%d: FAIL: checkpoint field \"origin\" is not covered", cp1 + 1);
+
+	/* The auditor kept good.log's latest checkpoint at an earlier visit. */
+	{
+		json_t *o = json_loadb(ls->l[last_cp], ls->len[last_cp], 0, NULL);
+
+		snprintf(kept, sizeof(kept), "%s", json_string_value(json_object_get(o, "note")));
+		json_decref(o);
+		err = err ?: write_str(at("kept.checkpoint"), kept, strlen(kept));
+	}
+	expect(exp, "good.log", 0, "--since @/kept.checkpoint " SEAL,
+	       "extends the kept checkpoint");
+	/* Cut cleanly at an older checkpoint (or rolled back to an older copy): verifies alone. */
+	close1 = line_of_seq(ls, 14);
+	err = err ?: write_head("rolled-back.log", ls, close1 + 1, NULL);
+	expect(exp, "rolled-back.log", 0, SEAL, "rolled-back.log: OK: 15 records");
+	expect(exp, "rolled-back.log", 1, "--since @/kept.checkpoint",
+	       "rolled-back.log:15: FAIL: the log has 15 records, fewer than the 32 of the kept "
+	       "checkpoint");
+
+	/*
+	 * The intruder holds the device's keys in epoch 2: the log key and k_2. They edit an
+	 * epoch-1 record written after the last epoch-1 checkpoint but before epoch 1 was closed
+	 * (seq 12), drop what follows and seal the rewritten history with k_2.
+	 */
+	i = line_of_seq(ls, 12);
+	line = edit_line(ls, i, "192.0.2.10", "192.0.2.99");
+	err = err ?: !line ? -EINVAL : write_head("intruder-rewrite.log", ls, i, line);
+	free(line);
+	err = err ?: open_at("intruder-rewrite.log", key, (T0 + 150) * 1000000LL, 2, BOOT1, &log);
+	err = err ?: intruder_records(log);
+	expect(exp, "intruder-rewrite.log", 1, SEAL,
+	       "intruder-rewrite.log:%d: FAIL: epoch 1 was never closed before epoch 2", i + 3);
+	expect(exp, "intruder-rewrite.log", 0, "", "intruder-rewrite.log: OK: ");
+	/* ... or cut the log at an older checkpoint (epoch 1, seq 11) and seal anew with k_3. */
+	i = line_of_seq(ls, 11);
+	err = err ?: write_head("intruder-cut.log", ls, i + 1, NULL);
+	err = err ?: open_at("intruder-cut.log", key, (T0 + 190) * 1000000LL, 3, BOOT1, &log);
+	err = err ?: intruder_records(log);
+	expect(exp, "intruder-cut.log", 1, SEAL,
+	       "intruder-cut.log:%d: FAIL: seal epochs 2 to 2 are missing", i + 3);
+	/* What k_2 does allow: rewrite what only epoch 2 covers, after the close of epoch 1. */
+	err = err ?: write_head("intruder-epoch2.log", ls, close1 + 1, NULL);
+	err = err ?: open_at("intruder-epoch2.log", key, (T0 + 150) * 1000000LL, 2, BOOT1, &log);
+	err = err ?: intruder_records(log);
+	expect(exp, "intruder-epoch2.log", 0, SEAL, "intruder-epoch2.log: OK: 17 records");
+	expect(exp, "intruder-epoch2.log", 1, "--since @/kept.checkpoint",
+	       "fewer than the 32 of the kept checkpoint");
+	unlink(at("seal.state"));
+	return err;
+}
+
+/*
+ * A format 1 log (written before format 2) that the new writer goes on with; a rotation; and
+ * an incident: the log cut under the writer, which starts a new segment from the checkpoint
+ * it remembers.
+ */
+static int segment_fixtures(FILE *exp, const struct sts_key *key)
+{
+	char v1[4096 + 64], *buf = NULL;
+	struct evlog *log = NULL;
+	struct evlog_opts o = {
+		.log_key = key,
+		.origin = "stsguard.test/evidence",
+		.checkpoint_every = 8,
+		.checkpoint_interval = 3600,
+		.clock = fake_clock,
+		.boot_id = BOOT2,
+	};
+	int64_t aside;
+	size_t len;
+	int err, i;
+
+	snprintf(v1, sizeof(v1), "%s/../good.log", dir);
+	err = sts_read_file(v1, 1 << 20, &buf, &len);
+	err = err ?: write_str(at("v1-then-v2.log"), buf, len);
+	free(buf);
+	err = err ?: open_at("v1-then-v2.log", key, (T0 + 560) * 1000000LL, 8, BOOT2, &log);
+	err = err ?: intruder_records(log);
+	expect(exp, "v1-then-v2.log", 0, SEAL, "format 2 (format 1 before seq 33)");
+	unlink(at("seal.state"));
+
+	/* Rotation: two segments, one chain. */
+	o.path = at("rotated.log");
+	o.state_path = at("rotated.state");
+	unlink(o.path);
+	unlink(o.state_path);
+	unlink(at("rotated.log.1"));
+	fake_now = T0 * 1000000LL + 123456;
+	err = err ?: evlog_open(&o, &log);
+	for (i = 0; !err && i < 5; i++)
+		err = add(log, EV_NET_DENY, json_pack("{si}", "pid", 415 + i));
+	err = err ?: evlog_rotate(log, at("rotated.log.1"));
+	for (i = 0; !err && i < 3; i++)
+		err = add(log, EV_NET_DENY, json_pack("{si}", "pid", 515 + i));
+	err = err ?: evlog_close(log);
+	unlink(o.state_path);
+	expect(exp, "rotated.log.1", 0, "@/rotated.log", "rotated.log.1: OK: 6 records");
+	expect(exp, "rotated.log", 0, "", "segment from seq 5");
+	expect(exp, "rotated.log", 1, "@/rotated.log.1",
+	       "rotated.log.1:1: FAIL: does not start with the last line of the segment before");
+
+	/* Incident: the log cut under the writer (its last 2 checkpoints gone). */
+	o.path = at("incident.log");
+	o.state_path = at("incident.state");
+	unlink(o.path);
+	unlink(o.state_path);
+	fake_now = T0 * 1000000LL + 123456;
+	err = err ?: evlog_open(&o, &log);
+	for (i = 0; !err && i < 12; i++)
+		err = add(log, EV_NET_DENY, json_pack("{si}", "pid", 415 + i));
+	err = err ?: evlog_close(log);
+	if (!err) {
+		struct lines ls = { 0 };
+
+		err = split_lines(o.path, &ls);
+		err = err ?: write_head("incident.log", &ls, 9, NULL);
+		free(ls.buf);
+	}
+	fake_now += 60 * 1000000LL;
+	aside = fake_now;
+	err = err ?: evlog_open(&o, &log);
+	err = err ?: add(log, EV_START, json_pack("{ss}", "mode", "enforce"));
+	err = err ?: evlog_close(log);
+	unlink(o.state_path);
+	expect(exp, "incident.log", 0, "", "segment from seq 13");
+	snprintf(v1, sizeof(v1), "incident.log.damaged-%" PRId64, aside);
+	expect(exp, v1, 0, "--allow-unsigned-tail", "%s: OK: 9 records", v1);
+	return err;
 }
 
 int main(int argc, char **argv)
@@ -349,7 +664,7 @@ int main(int argc, char **argv)
 	p = strstr(line, "collector.example.org");
 	memcpy(p, "collector.evil0.org.", 20);
 	err = write_lines("edited.log", &ls, order, tx, line);
-	fprintf(exp, "edited.log %d noseal record altered\n", tx + 1);
+	expect(exp, "edited.log", 1, "", "edited.log:%d: FAIL: record altered", tx + 1);
 	free(line);
 
 	/* A deleted line: the payload that was stopped. */
@@ -358,7 +673,7 @@ int main(int argc, char **argv)
 		order[i] = i + 1;
 	order[ls.n - 1] = -1;
 	err = err ?: write_lines("deleted.log", &ls, order, -1, NULL);
-	fprintf(exp, "deleted.log %d noseal seq\n", n + 1);
+	expect(exp, "deleted.log", 1, "", "deleted.log:%d: FAIL: seq", n + 1);
 
 	/* Two lines swapped. */
 	for (i = 0; i <= (int)ls.n; i++)
@@ -367,7 +682,7 @@ int main(int argc, char **argv)
 	order[n] = n + 1;
 	order[n + 1] = n;
 	err = err ?: write_lines("swapped.log", &ls, order, -1, NULL);
-	fprintf(exp, "swapped.log %d noseal seq\n", n + 1);
+	expect(exp, "swapped.log", 1, "", "swapped.log:%d: FAIL: seq", n + 1);
 	order[n] = n;
 	order[n + 1] = n + 1;
 
@@ -388,7 +703,7 @@ int main(int argc, char **argv)
 			fputs(app, f);
 			fclose(f);
 		}
-		fprintf(exp, "appended.log %zu noseal prev\n", ls.n + 1);
+		expect(exp, "appended.log", 1, "", "appended.log:%zu: FAIL: prev", ls.n + 1);
 		free(app);
 	}
 
@@ -402,7 +717,7 @@ int main(int argc, char **argv)
 	p = strchr(p, ' ') + 1; /* base64(key id || signature) */
 	p[10] = p[10] == 'A' ? 'B' : 'A';
 	err = err ?: write_lines("badsig.log", &ls, order, cp, line);
-	fprintf(exp, "badsig.log %d noseal signature\n", cp + 1);
+	expect(exp, "badsig.log", 1, "", "badsig.log:%d: FAIL: checkpoint signature", cp + 1);
 	free(line);
 
 	/* The MAC of a seal cut short. */
@@ -411,7 +726,7 @@ int main(int argc, char **argv)
 	p = strstr(line, "\"mac\":\"") + 7;
 	memmove(p + 40, p + 64, strlen(p + 64) + 1);
 	err = err ?: write_lines("truncseal.log", &ls, order, cp, line);
-	fprintf(exp, "truncseal.log %d noseal malformed seal\n", cp + 1);
+	expect(exp, "truncseal.log", 1, "", "truncseal.log:%d: FAIL: malformed seal", cp + 1);
 	free(line);
 
 	/* Seals stripped (the whole log re-signed without them): only the seal key tells. */
@@ -419,8 +734,10 @@ int main(int argc, char **argv)
 		struct lines us = { 0 };
 
 		err = err ?: split_lines(at("unsealed.log"), &us);
-		fprintf(exp, "unsealed.log %d seal not sealed\n",
-			find_line(&us, "\"type\":\"checkpoint\"", 0) + 1);
+		expect(exp, "unsealed.log", 1, SEAL,
+		       "unsealed.log:%d: FAIL: checkpoint is not sealed",
+		       find_line(&us, "\"type\":\"checkpoint\"", 0) + 1);
+		expect(exp, "unsealed.log", 0, "", "unsealed.log: OK: ");
 		free(us.buf);
 	}
 
@@ -428,7 +745,7 @@ int main(int argc, char **argv)
 	err = err
 		      ?: write_str(at("truncated.log"), ls.buf,
 				   (size_t)(ls.l[ls.n - 1] - ls.buf) + ls.len[ls.n - 1] / 2);
-	fprintf(exp, "truncated.log %zu noseal incomplete\n", ls.n);
+	expect(exp, "truncated.log", 1, "", "truncated.log:%zu: FAIL: incomplete record", ls.n);
 
 	/*
 	 * History rewritten from the first checkpoint on by someone who took the device in a
@@ -446,6 +763,7 @@ int main(int argc, char **argv)
 			.checkpoint_interval = 3600,
 			.clock = fake_clock,
 			.boot_id = BOOT1,
+			.no_state = true,
 		};
 		struct evlog *log = NULL;
 
@@ -466,9 +784,15 @@ int main(int argc, char **argv)
 					       "tcp", "addr", "198.51.100.7", "port", 443, "action",
 					       "allowed"));
 		err = err ?: evlog_close(log);
-		fprintf(exp, "resealed.log %d seal later epoch\n", cp + 2);
+		expect(exp, "resealed.log", 1, SEAL,
+		       "resealed.log:%d: FAIL: first seal is of epoch 3 but the log began in epoch "
+		       "0",
+		       cp + 2);
+		expect(exp, "resealed.log", 0, "", "resealed.log: OK: ");
 		unlink(at("seal.state"));
 	}
+	err = err ?: more_fixtures(exp, &key, &ls);
+	err = err ?: segment_fixtures(exp, &key);
 	fclose(exp);
 	seal_state_wipe(&st);
 	free(ls.buf);

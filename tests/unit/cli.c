@@ -201,9 +201,9 @@ void test_cli_stsd(void)
 
 void test_cli_stsctl(void)
 {
-	static const char *const commands[] = { "verify",	"report",    "prove",
-						"verify-proof", "seal-init", "consent",
-						"key",		"optout",    NULL };
+	static const char *const commands[] = { "verify",     "report", "prove",     "verify-proof",
+						"checkpoint", "cosign", "seal-init", "consent",
+						"key",	      "optout", NULL };
 
 	check_program("stsctl", commands);
 }
@@ -223,7 +223,7 @@ void test_cli_usage_errors(void)
 		const char *prog, *args, *want;
 	} cases[] = {
 		{ "stsctl", "verify", "stsctl verify: missing LOG\n" },
-		{ "stsctl", "verify a b", "stsctl verify: unexpected argument 'b'\n" },
+		{ "stsctl", "checkpoint a b", "stsctl checkpoint: unexpected argument 'b'\n" },
 		{ "stsctl", "prove LOG", "stsctl prove: missing SEQ\n" },
 		{ "stsctl", "prove LOG x", "stsctl prove: SEQ x: not a record number\n" },
 		{ "stsctl", "verify-proof P", "stsctl verify-proof: missing --log-key PUB\n" },

@@ -58,6 +58,8 @@ static int verify_file(const char *path, const struct sts_key *key, const struct
 	if (err)
 		return err;
 	err = evv_verify(buf, len, &o, res);
+	if (err == -EBADMSG && getenv("EV_DEBUG"))
+		printf("  %s:%" PRIu64 ": %s\n", path, res->bad_line, res->why);
 	evv_unmap(buf, len);
 	return err;
 }
@@ -400,7 +402,8 @@ void test_evidence_writer(void)
 	ASSERT_OK(seal_vkey_parse(vkey, strlen(vkey), &vk), "vkey");
 	ASSERT_OK(verify_file(path, &key, &vk, &res), "the log verifies with both keys");
 	ASSERT_EQ(res.checkpoints, 3, "3 checkpoints");
-	ASSERT_EQ(res.last_epoch, 1, "sealed through epoch 1");
+	ASSERT_EQ(res.last_epoch, 0, "the last seal is epoch 0's own, closing it");
+	ASSERT_EQ(res.closes, 1, "epoch 0 closed before the key evolved");
 	{
 		struct seal_state st2;
 
@@ -490,7 +493,7 @@ void test_evidence_line_bytes(void)
 		free(want);
 		json_decref(f);
 		json_decref(obj);
-		sts_sha256(p, nl - p, prev);
+		merkle_leaf_hash(p, nl - p, prev); /* format 2: prev is the leaf hash */
 	}
 	ASSERT_EQ(i, ARRAY_SIZE(fields), "every record written");
 cleanup:
@@ -537,12 +540,124 @@ void test_evidence_recovery(void)
 		    path);
 		ASSERT_STREQ(out, "1\n", "one recovery record says 12 bytes were dropped");
 	}
-	/* A line altered in the middle is not "recovered": the writer refuses the log. */
+	/*
+	 * A line altered in the middle: the writer that remembers its last checkpoint does not
+	 * re-read the history before it (verify does); one without its state refuses the log.
+	 */
 	fd = open(path, O_WRONLY);
 	pwrite(fd, "X", 1, 20);
 	close(fd);
-	ASSERT_EQ(open_log(path, &key, NULL, &log), -EBADMSG, "corrupt log is not appended to");
+	{
+		struct evlog_opts o = {
+			.path = path,
+			.log_key = &key,
+			.clock = test_clock,
+			.boot_id = "test-boot",
+			.no_state = true,
+		};
+
+		ASSERT_EQ(evlog_open(&o, &log), -EBADMSG, "corrupt log is not appended to");
+		log = NULL;
+	}
+	if (ASSERT_OK(open_log(path, &key, NULL, &log), "with its state: opens at its checkpoint"))
+		ASSERT_OK(evlog_close(log), "close");
 	log = NULL;
+cleanup:
+	evlog_close(log);
+	sts_key_free(&key);
+}
+
+static bool file_exists_glob(const char *pattern)
+{
+	char out[1024];
+
+	return run(out, sizeof(out), "ls %s >/dev/null 2>&1", pattern) == 0;
+}
+
+/*
+ * The writer remembers its last checkpoint (fsync'd state beside the log): a log cut, replaced
+ * or deleted under it is never appended to; the writer keeps it aside and starts a segment
+ * from the remembered checkpoint that says what it found, which verifies on its own.
+ */
+void test_evidence_writer_state(void)
+{
+	char path[512], seal[512], vkey[SEAL_VKEY_MAX], out[8192], pattern[600];
+	struct sts_key key = { 0 };
+	struct seal_state vk;
+	struct evv_result res;
+	struct evlog_stats st;
+	struct evlog *log = NULL;
+	struct stat sb;
+	int i, round;
+
+	snprintf(path, sizeof(path), "%s/ws.log", test__tmpdir());
+	snprintf(seal, sizeof(seal), "%s/ws.seal", test__tmpdir());
+	snprintf(pattern, sizeof(pattern), "%s.damaged-*", path);
+	if (!ASSERT_OK(new_key("wsk", &key), "key"))
+		return;
+	test_now = 1767225600LL * 1000000;
+	ASSERT_OK(seal_state_create(seal, 1767225600LL, 600, NULL, vkey), "seal-init");
+	ASSERT_OK(seal_vkey_parse(vkey, strlen(vkey), &vk), "vkey");
+	if (!ASSERT_OK(open_log(path, &key, seal, &log), "open"))
+		goto cleanup;
+	for (i = 0; i < 10; i++) {
+		test_now += 1000000;
+		evlog_append(log, "net_deny", NULL, NULL);
+	}
+	ASSERT_OK(evlog_close(log), "close");
+	log = NULL;
+	snprintf(out, sizeof(out), "%s.state", path);
+	ASSERT_OK(stat(out, &sb), "the writer state is beside the log");
+	ASSERT_EQ(sb.st_mode & 0777, 0600, "mode 0600");
+	for (round = 0; round < 3; round++) {
+		/* 0: cut mid-way; 1: the last checkpoint replaced; 2: deleted. */
+		if (round == 0)
+			ASSERT_OK(truncate(path, 300), "cut the log");
+		else if (round == 1)
+			run(out, sizeof(out), "sed -i '$ s/\"size\":/\"size\" :/' %s", path);
+		else
+			ASSERT_OK(unlink(path), "delete the log");
+		test_now += 1000000;
+		if (!ASSERT_OK(open_log(path, &key, seal, &log), "reopen"))
+			goto cleanup;
+		evlog_stats(log, &st);
+		ASSERT_TRUE(st.incident, "the writer saw it was not its log");
+		test_now += 1000000;
+		evlog_append(log, "start", NULL, NULL);
+		ASSERT_OK(evlog_close(log), "close");
+		log = NULL;
+		if (!ASSERT_OK(verify_file(path, &key, &vk, &res), "the new segment verifies"))
+			continue;
+		ASSERT_TRUE(res.segment && res.first_seq > 0,
+			    "a segment from the remembered checkpoint");
+		ASSERT_EQ(res.tail, 0, "all of it signed and sealed");
+		run(out, sizeof(out), "sed -n 2p %s", path);
+		ASSERT_TRUE(strstr(out, "\"type\":\"segment\"") &&
+				    strstr(out, "\"reason\":\"incident\""),
+			    "its second record says why");
+		ASSERT_TRUE(round == 2 ? strstr(out, "\"damaged_copy\":null") != NULL
+				       : strstr(out, "\"damaged_copy\":\"ws.log.damaged-") != NULL,
+			    "and where the old log went");
+	}
+	ASSERT_TRUE(file_exists_glob(pattern), "the damaged logs are kept aside");
+	/* Rotation: the old segment and the new one verify as one chain. */
+	if (!ASSERT_OK(open_log(path, &key, seal, &log), "reopen"))
+		goto cleanup;
+	evlog_stats(log, &st);
+	ASSERT_FALSE(st.incident, "no incident on a log that is what the writer left");
+	evlog_append(log, "net_deny", NULL, NULL);
+	snprintf(out, sizeof(out), "%s.1", path);
+	ASSERT_OK(evlog_rotate(log, out), "rotate");
+	ASSERT_EQ(evlog_rotate(log, out), -EEXIST, "never over an older segment");
+	evlog_append(log, "net_deny", NULL, NULL);
+	ASSERT_OK(evlog_close(log), "close");
+	log = NULL;
+	ASSERT_EQ(run(out, sizeof(out), "%s/stsctl verify %s.1 %s --seal-key '%s'", test__out_dir(),
+		      path, path, vkey),
+		  0, "both segments, one chain");
+	ASSERT_EQ(run(out, sizeof(out), "%s/stsctl verify %s %s.1", test__out_dir(), path, path), 1,
+		  "in the wrong order: refused");
+	seal_state_wipe(&vk);
 cleanup:
 	evlog_close(log);
 	sts_key_free(&key);
@@ -664,6 +779,10 @@ void test_evidence_crash(void)
 	sts_key_free(&key);
 }
 
+/*
+ * Format 1 fixtures (the .log files of tests/fixtures/evidence, frozen since format 2):
+ * they still verify, and each altered copy still fails at its line.
+ */
 void test_evidence_fixtures(void)
 {
 	char out[65536], line[512], file[64], kind[16], words[128];
@@ -671,20 +790,15 @@ void test_evidence_fixtures(void)
 	int lineno, rc, n = 0;
 	FILE *exp;
 
-	/* Reproducible: the generator makes the committed files again from the same key. */
-	rc = run(out, sizeof(out),
-		 "cp " FIXTURES "/log.key %s/ && %s/tests/bin/evfixtures %s && "
-		 "for f in " FIXTURES "/*; do cmp $f %s/$(basename $f) || exit 1; done",
-		 tmp, o, tmp, tmp);
-	ASSERT_EQ(rc, 0, "fixtures regenerate byte for byte");
-	if (rc)
-		printf("%s", out);
+	(void)tmp;
 	rc = run(out, sizeof(out),
 		 "%s/stsctl verify " FIXTURES "/good.log --log-key " FIXTURES
 		 "/log.pub --seal-key " FIXTURES "/seal.key",
 		 o);
-	ASSERT_EQ(rc, 0, "good.log verifies with the log key and the seal key");
-	ASSERT_TRUE(strstr(out, "good.log: OK: 33 records, 11 checkpoints") != NULL, out);
+	ASSERT_EQ(rc, 0, "format 1 good.log verifies with the log key and the seal key");
+	ASSERT_TRUE(strstr(out, "good.log: OK: 33 records, 11 checkpoints") != NULL &&
+			    strstr(out, "format 1"),
+		    out);
 	exp = fopen(FIXTURES "/expected.txt", "r");
 	if (!ASSERT_OK_PTR(exp, "expected.txt"))
 		return;
@@ -720,6 +834,129 @@ void test_evidence_fixtures(void)
 		strstr(out, "stsctl: open /nonexistent/evidence.log: No such file or directory") !=
 			NULL,
 		"error names the file");
+}
+
+#define FIXTURES2 FIXTURES "/v2"
+
+/*
+ * Format 2 fixtures: regenerated byte for byte, then every line of expected.txt (one per
+ * sentence of docs/evidence.md's attacker table) run through stsctl verify.
+ */
+void test_evidence_fixtures_v2(void)
+{
+	char out[65536], line[1024], cmd[2048], args[512];
+	const char *o = test__out_dir(), *tmp = test__tmpdir();
+	char *f, *st, *a, *words, *p, *q;
+	int rc, n = 0, ok = 0;
+	FILE *exp;
+
+	rc = run(out, sizeof(out),
+		 "mkdir -p %s/v2 && cp " FIXTURES "/good.log %s/ && cp " FIXTURES2
+		 "/log.key %s/v2/ && %s/tests/bin/evfixtures %s/v2 2>/dev/null && "
+		 "for f in " FIXTURES2 "/*; do cmp $f %s/v2/$(basename $f) || exit 1; done && "
+		 "test $(ls %s/v2 | wc -l) = $(ls " FIXTURES2 " | wc -l)",
+		 tmp, tmp, tmp, o, tmp, tmp, tmp);
+	ASSERT_EQ(rc, 0, "format 2 fixtures regenerate byte for byte");
+	if (rc)
+		printf("%s", out);
+	exp = fopen(FIXTURES2 "/expected.txt", "r");
+	if (!ASSERT_OK_PTR(exp, "expected.txt"))
+		return;
+	while (fgets(line, sizeof(line), exp)) {
+		line[strcspn(line, "\n")] = '\0';
+		p = line;
+		f = strsep(&p, "\t");
+		st = strsep(&p, "\t");
+		a = strsep(&p, "\t");
+		words = p;
+		if (!f || !st || !a || !words)
+			continue;
+		/* @ is the fixture directory. */
+		for (q = args; *a && q < args + sizeof(args) - 64; a++) {
+			if (*a == '@')
+				q += sprintf(q, "%s", FIXTURES2);
+			else
+				*q++ = *a;
+		}
+		*q = '\0';
+		snprintf(cmd, sizeof(cmd),
+			 "%s/stsctl verify " FIXTURES2 "/%s --log-key " FIXTURES2 "/log.pub %s", o,
+			 f, args);
+		rc = run(out, sizeof(out), "%s", cmd);
+		n++;
+		if (ASSERT_EQ(rc, atoi(st), cmd) && ASSERT_TRUE(strstr(out, words) != NULL, cmd))
+			ok++;
+		else
+			printf("  got: %s  want: %s\n", out, words);
+	}
+	fclose(exp);
+	ASSERT_TRUE(n >= 34, "every attacker's change has its fixture");
+	ASSERT_EQ(ok, n, "and each is told as expected");
+	rc = run(out, sizeof(out),
+		 "%s/stsctl verify " FIXTURES2 "/good.log --log-key " FIXTURES2
+		 "/log.pub --seal-key " FIXTURES2 "/seal.key --json",
+		 o);
+	ASSERT_EQ(rc, 0, "--json");
+	ASSERT_TRUE(strstr(out, "\"complete\":true") && strstr(out, "\"format\":2") &&
+			    strstr(out, "\"closed_epochs\":8"),
+		    out);
+	rc = run(out, sizeof(out), "%s/stsctl verify " FIXTURES2 "/cut-tail.log --json", o);
+	ASSERT_EQ(rc, 4, "--json: exit 4 for an unsigned tail");
+	ASSERT_TRUE(strstr(out, "\"ok\":true,\"complete\":false") != NULL, out);
+	/* The kept checkpoint, written by stsctl checkpoint, cosigned by a witness. */
+	rc = run(out, sizeof(out),
+		 "%s/stsctl checkpoint " FIXTURES2 "/good.log --log-key " FIXTURES2
+		 "/log.pub -o %s/kept && cmp %s/kept " FIXTURES2 "/kept.checkpoint && "
+		 "openssl genpkey -algorithm ed25519 -out %s/w.key 2>/dev/null && "
+		 "openssl pkey -in %s/w.key -pubout -out %s/w.pub && "
+		 "openssl genpkey -algorithm ed25519 -out %s/w2.key 2>/dev/null && "
+		 "openssl pkey -in %s/w2.key -pubout -out %s/w2.pub && "
+		 "%s/stsctl cosign %s/kept --key %s/w.key --name witness.test/w1 "
+		 "--log-key " FIXTURES2 "/log.pub -o %s/kept.cosigned",
+		 o, tmp, tmp, tmp, tmp, tmp, tmp, tmp, tmp, o, tmp, tmp, tmp);
+	ASSERT_EQ(rc, 0, "checkpoint kept and cosigned");
+	rc = run(out, sizeof(out),
+		 "%s/stsctl verify " FIXTURES2 "/good.log --since %s/kept.cosigned --witness-key "
+		 "%s/w.pub --witness-name witness.test/w1",
+		 o, tmp, tmp);
+	ASSERT_EQ(rc, 0, "the witness's cosignature verifies");
+	ASSERT_TRUE(strstr(out, "cosigned by witness.test/w1 at ") != NULL, out);
+	rc = run(out, sizeof(out),
+		 "%s/stsctl verify " FIXTURES2 "/good.log --since %s/kept.cosigned --witness-key "
+		 "%s/w2.pub --witness-name witness.test/w1",
+		 o, tmp, tmp);
+	ASSERT_EQ(rc, 1, "another witness key: refused");
+	rc = run(out, sizeof(out),
+		 "sed 's/^\\(.\\{20\\}\\)./\\1A/' %s/kept.cosigned > %s/forged && "
+		 "tail -1 %s/kept.cosigned | grep -q witness.test && "
+		 "head -n -1 %s/kept.cosigned > %s/forged2 && tail -1 %s/kept.cosigned | "
+		 "sed 's/ \\(.....\\)./ \\1B/' >> %s/forged2; "
+		 "%s/stsctl verify " FIXTURES2 "/good.log --since %s/forged2 --witness-key "
+		 "%s/w.pub --witness-name witness.test/w1",
+		 tmp, tmp, tmp, tmp, tmp, tmp, tmp, o, tmp, tmp);
+	ASSERT_EQ(rc, 1, "a forged cosignature fails");
+	/* The kept checkpoint swapped for one whose signature is not the log key's. */
+	rc = run(out, sizeof(out),
+		 "head -n -1 " FIXTURES2 "/kept.checkpoint > %s/kept.forged && "
+		 "printf '\xe2\x80\x94 stsguard.test/evidence %%s\\n' "
+		 "$(head -c 68 /dev/zero | base64 -w0) >> %s/kept.forged && "
+		 "%s/stsctl verify " FIXTURES2 "/good.log --since %s/kept.forged",
+		 tmp, tmp, o, tmp);
+	ASSERT_EQ(rc, 1, "a kept checkpoint not signed by the log's key is refused");
+	ASSERT_TRUE(strstr(out, "not signed by the key this log names") != NULL, out);
+	rc = run(out, sizeof(out),
+		 "%s/stsctl prove " FIXTURES2 "/good.log --from 11 -o %s/pc && "
+		 "%s/stsctl verify-proof %s/pc --log-key " FIXTURES2 "/log.pub --since %s/kept",
+		 o, tmp, o, tmp, tmp);
+	ASSERT_EQ(rc, 1, "verify-proof --since: a proof from another size fails");
+	rc = run(out, sizeof(out),
+		 "%s/stsctl checkpoint " FIXTURES2 "/rolled-back.log -o %s/old && "
+		 "%s/stsctl prove " FIXTURES2 "/good.log --from 14 -o %s/pc2 && "
+		 "%s/stsctl verify-proof %s/pc2 --log-key " FIXTURES2 "/log.pub --since %s/old",
+		 o, tmp, o, tmp, o, tmp, tmp);
+	ASSERT_EQ(rc, 0, "verify-proof --since: today's log extends the kept checkpoint");
+	rc = run(out, sizeof(out), "%s/stsctl checkpoint " FIXTURES2 "/empty.log", o);
+	ASSERT_EQ(rc, 4, "no checkpoint to keep in an empty log");
 }
 
 void test_evidence_stsctl(void)
