@@ -331,7 +331,7 @@ json_t *event_to_json(const struct sts_event *ev)
 		json_object_set_new(o, "syscall", json_string(syscall_name(ev->file.flags)));
 		json_object_set_new(o, "arg0", json_integer(ev->file.ino));
 		/* A seccomp refusal: the second argument too (an ioctl's request). */
-		if (ev->file.pad)
+		if (ev->file.result)
 			json_object_set_new(o, "arg1", json_sprintf("0x%x", ev->file.fmode));
 	} else if (ev->type == STS_EV_SOCKET) {
 		json_object_set_new(o, "family", json_string(family_name(ev->net.family)));
@@ -454,7 +454,7 @@ void event_explain(const struct sts_event *ev, char *buf, size_t len)
 		snprintf(what, sizeof(what), "call bpf() (command %u)", ev->file.flags);
 		break;
 	case STS_EV_SYSCALL:
-		if (ev->file.pad)
+		if (ev->file.result)
 			snprintf(what, sizeof(what), "call %s() (arguments %llu, 0x%x)",
 				 syscall_name(ev->file.flags), (unsigned long long)ev->file.ino,
 				 ev->file.fmode);

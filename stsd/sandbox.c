@@ -459,7 +459,7 @@ static void describe(const struct seccomp_notif *req, struct sts_event *ev)
 		ev->file.flags = req->data.nr;
 		ev->file.ino = a[0];
 		ev->file.fmode = (uint32_t)a[1];
-		ev->file.pad = 1; /* fmode holds the second argument */
+		ev->file.result = 1; /* fmode holds the second argument */
 	}
 }
 

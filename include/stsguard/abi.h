@@ -136,7 +136,11 @@ struct sts_event {
 			__u32 dev;
 			__u32 flags; /* open flags (f_flags) */
 			__u32 fmode; /* FMODE_* */
-			__u32 result; /* observe mode: the open's errno when it failed, else 0 */
+			/*
+			 * observe mode: the open's errno when it failed, else 0; a seccomp
+			 * refusal (STS_EV_SYSCALL): 1 when fmode holds the second argument
+			 */
+			__u32 result;
 			char path[STS_PATH_MAX];
 		} file;
 	};
