@@ -6,6 +6,8 @@
  */
 #include "test.h"
 #include "collector_helpers.h"
+#include "core/util.h"
+#include "wire/http.h"
 #include "wire/jws.h"
 #include "wire/report.h"
 
@@ -882,4 +884,257 @@ void test_collector_pg_drain(void)
 void test_collector_pg_concurrent(void)
 {
 	with_pg(concurrent);
+}
+
+struct raw_case {
+	const char *name;
+	const char *head; /* %zu: the body's length, %s: the body */
+	int status;
+	const char *error;
+	bool twice; /* the head has %zu twice */
+};
+
+/* Every answer, refusals included, is JSON, closes the connection and is never cached. */
+static void check_answer_headers(const char *name, const char *resp)
+{
+	const char *end = resp ? strstr(resp, "\r\n\r\n") : NULL;
+	char head[2048];
+
+	if (!TEST__CHECK(end != NULL, name, "no complete response: %.200s", resp ? resp : ""))
+		return;
+	snprintf(head, sizeof(head), "%.*s", (int)(end - resp), resp);
+	TEST__CHECK(strcasestr(head, "\r\nContent-Type: application/json"), name, "not JSON: %s",
+		    head);
+	TEST__CHECK(strcasestr(head, "\r\nConnection: close"), name, "no Connection: close: %s",
+		    head);
+	TEST__CHECK(strcasestr(head, "\r\nCache-Control: no-store"), name,
+		    "no Cache-Control: no-store: %s", head);
+	TEST__CHECK(!strcasestr(resp, "<html"), name, "an HTML body: %s", resp);
+	TEST__CHECK(!strstr(resp, "JSON_") && !strstr(resp, "json_") && !strstr(resp, "evhttp") &&
+			    !strstr(resp, "libevent") && !strstr(resp, "jansson"),
+		    name, "a reason names a library: %s", resp);
+}
+
+void test_collector_http_strict(void)
+{
+	struct sts_key dev = { 0 };
+	struct collector c = { 0 };
+	char aid[STS_AID_LEN + 1], *jws = NULL, *nul = NULL, req[16384], *resp;
+	const char *timeout_args[] = { "--timeout", "2", NULL };
+	json_t *list = NULL, *r;
+	int status, i, fd, stored = 0;
+	size_t n;
+	SSL *ssl;
+	/* clang-format off */
+	static const struct raw_case cases[] = {
+		{ "two different Content-Length",
+		  "POST /v1/activations HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/jose\r\n"
+		  "Content-Length: %zu\r\nContent-Length: 5\r\n\r\n%s", 400, "bad_request", false },
+		{ "the same Content-Length twice",
+		  "POST /v1/activations HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/jose\r\n"
+		  "Content-Length: %zu\r\nContent-Length: %zu\r\n\r\n%s", 400, "bad_request", true },
+		{ "a Content-Length list",
+		  "POST /v1/activations HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/jose\r\n"
+		  "Content-Length: %zu, %zu\r\n\r\n%s", 400, "bad_request", true },
+		{ "a signed Content-Length",
+		  "POST /v1/activations HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/jose\r\n"
+		  "Content-Length: +%zu\r\n\r\n%s", 400, "bad_request", false },
+		{ "HTTP/1.1 without Host",
+		  "POST /v1/activations HTTP/1.1\r\nContent-Type: application/jose\r\n"
+		  "Content-Length: %zu\r\n\r\n%s", 400, "bad_request", false },
+		{ "two Host headers",
+		  "POST /v1/activations HTTP/1.1\r\nHost: localhost\r\nHost: evil.example\r\n"
+		  "Content-Type: application/jose\r\nContent-Length: %zu\r\n\r\n%s", 400, "bad_request", false },
+		{ "absolute-form target",
+		  "POST https://localhost/v1/activations HTTP/1.1\r\nHost: localhost\r\n"
+		  "Content-Type: application/jose\r\nContent-Length: %zu\r\n\r\n%s", 400, "bad_request", false },
+		{ "asterisk-form target", "OPTIONS * HTTP/1.1\r\nHost: localhost\r\n\r\n", 400,
+		  "bad_request", false },
+		{ "authority-form target", "CONNECT localhost:443 HTTP/1.1\r\nHost: localhost\r\n\r\n",
+		  400, "bad_request", false },
+		{ "Transfer-Encoding with Content-Length",
+		  "POST /v1/activations HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/jose\r\n"
+		  "Transfer-Encoding: chunked\r\nContent-Length: %zu\r\n\r\n%s", 400, "bad_request", false },
+		{ "Content-Length with Transfer-Encoding after it",
+		  "POST /v1/activations HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/jose\r\n"
+		  "Content-Length: %zu\r\nTransfer-Encoding: identity\r\n\r\n%s", 400, "bad_request", false },
+		{ "chunked body",
+		  "POST /v1/activations HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/jose\r\n"
+		  "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n", 400, "bad_request", false },
+		{ "obsolete line folding",
+		  "POST /v1/activations HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/jose\r\n"
+		  "X-A: 1\r\n 2\r\nContent-Length: %zu\r\n\r\n%s", 400, "bad_request", false },
+		{ "space before the colon",
+		  "POST /v1/activations HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/jose\r\n"
+		  "Content-Length : %zu\r\n\r\n%s", 400, "bad_request", false },
+		{ "bare LF line ends",
+		  "POST /v1/activations HTTP/1.1\nHost: localhost\nContent-Type: application/jose\n"
+		  "Content-Length: %zu\n\n%s", 400, "bad_request", false },
+		{ "lower-case version", "POST /v1/activations http/1.1\r\nHost: localhost\r\n\r\n", 400,
+		  "bad_request", false },
+		{ "HTTP/2.0 request line", "POST /v1/activations HTTP/2.0\r\nHost: localhost\r\n\r\n",
+		  505, "http_version_not_supported", false },
+		{ "no Content-Length", "POST /v1/activations HTTP/1.1\r\nHost: localhost\r\n"
+		  "Content-Type: application/jose\r\n\r\n", 411, "length_required", false },
+		{ "not HTTP at all", "hello\r\n\r\n", 400, "bad_request", false },
+		{ "an unknown expectation",
+		  "POST /v1/activations HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/jose\r\n"
+		  "Expect: 200-ok\r\nContent-Length: %zu\r\n\r\n%s", 400, "bad_request", false },
+		{ "path with a query", "POST /v1/activations?x=1 HTTP/1.1\r\nHost: localhost\r\n"
+		  "Content-Type: application/jose\r\nContent-Length: %zu\r\n\r\n%s", 404, "not_found", false },
+	};
+	/* clang-format on */
+
+	if (!ASSERT_OK(device_key("dev", &dev), "device key"))
+		return;
+	if (!ASSERT_OK(collector_start(test__tmpdir(), timeout_args, &c), "start collector"))
+		goto cleanup;
+	sts_aid_new(aid);
+	jws = report(&dev, aid, IMEI, "m", NULL);
+	for (i = 0; i < (int)ARRAY_SIZE(cases); i++) {
+		if (cases[i].twice)
+			snprintf(req, sizeof(req), cases[i].head, strlen(jws), strlen(jws), jws);
+		else if (strstr(cases[i].head, "%zu"))
+			snprintf(req, sizeof(req), cases[i].head, strlen(jws), jws);
+		else
+			snprintf(req, sizeof(req), "%s", cases[i].head);
+		resp = NULL;
+		if (!ASSERT_OK(https_raw(c.ca, c.port, req, strlen(req), &resp), cases[i].name))
+			continue;
+		status = 0;
+		sscanf(resp, "HTTP/1.1 %d", &status);
+		TEST__CHECK(status == cases[i].status, cases[i].name, "status %d, expected %d: %s",
+			    status, cases[i].status, resp);
+		TEST__CHECK(strstr(resp, cases[i].error) != NULL, cases[i].name, "no \"%s\" in %s",
+			    cases[i].error, resp);
+		check_answer_headers(cases[i].name, resp);
+		free(resp);
+	}
+
+	/* A head larger than 8 KiB: 431, still JSON. */
+	n = (size_t)snprintf(req, sizeof(req),
+			     "POST /v1/activations HTTP/1.1\r\nHost: localhost\r\nX-Pad: ");
+	memset(req + n, 'a', 9000);
+	memcpy(req + n + 9000, "\r\n\r\n", 5);
+	resp = NULL;
+	if (ASSERT_OK(https_raw(c.ca, c.port, req, strlen(req), &resp), "huge head")) {
+		ASSERT_TRUE(strstr(resp, " 431 ") && strstr(resp, "headers_too_large"),
+			    "huge head: 431");
+		check_answer_headers("huge head", resp);
+	}
+	free(resp);
+
+	/* A NUL in a claim: the reason is about the claim, not about a library flag. */
+	nul = signed_payload(
+		&dev, aid, "{\"imei\":\"" IMEI "\",\"model\":\"a\\u0000b\",\"sw_version\":\"1\"}");
+	ASSERT_OK(post(&c, nul, &status, &r), "NUL claim");
+	ASSERT_EQ(status, 422, "NUL claim: 422");
+	ASSERT_TRUE(jstr(r, "reason") && strstr(jstr(r, "reason"), "NUL") &&
+			    !strstr(jstr(r, "reason"), "JSON_"),
+		    "NUL claim: the reason says NUL, names no library option");
+	json_decref(r);
+
+	/* What a device sends: accepted, also as HTTP/1.0 without Host, and with Expect. */
+	snprintf(req, sizeof(req),
+		 "POST /v1/activations HTTP/1.0\r\nContent-Type: application/jose\r\n"
+		 "Content-Length: %zu\r\n\r\n%s",
+		 strlen(jws), jws);
+	resp = NULL;
+	if (ASSERT_OK(https_raw(c.ca, c.port, req, strlen(req), &resp), "HTTP/1.0")) {
+		ASSERT_TRUE(strstr(resp, " 201 ") != NULL, "HTTP/1.0 without Host: 201");
+		check_answer_headers("201", resp);
+		stored++;
+	}
+	free(resp);
+	ssl = tls_connect(c.ca, c.port, 0, &fd);
+	if (ASSERT_OK_PTR(ssl, "connect for Expect")) {
+		char buf[256];
+		int got;
+
+		free(jws);
+		sts_aid_new(aid);
+		jws = report(&dev, aid, IMEI, "m", NULL);
+		snprintf(req, sizeof(req),
+			 "POST /v1/activations HTTP/1.1\r\nHost: localhost\r\n"
+			 "Content-Type: application/jose\r\nExpect: 100-continue\r\n"
+			 "Content-Length: %zu\r\n\r\n",
+			 strlen(jws));
+		tls_write_all(ssl, req, strlen(req));
+		got = SSL_read(ssl, buf, sizeof(buf) - 1);
+		buf[got > 0 ? got : 0] = '\0';
+		ASSERT_TRUE(strstr(buf, "HTTP/1.1 100 Continue\r\n\r\n") == buf,
+			    "Expect: 100-continue gets 100 before the body");
+		tls_write_all(ssl, jws, strlen(jws));
+		resp = NULL;
+		ASSERT_OK(http_read_response(ssl, &status, &resp), "response after 100");
+		ASSERT_EQ(status, 201, "then 201");
+		stored += status == 201;
+		free(resp);
+		tls_close(ssl, fd);
+	}
+	/* A client that never finishes its request: cut off, logged with its address. */
+	ssl = tls_connect(c.ca, c.port, 0, &fd);
+	if (ASSERT_OK_PTR(ssl, "connect slow client")) {
+		char buf[64];
+
+		tls_write_all(ssl, "POST /v1/activations HTTP/1.1\r\n", 31);
+		ASSERT_TRUE(SSL_read(ssl, buf, sizeof(buf)) <= 0, "slow client: closed");
+		tls_close(ssl, fd);
+	}
+	list = list_json(&c);
+	ASSERT_TRUE(json_is_array(list) && (int)json_array_size(list) == stored,
+		    "only the two well-formed reports were stored");
+	stop_clean(&c);
+	{
+		char logp[512], line[1024];
+		bool timeout_seen = false, all_peer = true;
+		FILE *f;
+
+		snprintf(logp, sizeof(logp), "%s/collector.log", c.dir);
+		f = fopen(logp, "r");
+		while (f && fgets(line, sizeof(line), f)) {
+			/* Request lines: "sts-collector: PEER STATUS ..." */
+			if (strstr(line, " aid="))
+				all_peer &= strncmp(line, "sts-collector: 127.0.0.1:", 25) == 0;
+			if (strstr(line, "408 timeout"))
+				timeout_seen = strstr(line, "127.0.0.1:") != NULL;
+		}
+		if (f)
+			fclose(f);
+		ASSERT_TRUE(timeout_seen, "the timeout log line names the peer");
+		ASSERT_TRUE(all_peer, "every request log line starts with the peer");
+	}
+cleanup:
+	show_log(&c);
+	if (c.pid > 0)
+		collector_stop(&c, NULL);
+	json_decref(list);
+	free(jws);
+	free(nul);
+	sts_key_free(&dev);
+}
+
+/* The HTTP reader alone, on what a TLS test cannot easily send. */
+void test_collector_http_parser(void)
+{
+	struct sts_http_head h;
+	char reason[256];
+	static const char ok[] = "POST /v1/activations HTTP/1.1\r\nHost: a\r\nContent-Type: "
+				 "application/jose\r\nContent-Length: 12\r\n\r\nBODY";
+	static const char nulh[] = "POST /v1/activations HTTP/1.1\r\nHost: a\0b\r\n\r\n";
+	static const char ctl[] = "POST /v1/activations HTTP/1.1\r\nHost: a\x01\r\n\r\n";
+	static const char cr[] = "POST /v1/activations HTTP/1.1\r\nHost: a\rX: b\r\n\r\n";
+
+	ASSERT_EQ(sts_http_head_end(ok, sizeof(ok) - 1), sizeof(ok) - 5, "head ends at the body");
+	ASSERT_EQ(sts_http_parse_head(ok, sizeof(ok) - 5, &h, reason, sizeof(reason)), 0,
+		  "a device's request parses");
+	ASSERT_EQ(h.content_length, 12, "Content-Length");
+	ASSERT_STREQ(h.content_type, "application/jose", "Content-Type");
+	ASSERT_EQ(sts_http_parse_head(nulh, sizeof(nulh) - 1, &h, reason, sizeof(reason)), 400,
+		  "NUL in a header value: 400");
+	ASSERT_EQ(sts_http_parse_head(ctl, sizeof(ctl) - 1, &h, reason, sizeof(reason)), 400,
+		  "control character: 400");
+	ASSERT_EQ(sts_http_parse_head(cr, sizeof(cr) - 1, &h, reason, sizeof(reason)), 400,
+		  "bare CR: 400");
+	ASSERT_EQ(sts_http_head_end("GET / HTTP/1.1\r\nHost: a\r\n", 25), 0, "incomplete head");
 }
