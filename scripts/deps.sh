@@ -16,6 +16,9 @@ packages=(
 	libbpf-dev bpftool libelf-dev zlib1g-dev
 	# userspace libraries
 	libssl-dev libevent-dev libsqlite3-dev libjansson-dev
+	# the collector's PostgreSQL backend (libpq), and a real PostgreSQL 15 server its tests
+	# start in a temporary directory (initdb as an unprivileged user, unix socket only)
+	libpq-dev postgresql-15
 	# tests: io_uring attempts (rogue programs)
 	liburing-dev
 	# sanitizer and libFuzzer runtimes for clang

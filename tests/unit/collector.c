@@ -12,6 +12,7 @@
 #include "wire/report.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1137,4 +1138,400 @@ void test_collector_http_parser(void)
 	ASSERT_EQ(sts_http_parse_head(cr, sizeof(cr) - 1, &h, reason, sizeof(reason)), 400,
 		  "bare CR: 400");
 	ASSERT_EQ(sts_http_head_end("GET / HTTP/1.1\r\nHost: a\r\n", 25), 0, "incomplete head");
+}
+
+/* ---- several instances on one PostgreSQL ---- */
+
+static int copy_file(const char *from, const char *to)
+{
+	char buf[8192];
+	size_t n;
+	FILE *in = fopen(from, "r"), *out = in ? fopen(to, "w") : NULL;
+	int err = 0;
+
+	if (!in || !out)
+		err = -errno;
+	while (!err && (n = fread(buf, 1, sizeof(buf), in)) > 0)
+		if (fwrite(buf, 1, n, out) != n)
+			err = -EIO;
+	if (in)
+		fclose(in);
+	if (out && fclose(out))
+		err = -EIO;
+	return err;
+}
+
+/*
+ * Start n instances on collector_db_url, in dirs BASE/iK, sharing one TLS certificate and one
+ * receipt key (what a fleet deploys: devices pin one key whichever instance answers).
+ */
+static bool start_fleet(struct collector *cs, int n)
+{
+	static const char *const files[] = { "ca.pem", "server.pem", "server.key", "receipt.key",
+					     "receipt.key.pub" };
+	char dir[512], from[600], to[600];
+	size_t f;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		snprintf(dir, sizeof(dir), "%s/i%d", test__tmpdir(), i);
+		mkdir(dir, 0700);
+		for (f = 0; i > 0 && f < ARRAY_SIZE(files); f++) {
+			snprintf(from, sizeof(from), "%s/i0/%s", test__tmpdir(), files[f]);
+			snprintf(to, sizeof(to), "%s/%s", dir, files[f]);
+			if (!ASSERT_OK(copy_file(from, to), "copy the fleet's keys"))
+				return false;
+		}
+		if (!ASSERT_OK(collector_start(dir, NULL, &cs[i]), "start an instance"))
+			return false;
+	}
+	return true;
+}
+
+#define RACE_AIDS 24
+#define RACE_CONFLICTS 6
+#define FLEET 3
+
+struct racer {
+	struct collector *c;
+	pthread_barrier_t *start;
+	char **reports;
+	int n;
+	int status[RACE_AIDS];
+	char *receipt[RACE_AIDS];
+};
+
+static void *racer_main(void *arg)
+{
+	struct racer *r = arg;
+	char *text;
+	json_t *j;
+	int i;
+
+	pthread_barrier_wait(r->start);
+	for (i = 0; i < r->n; i++) {
+		text = NULL;
+		if (https_post(r->c->ca, r->c->port, PATH_ACT, JOSE, r->reports[i],
+			       strlen(r->reports[i]), &r->status[i], &text))
+			r->status[i] = -1;
+		j = text ? json_loads(text, 0, NULL) : NULL;
+		if (jstr(j, "receipt"))
+			r->receipt[i] = strdup(jstr(j, "receipt"));
+		json_decref(j);
+		free(text);
+	}
+	return NULL;
+}
+
+/* Run one racer thread per instance, each with its own list of reports, all at once. */
+static void race(struct collector *cs, struct racer *rs, int n)
+{
+	pthread_barrier_t start;
+	pthread_t th[FLEET];
+	int i;
+
+	pthread_barrier_init(&start, NULL, n);
+	for (i = 0; i < n; i++) {
+		rs[i].c = &cs[i];
+		rs[i].start = &start;
+		pthread_create(&th[i], NULL, racer_main, &rs[i]);
+	}
+	for (i = 0; i < n; i++)
+		pthread_join(th[i], NULL);
+	pthread_barrier_destroy(&start);
+}
+
+static void fleet_race(void)
+{
+	struct collector cs[FLEET] = { 0 };
+	struct sts_key keys[4] = { 0 };
+	struct racer rs[FLEET] = { 0 };
+	char *same[RACE_AIDS] = { 0 }, *a[RACE_CONFLICTS] = { 0 }, *b[RACE_CONFLICTS] = { 0 };
+	char *canon[RACE_AIDS] = { 0 };
+	char name[16], imei[16], aid[STS_AID_LEN + 1];
+	int i, k, n201, n200, ok_same = 0, ok_conflict = 0, per[FLEET] = { 0 };
+	json_t *list = NULL, *stats = NULL, *row;
+	size_t idx;
+	bool receipts_match = true, dense = true;
+
+	for (i = 0; i < 4; i++) {
+		snprintf(name, sizeof(name), "race%d", i);
+		if (!ASSERT_OK(device_key(name, &keys[i]), "device key"))
+			goto cleanup;
+	}
+	if (!start_fleet(cs, FLEET))
+		goto cleanup;
+	/* The same 24 activations (new device keys among them: TOFU races too) to every instance.
+	 */
+	for (k = 0; k < RACE_AIDS; k++) {
+		sts_aid_new(aid);
+		make_imei(7000 + k, imei);
+		same[k] = report(&keys[k % 4], aid, imei, "m", "SE");
+	}
+	for (i = 0; i < FLEET; i++) {
+		rs[i].reports = same;
+		rs[i].n = RACE_AIDS;
+	}
+	race(cs, rs, FLEET);
+	for (k = 0; k < RACE_AIDS; k++) {
+		n201 = n200 = 0;
+		for (i = 0; i < FLEET; i++) {
+			n201 += rs[i].status[k] == 201;
+			n200 += rs[i].status[k] == 200;
+			per[i] += rs[i].status[k] == 201;
+		}
+		if (n201 == 1 && n200 == FLEET - 1 && rs[0].receipt[k] && rs[1].receipt[k] &&
+		    rs[2].receipt[k] && !strcmp(rs[0].receipt[k], rs[1].receipt[k]) &&
+		    !strcmp(rs[0].receipt[k], rs[2].receipt[k]))
+			ok_same++;
+		else
+			printf("    aid #%d: statuses %d %d %d\n", k, rs[0].status[k],
+			       rs[1].status[k], rs[2].status[k]);
+		canon[k] = rs[0].receipt[k] ? strdup(rs[0].receipt[k]) : NULL;
+	}
+	printf("  fleet race: %d activations each sent to %d instances at once; first stored by "
+	       "instance 0/1/2: %d/%d/%d\n",
+	       RACE_AIDS, FLEET, per[0], per[1], per[2]);
+	ASSERT_EQ(ok_same, RACE_AIDS,
+		  "each activation: one 201, 200 elsewhere, the same receipt from every instance");
+
+	/* Same aid, different reports, to two instances at once: one 201, one 409. */
+	for (i = 0; i < FLEET; i++) {
+		for (k = 0; k < RACE_AIDS; k++) {
+			free(rs[i].receipt[k]);
+			rs[i].receipt[k] = NULL;
+		}
+	}
+	for (k = 0; k < RACE_CONFLICTS; k++) {
+		sts_aid_new(aid);
+		make_imei(8000 + k, imei);
+		a[k] = report(&keys[0], aid, imei, "m", "NO");
+		b[k] = report(&keys[0], aid, imei, "m", "FI");
+	}
+	rs[0].reports = a;
+	rs[1].reports = b;
+	rs[0].n = rs[1].n = RACE_CONFLICTS;
+	race(cs, rs, 2);
+	for (k = 0; k < RACE_CONFLICTS; k++)
+		ok_conflict += (rs[0].status[k] == 201 && rs[1].status[k] == 409) ||
+			       (rs[0].status[k] == 409 && rs[1].status[k] == 201);
+	ASSERT_EQ(ok_conflict, RACE_CONFLICTS, "two reports under one aid: one 201, one 409");
+
+	list = list_json(&cs[0]);
+	if (ASSERT_TRUE(json_is_array(list), "list")) {
+		ASSERT_EQ(json_array_size(list), RACE_AIDS + RACE_CONFLICTS,
+			  "each activation stored exactly once across the fleet");
+		json_array_foreach(list, idx, row)
+		{
+			if (json_integer_value(json_object_get(row, "seq")) != (json_int_t)idx + 1)
+				dense = false;
+			for (k = 0; k < RACE_AIDS; k++)
+				if (!strcmp(jstr(row, "jws"), same[k]) &&
+				    strcmp(jstr(row, "receipt"), canon[k] ? canon[k] : ""))
+					receipts_match = false;
+		}
+		ASSERT_TRUE(dense, "seq 1..n without gap or duplicate across the fleet");
+		ASSERT_TRUE(receipts_match, "the stored receipts are the ones the clients got");
+	}
+	for (i = 0; i < FLEET; i++)
+		stop_clean(&cs[i]);
+	stats = stats_json(&cs[0]);
+	ASSERT_EQ(json_integer_value(json_object_get(stats, "device_keys")), 4,
+		  "each device key registered once");
+	ASSERT_EQ(json_integer_value(
+			  json_object_get(json_object_get(stats, "rejections"), "conflict")),
+		  RACE_CONFLICTS, "the instances' conflict counts add up");
+cleanup:
+	for (i = 0; i < FLEET; i++) {
+		show_log(&cs[i]);
+		if (cs[i].pid > 0)
+			collector_stop(&cs[i], NULL);
+		for (k = 0; k < RACE_AIDS; k++)
+			free(rs[i].receipt[k]);
+	}
+	for (k = 0; k < RACE_AIDS; k++) {
+		free(same[k]);
+		free(canon[k]);
+	}
+	for (k = 0; k < RACE_CONFLICTS; k++) {
+		free(a[k]);
+		free(b[k]);
+	}
+	for (i = 0; i < 4; i++)
+		sts_key_free(&keys[i]);
+	json_decref(list);
+	json_decref(stats);
+}
+
+void test_collector_pg_fleet_race(void)
+{
+	with_pg(fleet_race);
+}
+
+/* Several instances on one SQLite file (one host): the same guarantees. */
+void test_collector_fleet_race(void)
+{
+	char db[512];
+
+	snprintf(db, sizeof(db), "%s/shared/collector.db", test__tmpdir());
+	collector_db_url = db;
+	fleet_race();
+	collector_db_url = NULL;
+}
+
+#define BURST_CLIENTS 8
+#define BURST_EACH 20
+
+struct burster {
+	struct collector *c;
+	pthread_barrier_t *start;
+	atomic_int *acked;
+	char *reports[BURST_EACH];
+	char *receipt[BURST_EACH];
+	int final[BURST_EACH];
+	int n503, nerr, nretry200;
+};
+
+/* A device: on 503 or no answer, wait a little and send the same bytes again. */
+static void *burster_main(void *arg)
+{
+	struct burster *b = arg;
+	struct timespec ts = { 0, 20 * 1000 * 1000 };
+	int i, tries, status, err;
+	bool had_503;
+	char *text;
+	json_t *j;
+
+	pthread_barrier_wait(b->start);
+	for (i = 0; i < BURST_EACH; i++) {
+		had_503 = false;
+		for (tries = 0; tries < 500; tries++) {
+			text = NULL;
+			err = https_post(b->c->ca, b->c->port, PATH_ACT, JOSE, b->reports[i],
+					 strlen(b->reports[i]), &status, &text);
+			if (!err && (status == 201 || status == 200)) {
+				j = json_loads(text, 0, NULL);
+				b->receipt[i] =
+					jstr(j, "receipt") ? strdup(jstr(j, "receipt")) : NULL;
+				json_decref(j);
+				free(text);
+				b->final[i] = status;
+				b->nretry200 += status == 200 && had_503;
+				atomic_fetch_add(b->acked, 1);
+				break;
+			}
+			free(text);
+			if (!err && status == 503) {
+				b->n503++;
+				had_503 = true;
+			} else {
+				b->nerr++;
+			}
+			nanosleep(&ts, NULL);
+		}
+	}
+	return NULL;
+}
+
+static void pg_restart_burst(void)
+{
+	struct collector cs[2] = { 0 };
+	struct burster bs[BURST_CLIENTS] = { 0 };
+	struct sts_key keys[BURST_CLIENTS] = { 0 };
+	struct timespec ts = { 0, 5 * 1000 * 1000 }, down = { 0, 500 * 1000 * 1000 };
+	pthread_t th[BURST_CLIENTS];
+	pthread_barrier_t start;
+	atomic_int acked = 0;
+	char name[16], imei[16], aid[STS_AID_LEN + 1];
+	int i, k, n503 = 0, nerr = 0, n200 = 0, done = 0, at_stop = 0, waited, mism = 0;
+	struct pg_server *pg = NULL;
+	json_t *list = NULL, *row;
+	size_t idx;
+	bool dense = true;
+	char why[256];
+
+	/* with_pg() made the database on the shared server: the one to restart. */
+	pg_shared_db(why, sizeof(why), &pg);
+	if (!start_fleet(cs, 2))
+		goto cleanup;
+	pthread_barrier_init(&start, NULL, BURST_CLIENTS + 1);
+	for (i = 0; i < BURST_CLIENTS; i++) {
+		snprintf(name, sizeof(name), "burst%d", i);
+		if (!ASSERT_OK(device_key(name, &keys[i]), "device key"))
+			goto cleanup;
+		bs[i].c = &cs[i % 2];
+		bs[i].start = &start;
+		bs[i].acked = &acked;
+		for (k = 0; k < BURST_EACH; k++) {
+			sts_aid_new(aid);
+			make_imei(9000 + i * 100 + k, imei);
+			bs[i].reports[k] = report(&keys[i], aid, imei, "m", "PT");
+		}
+		pthread_create(&th[i], NULL, burster_main, &bs[i]);
+	}
+	pthread_barrier_wait(&start);
+	/* A quarter of the burst acknowledged, then the database goes away mid-burst. */
+	for (waited = 0; atomic_load(&acked) < BURST_CLIENTS * BURST_EACH / 4 && waited < 4000;
+	     waited++)
+		nanosleep(&ts, NULL);
+	at_stop = atomic_load(&acked);
+	ASSERT_OK(pg_stop(pg), "stop PostgreSQL mid-burst");
+	nanosleep(&down, NULL);
+	ASSERT_OK(pg_start(pg), "start it again");
+	for (i = 0; i < BURST_CLIENTS; i++)
+		pthread_join(th[i], NULL);
+	pthread_barrier_destroy(&start);
+	for (i = 0; i < BURST_CLIENTS; i++) {
+		n503 += bs[i].n503;
+		nerr += bs[i].nerr;
+		n200 += bs[i].nretry200;
+		for (k = 0; k < BURST_EACH; k++)
+			done += bs[i].receipt[k] != NULL;
+	}
+	printf("  restart burst: %d reports from %d clients over 2 instances; PostgreSQL stopped "
+	       "after %d acknowledged, down 0.5 s; clients saw %d x 503 and %d failed connections, "
+	       "%d retries answered 200 (stored before the reply was lost)\n",
+	       BURST_CLIENTS * BURST_EACH, BURST_CLIENTS, at_stop, n503, nerr, n200);
+	ASSERT_EQ(done, BURST_CLIENTS * BURST_EACH, "every report acknowledged in the end");
+	ASSERT_TRUE(n503 > 0, "clients got 503 while the database was down");
+	ASSERT_EQ(nerr, 0, "the collectors kept answering (503), no connection failed");
+	list = list_json(&cs[0]);
+	if (ASSERT_TRUE(json_is_array(list), "list")) {
+		ASSERT_EQ(json_array_size(list), BURST_CLIENTS * BURST_EACH,
+			  "nothing acknowledged lost, nothing stored twice");
+		json_array_foreach(list, idx, row)
+		{
+			if (json_integer_value(json_object_get(row, "seq")) != (json_int_t)idx + 1)
+				dense = false;
+			for (i = 0; i < BURST_CLIENTS; i++)
+				for (k = 0; k < BURST_EACH; k++)
+					if (!strcmp(jstr(row, "jws"), bs[i].reports[k]) &&
+					    (!bs[i].receipt[k] ||
+					     strcmp(jstr(row, "receipt"), bs[i].receipt[k])))
+						mism++;
+		}
+		ASSERT_TRUE(dense, "seq without gap across the restart");
+		ASSERT_EQ(mism, 0, "every receipt a client holds is the stored one");
+	}
+	for (i = 0; i < 2; i++)
+		stop_clean(&cs[i]);
+cleanup:
+	for (i = 0; i < 2; i++) {
+		show_log(&cs[i]);
+		if (cs[i].pid > 0)
+			collector_stop(&cs[i], NULL);
+	}
+	for (i = 0; i < BURST_CLIENTS; i++) {
+		for (k = 0; k < BURST_EACH; k++) {
+			free(bs[i].reports[k]);
+			free(bs[i].receipt[k]);
+		}
+		sts_key_free(&keys[i]);
+	}
+	json_decref(list);
+}
+
+void test_collector_pg_restart(void)
+{
+	with_pg(pg_restart_burst);
 }
