@@ -32,6 +32,7 @@
 #include <limits.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -484,6 +485,7 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
 	struct server *srv = arg;
 	char host[INET6_ADDRSTRLEN] = "?";
 	struct conn *c;
+	int one = 1;
 	SSL *ssl;
 
 	(void)l;
@@ -509,6 +511,11 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
 		return;
 	}
 	c->srv = srv;
+	/*
+	 * The reply and then close_notify are two small writes: without this, Nagle holds the
+	 * second until the client's (delayed) ACK of the first, and the client waits for the end.
+	 */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (sa->sa_family == AF_INET6) {
 		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)sa;
 
@@ -1049,7 +1056,12 @@ static int setup_tls(struct server *srv)
 		sts_err("TLS context: cannot require TLS 1.3: %s", ssl_error());
 		return -EIO;
 	}
-	SSL_CTX_set_options(srv->ssl_ctx, SSL_OP_NO_COMPRESSION);
+	SSL_CTX_set_options(srv->ssl_ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_TICKET);
+	/*
+	 * A device activates once and never resumes a session: the two session tickets OpenSSL
+	 * sends after every handshake by default would be work and bytes for nothing.
+	 */
+	SSL_CTX_set_num_tickets(srv->ssl_ctx, 0);
 	if (SSL_CTX_use_certificate_chain_file(srv->ssl_ctx, o->tls_cert) != 1) {
 		sts_err("load %s: %s", o->tls_cert, ssl_error());
 		return -EINVAL;
