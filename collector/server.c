@@ -803,15 +803,16 @@ static void run_batch(struct server *srv, struct job *batch)
 		}
 		st = store_report(srv, j);
 		if (st < 0) {
+			/*
+			 * The whole batch is rolled back: a backend without savepoints has aborted
+			 * the transaction already, and the reports stored before it must not get
+			 * receipts for rows that will not be committed.
+			 */
 			sts_err("%s store activation %s: %s", j->peer, j->aid,
 				store_errmsg(srv->store));
-			fail_stored(j);
-			/* A lost connection fails the rest of the batch too. */
-			if (st == -ENOTCONN) {
-				err = st;
-				open = false;
-				store_rollback(srv->store);
-			}
+			err = st;
+			open = false;
+			store_rollback(srv->store);
 			continue;
 		}
 		j->status = st;

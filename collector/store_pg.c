@@ -270,6 +270,22 @@ static int pg_get_key(struct store *base, const char *kid, uint8_t pub[STS_ED255
 	return err;
 }
 
+/* COMMIT of a transaction that failed answers "ROLLBACK", not an error: that is a failure. */
+static int commit(struct pg_store *st)
+{
+	PGresult *res = PQexec(st->conn, "COMMIT");
+
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		return pg_fail(st, res);
+	if (strcmp(PQcmdStatus(res), "COMMIT") != 0) {
+		snprintf(st->err, sizeof(st->err), "the transaction was rolled back");
+		PQclear(res);
+		return -EIO;
+	}
+	PQclear(res);
+	return 0;
+}
+
 static int pg_exec(struct store *base, int what)
 {
 	struct pg_store *st = PG(base);
@@ -279,18 +295,21 @@ static int pg_exec(struct store *base, int what)
 		/* The fleet-wide writer lock first: everything after it is serialized. */
 		return simple(st, "BEGIN; SELECT pg_advisory_xact_lock(" WRITE_LOCK ")");
 	case STORE_COMMIT:
-		return simple(st, "COMMIT");
+		return commit(st);
 	case STORE_ROLLBACK:
 		/* Nothing to undo on a lost connection: the server rolled back already. */
 		if (PQstatus(st->conn) != CONNECTION_OK)
 			return 0;
 		return simple(st, "ROLLBACK");
+	/*
+	 * No savepoints: each is a round trip, two per report. Under the writer lock a report
+	 * writes only once it is known new, and its inserts cannot conflict; a statement that
+	 * fails anyway aborts the whole transaction, whose reports then all get 503 and retry.
+	 */
 	case STORE_SAVEPOINT:
-		return simple(st, "SAVEPOINT report");
 	case STORE_RELEASE:
-		return simple(st, "RELEASE SAVEPOINT report");
 	case STORE_ROLLBACK_TO:
-		return simple(st, "ROLLBACK TO SAVEPOINT report; RELEASE SAVEPOINT report");
+		return 0;
 	default:
 		return -EINVAL;
 	}
