@@ -1057,12 +1057,13 @@ static int setup_tls(struct server *srv)
 		sts_err("TLS context: cannot require TLS 1.3: %s", ssl_error());
 		return -EIO;
 	}
-	SSL_CTX_set_options(srv->ssl_ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_TICKET);
 	/*
-	 * A device activates once and never resumes a session: the two session tickets OpenSSL
-	 * sends after every handshake by default would be work and bytes for nothing.
+	 * Session tickets stay on (OpenSSL's default, as nginx's), although a device never
+	 * resumes: the tickets sent right after the handshake carry the ACK of the client's
+	 * Finished. Without them, a client with Nagle on holds its request until our delayed ACK,
+	 * 40 ms later (measured: 12 activations/s instead of 48 with one client).
 	 */
-	SSL_CTX_set_num_tickets(srv->ssl_ctx, 0);
+	SSL_CTX_set_options(srv->ssl_ctx, SSL_OP_NO_COMPRESSION);
 	if (SSL_CTX_use_certificate_chain_file(srv->ssl_ctx, o->tls_cert) != 1) {
 		sts_err("load %s: %s", o->tls_cert, ssl_error());
 		return -EINVAL;

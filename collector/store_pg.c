@@ -187,8 +187,14 @@ static int check_version(struct pg_store *st)
 
 static int session_setup(struct pg_store *st)
 {
-	/* Quiet NOTICEs (CREATE ... IF NOT EXISTS) and never a non-durable commit. */
-	return simple(st, "SET client_min_messages = warning; SET synchronous_commit = on");
+	/*
+	 * Quiet NOTICEs (CREATE ... IF NOT EXISTS), never a non-durable commit, and bounds on the
+	 * fleet-wide writer lock: an instance that hangs in a transaction loses its session (and
+	 * the lock) after 10 s, and one that waits 10 s for the lock gives its batch a 503.
+	 */
+	return simple(st, "SET client_min_messages = warning; SET synchronous_commit = on; "
+			  "SET idle_in_transaction_session_timeout = '10s'; "
+			  "SET lock_timeout = '10s'");
 }
 
 static const struct store_ops pg_ops;
@@ -203,7 +209,18 @@ int store_pg_open(const char *url, bool create, struct store **out)
 	if (!st)
 		return -ENOMEM;
 	st->base.ops = &pg_ops;
-	st->conn = PQconnectdb(url);
+	{
+		/*
+		 * Defaults the URI may override (later keywords win, and dbname expands to the
+		 * URI's own): a bounded connect, so that a database host that vanished costs the
+		 * batch a 503 after seconds rather than a TCP timeout of minutes.
+		 */
+		const char *const keys[] = { "connect_timeout", "application_name", "dbname",
+					     NULL };
+		const char *const vals[] = { "5", "sts-collector", url, NULL };
+
+		st->conn = PQconnectdbParams(keys, vals, 1);
+	}
 	if (!st->conn) {
 		free(st);
 		return -ENOMEM;
@@ -428,44 +445,48 @@ static int pg_list(struct store *base, const struct store_filter *f,
 	char after[24];
 	const char *vals[2] = { f && f->since ? f->since : "", after };
 	PGresult *res;
+	ExecStatusType rs;
 	json_t *row, *v;
-	int err, i, j;
+	int err = 0, j;
 
 	snprintf(after, sizeof(after), "%lld", f ? f->after_seq : 0);
-	/*
-	 * A cursor would bound memory for a huge export; one result is what a few million rows
-	 * of a few KiB cost, and the export is an operator's batch job.
-	 */
-	err = run(st,
-		  "SELECT seq, aid, kid, sha256, received_at, imei, model, sw_version, country, "
-		  "jws, receipt FROM activations WHERE received_at >= $1 AND seq > $2 "
-		  "ORDER BY seq",
-		  2, vals, NULL, NULL, 0, &res);
-	if (err)
-		return err;
-	for (i = 0; i < PQntuples(res) && !err; i++) {
-		row = json_object();
-		if (!row) {
-			err = -ENOMEM;
-			break;
+	/* Row by row (single-row mode): an export of millions of rows in bounded memory. */
+	if (!PQsendQueryParams(
+		    st->conn,
+		    "SELECT seq, aid, kid, sha256, received_at, imei, model, sw_version, "
+		    "country, jws, receipt FROM activations "
+		    "WHERE received_at >= $1 AND seq > $2 ORDER BY seq",
+		    2, NULL, vals, NULL, NULL, 0) ||
+	    !PQsetSingleRowMode(st->conn))
+		return pg_fail(st, NULL);
+	/* Every result is read, even after an error, so the connection is ready again. */
+	while ((res = PQgetResult(st->conn))) {
+		rs = PQresultStatus(res);
+		if (rs != PGRES_SINGLE_TUPLE) {
+			if (rs != PGRES_TUPLES_OK && !err)
+				err = pg_fail(st, res);
+			else
+				PQclear(res);
+			continue;
 		}
-		for (j = 0; j < PQnfields(res); j++) {
-			if (PQgetisnull(res, i, j))
+		row = err ? NULL : json_object();
+		if (!err && !row)
+			err = -ENOMEM;
+		for (j = 0; row && j < PQnfields(res); j++) {
+			if (PQgetisnull(res, 0, j))
 				v = json_null();
 			else if (j == 0)
-				v = json_integer(strtoll(PQgetvalue(res, i, j), NULL, 10));
+				v = json_integer(strtoll(PQgetvalue(res, 0, j), NULL, 10));
 			else
-				v = json_stringn(PQgetvalue(res, i, j), PQgetlength(res, i, j));
-			if (json_object_set_new(row, PQfname(res, j), v)) {
+				v = json_stringn(PQgetvalue(res, 0, j), PQgetlength(res, 0, j));
+			if (json_object_set_new(row, PQfname(res, j), v))
 				err = -ENOMEM;
-				break;
-			}
 		}
-		if (!err)
+		if (row && !err)
 			err = cb(row, arg);
 		json_decref(row);
+		PQclear(res);
 	}
-	PQclear(res);
 	return err;
 }
 

@@ -11,6 +11,7 @@
 #include "wire/jws.h"
 #include "wire/report.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <signal.h>
@@ -22,7 +23,9 @@
 #include <unistd.h>
 
 #include <jansson.h>
+#include <libpq-fe.h>
 #include <openssl/ssl.h>
+#include <sqlite3.h>
 
 #define PATH_ACT "/v1/activations"
 #define JOSE "application/jose"
@@ -1534,4 +1537,226 @@ cleanup:
 void test_collector_pg_restart(void)
 {
 	with_pg(pg_restart_burst);
+}
+
+/* ---- export, schema versions ---- */
+
+static int count_lines(const char *s)
+{
+	int n = 0;
+
+	for (; s && *s; s++)
+		n += *s == '\n';
+	return n;
+}
+
+static void export_body(void)
+{
+	struct sts_key dev = { 0 };
+	struct collector c = { 0 };
+	char aid[STS_AID_LEN + 1], *jws = NULL, *out = NULL, *line, *save = NULL;
+	const char *all[] = { "export", "--db", c.db, NULL },
+		   *after[] = { "export", "--db", c.db, "--after-seq", "2", NULL },
+		   *since[] = { "export", "--db", c.db, "--since", "2000-01-01", NULL },
+		   *future[] = { "export", "--db", c.db, "--since", "2999-01-01T00:00:00Z", NULL },
+		   *bad[] = { "export", "--db", c.db, "--since", "yesterday", NULL };
+	json_t *r;
+	int i, status, st = -1, good = 0;
+
+	if (!ASSERT_OK(device_key("dev", &dev), "device key"))
+		return;
+	if (!ASSERT_OK(collector_start(test__tmpdir(), NULL, &c), "start collector"))
+		goto cleanup;
+	for (i = 0; i < 3; i++) {
+		sts_aid_new(aid);
+		free(jws);
+		jws = report(&dev, aid, IMEI, "m", "IE");
+		ASSERT_OK(post(&c, jws, &status, &r), "post");
+		ASSERT_EQ(status, 201, "stored");
+		json_decref(r);
+	}
+	stop_clean(&c);
+	/* The argument arrays point at c.db, filled by collector_start(). */
+	out = run_cli(all, &st);
+	ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0, "export exits 0");
+	ASSERT_EQ(count_lines(out), 3, "export: one line per activation");
+	for (line = out ? strtok_r(out, "\n", &save) : NULL; line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		r = json_loads(line, 0, NULL);
+		good += r && json_integer_value(json_object_get(r, "seq")) > 0 && jstr(r, "jws") &&
+			jstr(r, "receipt") && jstr(r, "imei") && json_object_size(r) == 11;
+		json_decref(r);
+	}
+	ASSERT_EQ(good, 3, "each line one JSON object with every column");
+	free(out);
+	out = run_cli(after, &st);
+	ASSERT_EQ(count_lines(out), 1, "--after-seq 2: the third only");
+	ASSERT_TRUE(out && strstr(out, "\"seq\":3"), "--after-seq 2: seq 3");
+	free(out);
+	out = run_cli(since, &st);
+	ASSERT_EQ(count_lines(out), 3, "--since a past date: all");
+	free(out);
+	out = run_cli(future, &st);
+	ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0 && count_lines(out) == 0,
+		    "--since a future time: none, exit 0");
+	free(out);
+	out = run_cli(bad, &st);
+	ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 2, "--since yesterday: usage error");
+cleanup:
+	show_log(&c);
+	if (c.pid > 0)
+		collector_stop(&c, NULL);
+	free(out);
+	free(jws);
+	sts_key_free(&dev);
+}
+
+void test_collector_export(void)
+{
+	export_body();
+}
+
+void test_collector_pg_export(void)
+{
+	with_pg(export_body);
+}
+
+/* A database of the first schema (user_version 1), as the previous collector left it. */
+static int make_v1_db(const char *path)
+{
+	sqlite3 *db = NULL;
+	int rc;
+
+	rc = sqlite3_open(path, &db);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(
+			db,
+			"CREATE TABLE activations (seq INTEGER PRIMARY KEY, aid TEXT NOT NULL "
+			"UNIQUE,"
+			" kid TEXT NOT NULL, sha256 TEXT NOT NULL, received_at TEXT NOT NULL,"
+			" imei TEXT NOT NULL, model TEXT NOT NULL, sw_version TEXT NOT NULL,"
+			" country TEXT, jws TEXT NOT NULL, receipt TEXT NOT NULL);"
+			"CREATE TABLE device_keys (kid TEXT PRIMARY KEY, pub BLOB NOT NULL,"
+			" first_seen TEXT NOT NULL);"
+			"CREATE TABLE rejections (code TEXT PRIMARY KEY, count INTEGER NOT NULL);"
+			"INSERT INTO activations VALUES (1, 'old-aid-1', 'k', 'h', "
+			"'2025-01-01T00:00:00Z',"
+			" '490154203237518', 'm', '1', NULL, 'j', 'r');"
+			"INSERT INTO activations VALUES (2, 'old-aid-2', 'k', 'h', "
+			"'2025-01-02T00:00:00Z',"
+			" '490154203237518', 'm', '1', NULL, 'j', 'r');"
+			"PRAGMA user_version = 1;",
+			NULL, NULL, NULL);
+	sqlite3_close(db);
+	return rc == SQLITE_OK ? 0 : -EIO;
+}
+
+static int sql_on(const char *path, const char *sql)
+{
+	sqlite3 *db = NULL;
+	int rc = sqlite3_open(path, &db);
+
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+	sqlite3_close(db);
+	return rc;
+}
+
+void test_collector_schema_migration(void)
+{
+	struct sts_key dev = { 0 };
+	struct collector c = { 0 };
+	char db[512], aid[STS_AID_LEN + 1], *jws = NULL, *out = NULL;
+	const char *list_args[] = { "list", "--db", db, NULL };
+	long long seq = 0;
+	json_t *r = NULL;
+	int status, st = -1;
+
+	snprintf(db, sizeof(db), "%s/v1.db", test__tmpdir());
+	if (!ASSERT_OK(make_v1_db(db), "a version 1 database") ||
+	    !ASSERT_OK(device_key("dev", &dev), "device key"))
+		goto cleanup;
+	collector_db_url = db;
+	if (!ASSERT_OK(collector_start(test__tmpdir(), NULL, &c), "start on it (migrates)"))
+		goto cleanup;
+	sts_aid_new(aid);
+	jws = report(&dev, aid, IMEI, "m", NULL);
+	ASSERT_OK(post(&c, jws, &status, &r), "post");
+	ASSERT_EQ(status, 201, "stored");
+	if (jstr(r, "receipt"))
+		check_receipt(&c, jstr(r, "receipt"), aid, jws, &seq);
+	ASSERT_EQ(seq, 3, "seq goes on from the rows of version 1");
+	json_decref(r);
+	r = NULL;
+	ASSERT_TRUE(sql_on(db, "UPDATE activations SET imei = '0' WHERE seq = 1") != SQLITE_OK,
+		    "version 2: an activation cannot be updated");
+	/* Retention: archived rows deleted; numbering must not come round again. */
+	ASSERT_EQ(sql_on(db, "DELETE FROM activations"), SQLITE_OK, "retention delete");
+	free(jws);
+	sts_aid_new(aid);
+	jws = report(&dev, aid, IMEI, "m", NULL);
+	ASSERT_OK(post(&c, jws, &status, &r), "post after retention");
+	if (jstr(r, "receipt"))
+		check_receipt(&c, jstr(r, "receipt"), aid, jws, &seq);
+	ASSERT_EQ(seq, 4, "after deleting every row, seq still goes on (4, not 1)");
+	stop_clean(&c);
+	/* A schema newer than this program: refused, not misread. */
+	ASSERT_EQ(sql_on(db, "PRAGMA user_version = 99"), SQLITE_OK, "pretend a newer schema");
+	out = run_cli(list_args, &st);
+	ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 2, "list refuses a newer schema (exit 2)");
+	ASSERT_TRUE(collector_start(test__tmpdir(), NULL, &c) != 0, "serve refuses it too");
+cleanup:
+	collector_db_url = NULL;
+	show_log(&c);
+	if (c.pid > 0)
+		collector_stop(&c, NULL);
+	json_decref(r);
+	free(out);
+	free(jws);
+	sts_key_free(&dev);
+}
+
+static int pg_sql(const char *url, const char *sql)
+{
+	PGconn *conn = PQconnectdb(url);
+	PGresult *res = PQexec(conn, sql);
+	int ok = PQresultStatus(res) == PGRES_COMMAND_OK || PQresultStatus(res) == PGRES_TUPLES_OK;
+
+	PQclear(res);
+	PQfinish(conn);
+	return ok ? 0 : -EIO;
+}
+
+static void pg_schema_body(void)
+{
+	struct collector c = { 0 };
+	const char *list_args[] = { "list", "--db", collector_db_url, NULL };
+	char *out = NULL;
+	int st = -1;
+
+	if (!ASSERT_OK(collector_start(test__tmpdir(), NULL, &c), "start (creates the schema)"))
+		return;
+	stop_clean(&c);
+	ASSERT_OK(pg_sql(collector_db_url, "SELECT 1 FROM schema_migrations WHERE version = 2"),
+		  "schema_migrations records version 2");
+	ASSERT_OK(pg_sql(collector_db_url,
+			 "INSERT INTO activations VALUES (1, 'a', 'k', 'h', 't', 'i', 'm', 's',"
+			 " NULL, 'j', 'r')"),
+		  "a row");
+	ASSERT_TRUE(pg_sql(collector_db_url, "UPDATE activations SET imei = '0'") != 0,
+		    "an activation cannot be updated (trigger)");
+	ASSERT_OK(pg_sql(collector_db_url, "INSERT INTO schema_migrations (version) VALUES (99)"),
+		  "pretend a newer schema");
+	out = run_cli(list_args, &st);
+	ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 2, "list refuses a newer schema (exit 2)");
+	ASSERT_TRUE(collector_start(test__tmpdir(), NULL, &c) != 0, "serve refuses it too");
+	show_log(&c);
+	if (c.pid > 0)
+		collector_stop(&c, NULL);
+	free(out);
+}
+
+void test_collector_pg_schema(void)
+{
+	with_pg(pg_schema_body);
 }
