@@ -705,9 +705,6 @@ static int store_report(struct server *srv, struct job *j)
 	if (err)
 		return err;
 	sts_hex(sha, sizeof(sha), sha_hex);
-	err = store_savepoint(srv->store);
-	if (err)
-		return err;
 	err = store_find(srv->store, j->aid, &found, old_hex, &j->receipt);
 	if (err)
 		goto cleanup;
@@ -747,11 +744,7 @@ static int store_report(struct server *srv, struct job *j)
 	j->seq = a.seq;
 	status = 201;
 cleanup:
-	/* Undo this report alone; the others of the batch stay. */
-	if (err || found)
-		store_rollback_to(srv->store);
-	else
-		err = store_release(srv->store);
+	/* A failure rolls the whole batch back (run_batch()): no savepoint to undo one alone. */
 	if (err) {
 		free(j->receipt);
 		j->receipt = NULL;
@@ -804,9 +797,11 @@ static void run_batch(struct server *srv, struct job *batch)
 		st = store_report(srv, j);
 		if (st < 0) {
 			/*
-			 * The whole batch is rolled back: a backend without savepoints has aborted
-			 * the transaction already, and the reports stored before it must not get
-			 * receipts for rows that will not be committed.
+			 * The whole batch is rolled back (PostgreSQL has aborted the transaction
+			 * already): the reports stored before it must not get receipts for rows
+			 * that will not be committed. It does not happen for a report's own
+			 * content, checked before; only when the database fails, which fails the
+			 * rest too.
 			 */
 			sts_err("%s store activation %s: %s", j->peer, j->aid,
 				store_errmsg(srv->store));

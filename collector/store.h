@@ -77,9 +77,6 @@ enum store_stmt {
 	STORE_BEGIN, /* a writing transaction, serialized against every other writer */
 	STORE_COMMIT, /* returns once durable (fsync'd / synchronous_commit) */
 	STORE_ROLLBACK,
-	STORE_SAVEPOINT, /* per report: undo one report alone */
-	STORE_RELEASE,
-	STORE_ROLLBACK_TO, /* roll back to the savepoint and release it */
 };
 
 /* A PostgreSQL connection URI (postgresql:// or postgres://) rather than a file name. */
@@ -132,21 +129,6 @@ static inline int store_commit(struct store *st)
 static inline int store_rollback(struct store *st)
 {
 	return st->ops->exec(st, STORE_ROLLBACK);
-}
-
-static inline int store_savepoint(struct store *st)
-{
-	return st->ops->exec(st, STORE_SAVEPOINT);
-}
-
-static inline int store_release(struct store *st)
-{
-	return st->ops->exec(st, STORE_RELEASE);
-}
-
-static inline int store_rollback_to(struct store *st)
-{
-	return st->ops->exec(st, STORE_ROLLBACK_TO);
 }
 
 /* *found false when aid is new; otherwise its sha256 (hex) and receipt (heap string). */

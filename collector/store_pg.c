@@ -318,15 +318,6 @@ static int pg_exec(struct store *base, int what)
 		if (PQstatus(st->conn) != CONNECTION_OK)
 			return 0;
 		return simple(st, "ROLLBACK");
-	/*
-	 * No savepoints: each is a round trip, two per report. Under the writer lock a report
-	 * writes only once it is known new, and its inserts cannot conflict; a statement that
-	 * fails anyway aborts the whole transaction, whose reports then all get 503 and retry.
-	 */
-	case STORE_SAVEPOINT:
-	case STORE_RELEASE:
-	case STORE_ROLLBACK_TO:
-		return 0;
 	default:
 		return -EINVAL;
 	}

@@ -137,7 +137,7 @@ static void done(struct sqlite_store *st, sqlite3_stmt *s)
 	sqlite3_finalize(s);
 }
 
-/* A statement without parameters or rows (BEGIN, COMMIT, SAVEPOINT ...), compiled once. */
+/* A statement without parameters or rows (BEGIN, COMMIT, ROLLBACK), compiled once. */
 static int step_once(struct sqlite_store *st, const char *sql)
 {
 	sqlite3_stmt *s = NULL;
@@ -286,24 +286,16 @@ cleanup:
 static int sq_exec(struct store *base, int what)
 {
 	struct sqlite_store *st = SQ(base);
-	int err;
 
 	switch (what) {
 	case STORE_BEGIN:
-		/* Immediate: the write lock now, so the seq read next cannot race another writer.
+		/* Immediate: the write lock now, so no other writer runs between lookup and insert.
 		 */
 		return step_once(st, "BEGIN IMMEDIATE");
 	case STORE_COMMIT:
 		return step_once(st, "COMMIT");
 	case STORE_ROLLBACK:
 		return step_once(st, "ROLLBACK");
-	case STORE_SAVEPOINT:
-		return step_once(st, "SAVEPOINT report");
-	case STORE_RELEASE:
-		return step_once(st, "RELEASE report");
-	case STORE_ROLLBACK_TO:
-		err = step_once(st, "ROLLBACK TO report");
-		return err ? err : step_once(st, "RELEASE report");
 	default:
 		return -EINVAL;
 	}
