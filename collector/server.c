@@ -148,7 +148,7 @@ struct server {
 	struct trusted_key *trusted;
 	size_t ntrusted;
 	struct timeval timeout;
-	struct event *sigterm, *sigint, *flush_ev, *drain_ev, *done_ev;
+	struct event *sigterm, *sigint, *flush_ev, *drain_ev, *done_ev, *resume_ev;
 	struct conn *conns; /* every live connection, for the final cleanup */
 	int live;
 	bool paused, draining;
@@ -540,6 +540,30 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
 		evconnlistener_disable(srv->listener);
 		srv->paused = true;
 	}
+}
+
+static void resume_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct server *srv = arg;
+
+	(void)fd;
+	(void)what;
+	if (srv->listener && !srv->paused)
+		evconnlistener_enable(srv->listener);
+}
+
+/* Out of file descriptors or memory: pause accepting for a second rather than spin. */
+static void accept_error_cb(struct evconnlistener *l, void *arg)
+{
+	struct server *srv = arg;
+	struct timeval tv = { .tv_sec = 1 };
+	int e = EVUTIL_SOCKET_ERROR();
+
+	sts_err("accept on %s: %s; pausing new connections for 1 s", srv->o->listen,
+		evutil_socket_error_to_string(e));
+	evconnlistener_disable(l);
+	if (srv->resume_ev)
+		evtimer_add(srv->resume_ev, &tv);
 }
 
 /* ---- the store thread ---- */
@@ -1152,6 +1176,8 @@ static int listen_on(struct server *srv, const char *addr, ev_uint16_t port)
 						BACKLOG, ai->ai_addr, (int)ai->ai_addrlen);
 	err = srv->listener ? 0 : errno ? -errno : -EADDRNOTAVAIL;
 	evutil_freeaddrinfo(ai);
+	if (srv->listener)
+		evconnlistener_set_error_cb(srv->listener, accept_error_cb);
 	return err;
 }
 
@@ -1238,7 +1264,8 @@ int server_run(const struct server_opts *o)
 		goto cleanup;
 	}
 	srv.done_ev = event_new(srv.base, srv.efd, EV_READ | EV_PERSIST, done_cb, &srv);
-	if (!srv.done_ev || event_add(srv.done_ev, NULL)) {
+	srv.resume_ev = evtimer_new(srv.base, resume_cb, &srv);
+	if (!srv.done_ev || !srv.resume_ev || event_add(srv.done_ev, NULL)) {
 		err = -ENOMEM;
 		goto cleanup;
 	}
@@ -1301,6 +1328,8 @@ cleanup:
 		evconnlistener_free(srv.listener);
 	if (srv.done_ev)
 		event_free(srv.done_ev);
+	if (srv.resume_ev)
+		event_free(srv.resume_ev);
 	if (srv.efd >= 0)
 		close(srv.efd);
 	if (srv.drain_ev)
