@@ -176,6 +176,7 @@ struct conn {
 	struct event *linger;
 	enum conn_state state;
 	struct sts_http_head head;
+	size_t scanned; /* bytes of the head already searched for its end */
 	bool gone; /* the peer vanished while its job was with the store thread */
 	char peer[64];
 	char aid[STS_AID_LEN + 1];
@@ -446,7 +447,7 @@ static void read_cb(struct bufferevent *bev, void *arg)
 {
 	struct conn *c = arg;
 	struct evbuffer *in = bufferevent_get_input(bev);
-	size_t have = evbuffer_get_length(in), n, end;
+	size_t have = evbuffer_get_length(in), n, end, from;
 	char reason[STS_REASON_MAX];
 	const char *buf;
 	int st;
@@ -454,7 +455,12 @@ static void read_cb(struct bufferevent *bev, void *arg)
 	if (c->state == C_HEAD) {
 		n = have < STS_HTTP_MAX_HEAD + 1 ? have : STS_HTTP_MAX_HEAD + 1;
 		buf = (const char *)evbuffer_pullup(in, (ev_ssize_t)n);
-		end = buf ? sts_http_head_end(buf, n) : 0;
+		/* Only what is new (and 3 bytes before it): a byte-by-byte sender costs linear. */
+		from = c->scanned > 3 ? c->scanned - 3 : 0;
+		end = buf ? sts_http_head_end(buf + from, n - from) : 0;
+		if (end)
+			end += from;
+		c->scanned = n;
 		if (!end) {
 			if (n > STS_HTTP_MAX_HEAD)
 				reject(c, R_HEAD_TOO_LARGE, "request head larger than 8192 bytes");
