@@ -34,8 +34,11 @@ pgpid=
 cleanup() {
 	for p in "${pids[@]}"; do kill "$p" 2> /dev/null || true; done
 	for p in "${pids[@]}"; do wait "$p" 2> /dev/null || true; done
-	# SIGINT: PostgreSQL's fast shutdown.
-	[ -n "$pgpid" ] && { kill -INT "$pgpid" 2> /dev/null || true; wait "$pgpid" 2> /dev/null || true; }
+	# SIGINT to the postmaster itself (runuser does not pass it on): a fast shutdown.
+	if [ -n "$pgpid" ]; then
+		kill -INT "$(head -n 1 "$d/pg/data/postmaster.pid" 2> /dev/null)" 2> /dev/null || true
+		wait "$pgpid" 2> /dev/null || true
+	fi
 	return 0
 }
 trap cleanup EXIT
