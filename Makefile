@@ -51,6 +51,9 @@ override LDFLAGS += -fsanitize=address,undefined
 endif
 # Every library a binary may use; --as-needed keeps only those it really calls.
 LDLIBS := -lseccomp -lbpf -lelf -lz -levent_openssl -levent -lssl -lcrypto -lsqlite3 -ljansson -luring -lpthread
+# The collector's PostgreSQL backend: libpq (libpq-dev puts its headers there).
+override CFLAGS += -I/usr/include/postgresql
+LDLIBS += -lpq
 
 # BPF_PROG() hides an unused ctx argument, hence -Wno-unused-parameter.
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Ivmlinux/$(ARCH) -Iinclude -Ibpf $(WARN) -Wno-unused-parameter

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* clang-format off */
 static const char serve_help[] =
@@ -43,9 +44,12 @@ static const char serve_help[] =
 	"  --signing-key FILE   Ed25519 key that signs receipts, made by\n"
 	"                       `sts-collector keygen`\n"
 	"                       (default " COLLECTOR_DEFAULT_SIGNING_KEY ")\n"
-	"  --db FILE            SQLite database (WAL), created with its directory (0700)\n"
-	"                       on first start\n"
-	"                       (default " COLLECTOR_DEFAULT_DB ")\n"
+	"  --db FILE|URL        SQLite database (WAL), created with its directory (0700)\n"
+	"                       on first start (default " COLLECTOR_DEFAULT_DB "),\n"
+	"                       or a PostgreSQL URI, postgresql://USER@HOST/DBNAME, that\n"
+	"                       several collectors share (see docs/collector.md, fleet);\n"
+	"                       keep its password in ~/.pgpass or PGPASSFILE, not in the\n"
+	"                       URI. The schema is created or migrated at start\n"
 	"  --trusted-keys DIR   accept only device keys found in DIR/*.pub (PEM, or one\n"
 	"                       line of base64 of the raw 32 bytes); read at start.\n"
 	"                       Without it a device key is trusted on first use: the\n"
@@ -94,26 +98,49 @@ static const struct cli_exit keygen_exits[] = {
 };
 
 static const char list_help[] =
-	"usage: sts-collector list [--db FILE] [--json]\n"
+	"usage: sts-collector list [--db FILE|URL] [--json]\n"
 	"\n"
 	"Print the stored activations, oldest first: seq, received_at, aid, kid, imei,\n"
 	"model, sw_version, country. Safe while the server runs.\n"
 	"\n"
 	"options:\n"
-	"  --db FILE  default " COLLECTOR_DEFAULT_DB "\n"
+	"  --db FILE|URL  SQLite file or PostgreSQL URI (default\n"
+	"             " COLLECTOR_DEFAULT_DB ")\n"
 	"  --json     a JSON array of objects with every column, including the sha256 of\n"
 	"             the received JWS, the JWS itself and the receipt\n";
 
 static const char stats_help[] =
-	"usage: sts-collector stats [--db FILE] [--json]\n"
+	"usage: sts-collector stats [--db FILE|URL] [--json]\n"
 	"\n"
 	"Print the number of stored activations, of registered device keys, and of\n"
 	"refused requests by error code. A running server adds its counts every 5 seconds\n"
 	"and at exit.\n"
 	"\n"
 	"options:\n"
-	"  --db FILE  default " COLLECTOR_DEFAULT_DB "\n"
+	"  --db FILE|URL  SQLite file or PostgreSQL URI (default\n"
+	"             " COLLECTOR_DEFAULT_DB ")\n"
 	"  --json     one JSON object\n";
+
+static const char export_help[] =
+	"usage: sts-collector export [--db FILE|URL] [--since TIME] [--after-seq N]\n"
+	"\n"
+	"Print stored activations as JSON Lines, oldest first: one compact JSON object a\n"
+	"line with every column (seq, aid, kid, sha256, received_at, imei, model,\n"
+	"sw_version, country, jws, receipt), for compliance archives. Each line is\n"
+	"self-contained: the JWS and the receipt verify without the database. Safe while\n"
+	"servers run; works on both backends.\n"
+	"\n"
+	"options:\n"
+	"  --db FILE|URL    SQLite file or PostgreSQL URI (default\n"
+	"                   " COLLECTOR_DEFAULT_DB ")\n"
+	"  --since TIME     only activations received at or after TIME, UTC:\n"
+	"                   YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ\n"
+	"  --after-seq N    only activations with seq > N (an archive's next increment:\n"
+	"                   N is the last seq of the previous one)\n"
+	"\n"
+	"example:\n"
+	"  sts-collector export --db postgresql://collector@db/sts --since 2026-01-01 \\\n"
+	"      | gzip > activations-2026.jsonl.gz\n";
 
 /* list and stats */
 static const struct cli_exit db_exits[] = {
@@ -329,7 +356,11 @@ static bool open_db(int argc, char **argv, const char *help, bool *json, struct 
 	}
 	err = store_open(db, false, st);
 	if (err) {
-		sts_err("open %s: %s", db, strerror(-err));
+		char shown[512];
+
+		store_redact(db, shown, sizeof(shown));
+		sts_err("open %s: %s", shown,
+			err == -EPROTO ? "its schema is newer than this program" : strerror(-err));
 		*status = STS_EXIT_USAGE;
 		return false;
 	}
@@ -373,7 +404,7 @@ static int cmd_list(int argc, char **argv)
 	} else {
 		printf("seq\treceived_at\taid\tkid\timei\tmodel\tsw_version\tcountry\n");
 	}
-	err = store_list(st, print_row, all);
+	err = store_list(st, NULL, print_row, all);
 	if (err) {
 		sts_err("read activations: %s (%s)", store_errmsg(st), strerror(-err));
 		goto cleanup;
@@ -413,6 +444,86 @@ static int cmd_stats(int argc, char **argv)
 	}
 cleanup:
 	json_decref(s);
+	store_close(st);
+	return err ? STS_EXIT_FAIL : STS_EXIT_OK;
+}
+
+static int print_line(json_t *row, void *arg)
+{
+	(void)arg;
+	if (json_dumpf(row, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER) || putchar('\n') == EOF)
+		return -EIO;
+	return 0;
+}
+
+/* YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ, as received_at is written, into out (20 bytes + NUL). */
+static bool parse_since(const char *s, char out[21])
+{
+	struct tm tm = { 0 };
+	const char *end;
+
+	end = strptime(s, "%Y-%m-%d", &tm);
+	if (end && *end == 'T')
+		end = strptime(end, "T%H:%M:%SZ", &tm);
+	if (!end || *end || tm.tm_year < 70 || tm.tm_year > 8000)
+		return false;
+	return strftime(out, 21, "%Y-%m-%dT%H:%M:%SZ", &tm) == 20;
+}
+
+static int cmd_export(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "db", required_argument, NULL, 'd' },
+		{ "since", required_argument, NULL, 's' },
+		{ "after-seq", required_argument, NULL, 'a' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	const char *db = COLLECTOR_DEFAULT_DB;
+	struct store_filter f = { 0 };
+	struct store *st = NULL;
+	char since[21], shown[512];
+	long v;
+	int c, err;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			db = optarg;
+			break;
+		case 's':
+			if (!parse_since(optarg, since))
+				return cli_usage_error("--since %s: expected YYYY-MM-DD or "
+						       "YYYY-MM-DDTHH:MM:SSZ (UTC)",
+						       optarg);
+			f.since = since;
+			break;
+		case 'a':
+			if (!parse_long(optarg, 0, LONG_MAX, &v))
+				return cli_usage_error("--after-seq %s: expected a seq (0 or more)",
+						       optarg);
+			f.after_seq = v;
+			break;
+		case 'h':
+			return cli_help(export_help, db_exits, ARRAY_SIZE(db_exits));
+		default:
+			return cli_usage_hint();
+		}
+	}
+	if (!cli_operands(argc - optind, argv + optind, ""))
+		return STS_EXIT_USAGE;
+	store_redact(db, shown, sizeof(shown));
+	err = store_open(db, false, &st);
+	if (err) {
+		sts_err("open %s: %s", shown,
+			err == -EPROTO ? "its schema is newer than this program" : strerror(-err));
+		return STS_EXIT_USAGE;
+	}
+	err = store_list(st, &f, print_line, NULL);
+	if (!err && fflush(stdout))
+		err = -EIO;
+	if (err)
+		sts_err("export from %s: %s (%s)", shown, store_errmsg(st), strerror(-err));
 	store_close(st);
 	return err ? STS_EXIT_FAIL : STS_EXIT_OK;
 }
@@ -460,6 +571,7 @@ static const struct cli_command commands[] = {
 	{ "keygen", cmd_keygen, "create the receipt-signing key pair" },
 	{ "list",   cmd_list,   "print the stored activations" },
 	{ "stats",  cmd_stats,  "print counts of stored and refused reports" },
+	{ "export", cmd_export, "print activations as JSON Lines, for archives" },
 	{ "kid",    cmd_kid,    "print the key id of a key file" },
 };
 

@@ -17,7 +17,7 @@ _stsguard_commands()
 	case $1 in
 	stsd) echo "daemon run policy help version" ;;
 	stsctl) echo "verify report prove verify-proof checkpoint cosign seal-init consent key optout status help version" ;;
-	sts-collector) echo "serve keygen list stats kid help version" ;;
+	sts-collector) echo "serve keygen list stats export kid help version" ;;
 	esac
 }
 
@@ -67,6 +67,8 @@ _stsguard_spec()
 		echo "--signing-key=file" ;;
 	"sts-collector list" | "sts-collector stats")
 		echo "--db=file --json" ;;
+	"sts-collector export")
+		echo "--db=file --since=word --after-seq=word" ;;
 	"sts-collector kid")
 		echo "@file" ;;
 	esac

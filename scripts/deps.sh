@@ -18,6 +18,9 @@ packages=(
 	libssl-dev libevent-dev libsqlite3-dev libjansson-dev
 	# stsd run: the seccomp filter on the policed command (and its user notifications)
 	libseccomp-dev
+	# the collector's PostgreSQL backend (libpq), and a real PostgreSQL 15 server its tests
+	# start in a temporary directory (initdb as an unprivileged user, unix socket only)
+	libpq-dev postgresql-15
 	# tests: io_uring attempts (rogue programs)
 	liburing-dev
 	# sanitizer and libFuzzer runtimes for clang

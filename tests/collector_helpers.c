@@ -16,6 +16,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <ftw.h>
+#include <grp.h>
+#include <pwd.h>
+
+#include <libpq-fe.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -25,6 +30,8 @@
 #include "core/crypto.h"
 #include "test.h"
 #include "core/util.h"
+
+const char *collector_db_url;
 
 const char *collector_bin(char *buf, size_t bufsz, const char *name)
 {
@@ -155,7 +162,10 @@ int collector_start(const char *dir, const char *const *extra, struct collector 
 	memset(c, 0, sizeof(*c));
 	snprintf(c->dir, sizeof(c->dir), "%s", dir);
 	snprintf(c->ca, sizeof(c->ca), "%s/ca.pem", dir);
-	snprintf(c->db, sizeof(c->db), "%s/collector.db", dir);
+	if (collector_db_url)
+		snprintf(c->db, sizeof(c->db), "%s", collector_db_url);
+	else
+		snprintf(c->db, sizeof(c->db), "%s/collector.db", dir);
 	snprintf(key, sizeof(key), "%s/receipt.key", dir);
 	snprintf(c->pubkey, sizeof(c->pubkey), "%s/receipt.key.pub", dir);
 	snprintf(cert, sizeof(cert), "%s/server.pem", dir);
@@ -393,4 +403,258 @@ char *jws_forge(const struct sts_key *key, const char *header, const void *paylo
 fail:
 	free(out);
 	return NULL;
+}
+
+int https_raw(const char *ca, int port, const void *req, size_t len, char **resp)
+{
+	size_t cap = 4096, n = 0;
+	char *buf, *nb;
+	SSL *ssl;
+	int fd, r, err;
+
+	*resp = NULL;
+	ssl = tls_connect(ca, port, 0, &fd);
+	if (!ssl)
+		return -ECONNREFUSED;
+	err = tls_write_all(ssl, req, len);
+	buf = malloc(cap);
+	if (!buf) {
+		tls_close(ssl, fd);
+		return -ENOMEM;
+	}
+	/* Even when the write failed (refused early), read what the server answered. */
+	for (;;) {
+		if (n + 1024 > cap) {
+			nb = realloc(buf, cap *= 2);
+			if (!nb)
+				break;
+			buf = nb;
+		}
+		r = SSL_read(ssl, buf + n, (int)(cap - n - 1));
+		if (r <= 0)
+			break;
+		n += r;
+	}
+	ERR_clear_error();
+	buf[n] = '\0';
+	tls_close(ssl, fd);
+	*resp = buf;
+	return n ? 0 : err ? err : -EPROTO;
+}
+
+/* ---- PostgreSQL ---- */
+
+int pg_find_bindir(char *out, size_t outsz)
+{
+	static const char *const vers[] = { "15", "16", "17", "14", "13" };
+	char p[256];
+	size_t i;
+
+	for (i = 0; i < sizeof(vers) / sizeof(vers[0]); i++) {
+		snprintf(p, sizeof(p), "/usr/lib/postgresql/%s/bin/postgres", vers[i]);
+		if (access(p, X_OK) == 0) {
+			snprintf(p, sizeof(p), "/usr/lib/postgresql/%s/bin/initdb", vers[i]);
+			if (access(p, X_OK) != 0)
+				continue;
+			snprintf(out, outsz, "/usr/lib/postgresql/%s/bin", vers[i]);
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+/* Run argv as the unprivileged owner of the server, output to dir/name.log. */
+static pid_t pg_spawn(struct pg_server *pg, const char *const *argv, const char *logname)
+{
+	char logp[200];
+	pid_t pid = fork();
+	int fd;
+
+	if (pid != 0)
+		return pid;
+	snprintf(logp, sizeof(logp), "%s/%s", pg->dir, logname);
+	fd = open(logp, O_WRONLY | O_CREAT | O_APPEND, 0644);
+	if (fd >= 0) {
+		dup2(fd, 1);
+		dup2(fd, 2);
+	}
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (geteuid() == 0 && (setgroups(0, NULL) || setgid(pg->gid) || setuid(pg->uid)))
+		_exit(126);
+	execv(argv[0], (char *const *)argv);
+	_exit(127);
+}
+
+static void pg_conninfo(struct pg_server *pg, const char *db, char *out, size_t outsz)
+{
+	snprintf(out, outsz, "postgresql:///%s?host=%s&user=sts", db, pg->dir);
+}
+
+int pg_start(struct pg_server *pg)
+{
+	char initdb[200], postgres[200], data[200], ver[256], ci[300];
+	struct timespec ts = { 0, 50 * 1000 * 1000 };
+	struct passwd *pw;
+	struct stat st;
+	int i, status;
+	pid_t pid;
+
+	if (!pg->bindir[0] && pg_find_bindir(pg->bindir, sizeof(pg->bindir)))
+		return -ENOENT;
+	if (!pg->dir[0]) {
+		snprintf(pg->dir, sizeof(pg->dir), "/tmp/sts-pg.XXXXXX");
+		if (!mkdtemp(pg->dir))
+			return -errno;
+		pg->uid = geteuid();
+		pg->gid = getegid();
+		if (pg->uid == 0) {
+			/* initdb and postgres refuse to run as root. */
+			pw = getpwnam("nobody");
+			if (!pw)
+				return -ESRCH;
+			pg->uid = pw->pw_uid;
+			pg->gid = pw->pw_gid;
+			if (chown(pg->dir, pg->uid, pg->gid) < 0)
+				return -errno;
+		}
+	}
+	snprintf(initdb, sizeof(initdb), "%s/initdb", pg->bindir);
+	snprintf(postgres, sizeof(postgres), "%s/postgres", pg->bindir);
+	snprintf(data, sizeof(data), "%s/data", pg->dir);
+	snprintf(ver, sizeof(ver), "%s/PG_VERSION", data);
+	if (stat(ver, &st) < 0) {
+		const char *argv[] = { initdb,	       "-D", data,   "-U",	  "sts",
+				       "--auth=trust", "-E", "UTF8", "--no-sync", NULL };
+
+		pid = pg_spawn(pg, argv, "initdb.log");
+		if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
+		    WEXITSTATUS(status) != 0)
+			return -EIO;
+	}
+	{
+		/* A unix socket in its own directory, no TCP listener at all. */
+		const char *argv[] = { postgres,
+				       "-D",
+				       data,
+				       "-k",
+				       pg->dir,
+				       "-c",
+				       "listen_addresses=",
+				       "-c",
+				       "max_connections=40",
+				       "-c",
+				       "shared_buffers=16MB",
+				       NULL };
+
+		pg->pid = pg_spawn(pg, argv, "server.log");
+		if (pg->pid < 0)
+			return -errno;
+	}
+	pg_conninfo(pg, "postgres", ci, sizeof(ci));
+	for (i = 0; i < 400; i++) {
+		if (PQping(ci) == PQPING_OK)
+			return 0;
+		if (waitpid(pg->pid, NULL, WNOHANG) == pg->pid) {
+			pg->pid = 0;
+			return -ECHILD;
+		}
+		nanosleep(&ts, NULL);
+	}
+	return -ETIMEDOUT;
+}
+
+int pg_stop(struct pg_server *pg)
+{
+	int status;
+
+	if (pg->pid <= 0)
+		return -ESRCH;
+	/* SIGINT: fast shutdown, as `pg_ctl stop -m fast`. */
+	if (kill(pg->pid, SIGINT) < 0 || waitpid(pg->pid, &status, 0) != pg->pid)
+		return -errno;
+	pg->pid = 0;
+	return 0;
+}
+
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+void pg_destroy(struct pg_server *pg)
+{
+	if (pg->pid > 0)
+		pg_stop(pg);
+	if (pg->dir[0])
+		nftw(pg->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	pg->dir[0] = '\0';
+}
+
+int pg_new_db(struct pg_server *pg, const char *name, char *url, size_t urlsz)
+{
+	char ci[300], sql[128];
+	PGresult *res;
+	PGconn *conn;
+	int err = 0;
+
+	pg_conninfo(pg, "postgres", ci, sizeof(ci));
+	conn = PQconnectdb(ci);
+	if (PQstatus(conn) != CONNECTION_OK) {
+		PQfinish(conn);
+		return -ECONNREFUSED;
+	}
+	snprintf(sql, sizeof(sql), "CREATE DATABASE %s", name);
+	res = PQexec(conn, sql);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		printf("    %s: %s", sql, PQerrorMessage(conn));
+		err = -EIO;
+	}
+	PQclear(res);
+	PQfinish(conn);
+	pg_conninfo(pg, name, url, urlsz);
+	return err;
+}
+
+static struct pg_server shared_pg;
+static int shared_pg_dbs;
+
+static void shared_pg_destroy(void)
+{
+	pg_destroy(&shared_pg);
+}
+
+const char *pg_shared_db(char *why, size_t whysz, struct pg_server **pg)
+{
+	static char url[300];
+	char name[32];
+	int err;
+
+	if (pg)
+		*pg = &shared_pg;
+	if (shared_pg.pid <= 0) {
+		err = pg_start(&shared_pg);
+		if (err == -ENOENT) {
+			snprintf(why, whysz,
+				 "PostgreSQL server binaries (/usr/lib/postgresql/*/bin/postgres, "
+				 "initdb) are not installed: apt-get install postgresql-15");
+			return NULL;
+		}
+		if (err) {
+			snprintf(why, whysz, "PostgreSQL did not start in %s: %s (see its logs)",
+				 shared_pg.dir, strerror(-err));
+			return NULL;
+		}
+		if (shared_pg_dbs == 0)
+			atexit(shared_pg_destroy);
+	}
+	snprintf(name, sizeof(name), "t%d", ++shared_pg_dbs);
+	err = pg_new_db(&shared_pg, name, url, sizeof(url));
+	if (err) {
+		snprintf(why, whysz, "CREATE DATABASE %s: %s", name, strerror(-err));
+		return NULL;
+	}
+	return url;
 }

@@ -5,6 +5,8 @@
 # activation a new connection and a full TLS 1.3 handshake, next to nginx (Debian's
 # nginx-light) serving a static file with the same certificate, key and TLS version to the
 # same client program: the TLS-cost baseline. Rounds interleave collector and nginx runs.
+# The collector runs twice: on SQLite (the targets) and on PostgreSQL 15 (a server started here
+# as an unprivileged user in the scratch directory, unix socket only; figures beside).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . bench/common.sh
@@ -28,16 +30,49 @@ $col keygen --signing-key "$d/receipt.key" > /dev/null
 head -c 620 /dev/zero | tr '\0' 'r' > "$d/www/receipt.json"
 
 pids=()
+pgpid=
 cleanup() {
 	for p in "${pids[@]}"; do kill "$p" 2> /dev/null || true; done
 	for p in "${pids[@]}"; do wait "$p" 2> /dev/null || true; done
+	# SIGINT to the postmaster itself (runuser does not pass it on): a fast shutdown.
+	if [ -n "$pgpid" ]; then
+		kill -INT "$(head -n 1 "$d/pg/data/postmaster.pid" 2> /dev/null)" 2> /dev/null || true
+		wait "$pgpid" 2> /dev/null || true
+	fi
+	return 0
 }
 trap cleanup EXIT
+
+# PostgreSQL: initdb and postgres refuse root; nobody owns the cluster. No TCP listener.
+pgbin=$(ls -d /usr/lib/postgresql/*/bin 2> /dev/null | sort -V | head -n 1 || true)
+pgurl=
+if [ -n "$pgbin" ] && [ -x "$pgbin/postgres" ]; then
+	mkdir -p "$d/pg" && chown nobody: "$d/pg" && chmod 700 "$d/pg"
+	# Reachable for nobody: the scratch directory is root's.
+	chmod 755 "$BENCH_TMP" "$d"
+	runuser -u nobody -- "$pgbin/initdb" -D "$d/pg/data" -U sts --auth=trust -E UTF8 > "$d/pg/initdb.log" 2>&1
+	runuser -u nobody -- "$pgbin/postgres" -D "$d/pg/data" -k "$d/pg" -c listen_addresses= > "$d/pg/server.log" 2>&1 &
+	pgpid=$!
+	pgurl="postgresql:///postgres?host=$d/pg&user=sts"
+	for _ in $(seq 100); do
+		[ -S "$d/pg/.s.PGSQL.5432" ] && break
+		sleep 0.1
+	done
+	sleep 0.5
+else
+	echo "collector: PostgreSQL server binaries missing (scripts/deps.sh): SQLite figures only" >&2
+fi
 
 $col serve --listen 127.0.0.1:0 --port-file "$d/col.port" --tls-cert "$d/cert.pem" \
 	--tls-key "$d/key.pem" --signing-key "$d/receipt.key" --db "$d/db/collector.db" \
 	--max-conns 256 2> "$d/collector.log" &
 pids+=($!)
+if [ -n "$pgurl" ]; then
+	$col serve --listen 127.0.0.1:0 --port-file "$d/pgcol.port" --tls-cert "$d/cert.pem" \
+		--tls-key "$d/key.pem" --signing-key "$d/receipt.key" --db "$pgurl" \
+		--max-conns 256 2> "$d/pgcollector.log" &
+	pids+=($!)
+fi
 
 # nginx: unprivileged port, foreground, everything under $d. One worker: the collector is
 # one event loop too, so both sides have one core's worth of server. Access log on, as the
@@ -74,10 +109,13 @@ EOF
 nginx -p "$d" -c "$d/nginx.conf" 2> "$d/nginx.out" &
 pids+=($!)
 for _ in $(seq 50); do
-	[ -s "$d/col.port" ] && ss -Hltn "sport = :$nport" | grep -q . && break
+	[ -s "$d/col.port" ] && ss -Hltn "sport = :$nport" | grep -q . &&
+		{ [ -z "$pgurl" ] || [ -s "$d/pgcol.port" ]; } && break
 	sleep 0.1
 done
 cport=$(cat "$d/col.port")
+pport=
+[ -n "$pgurl" ] && pport=$(cat "$d/pgcol.port")
 
 for r in $(seq 1 "$BENCH_ROUNDS"); do
 	for c in "${clients[@]}"; do
@@ -86,42 +124,60 @@ for r in $(seq 1 "$BENCH_ROUNDS"); do
 			awk '$1 == "requests_per_s" { print $2 }' >> "$d/col.$c"
 		$act get "$nport" "$d/cert.pem" /receipt.json "$c" $reqs |
 			awk '$1 == "requests_per_s" { print $2 }' >> "$d/nginx.$c"
+		if [ -n "$pport" ]; then
+			$act post "$pport" "$d/cert.pem" "$d/keys" "$c" $reqs |
+				awk '$1 == "requests_per_s" { print $2 }' >> "$d/pg.$c"
+		fi
 	done
 done
 stored=$(grep -c ' 201 stored ' "$d/collector.log" || true)
+pgstored=0
+[ -n "$pport" ] && pgstored=$(grep -c ' 201 stored ' "$d/pgcollector.log" || true)
 
 rows=
 missed=()
 for c in "${clients[@]}"; do
+	# Targets (issue 18): 85 % of nginx at 1 and 8 clients, 90 % at 64, on SQLite.
+	want=85
+	[ "$c" = 64 ] && want=90
 	paste "$d/col.$c" "$d/nginx.$c" | awk '{ printf "%.1f\n", 100 * $1 / $2 }' > "$d/ratio.$c"
 	ratio=$(median "$d/ratio.$c")
-	m=$(awk -v a="$ratio" 'BEGIN { print (a >= 70) ? "met" : "missed" }')
+	m=$(awk -v a="$ratio" -v w="$want" 'BEGIN { print (a >= w) ? "met" : "missed" }')
 	[ "$m" = met ] || missed+=("$c")
-	printf 'collector vs nginx, %s clients\t>= 70%%\t%s%%\t%s\n' "$c" "$ratio" "$m" >> "$targets"
-	rows+="| $c | $(median_minmax "$d/col.$c" 0) | $(median_minmax "$d/nginx.$c" 0) | $(median_minmax "$d/ratio.$c" 1) % | ≥ 70%: **$m** |"$'\n'
+	printf 'collector vs nginx, %s clients\t>= %s%%\t%s%%\t%s\n' "$c" "$want" "$ratio" "$m" >> "$targets"
+	pgcells="| - | - "
+	if [ -n "$pport" ]; then
+		paste "$d/pg.$c" "$d/nginx.$c" | awk '{ printf "%.1f\n", 100 * $1 / $2 }' > "$d/pgratio.$c"
+		pgcells="| $(median_minmax "$d/pg.$c" 0) | $(median_minmax "$d/pgratio.$c" 1) % "
+	fi
+	rows+="| $c | $(median_minmax "$d/col.$c" 0) | $(median_minmax "$d/nginx.$c" 0) | $(median_minmax "$d/ratio.$c" 1) % | ≥ $want%: **$m** $pgcells|"$'\n'
 done
 
 cat <<EOF
 ## 6. Collector
 
-\`sts-collector serve\` (one event loop; each report verified, stored in SQLite with
-\`synchronous=FULL\`, i.e. fsync'd, before its 201 and receipt) against \`nginx\`
+\`sts-collector serve\` (an event loop for TLS and HTTP, a store thread that checks each batch of
+reports and group-commits it; each report stored in SQLite with \`synchronous=FULL\`, i.e.
+fsync'd, before its 201 and receipt; and the same on PostgreSQL $(basename "$(dirname "${pgbin:-/x/none}")"), a local server on a unix
+socket, default \`synchronous_commit=on\`) against \`nginx\`
 $(nginx -v 2>&1 | sed 's/.*nginx\///') (one worker, \`keepalive_timeout 0\`) serving a $(stat -c %s "$d/www/receipt.json")-byte static
 file, the size of a collector reply. Same P-256 certificate and key, TLS 1.3 only, OpenSSL
 defaults on both sides. The client (\`actbench\`) opens a new TCP connection and does a full
 handshake for every request, as a device does (no session resumption), with 1, 8 or 64
 threads; every collector request is a valid report signed by one of 64 device keys (signed
 before the clock starts) and must get 201, every nginx request 200. $reqs requests a run,
-$BENCH_ROUNDS interleaved rounds (collector, nginx, for each client count); $stored activations
-stored in all. Client, collector and nginx share the machine's $(nproc) cores.
+$BENCH_ROUNDS interleaved rounds (collector, nginx, collector on PostgreSQL, for each client
+count); $stored activations stored in SQLite, $pgstored in PostgreSQL. Client, collectors, nginx
+and PostgreSQL share the machine's $(nproc) cores.
 
-| clients | collector, activations/s | nginx, requests/s | collector / nginx, per round | target |
-|---|---|---|---|---|
+| clients | collector (SQLite), activations/s | nginx, requests/s | SQLite / nginx, per round | target | collector (PostgreSQL), activations/s | PostgreSQL / nginx |
+|---|---|---|---|---|---|---|
 ${rows}
 Commands:
 
 \`\`\`
 $col serve --listen 127.0.0.1:0 --tls-cert cert.pem --tls-key key.pem --signing-key receipt.key --db DB
+$col serve --listen 127.0.0.1:0 --tls-cert cert.pem --tls-key key.pem --signing-key receipt.key --db 'postgresql:///postgres?host=PGDIR&user=sts'
 nginx -p DIR -c DIR/nginx.conf     # the configuration above, written by bench/parts/60-collector.sh
 $act post PORT cert.pem KEYDIR CLIENTS $reqs
 $act get PORT cert.pem /receipt.json CLIENTS $reqs
@@ -130,11 +186,16 @@ EOF
 
 if [[ " ${missed[*]} " == *" 1 "* ]]; then
 	lat() { awk -v r="$(median "$1")" 'BEGIN { printf "%.2f", 1000 / r }'; }
+	# What one durable commit costs on this disk, whatever the database: a synchronous 4 KiB write.
+	dsync=$(dd if=/dev/zero of="$d/dsync.test" bs=4k count=200 oflag=dsync 2>&1 |
+		awk '/copied/ { for (i = 1; i <= NF; i++) if ($i == "s,") printf "%.2f", 1000 * $(i - 1) / 200 }')
+	rm -f "$d/dsync.test"
 	echo
 	echo "With one client nothing overlaps: a collector activation takes $(lat "$d/col.1") ms end to end,"
 	echo "an nginx request $(lat "$d/nginx.1") ms. The difference is the collector's own work (the report's"
 	echo "Ed25519 signature checked, the receipt signed, the SQLite insert) and the fsync of its commit,"
-	echo "which group commit can only share between concurrent requests."
+	echo "which group commit can only share between concurrent requests: one synchronous 4 KiB write"
+	echo "(\`dd oflag=dsync\`) takes ${dsync:-?} ms on this machine's disk, and a receipt may not leave before it."
 fi
 if [ ${#missed[@]} -gt 0 ]; then
 	# Where the collector's time goes under load: a profile of the process during one run
@@ -166,7 +227,7 @@ if [ ${#missed[@]} -gt 0 ]; then
 	grep -E '^ +[0-9]' "$d/perf.dso" | head -n 8 | sed 's/ \+$//' || true
 	echo
 	grep -E '^ +[0-9]' "$d/perf.sym" |
-		grep -E '\] (request_cb|handle_activation|sts_jws_verify|sts_jws_sign|store_report|store_insert|commit_cb|__GI_fdatasync|sqlite3_step|send_json)' |
+		grep -E '\] (read_cb|accept_cb|run_batch|check_report|sts_jws_verify|sts_jws_sign|store_report|sq_insert|__GI_fdatasync|sqlite3_step|send_json)' |
 		head -n 12 | sed 's/ \+$//' || true
 	echo '```'
 fi

@@ -191,7 +191,7 @@ static int parse_header(const char *json, size_t len, struct sts_jws *jws, char 
 	root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!root)
 		return fail(-EBADMSG, reason, reasonsz, "JWS header is not valid JSON: %s",
-			    jerr.text);
+			    sts_json_error_text(&jerr));
 	if (!json_is_object(root)) {
 		err = fail(-EBADMSG, reason, reasonsz, "JWS header must be a JSON object");
 		goto cleanup;

@@ -235,6 +235,27 @@ static const struct {
 	{ "country", false },
 };
 
+const char *sts_json_error_text(const json_error_t *e)
+{
+	/* jansson's own texts name its flags (JSON_ALLOW_NUL ...): a client cannot act on those. */
+	switch (json_error_code(e)) {
+	case json_error_null_character:
+	case json_error_null_byte_in_key:
+		return "a NUL character (\\u0000) is not allowed in a string";
+	case json_error_stack_overflow:
+		return "too deeply nested";
+	case json_error_numeric_overflow:
+		return "a number too large";
+	case json_error_out_of_memory:
+		return "out of memory";
+	default:
+		break;
+	}
+	if (strstr(e->text, "JSON_") || strstr(e->text, "json_"))
+		return "invalid JSON";
+	return e->text;
+}
+
 int sts_report_parse(const char *json, size_t len, struct sts_report *r, char *reason,
 		     size_t reasonsz)
 {
@@ -255,9 +276,9 @@ int sts_report_parse(const char *json, size_t len, struct sts_report *r, char *r
 	if (!root) {
 		if (json_error_code(&jerr) == json_error_duplicate_key)
 			return fail(reason, reasonsz, "claim set has a duplicate claim: %s",
-				    jerr.text);
+				    sts_json_error_text(&jerr));
 		return fail(reason, reasonsz, "claim set is not valid JSON: %s at byte %d",
-			    jerr.text, jerr.position);
+			    sts_json_error_text(&jerr), jerr.position);
 	}
 	if (!json_is_object(root)) {
 		err = fail(reason, reasonsz, "claim set must be a JSON object");

@@ -24,6 +24,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <jansson.h>
+
 #define STS_REPORT_IMEI_LEN 15
 #define STS_REPORT_MODEL_MAX 64
 #define STS_REPORT_SW_VERSION_MAX 64
@@ -37,6 +39,9 @@ struct sts_report {
 	char sw_version[STS_REPORT_SW_VERSION_MAX + 1];
 	char country[3]; /* "" when the claim is absent */
 };
+
+/* jansson's error in words for a client: never the name of a jansson flag or function. */
+const char *sts_json_error_text(const json_error_t *e);
 
 /* Parse and validate a claim set; on success r holds the claims. */
 int sts_report_parse(const char *json, size_t len, struct sts_report *r, char *reason,

@@ -6,10 +6,14 @@
  */
 #include "test.h"
 #include "collector_helpers.h"
+#include "core/util.h"
+#include "wire/http.h"
 #include "wire/jws.h"
 #include "wire/report.h"
 
+#include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,7 +23,9 @@
 #include <unistd.h>
 
 #include <jansson.h>
+#include <libpq-fe.h>
 #include <openssl/ssl.h>
+#include <sqlite3.h>
 
 #define PATH_ACT "/v1/activations"
 #define JOSE "application/jose"
@@ -31,6 +37,9 @@ static int device_key(const char *name, struct sts_key *key)
 
 	snprintf(path, sizeof(path), "%s/%s", test__tmpdir(), name);
 	snprintf(pub, sizeof(pub), "%s.pub", path);
+	/* The same test body may run twice in one scratch directory (both backends). */
+	unlink(path);
+	unlink(pub);
 	return sts_key_generate(path, pub, key);
 }
 
@@ -241,7 +250,7 @@ void test_collector_cli(void)
 	ASSERT_TRUE(!strstr(msg, "(null)"), "no (null) in the message");
 }
 
-void test_collector_store_receipt(void)
+static void store_receipt(void)
 {
 	struct sts_key dev = { 0 };
 	struct collector c = { 0 };
@@ -340,7 +349,7 @@ struct bad_case {
 	const char *error, *reason_has;
 };
 
-void test_collector_rejects(void)
+static void rejects(void)
 {
 	struct sts_key dev = { 0 }, other = { 0 };
 	struct collector c = { 0 };
@@ -438,8 +447,8 @@ void test_collector_rejects(void)
 
 		memset(t, 'A', 100000);
 		t[100000] = '\0';
-		/* Far beyond the cap: evhttp refuses it from Content-Length (its own plain 413). */
-		CASE("huge body", t, 413, NULL, NULL);
+		/* Far beyond the cap: refused from Content-Length, body unread, still JSON. */
+		CASE("huge body", t, 413, "too_large", "at most 8192");
 	}
 	{
 		char aid2[STS_AID_LEN + 1], *t = NULL;
@@ -541,7 +550,7 @@ cleanup:
 	sts_key_free(&other);
 }
 
-void test_collector_trusted_keys(void)
+static void trusted_keys(void)
 {
 	struct sts_key a = { 0 }, b = { 0 };
 	struct collector c = { 0 };
@@ -585,7 +594,7 @@ cleanup:
 	sts_key_free(&b);
 }
 
-void test_collector_drain(void)
+static void drain(void)
 {
 	struct sts_key dev = { 0 };
 	struct collector c = { 0 };
@@ -773,7 +782,7 @@ static void check_exactly_once(struct collector *c, int n)
 	json_decref(list);
 }
 
-void test_collector_concurrent(void)
+static void concurrent(void)
 {
 	struct collector c = { 0 };
 	int ok, fail;
@@ -806,4 +815,948 @@ void test_collector_throughput(void)
 	check_exactly_once(&c, 200);
 	stop_clean(&c);
 	show_log(&c);
+}
+
+/*
+ * Run body against a fresh PostgreSQL database of the process-wide test server: false (and
+ * the test skipped) only when PostgreSQL is not installed.
+ */
+static bool with_pg(void (*body)(void))
+{
+	char why[512], bindir[128];
+	const char *url;
+
+	if (pg_find_bindir(bindir, sizeof(bindir))) {
+		test__skip("PostgreSQL server binaries are not installed (apt-get install "
+			   "postgresql-15; scripts/deps.sh does)");
+		return false;
+	}
+	url = pg_shared_db(why, sizeof(why), NULL);
+	if (!ASSERT_OK_PTR(url, why))
+		return false;
+	collector_db_url = url;
+	body();
+	collector_db_url = NULL;
+	return true;
+}
+
+void test_collector_store_receipt(void)
+{
+	store_receipt();
+}
+
+void test_collector_rejects(void)
+{
+	rejects();
+}
+
+void test_collector_trusted_keys(void)
+{
+	trusted_keys();
+}
+
+void test_collector_drain(void)
+{
+	drain();
+}
+
+void test_collector_concurrent(void)
+{
+	concurrent();
+}
+
+void test_collector_pg_store_receipt(void)
+{
+	with_pg(store_receipt);
+}
+
+void test_collector_pg_rejects(void)
+{
+	with_pg(rejects);
+}
+
+void test_collector_pg_trusted_keys(void)
+{
+	with_pg(trusted_keys);
+}
+
+void test_collector_pg_drain(void)
+{
+	with_pg(drain);
+}
+
+void test_collector_pg_concurrent(void)
+{
+	with_pg(concurrent);
+}
+
+struct raw_case {
+	const char *name;
+	const char *head; /* %zu: the body's length, %s: the body */
+	int status;
+	const char *error;
+	bool twice; /* the head has %zu twice */
+};
+
+/* Every answer, refusals included, is JSON, closes the connection and is never cached. */
+static void check_answer_headers(const char *name, const char *resp)
+{
+	const char *end = resp ? strstr(resp, "\r\n\r\n") : NULL;
+	char head[2048];
+
+	if (!TEST__CHECK(end != NULL, name, "no complete response: %.200s", resp ? resp : ""))
+		return;
+	snprintf(head, sizeof(head), "%.*s", (int)(end - resp), resp);
+	TEST__CHECK(strcasestr(head, "\r\nContent-Type: application/json"), name, "not JSON: %s",
+		    head);
+	TEST__CHECK(strcasestr(head, "\r\nConnection: close"), name, "no Connection: close: %s",
+		    head);
+	TEST__CHECK(strcasestr(head, "\r\nCache-Control: no-store"), name,
+		    "no Cache-Control: no-store: %s", head);
+	TEST__CHECK(!strcasestr(resp, "<html"), name, "an HTML body: %s", resp);
+	TEST__CHECK(!strstr(resp, "JSON_") && !strstr(resp, "json_") && !strstr(resp, "evhttp") &&
+			    !strstr(resp, "libevent") && !strstr(resp, "jansson"),
+		    name, "a reason names a library: %s", resp);
+}
+
+void test_collector_http_strict(void)
+{
+	struct sts_key dev = { 0 };
+	struct collector c = { 0 };
+	char aid[STS_AID_LEN + 1], *jws = NULL, *nul = NULL, req[16384], *resp;
+	const char *timeout_args[] = { "--timeout", "2", NULL };
+	json_t *list = NULL, *r;
+	int status, i, fd, stored = 0;
+	size_t n;
+	SSL *ssl;
+	/* clang-format off */
+	static const struct raw_case cases[] = {
+		{ "two different Content-Length",
+		  "POST /v1/activations HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/jose\r\n"
+		  "Content-Length: %zu\r\nContent-Length: 5\r\n\r\n%s", 400, "bad_request", false },
+		{ "the same Content-Length twice",
+		  "POST /v1/activations HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/jose\r\n"
+		  "Content-Length: %zu\r\nContent-Length: %zu\r\n\r\n%s", 400, "bad_request", true },
+		{ "a Content-Length list",
+		  "POST /v1/activations HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/jose\r\n"
+		  "Content-Length: %zu, %zu\r\n\r\n%s", 400, "bad_request", true },
+		{ "a signed Content-Length",
+		  "POST /v1/activations HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/jose\r\n"
+		  "Content-Length: +%zu\r\n\r\n%s", 400, "bad_request", false },
+		{ "HTTP/1.1 without Host",
+		  "POST /v1/activations HTTP/1.1\r\nContent-Type: application/jose\r\n"
+		  "Content-Length: %zu\r\n\r\n%s", 400, "bad_request", false },
+		{ "two Host headers",
+		  "POST /v1/activations HTTP/1.1\r\nHost: localhost\r\nHost: evil.example\r\n"
+		  "Content-Type: application/jose\r\nContent-Length: %zu\r\n\r\n%s", 400, "bad_request", false },
+		{ "absolute-form target",
+		  "POST https://localhost/v1/activations HTTP/1.1\r\nHost: localhost\r\n"
+		  "Content-Type: application/jose\r\nContent-Length: %zu\r\n\r\n%s", 400, "bad_request", false },
+		{ "asterisk-form target", "OPTIONS * HTTP/1.1\r\nHost: localhost\r\n\r\n", 400,
+		  "bad_request", false },
+		{ "authority-form target", "CONNECT localhost:443 HTTP/1.1\r\nHost: localhost\r\n\r\n",
+		  400, "bad_request", false },
+		{ "Transfer-Encoding with Content-Length",
+		  "POST /v1/activations HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/jose\r\n"
+		  "Transfer-Encoding: chunked\r\nContent-Length: %zu\r\n\r\n%s", 400, "bad_request", false },
+		{ "Content-Length with Transfer-Encoding after it",
+		  "POST /v1/activations HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/jose\r\n"
+		  "Content-Length: %zu\r\nTransfer-Encoding: identity\r\n\r\n%s", 400, "bad_request", false },
+		{ "chunked body",
+		  "POST /v1/activations HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/jose\r\n"
+		  "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n", 400, "bad_request", false },
+		{ "obsolete line folding",
+		  "POST /v1/activations HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/jose\r\n"
+		  "X-A: 1\r\n 2\r\nContent-Length: %zu\r\n\r\n%s", 400, "bad_request", false },
+		{ "space before the colon",
+		  "POST /v1/activations HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/jose\r\n"
+		  "Content-Length : %zu\r\n\r\n%s", 400, "bad_request", false },
+		{ "bare LF line ends",
+		  "POST /v1/activations HTTP/1.1\nHost: localhost\nContent-Type: application/jose\n"
+		  "Content-Length: %zu\n\n%s", 400, "bad_request", false },
+		{ "lower-case version", "POST /v1/activations http/1.1\r\nHost: localhost\r\n\r\n", 400,
+		  "bad_request", false },
+		{ "HTTP/2.0 request line", "POST /v1/activations HTTP/2.0\r\nHost: localhost\r\n\r\n",
+		  505, "http_version_not_supported", false },
+		{ "no Content-Length", "POST /v1/activations HTTP/1.1\r\nHost: localhost\r\n"
+		  "Content-Type: application/jose\r\n\r\n", 411, "length_required", false },
+		{ "not HTTP at all", "hello\r\n\r\n", 400, "bad_request", false },
+		{ "an unknown expectation",
+		  "POST /v1/activations HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/jose\r\n"
+		  "Expect: 200-ok\r\nContent-Length: %zu\r\n\r\n%s", 400, "bad_request", false },
+		{ "path with a query", "POST /v1/activations?x=1 HTTP/1.1\r\nHost: localhost\r\n"
+		  "Content-Type: application/jose\r\nContent-Length: %zu\r\n\r\n%s", 404, "not_found", false },
+	};
+	/* clang-format on */
+
+	if (!ASSERT_OK(device_key("dev", &dev), "device key"))
+		return;
+	if (!ASSERT_OK(collector_start(test__tmpdir(), timeout_args, &c), "start collector"))
+		goto cleanup;
+	sts_aid_new(aid);
+	jws = report(&dev, aid, IMEI, "m", NULL);
+	for (i = 0; i < (int)ARRAY_SIZE(cases); i++) {
+		if (cases[i].twice)
+			snprintf(req, sizeof(req), cases[i].head, strlen(jws), strlen(jws), jws);
+		else if (strstr(cases[i].head, "%zu"))
+			snprintf(req, sizeof(req), cases[i].head, strlen(jws), jws);
+		else
+			snprintf(req, sizeof(req), "%s", cases[i].head);
+		resp = NULL;
+		if (!ASSERT_OK(https_raw(c.ca, c.port, req, strlen(req), &resp), cases[i].name))
+			continue;
+		status = 0;
+		sscanf(resp, "HTTP/1.1 %d", &status);
+		TEST__CHECK(status == cases[i].status, cases[i].name, "status %d, expected %d: %s",
+			    status, cases[i].status, resp);
+		TEST__CHECK(strstr(resp, cases[i].error) != NULL, cases[i].name, "no \"%s\" in %s",
+			    cases[i].error, resp);
+		check_answer_headers(cases[i].name, resp);
+		free(resp);
+	}
+
+	/* A head larger than 8 KiB: 431, still JSON. */
+	n = (size_t)snprintf(req, sizeof(req),
+			     "POST /v1/activations HTTP/1.1\r\nHost: localhost\r\nX-Pad: ");
+	memset(req + n, 'a', 9000);
+	memcpy(req + n + 9000, "\r\n\r\n", 5);
+	resp = NULL;
+	if (ASSERT_OK(https_raw(c.ca, c.port, req, strlen(req), &resp), "huge head")) {
+		ASSERT_TRUE(strstr(resp, " 431 ") && strstr(resp, "headers_too_large"),
+			    "huge head: 431");
+		check_answer_headers("huge head", resp);
+	}
+	free(resp);
+
+	/* A NUL in a claim: the reason is about the claim, not about a library flag. */
+	nul = signed_payload(
+		&dev, aid, "{\"imei\":\"" IMEI "\",\"model\":\"a\\u0000b\",\"sw_version\":\"1\"}");
+	ASSERT_OK(post(&c, nul, &status, &r), "NUL claim");
+	ASSERT_EQ(status, 422, "NUL claim: 422");
+	ASSERT_TRUE(jstr(r, "reason") && strstr(jstr(r, "reason"), "NUL") &&
+			    !strstr(jstr(r, "reason"), "JSON_"),
+		    "NUL claim: the reason says NUL, names no library option");
+	json_decref(r);
+
+	/* What a device sends: accepted, also as HTTP/1.0 without Host, and with Expect. */
+	snprintf(req, sizeof(req),
+		 "POST /v1/activations HTTP/1.0\r\nContent-Type: application/jose\r\n"
+		 "Content-Length: %zu\r\n\r\n%s",
+		 strlen(jws), jws);
+	resp = NULL;
+	if (ASSERT_OK(https_raw(c.ca, c.port, req, strlen(req), &resp), "HTTP/1.0")) {
+		ASSERT_TRUE(strstr(resp, " 201 ") != NULL, "HTTP/1.0 without Host: 201");
+		check_answer_headers("201", resp);
+		stored++;
+	}
+	free(resp);
+	ssl = tls_connect(c.ca, c.port, 0, &fd);
+	if (ASSERT_OK_PTR(ssl, "connect for Expect")) {
+		char buf[256];
+		int got;
+
+		free(jws);
+		sts_aid_new(aid);
+		jws = report(&dev, aid, IMEI, "m", NULL);
+		snprintf(req, sizeof(req),
+			 "POST /v1/activations HTTP/1.1\r\nHost: localhost\r\n"
+			 "Content-Type: application/jose\r\nExpect: 100-continue\r\n"
+			 "Content-Length: %zu\r\n\r\n",
+			 strlen(jws));
+		tls_write_all(ssl, req, strlen(req));
+		got = SSL_read(ssl, buf, sizeof(buf) - 1);
+		buf[got > 0 ? got : 0] = '\0';
+		ASSERT_TRUE(strstr(buf, "HTTP/1.1 100 Continue\r\n\r\n") == buf,
+			    "Expect: 100-continue gets 100 before the body");
+		tls_write_all(ssl, jws, strlen(jws));
+		resp = NULL;
+		ASSERT_OK(http_read_response(ssl, &status, &resp), "response after 100");
+		ASSERT_EQ(status, 201, "then 201");
+		stored += status == 201;
+		free(resp);
+		tls_close(ssl, fd);
+	}
+	/* A client that never finishes its request: cut off, logged with its address. */
+	ssl = tls_connect(c.ca, c.port, 0, &fd);
+	if (ASSERT_OK_PTR(ssl, "connect slow client")) {
+		char buf[64];
+
+		tls_write_all(ssl, "POST /v1/activations HTTP/1.1\r\n", 31);
+		ASSERT_TRUE(SSL_read(ssl, buf, sizeof(buf)) <= 0, "slow client: closed");
+		tls_close(ssl, fd);
+	}
+	list = list_json(&c);
+	ASSERT_TRUE(json_is_array(list) && (int)json_array_size(list) == stored,
+		    "only the two well-formed reports were stored");
+	stop_clean(&c);
+	{
+		char logp[512], line[1024];
+		bool timeout_seen = false, all_peer = true;
+		FILE *f;
+
+		snprintf(logp, sizeof(logp), "%s/collector.log", c.dir);
+		f = fopen(logp, "r");
+		while (f && fgets(line, sizeof(line), f)) {
+			/* Request lines: "sts-collector: PEER STATUS ..." */
+			if (strstr(line, " aid="))
+				all_peer &= strncmp(line, "sts-collector: 127.0.0.1:", 25) == 0;
+			if (strstr(line, "408 timeout"))
+				timeout_seen = strstr(line, "127.0.0.1:") != NULL;
+		}
+		if (f)
+			fclose(f);
+		ASSERT_TRUE(timeout_seen, "the timeout log line names the peer");
+		ASSERT_TRUE(all_peer, "every request log line starts with the peer");
+	}
+cleanup:
+	show_log(&c);
+	if (c.pid > 0)
+		collector_stop(&c, NULL);
+	json_decref(list);
+	free(jws);
+	free(nul);
+	sts_key_free(&dev);
+}
+
+/* The HTTP reader alone, on what a TLS test cannot easily send. */
+void test_collector_http_parser(void)
+{
+	struct sts_http_head h;
+	char reason[256];
+	static const char ok[] = "POST /v1/activations HTTP/1.1\r\nHost: a\r\nContent-Type: "
+				 "application/jose\r\nContent-Length: 12\r\n\r\nBODY";
+	static const char nulh[] = "POST /v1/activations HTTP/1.1\r\nHost: a\0b\r\n\r\n";
+	static const char ctl[] = "POST /v1/activations HTTP/1.1\r\nHost: a\x01\r\n\r\n";
+	static const char cr[] = "POST /v1/activations HTTP/1.1\r\nHost: a\rX: b\r\n\r\n";
+
+	ASSERT_EQ(sts_http_head_end(ok, sizeof(ok) - 1), sizeof(ok) - 5, "head ends at the body");
+	ASSERT_EQ(sts_http_parse_head(ok, sizeof(ok) - 5, &h, reason, sizeof(reason)), 0,
+		  "a device's request parses");
+	ASSERT_EQ(h.content_length, 12, "Content-Length");
+	ASSERT_STREQ(h.content_type, "application/jose", "Content-Type");
+	ASSERT_EQ(sts_http_parse_head(nulh, sizeof(nulh) - 1, &h, reason, sizeof(reason)), 400,
+		  "NUL in a header value: 400");
+	ASSERT_EQ(sts_http_parse_head(ctl, sizeof(ctl) - 1, &h, reason, sizeof(reason)), 400,
+		  "control character: 400");
+	ASSERT_EQ(sts_http_parse_head(cr, sizeof(cr) - 1, &h, reason, sizeof(reason)), 400,
+		  "bare CR: 400");
+	ASSERT_EQ(sts_http_head_end("GET / HTTP/1.1\r\nHost: a\r\n", 25), 0, "incomplete head");
+}
+
+/* ---- several instances on one PostgreSQL ---- */
+
+static int copy_file(const char *from, const char *to)
+{
+	char buf[8192];
+	size_t n;
+	FILE *in = fopen(from, "r"), *out = in ? fopen(to, "w") : NULL;
+	int err = 0;
+
+	if (!in || !out)
+		err = -errno;
+	while (!err && (n = fread(buf, 1, sizeof(buf), in)) > 0)
+		if (fwrite(buf, 1, n, out) != n)
+			err = -EIO;
+	if (in)
+		fclose(in);
+	if (out && fclose(out))
+		err = -EIO;
+	return err;
+}
+
+/*
+ * Start n instances on collector_db_url, in dirs BASE/iK, sharing one TLS certificate and one
+ * receipt key (what a fleet deploys: devices pin one key whichever instance answers).
+ */
+static bool start_fleet(struct collector *cs, int n)
+{
+	static const char *const files[] = { "ca.pem", "server.pem", "server.key", "receipt.key",
+					     "receipt.key.pub" };
+	char dir[512], from[600], to[600];
+	size_t f;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		snprintf(dir, sizeof(dir), "%s/i%d", test__tmpdir(), i);
+		mkdir(dir, 0700);
+		for (f = 0; i > 0 && f < ARRAY_SIZE(files); f++) {
+			snprintf(from, sizeof(from), "%s/i0/%s", test__tmpdir(), files[f]);
+			snprintf(to, sizeof(to), "%s/%s", dir, files[f]);
+			if (!ASSERT_OK(copy_file(from, to), "copy the fleet's keys"))
+				return false;
+		}
+		if (!ASSERT_OK(collector_start(dir, NULL, &cs[i]), "start an instance"))
+			return false;
+	}
+	return true;
+}
+
+#define RACE_AIDS 24
+#define RACE_CONFLICTS 6
+#define FLEET 3
+
+struct racer {
+	struct collector *c;
+	pthread_barrier_t *start;
+	char **reports;
+	int n;
+	int status[RACE_AIDS];
+	char *receipt[RACE_AIDS];
+};
+
+static void *racer_main(void *arg)
+{
+	struct racer *r = arg;
+	char *text;
+	json_t *j;
+	int i;
+
+	pthread_barrier_wait(r->start);
+	for (i = 0; i < r->n; i++) {
+		text = NULL;
+		if (https_post(r->c->ca, r->c->port, PATH_ACT, JOSE, r->reports[i],
+			       strlen(r->reports[i]), &r->status[i], &text))
+			r->status[i] = -1;
+		j = text ? json_loads(text, 0, NULL) : NULL;
+		if (jstr(j, "receipt"))
+			r->receipt[i] = strdup(jstr(j, "receipt"));
+		json_decref(j);
+		free(text);
+	}
+	return NULL;
+}
+
+/* Run one racer thread per instance, each with its own list of reports, all at once. */
+static void race(struct collector *cs, struct racer *rs, int n)
+{
+	pthread_barrier_t start;
+	pthread_t th[FLEET];
+	int i;
+
+	pthread_barrier_init(&start, NULL, n);
+	for (i = 0; i < n; i++) {
+		rs[i].c = &cs[i];
+		rs[i].start = &start;
+		pthread_create(&th[i], NULL, racer_main, &rs[i]);
+	}
+	for (i = 0; i < n; i++)
+		pthread_join(th[i], NULL);
+	pthread_barrier_destroy(&start);
+}
+
+static void fleet_race(void)
+{
+	struct collector cs[FLEET] = { 0 };
+	struct sts_key keys[4] = { 0 };
+	struct racer rs[FLEET] = { 0 };
+	char *same[RACE_AIDS] = { 0 }, *a[RACE_CONFLICTS] = { 0 }, *b[RACE_CONFLICTS] = { 0 };
+	char *canon[RACE_AIDS] = { 0 };
+	char name[16], imei[16], aid[STS_AID_LEN + 1];
+	int i, k, n201, n200, ok_same = 0, ok_conflict = 0, per[FLEET] = { 0 };
+	json_t *list = NULL, *stats = NULL, *row;
+	size_t idx;
+	bool receipts_match = true, dense = true;
+
+	for (i = 0; i < 4; i++) {
+		snprintf(name, sizeof(name), "race%d", i);
+		if (!ASSERT_OK(device_key(name, &keys[i]), "device key"))
+			goto cleanup;
+	}
+	if (!start_fleet(cs, FLEET))
+		goto cleanup;
+	/* The same 24 activations (new device keys among them: TOFU races too) to every instance.
+	 */
+	for (k = 0; k < RACE_AIDS; k++) {
+		sts_aid_new(aid);
+		make_imei(7000 + k, imei);
+		same[k] = report(&keys[k % 4], aid, imei, "m", "SE");
+	}
+	for (i = 0; i < FLEET; i++) {
+		rs[i].reports = same;
+		rs[i].n = RACE_AIDS;
+	}
+	race(cs, rs, FLEET);
+	for (k = 0; k < RACE_AIDS; k++) {
+		n201 = n200 = 0;
+		for (i = 0; i < FLEET; i++) {
+			n201 += rs[i].status[k] == 201;
+			n200 += rs[i].status[k] == 200;
+			per[i] += rs[i].status[k] == 201;
+		}
+		if (n201 == 1 && n200 == FLEET - 1 && rs[0].receipt[k] && rs[1].receipt[k] &&
+		    rs[2].receipt[k] && !strcmp(rs[0].receipt[k], rs[1].receipt[k]) &&
+		    !strcmp(rs[0].receipt[k], rs[2].receipt[k]))
+			ok_same++;
+		else
+			printf("    aid #%d: statuses %d %d %d\n", k, rs[0].status[k],
+			       rs[1].status[k], rs[2].status[k]);
+		canon[k] = rs[0].receipt[k] ? strdup(rs[0].receipt[k]) : NULL;
+	}
+	printf("  fleet race: %d activations each sent to %d instances at once; first stored by "
+	       "instance 0/1/2: %d/%d/%d\n",
+	       RACE_AIDS, FLEET, per[0], per[1], per[2]);
+	ASSERT_EQ(ok_same, RACE_AIDS,
+		  "each activation: one 201, 200 elsewhere, the same receipt from every instance");
+
+	/* Same aid, different reports, to two instances at once: one 201, one 409. */
+	for (i = 0; i < FLEET; i++) {
+		for (k = 0; k < RACE_AIDS; k++) {
+			free(rs[i].receipt[k]);
+			rs[i].receipt[k] = NULL;
+		}
+	}
+	for (k = 0; k < RACE_CONFLICTS; k++) {
+		sts_aid_new(aid);
+		make_imei(8000 + k, imei);
+		a[k] = report(&keys[0], aid, imei, "m", "NO");
+		b[k] = report(&keys[0], aid, imei, "m", "FI");
+	}
+	rs[0].reports = a;
+	rs[1].reports = b;
+	rs[0].n = rs[1].n = RACE_CONFLICTS;
+	race(cs, rs, 2);
+	for (k = 0; k < RACE_CONFLICTS; k++)
+		ok_conflict += (rs[0].status[k] == 201 && rs[1].status[k] == 409) ||
+			       (rs[0].status[k] == 409 && rs[1].status[k] == 201);
+	ASSERT_EQ(ok_conflict, RACE_CONFLICTS, "two reports under one aid: one 201, one 409");
+
+	list = list_json(&cs[0]);
+	if (ASSERT_TRUE(json_is_array(list), "list")) {
+		ASSERT_EQ(json_array_size(list), RACE_AIDS + RACE_CONFLICTS,
+			  "each activation stored exactly once across the fleet");
+		json_array_foreach(list, idx, row)
+		{
+			if (json_integer_value(json_object_get(row, "seq")) != (json_int_t)idx + 1)
+				dense = false;
+			for (k = 0; k < RACE_AIDS; k++)
+				if (!strcmp(jstr(row, "jws"), same[k]) &&
+				    strcmp(jstr(row, "receipt"), canon[k] ? canon[k] : ""))
+					receipts_match = false;
+		}
+		ASSERT_TRUE(dense, "seq 1..n without gap or duplicate across the fleet");
+		ASSERT_TRUE(receipts_match, "the stored receipts are the ones the clients got");
+	}
+	for (i = 0; i < FLEET; i++)
+		stop_clean(&cs[i]);
+	stats = stats_json(&cs[0]);
+	ASSERT_EQ(json_integer_value(json_object_get(stats, "device_keys")), 4,
+		  "each device key registered once");
+	ASSERT_EQ(json_integer_value(
+			  json_object_get(json_object_get(stats, "rejections"), "conflict")),
+		  RACE_CONFLICTS, "the instances' conflict counts add up");
+cleanup:
+	for (i = 0; i < FLEET; i++) {
+		show_log(&cs[i]);
+		if (cs[i].pid > 0)
+			collector_stop(&cs[i], NULL);
+		for (k = 0; k < RACE_AIDS; k++)
+			free(rs[i].receipt[k]);
+	}
+	for (k = 0; k < RACE_AIDS; k++) {
+		free(same[k]);
+		free(canon[k]);
+	}
+	for (k = 0; k < RACE_CONFLICTS; k++) {
+		free(a[k]);
+		free(b[k]);
+	}
+	for (i = 0; i < 4; i++)
+		sts_key_free(&keys[i]);
+	json_decref(list);
+	json_decref(stats);
+}
+
+void test_collector_pg_fleet_race(void)
+{
+	with_pg(fleet_race);
+}
+
+/* Several instances on one SQLite file (one host): the same guarantees. */
+void test_collector_fleet_race(void)
+{
+	char db[512];
+
+	snprintf(db, sizeof(db), "%s/shared/collector.db", test__tmpdir());
+	collector_db_url = db;
+	fleet_race();
+	collector_db_url = NULL;
+}
+
+#define BURST_CLIENTS 8
+#define BURST_EACH 20
+
+struct burster {
+	struct collector *c;
+	pthread_barrier_t *start;
+	atomic_int *acked;
+	char *reports[BURST_EACH];
+	char *receipt[BURST_EACH];
+	int final[BURST_EACH];
+	int n503, nerr, nretry200;
+};
+
+/* A device: on 503 or no answer, wait a little and send the same bytes again. */
+static void *burster_main(void *arg)
+{
+	struct burster *b = arg;
+	struct timespec ts = { 0, 20 * 1000 * 1000 };
+	int i, tries, status, err;
+	bool had_503;
+	char *text;
+	json_t *j;
+
+	pthread_barrier_wait(b->start);
+	for (i = 0; i < BURST_EACH; i++) {
+		had_503 = false;
+		for (tries = 0; tries < 500; tries++) {
+			text = NULL;
+			err = https_post(b->c->ca, b->c->port, PATH_ACT, JOSE, b->reports[i],
+					 strlen(b->reports[i]), &status, &text);
+			if (!err && (status == 201 || status == 200)) {
+				j = json_loads(text, 0, NULL);
+				b->receipt[i] =
+					jstr(j, "receipt") ? strdup(jstr(j, "receipt")) : NULL;
+				json_decref(j);
+				free(text);
+				b->final[i] = status;
+				b->nretry200 += status == 200 && had_503;
+				atomic_fetch_add(b->acked, 1);
+				break;
+			}
+			free(text);
+			if (!err && status == 503) {
+				b->n503++;
+				had_503 = true;
+			} else {
+				b->nerr++;
+			}
+			nanosleep(&ts, NULL);
+		}
+	}
+	return NULL;
+}
+
+static void pg_restart_burst(void)
+{
+	struct collector cs[2] = { 0 };
+	struct burster bs[BURST_CLIENTS] = { 0 };
+	struct sts_key keys[BURST_CLIENTS] = { 0 };
+	struct timespec ts = { 0, 5 * 1000 * 1000 }, down = { 0, 500 * 1000 * 1000 };
+	pthread_t th[BURST_CLIENTS];
+	pthread_barrier_t start;
+	atomic_int acked = 0;
+	char name[16], imei[16], aid[STS_AID_LEN + 1];
+	int i, k, n503 = 0, nerr = 0, n200 = 0, done = 0, at_stop = 0, waited, mism = 0;
+	struct pg_server *pg = NULL;
+	json_t *list = NULL, *row;
+	size_t idx;
+	bool dense = true;
+	char why[256];
+
+	/* with_pg() made the database on the shared server: the one to restart. */
+	pg_shared_db(why, sizeof(why), &pg);
+	if (!start_fleet(cs, 2))
+		goto cleanup;
+	pthread_barrier_init(&start, NULL, BURST_CLIENTS + 1);
+	for (i = 0; i < BURST_CLIENTS; i++) {
+		snprintf(name, sizeof(name), "burst%d", i);
+		if (!ASSERT_OK(device_key(name, &keys[i]), "device key"))
+			goto cleanup;
+		bs[i].c = &cs[i % 2];
+		bs[i].start = &start;
+		bs[i].acked = &acked;
+		for (k = 0; k < BURST_EACH; k++) {
+			sts_aid_new(aid);
+			make_imei(9000 + i * 100 + k, imei);
+			bs[i].reports[k] = report(&keys[i], aid, imei, "m", "PT");
+		}
+		pthread_create(&th[i], NULL, burster_main, &bs[i]);
+	}
+	pthread_barrier_wait(&start);
+	/* A quarter of the burst acknowledged, then the database goes away mid-burst. */
+	for (waited = 0; atomic_load(&acked) < BURST_CLIENTS * BURST_EACH / 4 && waited < 4000;
+	     waited++)
+		nanosleep(&ts, NULL);
+	at_stop = atomic_load(&acked);
+	ASSERT_OK(pg_stop(pg), "stop PostgreSQL mid-burst");
+	nanosleep(&down, NULL);
+	ASSERT_OK(pg_start(pg), "start it again");
+	for (i = 0; i < BURST_CLIENTS; i++)
+		pthread_join(th[i], NULL);
+	pthread_barrier_destroy(&start);
+	for (i = 0; i < BURST_CLIENTS; i++) {
+		n503 += bs[i].n503;
+		nerr += bs[i].nerr;
+		n200 += bs[i].nretry200;
+		for (k = 0; k < BURST_EACH; k++)
+			done += bs[i].receipt[k] != NULL;
+	}
+	printf("  restart burst: %d reports from %d clients over 2 instances; PostgreSQL stopped "
+	       "after %d acknowledged, down 0.5 s; clients saw %d x 503 and %d failed connections, "
+	       "%d retries answered 200 (stored before the reply was lost)\n",
+	       BURST_CLIENTS * BURST_EACH, BURST_CLIENTS, at_stop, n503, nerr, n200);
+	ASSERT_EQ(done, BURST_CLIENTS * BURST_EACH, "every report acknowledged in the end");
+	ASSERT_TRUE(n503 > 0, "clients got 503 while the database was down");
+	ASSERT_EQ(nerr, 0, "the collectors kept answering (503), no connection failed");
+	list = list_json(&cs[0]);
+	if (ASSERT_TRUE(json_is_array(list), "list")) {
+		ASSERT_EQ(json_array_size(list), BURST_CLIENTS * BURST_EACH,
+			  "nothing acknowledged lost, nothing stored twice");
+		json_array_foreach(list, idx, row)
+		{
+			if (json_integer_value(json_object_get(row, "seq")) != (json_int_t)idx + 1)
+				dense = false;
+			for (i = 0; i < BURST_CLIENTS; i++)
+				for (k = 0; k < BURST_EACH; k++)
+					if (!strcmp(jstr(row, "jws"), bs[i].reports[k]) &&
+					    (!bs[i].receipt[k] ||
+					     strcmp(jstr(row, "receipt"), bs[i].receipt[k])))
+						mism++;
+		}
+		ASSERT_TRUE(dense, "seq without gap across the restart");
+		ASSERT_EQ(mism, 0, "every receipt a client holds is the stored one");
+	}
+	for (i = 0; i < 2; i++)
+		stop_clean(&cs[i]);
+cleanup:
+	for (i = 0; i < 2; i++) {
+		show_log(&cs[i]);
+		if (cs[i].pid > 0)
+			collector_stop(&cs[i], NULL);
+	}
+	for (i = 0; i < BURST_CLIENTS; i++) {
+		for (k = 0; k < BURST_EACH; k++) {
+			free(bs[i].reports[k]);
+			free(bs[i].receipt[k]);
+		}
+		sts_key_free(&keys[i]);
+	}
+	json_decref(list);
+}
+
+void test_collector_pg_restart(void)
+{
+	with_pg(pg_restart_burst);
+}
+
+/* ---- export, schema versions ---- */
+
+static int count_lines(const char *s)
+{
+	int n = 0;
+
+	for (; s && *s; s++)
+		n += *s == '\n';
+	return n;
+}
+
+static void export_body(void)
+{
+	struct sts_key dev = { 0 };
+	struct collector c = { 0 };
+	char aid[STS_AID_LEN + 1], *jws = NULL, *out = NULL, *line, *save = NULL;
+	const char *all[] = { "export", "--db", c.db, NULL },
+		   *after[] = { "export", "--db", c.db, "--after-seq", "2", NULL },
+		   *since[] = { "export", "--db", c.db, "--since", "2000-01-01", NULL },
+		   *future[] = { "export", "--db", c.db, "--since", "2999-01-01T00:00:00Z", NULL },
+		   *bad[] = { "export", "--db", c.db, "--since", "yesterday", NULL };
+	json_t *r;
+	int i, status, st = -1, good = 0;
+
+	if (!ASSERT_OK(device_key("dev", &dev), "device key"))
+		return;
+	if (!ASSERT_OK(collector_start(test__tmpdir(), NULL, &c), "start collector"))
+		goto cleanup;
+	for (i = 0; i < 3; i++) {
+		sts_aid_new(aid);
+		free(jws);
+		jws = report(&dev, aid, IMEI, "m", "IE");
+		ASSERT_OK(post(&c, jws, &status, &r), "post");
+		ASSERT_EQ(status, 201, "stored");
+		json_decref(r);
+	}
+	stop_clean(&c);
+	/* The argument arrays point at c.db, filled by collector_start(). */
+	out = run_cli(all, &st);
+	ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0, "export exits 0");
+	ASSERT_EQ(count_lines(out), 3, "export: one line per activation");
+	for (line = out ? strtok_r(out, "\n", &save) : NULL; line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		r = json_loads(line, 0, NULL);
+		good += r && json_integer_value(json_object_get(r, "seq")) > 0 && jstr(r, "jws") &&
+			jstr(r, "receipt") && jstr(r, "imei") && json_object_size(r) == 11;
+		json_decref(r);
+	}
+	ASSERT_EQ(good, 3, "each line one JSON object with every column");
+	free(out);
+	out = run_cli(after, &st);
+	ASSERT_EQ(count_lines(out), 1, "--after-seq 2: the third only");
+	ASSERT_TRUE(out && strstr(out, "\"seq\":3"), "--after-seq 2: seq 3");
+	free(out);
+	out = run_cli(since, &st);
+	ASSERT_EQ(count_lines(out), 3, "--since a past date: all");
+	free(out);
+	out = run_cli(future, &st);
+	ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0 && count_lines(out) == 0,
+		    "--since a future time: none, exit 0");
+	free(out);
+	out = run_cli(bad, &st);
+	ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 2, "--since yesterday: usage error");
+cleanup:
+	show_log(&c);
+	if (c.pid > 0)
+		collector_stop(&c, NULL);
+	free(out);
+	free(jws);
+	sts_key_free(&dev);
+}
+
+void test_collector_export(void)
+{
+	export_body();
+}
+
+void test_collector_pg_export(void)
+{
+	with_pg(export_body);
+}
+
+/* A database of the first schema (user_version 1), as the previous collector left it. */
+static int make_v1_db(const char *path)
+{
+	sqlite3 *db = NULL;
+	int rc;
+
+	rc = sqlite3_open(path, &db);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(
+			db,
+			"CREATE TABLE activations (seq INTEGER PRIMARY KEY, aid TEXT NOT NULL "
+			"UNIQUE,"
+			" kid TEXT NOT NULL, sha256 TEXT NOT NULL, received_at TEXT NOT NULL,"
+			" imei TEXT NOT NULL, model TEXT NOT NULL, sw_version TEXT NOT NULL,"
+			" country TEXT, jws TEXT NOT NULL, receipt TEXT NOT NULL);"
+			"CREATE TABLE device_keys (kid TEXT PRIMARY KEY, pub BLOB NOT NULL,"
+			" first_seen TEXT NOT NULL);"
+			"CREATE TABLE rejections (code TEXT PRIMARY KEY, count INTEGER NOT NULL);"
+			"INSERT INTO activations VALUES (1, 'old-aid-1', 'k', 'h', "
+			"'2025-01-01T00:00:00Z',"
+			" '490154203237518', 'm', '1', NULL, 'j', 'r');"
+			"INSERT INTO activations VALUES (2, 'old-aid-2', 'k', 'h', "
+			"'2025-01-02T00:00:00Z',"
+			" '490154203237518', 'm', '1', NULL, 'j', 'r');"
+			"PRAGMA user_version = 1;",
+			NULL, NULL, NULL);
+	sqlite3_close(db);
+	return rc == SQLITE_OK ? 0 : -EIO;
+}
+
+static int sql_on(const char *path, const char *sql)
+{
+	sqlite3 *db = NULL;
+	int rc = sqlite3_open(path, &db);
+
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+	sqlite3_close(db);
+	return rc;
+}
+
+void test_collector_schema_migration(void)
+{
+	struct sts_key dev = { 0 };
+	struct collector c = { 0 };
+	char db[512], aid[STS_AID_LEN + 1], *jws = NULL, *out = NULL;
+	const char *list_args[] = { "list", "--db", db, NULL };
+	long long seq = 0;
+	json_t *r = NULL;
+	int status, st = -1;
+
+	snprintf(db, sizeof(db), "%s/v1.db", test__tmpdir());
+	if (!ASSERT_OK(make_v1_db(db), "a version 1 database") ||
+	    !ASSERT_OK(device_key("dev", &dev), "device key"))
+		goto cleanup;
+	collector_db_url = db;
+	if (!ASSERT_OK(collector_start(test__tmpdir(), NULL, &c), "start on it (migrates)"))
+		goto cleanup;
+	sts_aid_new(aid);
+	jws = report(&dev, aid, IMEI, "m", NULL);
+	ASSERT_OK(post(&c, jws, &status, &r), "post");
+	ASSERT_EQ(status, 201, "stored");
+	if (jstr(r, "receipt"))
+		check_receipt(&c, jstr(r, "receipt"), aid, jws, &seq);
+	ASSERT_EQ(seq, 3, "seq goes on from the rows of version 1");
+	json_decref(r);
+	r = NULL;
+	ASSERT_TRUE(sql_on(db, "UPDATE activations SET imei = '0' WHERE seq = 1") != SQLITE_OK,
+		    "version 2: an activation cannot be updated");
+	/* Retention: archived rows deleted; numbering must not come round again. */
+	ASSERT_EQ(sql_on(db, "DELETE FROM activations"), SQLITE_OK, "retention delete");
+	free(jws);
+	sts_aid_new(aid);
+	jws = report(&dev, aid, IMEI, "m", NULL);
+	ASSERT_OK(post(&c, jws, &status, &r), "post after retention");
+	if (jstr(r, "receipt"))
+		check_receipt(&c, jstr(r, "receipt"), aid, jws, &seq);
+	ASSERT_EQ(seq, 4, "after deleting every row, seq still goes on (4, not 1)");
+	stop_clean(&c);
+	/* A schema newer than this program: refused, not misread. */
+	ASSERT_EQ(sql_on(db, "PRAGMA user_version = 99"), SQLITE_OK, "pretend a newer schema");
+	out = run_cli(list_args, &st);
+	ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 2, "list refuses a newer schema (exit 2)");
+	ASSERT_TRUE(collector_start(test__tmpdir(), NULL, &c) != 0, "serve refuses it too");
+cleanup:
+	collector_db_url = NULL;
+	show_log(&c);
+	if (c.pid > 0)
+		collector_stop(&c, NULL);
+	json_decref(r);
+	free(out);
+	free(jws);
+	sts_key_free(&dev);
+}
+
+static int pg_sql(const char *url, const char *sql)
+{
+	PGconn *conn = PQconnectdb(url);
+	PGresult *res = PQexec(conn, sql);
+	int ok = PQresultStatus(res) == PGRES_COMMAND_OK || PQresultStatus(res) == PGRES_TUPLES_OK;
+
+	PQclear(res);
+	PQfinish(conn);
+	return ok ? 0 : -EIO;
+}
+
+static void pg_schema_body(void)
+{
+	struct collector c = { 0 };
+	const char *list_args[] = { "list", "--db", collector_db_url, NULL };
+	char *out = NULL;
+	int st = -1;
+
+	if (!ASSERT_OK(collector_start(test__tmpdir(), NULL, &c), "start (creates the schema)"))
+		return;
+	stop_clean(&c);
+	ASSERT_OK(pg_sql(collector_db_url, "SELECT 1 FROM schema_migrations WHERE version = 2"),
+		  "schema_migrations records version 2");
+	ASSERT_OK(pg_sql(collector_db_url,
+			 "INSERT INTO activations VALUES (1, 'a', 'k', 'h', 't', 'i', 'm', 's',"
+			 " NULL, 'j', 'r')"),
+		  "a row");
+	ASSERT_TRUE(pg_sql(collector_db_url, "UPDATE activations SET imei = '0'") != 0,
+		    "an activation cannot be updated (trigger)");
+	ASSERT_OK(pg_sql(collector_db_url, "INSERT INTO schema_migrations (version) VALUES (99)"),
+		  "pretend a newer schema");
+	out = run_cli(list_args, &st);
+	ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 2, "list refuses a newer schema (exit 2)");
+	ASSERT_TRUE(collector_start(test__tmpdir(), NULL, &c) != 0, "serve refuses it too");
+	show_log(&c);
+	if (c.pid > 0)
+		collector_stop(&c, NULL);
+	free(out);
+}
+
+void test_collector_pg_schema(void)
+{
+	with_pg(pg_schema_body);
 }
