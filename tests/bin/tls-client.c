@@ -299,11 +299,11 @@ int main(int argc, char **argv)
 				      "\"sw_version\":\"1.2.3\",\"country\":\"FR\"}";
 	/* Schema-valid claims carrying other data: the issue's first class and its neighbours. */
 	static const char model[] = "{\"imei\":\"490154203237518\",\"model\":\"Wiko View "
-				    "SN0123456789 cell 208-01-1234-5678 lat 48.85 lon 2.35 xx\","
+				    "SN0123456789 cell 208-01-1234-5678 lat 48.85 lon 2.35\","
 				    "\"sw_version\":\"1.2.3\"}";
 	static const char sw[] = "{\"imei\":\"490154203237518\",\"model\":\"Wiko View\","
 				 "\"sw_version\":\"1.2.3+SN0123456789.208-01-1234-5678\"}";
-	static const char imei[] = "{\"imei\":\"353918057441726\",\"model\":\"Wiko View\","
+	static const char imei[] = "{\"imei\":\"353918057441723\",\"model\":\"Wiko View\","
 				   "\"sw_version\":\"1.2.3\"}";
 	/* The right values, spelled another way: each escape is a chosen bit. */
 	static const char escape[] = "{\"imei\":\"490154203237518\",\"model\":\"\\u0057iko "
