@@ -300,7 +300,7 @@ void test_policy_syntax_errors(void)
 {
 	static const char known[] = "(known: collector, allow-read, allow-read-dir, allow-exec, "
 				    "state-dir, allow-unix, tls-allowance, report-max, "
-				    "deny-outside, legacy-deny)";
+				    "deny-outside, legacy-deny, report-key)";
 	char want[256];
 
 	expect_error("# c\n\nalow-read /etc/passwd\n", 3, "unknown directive \"alow-read\"",
