@@ -881,6 +881,19 @@ static int stop_record(struct run_ctx *c, int ret)
 		say(c, "%s exited with status %d; %lu denied, %lu allowed, %llu lost events",
 		    c->exe, ret, c->n_denied, c->n_allowed, (unsigned long long)lost);
 	enforcer_budget(c->enf, &b);
+	/* The rest of the approved transmission's allowance use: its Finished, close_notify... */
+	if (c->n_approved && c->opts->evidence && !c->evidence_err) {
+		json_t *u = json_pack("{s:I, s:I}", "tls_allowance",
+				      (json_int_t)c->pol.tls_allowance, "used_since_last_approval",
+				      (json_int_t)(c->pol.tls_allowance > b.allowance
+							   ? c->pol.tls_allowance - b.allowance
+							   : 0));
+
+		err = evidence_append(c->opts->evidence, "allowance_used", u);
+		json_decref(u);
+		if (err)
+			evidence_failed(c, err);
+	}
 	if (c->opts->evidence) {
 		err = evidence_stop(c->opts->evidence, lost, ret);
 		if (err) {

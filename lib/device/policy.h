@@ -16,7 +16,7 @@
  *	                             directly inside it); created if missing; exactly one
  *	allow-unix PATH              an AF_UNIX socket path the policed cgroup may connect to
  *	tls-allowance BYTES          egress bytes allowed per approved transmission on top of the
- *	                             report itself (handshake, record overhead); default 8192
+ *	                             report itself (handshake, record overhead); default 1024
  *	report-max BYTES             the largest report plaintext accepted; default 4096
  *	deny-outside yes|no          device-wide: processes outside the policed cgroup may not
  *	                             reach the collector endpoints; default no

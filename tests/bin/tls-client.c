@@ -42,10 +42,12 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/ssl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -255,8 +257,27 @@ static int tls_exchange(SSL_CTX *ctx, int port, char *req, size_t len)
 			return 6;
 		}
 	}
+	if (strcmp(mode, "after-close") == 0)
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
 	if (SSL_write(ssl, req, (int)len) == (int)len)
 		w = 1;
+	if (w && strcmp(mode, "after-close") == 0) {
+		/*
+		 * close_notify at once, then chosen bytes dressed as records, while the connection
+		 * is still open: past close_notify nothing is TLS any more.
+		 */
+		int on = 1, off = 0;
+
+		signal(SIGPIPE, SIG_IGN);
+		/* One segment after the request's: close_notify and the records after it. */
+		usleep(100000);
+		setsockopt(fd, IPPROTO_TCP, TCP_CORK, &on, sizeof(on));
+		SSL_shutdown(ssl);
+		raw_records(fd, 23, 300, 1);
+		raw_records(fd, 22, 300, 1);
+		raw_records(fd, 21, 300, 1);
+		setsockopt(fd, IPPROTO_TCP, TCP_CORK, &off, sizeof(off));
+	}
 	if (w && strcmp(mode, "twice") == 0 && SSL_write(ssl, req, (int)len) != (int)len)
 		w = 0;
 	if (!w) {
@@ -275,13 +296,6 @@ static int tls_exchange(SSL_CTX *ctx, int port, char *req, size_t len)
 		}
 	}
 	SSL_shutdown(ssl);
-	if (strcmp(mode, "after-close") == 0 && rc == 0) {
-		/* Past close_notify nothing is TLS any more: chosen bytes dressed as records. */
-		raw_records(fd, 23, 300, 1);
-		raw_records(fd, 22, 300, 1);
-		raw_records(fd, 21, 300, 1);
-		usleep(300000);
-	}
 	SSL_free(ssl);
 	close(fd);
 	return rc;

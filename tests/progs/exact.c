@@ -15,6 +15,7 @@
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Run tls-client MODE under stsd; r is filled, the server's request count returned in *reqs. */
@@ -131,6 +132,12 @@ void test_exact_conforming_evidence(void)
 	const char *want[] = { "imei",	     "imei-source file:",   "model", "stsd.conf model",
 			       "sw_version", "stsd.conf sw-version" };
 
+	char log[600], pub[700], *out = NULL;
+	const char *extra[] = { "--log", log, NULL };
+
+	snprintf(log, sizeof(log), "%.500s/evidence.log", test__tmpdir());
+	snprintf(pub, sizeof(pub), "%.500s/log.key.pub", test__tmpdir());
+	stsd_extra_args = extra;
 	if (!run_mode("report", &r, &reqs))
 		goto cleanup;
 	ASSERT_EQ(r.status, 0, "the conforming report is answered");
@@ -159,6 +166,133 @@ void test_exact_conforming_evidence(void)
 		     "the IMEI masked");
 	ASSERT_TRUE(json_is_integer(json_object_get(ap, "tls_allowance_used_before")),
 		    "the allowance used by the handshake");
+	if (test__cur.verbose)
+		printf("    tls-allowance used before the request: %lld bytes\n",
+		       (long long)json_integer_value(
+			       json_object_get(ap, "tls_allowance_used_before")));
+
+	/* The auditor's view: stsctl report shows the same, from the signed evidence log. */
+	out = malloc(1 << 16);
+	if (!out)
+		goto cleanup;
+	ASSERT_EQ(test__run(out, 1 << 16, "%s/stsctl report %s --log-key %s 2>&1", test__out_dir(),
+			    log, pub),
+		  0, "stsctl report");
+	if (test__cur.verbose)
+		printf("%s", out);
+	ASSERT_TRUE(strstr(out, "claim imei equal to the device's value from imei-source file:"),
+		    "report: the IMEI and its source");
+	ASSERT_TRUE(strstr(out, "claim model equal to the device's value from stsd.conf model"),
+		    "report: the model and its source");
+	ASSERT_TRUE(strstr(out, "claim sw_version equal to the device's value from stsd.conf "
+				"sw-version"),
+		    "report: the software version and its source");
+	ASSERT_TRUE(strstr(out, "signature verified with ") && strstr(out, "report-key.pub (kid "),
+		    "report: the key that verified the signature");
+	ASSERT_TRUE(strstr(out, "tls-allowance used before the request: "),
+		    "report: the allowance the handshake used");
+	ASSERT_TRUE(strstr(out, "tls-allowance used since the last approval"),
+		    "report: the allowance used after the request");
+cleanup:
+	stsd_extra_args = NULL;
+	free(out);
+	stsd_result_free(&r);
+}
+
+/* The stop record's field, or -1. */
+static long long stop_field(const struct stsd_result *r, const char *key)
+{
+	size_t i;
+	json_t *rec;
+
+	json_array_foreach(r->records, i, rec)
+	{
+		const char *t = json_string_value(json_object_get(rec, "type"));
+
+		if (t && strcmp(t, "stop") == 0 && json_object_get(rec, key))
+			return json_integer_value(json_object_get(rec, key));
+	}
+	return -1;
+}
+
+/*
+ * A TLS allowance with a shape: after close_notify nothing is TLS any more. Records written
+ * past it (application data, a handshake record, an alert: 900 chosen bytes dressed as TLS)
+ * are dropped, whatever the allowance has left.
+ */
+void test_exact_records_after_close_notify(void)
+{
+	struct stsd_result r;
+	unsigned reqs = 0;
+	json_t *ev;
+
+	if (!run_mode("after-close", &r, &reqs))
+		goto cleanup;
+	ASSERT_EQ(reqs, 1, "the server received the one request");
+	ASSERT_OK_PTR(stsd_find_event(&r, "payload", "allow", "payload_approved_report"),
+		      "the request was approved");
+	ev = stsd_find_event(&r, "volume", "deny", "tls_record_out_of_shape");
+	ASSERT_OK_PTR(ev, "the records after close_notify: volume/deny/tls_record_out_of_shape");
+	ASSERT_GE(stop_field(&r, "egress_dropped_bytes"), 300, "their bytes were dropped");
+	ASSERT_GE(stop_field(&r, "tls_allowance_left"), 300,
+		  "while the allowance could have paid for them");
 cleanup:
 	stsd_result_free(&r);
+}
+
+/*
+ * A second connection after the approved transmission: its handshake-typed records of chosen
+ * bytes are out of shape (no ClientHello), refused before the allowance is even asked.
+ */
+void test_exact_second_connection(void)
+{
+	struct stsd_result r;
+	unsigned reqs = 0;
+
+	if (!run_mode("budget", &r, &reqs))
+		goto cleanup;
+	ASSERT_EQ(reqs, 1, "the server received the one approved request");
+	ASSERT_OK_PTR(stsd_find_event(&r, "volume", "deny", "tls_record_out_of_shape"),
+		      "the second connection's records: volume/deny/tls_record_out_of_shape");
+cleanup:
+	stsd_result_free(&r);
+}
+
+/*
+ * The measured need of one approved transmission (the figure the default tls-allowance is set
+ * from, docs/policy.md): what the handshake used before the request, and what went after it.
+ * Without SNI (report) and with a 66-byte SNI (sni), a TLS 1.3 client by OpenSSL.
+ */
+void test_exact_allowance_measured(void)
+{
+	const char *modes[] = { "report", "sni" };
+	char name[160];
+	size_t m;
+
+	for (m = 0; m < 2; m++) {
+		struct stsd_result r;
+		unsigned reqs = 0;
+		long long before = -1, left;
+		json_t *ev;
+
+		if (!run_mode(modes[m], &r, &reqs))
+			break;
+		ev = stsd_find_event(&r, "payload", "allow", "payload_approved_report");
+		if (ev)
+			before = json_integer_value(json_object_get(json_object_get(ev, "approval"),
+								    "tls_allowance_used_before"));
+		left = stop_field(&r, "tls_allowance_left");
+		snprintf(name, sizeof(name), "%s: approved, and the allowance measured", modes[m]);
+		if (ASSERT_TRUE(ev && before > 0 && left >= 0, name)) {
+			long long total = before + (1024 - left);
+
+			printf("    %s: tls-allowance used per approved transmission: %lld bytes "
+			       "(%lld before the request, %lld after)\n",
+			       modes[m], total, before, 1024 - left);
+			snprintf(name, sizeof(name), "%s: within the default tls-allowance (1024)",
+				 modes[m]);
+			ASSERT_TRUE(total <= 1024, name);
+		}
+		stsd_result_free(&r);
+	}
 }
