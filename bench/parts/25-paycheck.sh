@@ -18,6 +18,8 @@ for r in $(seq 1 "$BENCH_ROUNDS"); do
 	$B/bench/paycheck "$D" $n > "$D/out"
 	awk -v r="$r" '$1 == "median_ns" { print r, $2 }' "$D/out" >> "$D/median"
 	awk -v r="$r" '$1 == "p99_ns" { print r, $2 }' "$D/out" >> "$D/p99"
+	awk -v r="$r" '$1 == "wall_median_ns" { print r, $2 }' "$D/out" >> "$D/wmedian"
+	awk -v r="$r" '$1 == "wall_p99_ns" { print r, $2 }' "$D/out" >> "$D/wp99"
 done
 med=$(median "$(values "$D/median")")
 p99=$(median "$(values "$D/p99")")
@@ -29,6 +31,12 @@ cat << EOF2
 |---|---|---|
 | median | $(awk -v v="$med" 'BEGIN { printf "%.0f µs", v / 1000 }') | $(median_minmax "$(values "$D/median")" 0) ns |
 | p99 | $(awk -v v="$p99" 'BEGIN { printf "%.0f µs", v / 1000 }') | $(median_minmax "$(values "$D/p99")" 0) ns |
+| wall time, median | $(awk -v v="$(median "$(values "$D/wmedian")")" 'BEGIN { printf "%.0f µs", v / 1000 }') | $(median_minmax "$(values "$D/wmedian")" 0) ns |
+| wall time, p99 | $(awk -v v="$(median "$(values "$D/wp99")")" 'BEGIN { printf "%.0f µs", v / 1000 }') | $(median_minmax "$(values "$D/wp99")" 0) ns |
+
+The first two rows are the check's CPU time (the thread's CPU clock), the target's measure:
+what one check costs. The wall-time rows add whatever else ran on the machine meanwhile (the
+end-to-end figure of part 2 is the one that includes the monitor's wake-up).
 
 Each check is the first of a run: stsd.conf parsed, the IMEI read through the \`file:\` broker,
 the request head rebuilt and compared, the JWS parsed and re-encoded, the claims compared with
@@ -40,4 +48,4 @@ the device's values, the signature verified with the policy's report-key (Ed2551
 EOF2
 met=$(awk -v m="$med" -v p="$p99" 'BEGIN { print (m <= 1e6 && p <= 1e6) ? 1 : 0 }')
 target "payload check alone, value-exact with signature" "≤ 1 ms" \
-	"$(awk -v m="$med" -v p="$p99" 'BEGIN { printf "median %.0f µs, p99 %.0f µs", m / 1000, p / 1000 }')" "$met"
+	"$(awk -v m="$med" -v p="$p99" 'BEGIN { printf "median %.0f µs, p99 %.0f µs (CPU time)", m / 1000, p / 1000 }')" "$met"
