@@ -9,6 +9,7 @@
  * Every file it reads and every connection it makes is in the shipped default policy: running
  * it under that policy is the proof that the policy is tight and sufficient.
  */
+#include "device/identity.h"
 #include "device/privsep.h"
 #include "wire/request.h"
 
@@ -32,11 +33,6 @@
 #define AGENT_FD 3
 #define RESPONSE_MAX (PS_MAX_PAYLOAD - sizeof(struct ps_result))
 
-static const char *const model_files[] = {
-	"/sys/firmware/devicetree/base/model", /* arm64 phones */
-	"/sys/class/dmi/id/product_name", /* x86 machines and VMs */
-};
-
 static void die(const char *fmt, ...)
 {
 	va_list ap;
@@ -49,71 +45,14 @@ static void die(const char *fmt, ...)
 	exit(1);
 }
 
-/* Read a small text file; trailing NULs and newlines (device tree strings) removed. */
-static int read_small(const char *path, char *buf, size_t len)
+/* The model and the software version, read as the monitor reads them (it compares). */
+static void read_identity(const struct ps_config *cfg, char *model, char *version, size_t len)
 {
-	ssize_t n;
-	int fd;
+	char why[300];
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	buf[n] = '\0';
-	while (n > 0 && (buf[n - 1] == '\0' || buf[n - 1] == '\n' || buf[n - 1] == ' '))
-		buf[--n] = '\0';
-	return n > 0 ? 0 : -ENODATA;
-}
-
-static void read_model(const struct ps_config *cfg, char *model, size_t len)
-{
-	size_t i;
-
-	if (cfg->model_override[0]) {
-		snprintf(model, len, "%s", cfg->model_override);
-		return;
-	}
-	for (i = 0; i < sizeof(model_files) / sizeof(model_files[0]); i++)
-		if (read_small(model_files[i], model, len) == 0)
-			return;
-	die("no model: none of /sys/firmware/devicetree/base/model, /sys/class/dmi/id/product_name "
-	    "is readable; set 'model' in stsd.conf");
-}
-
-/* VERSION_ID (else BUILD_ID) of /etc/os-release, unquoted. */
-static void read_version(char *out, size_t len)
-{
-	char buf[4096], *line, *save, *v;
-	const char *keys[] = { "VERSION_ID=", "BUILD_ID=" };
-	size_t k;
-
-	if (read_small("/etc/os-release", buf, sizeof(buf)))
-		die("read /etc/os-release: %s", strerror(errno));
-	for (k = 0; k < 2; k++) {
-		char copy[4096];
-
-		memcpy(copy, buf, sizeof(copy));
-		for (line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-			if (strncmp(line, keys[k], strlen(keys[k])) != 0)
-				continue;
-			v = line + strlen(keys[k]);
-			if (*v == '"' || *v == '\'') {
-				char q = *v++;
-				char *end = strchr(v, q);
-
-				if (end)
-					*end = '\0';
-			}
-			if (*v) {
-				snprintf(out, len, "%s", v);
-				return;
-			}
-		}
-	}
-	die("/etc/os-release has neither VERSION_ID nor BUILD_ID");
+	if (sts_device_model(cfg->model_override, model, len, why, sizeof(why)) ||
+	    sts_device_sw_version(cfg->sw_version_override, version, len, why, sizeof(why)))
+		die("%s", why);
 }
 
 /* Append s as a JSON string. The monitor validates the claims again before it signs. */
@@ -301,10 +240,10 @@ int main(int argc, char **argv)
 	if (len != sizeof(cfg) || !ps_str_ok(cfg.host, sizeof(cfg.host)) ||
 	    !ps_str_ok(cfg.addr, sizeof(cfg.addr)) ||
 	    !ps_str_ok(cfg.ca_file, sizeof(cfg.ca_file)) ||
-	    !ps_str_ok(cfg.model_override, sizeof(cfg.model_override)) || !cfg.io_timeout)
+	    !ps_str_ok(cfg.model_override, sizeof(cfg.model_override)) ||
+	    !ps_str_ok(cfg.sw_version_override, sizeof(cfg.sw_version_override)) || !cfg.io_timeout)
 		die("monitor: malformed configuration");
-	read_model(&cfg, model, sizeof(model));
-	read_version(version, sizeof(version));
+	read_identity(&cfg, model, version, sizeof(model));
 
 	if (ps_send(AGENT_FD, PS_IDENTITY_Q, NULL, 0))
 		die("monitor: %s", strerror(errno));

@@ -7,8 +7,12 @@
  *    the TLS allowance of the policy;
  *  - larger application_data records are charged to the credit that only the monitor grants,
  *    after a passed payload check, for exactly the approved plaintext plus record overhead;
- *  - anything that is not a TLS record (clear-text HTTP), or that the allowance or the credit
- *    cannot pay for, is dropped, the connection is blocked, and one event says so.
+ *  - the records must come in the shape of a TLS 1.3 client's connection (shape()): one
+ *    ClientHello (a second after a retry), one 1-byte ChangeCipherSpec, then only encrypted
+ *    records, Finished and close_notify of their exact sizes, nothing after close_notify;
+ *  - anything that is not a TLS record (clear-text HTTP), that is out of that shape, or that
+ *    the allowance or the credit cannot pay for, is dropped, the connection is blocked, and
+ *    one event says so.
  * So application data cannot leave without a passed payload check, whichever TLS stack sends
  * it, and the bytes that leave unchecked are bounded by the allowance.
  */
@@ -24,6 +28,9 @@
 #define TLS_MAX_RECORD (16384 + 256)
 #define MAX_RECORDS_PER_SEGMENT 64
 
+/* Where a connection is in what a TLS 1.3 client sends (shape()). */
+enum { PH_HELLO, PH_ENCRYPTED, PH_CLOSED };
+
 struct flow {
 	__u32 next_seq; /* first byte not judged yet */
 	__u32 rec_left; /* bytes of the current record's body still to come */
@@ -31,6 +38,11 @@ struct flow {
 	__u8 hdr_have;
 	__u8 init;
 	__u8 blocked;
+	/* the shape of the record stream so far */
+	__u8 phase;
+	__u8 n_hello; /* ClientHello records: the first, and one after a HelloRetryRequest */
+	__u8 n_ccs; /* 1-byte ChangeCipherSpec records (middlebox compatibility) */
+	__u8 n_small; /* small encrypted records: Finished, then close_notify */
 };
 
 struct {
@@ -85,6 +97,20 @@ static __always_inline void volume_event(struct __sk_buff *skb, __u32 rule, __u3
 	bpf_ringbuf_submit(ev, 0);
 }
 
+/* A record refused before it was charged (out of shape): counted with the rest refused. */
+static __always_inline void count_dropped(__u32 cost)
+{
+	struct sts_budget *b;
+	__u32 zero = 0;
+
+	b = bpf_map_lookup_elem(&budget, &zero);
+	if (!b)
+		return;
+	bpf_spin_lock(&b->lock);
+	b->dropped += cost;
+	bpf_spin_unlock(&b->lock);
+}
+
 /* Charge one record to the budget; 0 when it may go, else the rule that refuses it. */
 static __always_inline __u32 charge(__u8 type, __u8 vmaj, __u32 len)
 {
@@ -116,6 +142,55 @@ static __always_inline __u32 charge(__u8 type, __u8 vmaj, __u32 len)
 	return rule;
 }
 
+/*
+ * Is this record one a TLS 1.3 client sends at this point of its connection? In order: a
+ * ClientHello (a handshake record whose first body byte is client_hello), at most one 1-byte
+ * ChangeCipherSpec and one more ClientHello (after a HelloRetryRequest); then only encrypted
+ * records: Finished of its exact size, the request (large, paid by the payload check's credit),
+ * close_notify of its exact size, and nothing after it. A plaintext alert of 2 bytes ends the
+ * connection. first: the record's first body byte, or -1 when it is not in this segment.
+ * 0 when it may go, else STS_RULE_TLS_SHAPE.
+ */
+static __always_inline __u32 shape(struct flow *f, __u8 type, __u32 len, int first)
+{
+	if (f->phase == PH_CLOSED)
+		return STS_RULE_TLS_SHAPE;
+	switch (type) {
+	case TLS_HANDSHAKE:
+		if (f->phase != PH_HELLO || f->n_hello >= 2 || first != 1)
+			return STS_RULE_TLS_SHAPE;
+		f->n_hello++;
+		return 0;
+	case TLS_CCS:
+		if (f->phase != PH_HELLO || !f->n_hello || f->n_ccs || len != 1)
+			return STS_RULE_TLS_SHAPE;
+		f->n_ccs = 1;
+		return 0;
+	case TLS_ALERT:
+		if (len != 2)
+			return STS_RULE_TLS_SHAPE;
+		f->phase = PH_CLOSED;
+		return 0;
+	case TLS_APPDATA:
+		if (!f->n_hello)
+			return STS_RULE_TLS_SHAPE;
+		f->phase = PH_ENCRYPTED;
+		if (len > STS_TLS_SMALL_RECORD)
+			return 0; /* the request: the credit decides */
+		if (f->n_small == 0 && len != STS_TLS_FINISHED_SHA256 &&
+		    len != STS_TLS_FINISHED_SHA384)
+			return STS_RULE_TLS_SHAPE;
+		if (f->n_small >= 1) {
+			if (len != STS_TLS_CLOSE_NOTIFY)
+				return STS_RULE_TLS_SHAPE;
+			f->phase = PH_CLOSED;
+		}
+		f->n_small++;
+		return 0;
+	}
+	return 0; /* another type: charge() refuses it as not TLS */
+}
+
 SEC("cgroup_skb/egress")
 int sts_egress(struct __sk_buff *skb)
 {
@@ -123,6 +198,7 @@ int sts_egress(struct __sk_buff *skb)
 	struct bpf_sock *sk;
 	struct flow *f;
 	__u8 b, doff;
+	int first;
 	__s32 d;
 
 	if (skb->protocol == bpf_htons(ETH_P_IP)) {
@@ -197,7 +273,14 @@ int sts_egress(struct __sk_buff *skb)
 			continue;
 		f->hdr_have = 0;
 		rec_len = (__u32)f->hdr[3] << 8 | f->hdr[4];
-		rule = charge(f->hdr[0], f->hdr[1], rec_len);
+		first = -1;
+		if (pos < plen && !bpf_skb_load_bytes(skb, off + pos, &b, 1))
+			first = b;
+		rule = shape(f, f->hdr[0], rec_len, first);
+		if (rule)
+			count_dropped(rec_len + 5);
+		else
+			rule = charge(f->hdr[0], f->hdr[1], rec_len);
 		if (rule)
 			break;
 		f->rec_left = rec_len;

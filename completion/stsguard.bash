@@ -33,7 +33,7 @@ _stsguard_spec()
 	"stsd run")
 		echo "--policy=file --observe --user=user --log=file --log-key=file --seal-state=file" \
 			"--events=file --json --allowed -q --quiet --device-cgroup=dir" \
-			"--cgroup-parent=dir --consent=file --stdin -h @cmd" ;;
+			"--cgroup-parent=dir --consent=file --stdin --config=file -h @cmd" ;;
 	"stsd policy")
 		echo "--json @sub=check @file" ;;
 	"stsctl verify")

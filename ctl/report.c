@@ -235,8 +235,10 @@ static int on_record(void *arg, const struct evline *rec, const char *line, size
 	static const char *const consent_keys[] = { "claim", "consent", "recorded", NULL };
 	static const char *const sched_keys[] = { "decision", "reason", "next", NULL };
 	static const char *const rec_keys[] = { "dropped_bytes", "size_before", NULL };
-	static const char *const pay_keys[] = { "pid",	  "comm",   "bytes", "sha256",
-						"reason", "action", NULL };
+	static const char *const pay_keys[] = { "pid",	  "comm",   "bytes",	"sha256",
+						"reason", "action", "approval", NULL };
+	static const char *const allowance_keys[] = { "tls_allowance", "used_since_last_approval",
+						      NULL };
 	static const char *const stop_keys[] = { "reason", "status", "signal", NULL };
 	struct agg *a = arg;
 	const char *t = rec->type;
@@ -288,6 +290,9 @@ static int on_record(void *arg, const struct evline *rec, const char *line, size
 		json_array_append_new(json_object_get(a->r, "schedule"), brief(rec, sched_keys));
 	} else if (strcmp(t, EV_RECOVERY) == 0) {
 		json_array_append_new(json_object_get(a->r, "recoveries"), brief(rec, rec_keys));
+	} else if (strcmp(t, "allowance_used") == 0) {
+		json_array_append_new(json_object_get(a->r, "allowance_used"),
+				      brief(rec, allowance_keys));
 	} else if (strcmp(t, "payload_allow") == 0) {
 		json_array_append_new(json_object_get(a->r, "payloads_approved"),
 				      brief(rec, pay_keys));
@@ -357,6 +362,32 @@ static void print_list(json_t *arr, const char *key, const char *sep)
 	}
 }
 
+/*
+ * What the payload check compared before approving (stsd run, issue 14): each claim with its
+ * source, the key that verified the signature, the TLS allowance the handshake had used.
+ */
+static void print_approval(json_t *ap)
+{
+	json_t *c, *key = json_object_get(ap, "key");
+	size_t i;
+
+	if (!ap)
+		return;
+	json_array_foreach(json_object_get(ap, "compared"), i, c)
+		printf("    claim %s equal to the device's value from %s\n", str(c, "claim", "?"),
+		       str(c, "source", "?"));
+	if (json_is_string(json_object_get(ap, "compared")))
+		printf("    compared: %s\n", str(ap, "compared", "?"));
+	if (json_is_object(key))
+		printf("    signature verified with %s (kid %s)\n", str(key, "file", "?"),
+		       str(key, "kid", "?"));
+	else if (json_is_string(key))
+		printf("    signature: %s\n", str(ap, "key", "?"));
+	if (json_object_get(ap, "tls_allowance_used_before"))
+		printf("    tls-allowance used before the request: %lld bytes\n",
+		       (long long)num(ap, "tls_allowance_used_before"));
+}
+
 static void text(json_t *r)
 {
 	json_t *integ = json_object_get(r, "integrity"), *period = json_object_get(r, "period");
@@ -419,10 +450,18 @@ static void text(json_t *r)
 	    !json_array_size(json_object_get(r, "payloads_approved")))
 		printf("  nothing\n");
 	json_array_foreach(json_object_get(r, "payloads_approved"), i, v)
+	{
 		printf("  %s: TLS plaintext of pid %lld (%s), approved by the payload check: %lld "
 		       "bytes, sha256 %s\n",
 		       str(v, "time", "?"), (long long)num(v, "pid"), str(v, "comm", "?"),
 		       (long long)num(v, "bytes"), str(v, "sha256", "?"));
+		print_approval(json_object_get(v, "approval"));
+	}
+	json_array_foreach(json_object_get(r, "allowance_used"), i, v)
+		printf("  %s: tls-allowance used since the last approval (Finished, close_notify): "
+		       "%lld of %lld bytes\n",
+		       str(v, "time", "?"), (long long)num(v, "used_since_last_approval"),
+		       (long long)num(v, "tls_allowance"));
 	json_array_foreach(json_object_get(r, "transmissions"), i, v)
 	{
 		printf("  %s: %s to %s, %lld bytes, sha256 %s\n", str(v, "time", "?"),
@@ -548,6 +587,8 @@ int cmd_report(int argc, char **argv)
 			json_array(), "recoveries", json_array(), "stops", json_array());
 	/* Plaintexts `stsd run` let through after its payload check (G4). */
 	json_object_set_new(a.r, "payloads_approved", json_array());
+	/* What of tls-allowance the approved transmissions used after their request. */
+	json_object_set_new(a.r, "allowance_used", json_array());
 	a.files = json_object();
 	a.endpoints = json_object();
 	a.receipts = json_object();

@@ -126,6 +126,8 @@ const char *event_rule_name(__u32 rule)
 		return "application_data_without_payload_check";
 	case STS_RULE_BUDGET_EXCEEDED:
 		return "tls_allowance_exceeded";
+	case STS_RULE_TLS_SHAPE:
+		return "tls_record_out_of_shape";
 	case STS_RULE_PTRACE:
 		return "ptrace_not_allowed";
 	case STS_RULE_PAYLOAD_OK:
@@ -187,6 +189,12 @@ static const char *rule_sentence(__u32 rule)
 		       "or a second send); dropped";
 	case STS_RULE_BUDGET_EXCEEDED:
 		return "more bytes than the policy's tls-allowance; dropped";
+	case STS_RULE_TLS_SHAPE:
+		return "a TLS record a TLS 1.3 client does not send at that point (one "
+		       "ClientHello, "
+		       "one after a retry, one 1-byte ChangeCipherSpec, then encrypted Finished, "
+		       "the "
+		       "approved request, close_notify and nothing after it); dropped";
 	case STS_RULE_PTRACE:
 		return "policed processes may not trace or be traced (their memory is checked)";
 	case STS_RULE_PAYLOAD_OK:

@@ -53,7 +53,7 @@ void volume_describe_hooks(struct sts_enforcer *e)
 		 e->volume->progs.sts_sockops, NULL);
 }
 
-int enforcer_grant(struct sts_enforcer *e, uint64_t len)
+int enforcer_grant(struct sts_enforcer *e, uint64_t len, uint64_t *allowance_used)
 {
 	int fd = bpf_map__fd(e->volume->maps.budget);
 	/* Each TLS 1.3 record of up to 16 KiB adds a header, the content type and a 16-byte tag. */
@@ -64,6 +64,10 @@ int enforcer_grant(struct sts_enforcer *e, uint64_t len)
 	if (bpf_map_lookup_elem_flags(fd, &zero, &b, BPF_F_LOCK))
 		return -errno;
 	b.credit += len + records * 22;
+	/* What was used since the last grant (or the start): the evidence of this transmission. */
+	if (allowance_used)
+		*allowance_used =
+			b.allowance <= e->tls_allowance ? e->tls_allowance - b.allowance : 0;
 	b.allowance = e->tls_allowance;
 	if (bpf_map_update_elem(fd, &zero, &b, BPF_F_LOCK))
 		return -errno;

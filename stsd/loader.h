@@ -74,7 +74,7 @@ int enforcer_attach_process(struct sts_enforcer *e, pid_t pid, char *why, size_t
  * After a passed payload check of len plaintext bytes: grant the egress credit for exactly
  * those bytes in TLS records, and a fresh TLS allowance for the rest of the transmission.
  */
-int enforcer_grant(struct sts_enforcer *e, uint64_t len);
+int enforcer_grant(struct sts_enforcer *e, uint64_t len, uint64_t *allowance_used);
 /* The budget's current state (allowance, credit, dropped bytes). */
 int enforcer_budget(const struct sts_enforcer *e, struct sts_budget *b);
 /* Events the ring buffer could not hold, summed over the programs. */

@@ -23,6 +23,7 @@
 #include "device/config.h"
 #include "device/consent.h"
 #include "core/crypto.h"
+#include "device/identity.h"
 #include "device/imei.h"
 #include "wire/jws.h"
 #include "device/policy.h"
@@ -30,6 +31,7 @@
 #include "device/privsep.h"
 #include "wire/receipt.h"
 #include "wire/report.h"
+#include "wire/request.h"
 #include "core/util.h"
 
 #include <arpa/inet.h>
@@ -272,7 +274,7 @@ static int on_identity(struct attempt *a)
 /* The signing step: only the approved claim set, with exactly the brokered identity. */
 static int on_sign(struct attempt *a, const char *claims, size_t len)
 {
-	char reason[STS_REASON_MAX], masked[32];
+	char reason[STS_REASON_MAX], masked[32], model[65], version[65];
 	uint8_t sha[STS_SHA256_LEN];
 	struct sts_report r;
 	char *canon = NULL;
@@ -288,6 +290,15 @@ static int on_sign(struct attempt *a, const char *claims, size_t len)
 		return fail(a, "the agent's claims carry another IMEI than the one released");
 	if (strcmp(r.country, a->country) != 0)
 		return fail(a, "the agent's country claim does not match the consent record");
+	/* The model and the version as the monitor reads them: no free text is signed. */
+	if (sts_device_model(a->cfg->model, model, sizeof(model), reason, sizeof(reason)) ||
+	    sts_device_sw_version(a->cfg->sw_version, version, sizeof(version), reason,
+				  sizeof(reason)))
+		return fail(a, "the device's own values: %s", reason);
+	if (strcmp(r.model, model) != 0)
+		return fail(a, "the agent's model claim is not the device's model");
+	if (strcmp(r.sw_version, version) != 0)
+		return fail(a, "the agent's sw_version claim is not the device's software version");
 	if (sts_report_serialize(&r, &canon, &canon_len, reason, sizeof(reason)))
 		return fail(a, "cannot serialise the report: %s", reason);
 	/* Ed25519 is deterministic: a retry with the same aid sends the very same bytes. */
@@ -411,13 +422,28 @@ static int on_readable(void *ctx)
 static int same_report(void *ctx, const struct police_payload *p, char *why, size_t wl)
 {
 	struct attempt *a = ctx;
-	const char *body = memmem(p->buf, p->len, "\r\n\r\n", 4);
+	char *want = NULL;
+	size_t want_len;
+	bool same;
 
-	if (!a->jws || !body || (size_t)(p->buf + p->len - body - 4) != a->jws_len ||
-	    memcmp(body + 4, a->jws, a->jws_len) != 0) {
+	/* The whole request, Host header included: the agent chooses no byte of it. */
+	if (!a->jws || sts_request_build(a->pc.host, a->jws, a->jws_len, &want, &want_len)) {
 		snprintf(why, wl, "not the report the monitor signed for this activation");
 		return -1;
 	}
+	same = want_len == p->len && memcmp(want, p->buf, want_len) == 0;
+	free(want);
+	if (!same) {
+		snprintf(why, wl,
+			 "not the request for the report the monitor signed for this activation "
+			 "(body or head, Host %s)",
+			 a->pc.host);
+		return -1;
+	}
+	if (p->detail)
+		*p->detail = json_pack("{s:s, s:s, s:s}", "compared",
+				       "the whole request with the one the monitor signed", "key",
+				       "device key", "host", a->pc.host);
 	return payload_rule_once(p, why, wl);
 }
 
@@ -774,6 +800,8 @@ static bool run_attempt(struct daemon *d, struct attempt *a)
 	if (resolve(&d->cfg, &d->pol, &a->pc, a->error, sizeof(a->error)))
 		return true; /* no collector address: a->error, and a retry */
 	snprintf(a->pc.model_override, sizeof(a->pc.model_override), "%s", d->cfg.model);
+	snprintf(a->pc.sw_version_override, sizeof(a->pc.sw_version_override), "%s",
+		 d->cfg.sw_version);
 	snprintf(a->pc.ca_file, sizeof(a->pc.ca_file), "%s", d->cfg.collector_ca);
 	/* The agent opens the CA as agent-user: say now why it could not. */
 	if (sts_creds_of_user(d->cfg.agent_user, &agent_creds) == 0 &&

@@ -7,18 +7,34 @@
 #ifndef STS_PAYLOAD_RULES_H
 #define STS_PAYLOAD_RULES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "police.h"
 
 /* stsd run's rules: the payload_ctx of run_payload_check. */
 struct run_rules {
-	const char *consent_path; /* the user's consent record; NULL: the default */
+	const char *consent_path; /* the user's consent record; NULL: state-dir/consent.json */
+	const char *config_path; /* stsd.conf, the device's sources; NULL: the default */
+	/* The device's values, obtained by the monitor on the first payload (device_values). */
+	bool loaded;
+	int load_err;
+	char load_why[400];
+	char imei[16], model[65], sw_version[65], host[256];
+	char imei_source[300], model_source[300], sw_version_source[300];
+	char consent_file[4200];
+	bool have_device_key;
+	unsigned char device_pub[32];
+	char device_key_path[4300];
 };
 
 /*
- * stsd run's payload_check (ctx: struct run_rules): a country claim only with the user's
- * consent record (G6), and one report per run (G3).
+ * stsd run's payload_check (ctx: struct run_rules): the request is, byte for byte, the one the
+ * agent's request builder makes for the device's collector-host; its JWS is in the one spelling
+ * sts_jws_sign() writes; each claim equals the device's value as the monitor obtains it (IMEI
+ * through the broker, model and sw_version from stsd.conf or the device, a country only with
+ * the user's consent record, G6); the signature verifies with the device key or a report-key
+ * of the policy; and one report per run (G3). What was compared goes to p->detail.
  */
 int run_payload_check(void *ctx, const struct police_payload *p, char *why, size_t whylen);
 

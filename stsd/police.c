@@ -235,13 +235,15 @@ static size_t payload_hash(const struct sts_payload_event *pe, char hex[2 * STS_
  * the refusal's rule with its reason.
  */
 static __u32 payload_verdict(const struct run_ctx *c, const struct sts_payload_event *pe,
-			     char *reason, size_t rl)
+			     json_t **detail, char *reason, size_t rl)
 {
 	const struct police_opts *o = c->opts;
 	const struct police_payload p = {
 		.buf = (const char *)pe->data,
 		.len = pe->len,
 		.approved = c->n_approved,
+		.pol = &c->pol,
+		.detail = detail,
 	};
 	__u32 f = pe->flags;
 
@@ -270,7 +272,7 @@ static __u32 payload_verdict(const struct run_ctx *c, const struct sts_payload_e
  */
 static void payload_record(struct run_ctx *c, const struct sts_event *ev,
 			   const struct sts_payload_event *pe, const char *hex, size_t hashed,
-			   const char *reason)
+			   const char *reason, json_t *approval)
 {
 	bool ok = ev->verdict == STS_VERDICT_ALLOW;
 	json_t *rec, *extra;
@@ -291,6 +293,10 @@ static void payload_record(struct run_ctx *c, const struct sts_event *ev,
 	extra = json_pack("{s:I, s:s}", "bytes", (json_int_t)pe->len, "sha256", hex);
 	if (!ok)
 		json_object_set_new(extra, "reason", json_string(reason));
+	if (ok && approval) {
+		json_object_set(extra, "approval", approval);
+		json_object_set(rec, "approval", approval);
+	}
 	to_evidence(c, ev, extra);
 	json_decref(extra);
 	emit(c, "event", rec);
@@ -305,12 +311,14 @@ static void payload_decide(struct run_ctx *c, const struct sts_payload_event *pe
 {
 	char reason[256] = "", hex[2 * STS_SHA256_LEN + 1];
 	struct sts_event ev = pe->ev;
+	json_t *approval = NULL;
+	uint64_t used = 0;
 	size_t hashed;
 	bool ok;
 
 	hashed = payload_hash(pe, hex);
-	ev.rule = payload_verdict(c, pe, reason, sizeof(reason));
-	if (ev.rule == STS_RULE_PAYLOAD_OK && enforcer_grant(c->enf, pe->len)) {
+	ev.rule = payload_verdict(c, pe, &approval, reason, sizeof(reason));
+	if (ev.rule == STS_RULE_PAYLOAD_OK && enforcer_grant(c->enf, pe->len, &used)) {
 		ev.rule = STS_RULE_PAYLOAD_SCHEMA;
 		snprintf(reason, sizeof(reason), "could not grant egress credit: %s",
 			 strerror(errno));
@@ -337,7 +345,12 @@ static void payload_decide(struct run_ctx *c, const struct sts_payload_event *pe
 		}
 	}
 	count(c, ev.verdict);
-	payload_record(c, &ev, pe, hex, hashed, reason);
+	/* What the connection has used of tls-allowance up to this request (its handshake). */
+	if (ok && approval)
+		json_object_set_new(approval, "tls_allowance_used_before",
+				    json_integer((json_int_t)used));
+	payload_record(c, &ev, pe, hex, hashed, reason, approval);
+	json_decref(approval);
 }
 
 static void on_event(const struct sts_event *ev, size_t size, void *ctx)
@@ -1221,6 +1234,19 @@ static int stop_record(struct run_ctx *c, int ret)
 		say(c, "%s exited with status %d; %lu denied, %lu allowed, %llu lost events",
 		    c->exe, ret, c->n_denied, c->n_allowed, (unsigned long long)lost);
 	enforcer_budget(c->enf, &b);
+	/* The rest of the approved transmission's allowance use: its Finished, close_notify... */
+	if (c->n_approved && c->opts->evidence && !c->evidence_err) {
+		json_t *u = json_pack("{s:I, s:I}", "tls_allowance",
+				      (json_int_t)c->pol.tls_allowance, "used_since_last_approval",
+				      (json_int_t)(c->pol.tls_allowance > b.allowance
+							   ? c->pol.tls_allowance - b.allowance
+							   : 0));
+
+		err = evidence_append(c->opts->evidence, "allowance_used", u);
+		json_decref(u);
+		if (err)
+			evidence_failed(c, err);
+	}
 	if (c->opts->evidence) {
 		err = evidence_stop(c->opts->evidence, lost, ret);
 		if (err) {

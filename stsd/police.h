@@ -10,6 +10,8 @@
 #include <stdio.h>
 
 struct evidence;
+struct sts_policy;
+typedef struct json_t json_t;
 
 /* A privsep channel next to the kernel's events (the monitor's agent). */
 struct police_channel {
@@ -29,6 +31,12 @@ struct police_payload {
 	const char *buf; /* the plaintext: a request sts_request_check() accepted */
 	size_t len;
 	unsigned long approved; /* payloads approved earlier in this run */
+	const struct sts_policy *pol; /* the run's policy (report-key, tls-allowance) */
+	/*
+	 * The check may leave here what it compared, with which source, and the key that
+	 * verified the signature: police_run() puts it in the payload's evidence record.
+	 */
+	json_t **detail;
 };
 
 struct police_opts {

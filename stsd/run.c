@@ -10,6 +10,7 @@
 #include "stsd.h"
 #include "core/cli.h"
 #include "core/util.h"
+#include "device/config.h"
 #include "device/consent.h"
 
 #include <errno.h>
@@ -71,9 +72,20 @@ static const char usage_text[] =
 	"  --device-cgroup DIR  attach the device-wide rules (deny-outside, legacy-deny) to\n"
 	"                       this cgroup (default: the cgroup v2 root, i.e. every process)\n"
 	"  --cgroup-parent DIR  create the policed cgroup under DIR (default: <root>/stsguard)\n"
+	"  --config FILE        the device's configuration, stsd.conf (default\n"
+	"                       " STS_CONFIG_DEFAULT_PATH "): the sources the payload\n"
+	"                       check compares each claim with (imei-source, model,\n"
+	"                       sw-version), the collector-host the request must name, and\n"
+	"                       state-dir, whose device.key.pub and consent.json it uses\n"
 	"  --consent FILE       the user's consent record (stsctl consent; default\n"
-	"                       " STS_CONSENT_DEFAULT_PATH "): a report carrying a\n"
-	"                       country passes the payload check only if it grants it\n"
+	"                       consent.json in the state-dir of --config): a report\n"
+	"                       carrying a country passes only if it grants that country\n"
+	"\n"
+	"payload check: a TLS plaintext passes only if it is, byte for byte, the activation\n"
+	"request the agent builds for the collector-host, its claims equal the device's\n"
+	"values read by stsd itself, its JWS is in its one canonical spelling, and its\n"
+	"signature verifies with the device key or a report-key the policy names; the\n"
+	"writer is killed otherwise, before a byte leaves (docs/policy.md)\n"
 	"  -h, --help           this help\n"
 	"\n"
 	"output: one line on stderr per denied (and, with --allowed, allowed) action, e.g.\n"
@@ -149,6 +161,7 @@ int cmd_run(int argc, char **argv)
 		{ "cgroup-parent", required_argument, NULL, 'P' },
 		{ "consent", required_argument, NULL, 'C' },
 		{ "stdin", no_argument, NULL, 'I' },
+		{ "config", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -212,6 +225,9 @@ int cmd_run(int argc, char **argv)
 			break;
 		case 'I':
 			o.pass_stdin = true;
+			break;
+		case 'c':
+			rules.config_path = optarg;
 			break;
 		case 'h':
 			return cli_help(usage_text, run_exits, ARRAY_SIZE(run_exits));

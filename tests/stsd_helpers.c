@@ -1,7 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "stsd_helpers.h"
 #include "test.h"
+#include "core/crypto.h"
 #include "core/util.h"
+#include "report_key.h"
+
+#include <errno.h>
+#include <openssl/evp.h>
+#include <sys/stat.h>
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -15,6 +21,45 @@ const char *const *stsd_extra_args;
 const char *stsd_stdout;
 
 static char log_path[512];
+static char device_conf[512], device_pub[512];
+
+int stsd_device_files(char conf[512], char pub[512])
+{
+	char dir[512], imei[600], text[2048], *pem = NULL;
+	struct sts_key key = { 0 };
+	size_t n = sizeof(key.pub);
+	int err;
+
+	snprintf(dir, sizeof(dir), "%.400s/device", test__tmpdir());
+	snprintf(conf, 512, "%.450s/stsd.conf", dir);
+	snprintf(pub, 512, "%.450s/report-key.pub", dir);
+	snprintf(imei, sizeof(imei), "%s/imei", dir);
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	key.pkey = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, test_report_seed,
+						sizeof(test_report_seed));
+	if (!key.pkey || !EVP_PKEY_get_raw_public_key(key.pkey, key.pub, &n))
+		return -EIO;
+	err = sts_key_public_pem(&key, &pem);
+	sts_key_free(&key);
+	if (!err)
+		err = sts_write_file_atomic(pub, pem, strlen(pem), 0644);
+	free(pem);
+	if (!err)
+		err = sts_write_file_atomic(imei, TEST_IMEI "\n", 16, 0644);
+	snprintf(text, sizeof(text),
+		 "collector-host " TEST_HOST "\n"
+		 "collector-ca /dev/null\n"
+		 "collector-key /dev/null\n"
+		 "imei-source file:%s\n"
+		 "model " TEST_MODEL "\n"
+		 "sw-version " TEST_SW_VERSION "\n"
+		 "state-dir %s\n",
+		 imei, dir);
+	if (!err)
+		err = sts_write_file_atomic(conf, text, strlen(text), 0644);
+	return err;
+}
 
 pid_t stsd_start(const char *policy_text, bool observe, const char *const argv[])
 {
@@ -32,6 +77,9 @@ pid_t stsd_start(const char *policy_text, bool observe, const char *const argv[]
 	if (!f)
 		return -errno;
 	fputs(policy_text, f);
+	/* Reports are approved only with a device to compare them with and a key to verify. */
+	if (stsd_device_files(device_conf, device_pub) == 0 && !strstr(policy_text, "report-key "))
+		fprintf(f, "report-key %s\n", device_pub);
 	fclose(f);
 	unlink(log);
 
@@ -49,8 +97,15 @@ pid_t stsd_start(const char *policy_text, bool observe, const char *const argv[]
 		args[n++] = "-q";
 	if (observe)
 		args[n++] = "--observe";
-	for (i = 0; stsd_extra_args && stsd_extra_args[i] && n < 40; i++)
+	for (i = 0; stsd_extra_args && stsd_extra_args[i] && n < 40; i++) {
+		if (strcmp(stsd_extra_args[i], "--config") == 0)
+			device_conf[0] = '\0';
 		args[n++] = stsd_extra_args[i];
+	}
+	if (device_conf[0]) {
+		args[n++] = "--config";
+		args[n++] = device_conf;
+	}
 	args[n++] = "--";
 	for (i = 0; argv[i] && n < 318; i++)
 		args[n++] = argv[i];

@@ -30,6 +30,13 @@ extern const char *stsd_device_cgroup;
 extern const char *const *stsd_extra_args;
 /* Where CMD's (and stsd's) stdout goes; NULL: /dev/null unless the test is verbose. */
 extern const char *stsd_stdout;
+/*
+ * The device the payload check compares reports with, in the test's tmpdir: device/stsd.conf
+ * (imei-source file:, model, sw-version, collector-host of tests/report_key.h) and
+ * device/report-key.pub, the public half of the test programs' fixed key. stsd_start() writes
+ * them and passes --config and a report-key line unless the test gives its own.
+ */
+int stsd_device_files(char conf[512], char pub[512]);
 void stsd_result_free(struct stsd_result *r);
 /* The first record with "type":"event" and these fields (NULL: any). */
 json_t *stsd_find_event(const struct stsd_result *r, const char *kind, const char *verdict,

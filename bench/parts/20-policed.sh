@@ -46,14 +46,27 @@ state-dir $D/state
 POLICY
 # The test report carries a country: it passes only with the user's consent on record.
 $B/stsctl consent grant --country FR --state-dir "$D/consent" > /dev/null
-STSD="$B/stsd run --observe -q --user root --policy $D/policy.conf --consent $D/consent/consent.json --"
-SHOW="$B/stsd run --observe -q --user root --policy policy.conf --consent consent.json --" # STSD, as the text shows it
+# The payload check approves a report only if its claims are the device's values and its key is
+# trusted: one device configuration per request size (MODEL_LEN bytes of M and of 1), the keys
+# tls-write made named by report-key.
+echo 490154203237518 > "$D/imei"
+for q in min max; do
+	len=1
+	[ $q = max ] && len=64
+	printf 'collector-host collector.test\ncollector-ca /dev/null\ncollector-key /dev/null\nimei-source file:%s\nmodel %s\nsw-version %s\nstate-dir %s\n' \
+		"$D/imei" "$(head -c $len /dev/zero | tr '\0' M)" "$(head -c $len /dev/zero | tr '\0' 1)" \
+		"$D/consent" > "$D/stsd.conf.$q"
+	echo "report-key $D/device-$len.key.pub" >> "$D/policy.conf"
+done
+q=max
+STSD="$B/stsd run --observe -q --user root --policy $D/policy.conf --config $D/stsd.conf.\$q --"
+SHOW="$B/stsd run --observe -q --user root --policy policy.conf --config stsd.conf --" # STSD, as the text shows it
 
 # run CONFIG CMD...: CMD without stsd (none) or under `stsd run` (stsd); never more than 2 min.
 run() {
 	local c=$1
 	shift
-	if [ "$c" = stsd ]; then timeout 120 $STSD "$@"; else timeout 120 "$@"; fi
+	if [ "$c" = stsd ]; then timeout 120 $(eval echo "$STSD") "$@"; else timeout 120 "$@"; fi
 }
 # conn_line N: waits for the server's Nth "conn" line and prints it.
 conn_line() {
@@ -277,6 +290,6 @@ if [ -n "${added_p99:-}" ]; then
 	if [ "$met" = 0 ]; then
 		# 10000 writes, so that the steady state, not stsd's start (BPF verification), dominates.
 		echo "Missed: where the time of approved writes goes (the writer and the monitor, 10000 writes):"
-		PROFILE_ALL=1 PROFILE_COMMS=stsd,tls-write profile "approved writes under stsd" $STSD $TW loop "$tport" 10000 < "$D/req.max"
+		PROFILE_ALL=1 PROFILE_COMMS=stsd,tls-write profile "approved writes under stsd" $(eval echo "$STSD") $TW loop "$tport" 10000 < "$D/req.max"
 	fi
 fi

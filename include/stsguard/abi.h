@@ -72,7 +72,9 @@ enum sts_rule {
 	STS_RULE_SIGNAL = 23, /* signals only within the policed cgroup (not the monitor) */
 	STS_RULE_MOUNT = 24, /* no mounts: a bind mount would give a file a second path */
 	STS_RULE_BPF = 25, /* no bpf(): the programs that police the cgroup are not its to touch */
-	STS_RULE_SYSCALL = 26 /* a system call the seccomp filter refuses (ioctl, keyctl...) */
+	STS_RULE_SYSCALL = 26, /* a system call the seccomp filter refuses (ioctl, keyctl...) */
+	/* (numbered apart from the others so that rules added meanwhile elsewhere do not clash) */
+	STS_RULE_TLS_SHAPE = 40 /* a TLS record a TLS 1.3 client does not send at that point */
 };
 
 /* Endpoint map key: the collector endpoints and the device-wide deny list. */
@@ -178,5 +180,14 @@ struct sts_budget {
 
 /* TLS 1.3 records of application-data type this short carry no report: Finished, alerts. */
 #define STS_TLS_SMALL_RECORD 80
+/*
+ * The TLS 1.3 client's encrypted records the egress gate lets go on the allowance, by their
+ * exact length: Finished (a 32- or 48-byte verify_data, its 4-byte handshake header, the inner
+ * content type, a 16-byte AEAD tag: SHA-256 or SHA-384 suites) and close_notify (2 bytes of
+ * alert, the content type, the tag). No padding: OpenSSL pads no record unless told to.
+ */
+#define STS_TLS_FINISHED_SHA256 53
+#define STS_TLS_FINISHED_SHA384 69
+#define STS_TLS_CLOSE_NOTIFY 19
 
 #endif /* STSGUARD_ABI_H */

@@ -27,6 +27,7 @@ static const struct key keys[] = {
 	{ "collector-key", K_PATH, S(collector_key), 0, 0 },
 	{ "imei-source", K_STR, S(imei_source), 0, 0 },
 	{ "model", K_TEXT, S(model), 0, 0 },
+	{ "sw-version", K_TEXT, S(sw_version), 0, 0 },
 	{ "policy", K_PATH, S(policy), 0, 0 },
 	{ "state-dir", K_PATH, S(state_dir), 0, 0 },
 	{ "log", K_PATH, S(log), 0, 0 },

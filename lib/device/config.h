@@ -11,6 +11,7 @@
  *	collector-key FILE       required: the collector's receipt-signing public key
  *	imei-source SOURCE       required: at:/dev/ttyUSB2 | mmcli:0 | file:/etc/stsguard/imei
  *	model TEXT               override the model read from the device (rest of the line)
+ *	sw-version TEXT          override the software version read from /etc/os-release
  *	policy FILE              default /etc/stsguard/policy.conf
  *	state-dir DIR            the monitor's state, keys, consent (default /var/lib/stsguard)
  *	log FILE                 the evidence log (default <state-dir>/evidence.log)
@@ -40,6 +41,7 @@ struct sts_config {
 	char collector_key[4096];
 	char imei_source[4096];
 	char model[65];
+	char sw_version[65];
 	char policy[4096];
 	char state_dir[4096];
 	char log[4096];

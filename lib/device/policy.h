@@ -21,12 +21,15 @@
  *	allow-syscall NAME           let CMD make a system call the seccomp filter refuses by
  *	                             default (sts_policy_refusable(): keyctl, io_uring_setup...)
  *	tls-allowance BYTES          egress bytes allowed per approved transmission on top of the
- *	                             report itself (handshake, record overhead); default 8192
+ *	                             report itself (handshake, record overhead); default 1024
  *	report-max BYTES             the largest report plaintext accepted; default 4096
  *	deny-outside yes|no          device-wide: processes outside the policed cgroup may not
  *	                             reach the collector endpoints; default no
  *	legacy-deny ADDR:PORT        device-wide: nobody may reach this endpoint (the 2017-style
  *	                             telemetry servers); port 0 means every port
+ *	report-key FILE              a vendor's Ed25519 public key (PEM) whose signature on a
+ *	                             report the payload check of `stsd run` accepts, besides the
+ *	                             device key; at most STS_MAX_REPORT_KEYS
  *
  * Parsing never half-succeeds: on any error the policy is rejected with "FILE:LINE: reason"
  * (sts_policy_check() reports every error instead of the first, for `stsd policy check`).
@@ -71,6 +74,8 @@ struct sts_file_rule {
 	int line;
 };
 
+#define STS_MAX_REPORT_KEYS 4
+
 struct sts_policy {
 	char *source; /* file name, for messages */
 	uint8_t sha256[32]; /* of the file's exact bytes, recorded as evidence (G7) */
@@ -91,6 +96,10 @@ struct sts_policy {
 	uint32_t tls_allowance;
 	uint32_t report_max;
 	bool deny_outside;
+	/* report-key: the vendor keys a report may be signed with (stsd/payload_rules.c) */
+	uint8_t report_keys[STS_MAX_REPORT_KEYS][32];
+	char *report_key_paths[STS_MAX_REPORT_KEYS];
+	size_t n_report_keys;
 };
 
 /*

@@ -41,6 +41,7 @@ struct ps_config {
 	char addr[64]; /* its address, resolved by the monitor (numeric) */
 	uint16_t port;
 	char model_override[65]; /* "" when the model is read from the device */
+	char sw_version_override[65]; /* "" when read from /etc/os-release */
 	char ca_file[4096]; /* the pinned CA the collector's certificate must chain to */
 	uint32_t io_timeout; /* seconds a connect, write or read may wait (collector-timeout) */
 };

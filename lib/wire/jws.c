@@ -352,6 +352,38 @@ bool sts_jws_verify(const struct sts_jws *jws, const struct sts_key *key)
 	return sts_verify(key, jws->signing_input, jws->signing_input_len, jws->sig);
 }
 
+bool sts_jws_is_canonical(const struct sts_jws *jws, const char *in, size_t len)
+{
+	char header[HEADER_MAX], *buf;
+	size_t hlen, plen, slen, off;
+	bool same = false;
+
+	if (header_json(jws->kid, jws->aid, jws->has_jwk ? jws->jwk : NULL, header, sizeof(header)))
+		return false;
+	hlen = sts_b64url_len(strlen(header));
+	plen = sts_b64url_len(jws->payload_len);
+	slen = sts_b64url_len(STS_ED25519_SIG_LEN);
+	if (hlen + 1 + plen + 1 + slen != len)
+		return false;
+	buf = malloc(len + 1);
+	if (!buf)
+		return false;
+	off = 0;
+	if (sts_b64url_encode((const uint8_t *)header, strlen(header), buf, hlen + 1) == 0) {
+		buf[hlen] = '.';
+		off = hlen + 1;
+	}
+	if (off && sts_b64url_encode((const uint8_t *)jws->payload, jws->payload_len, buf + off,
+				     plen + 1) == 0) {
+		off += plen;
+		buf[off++] = '.';
+		if (sts_b64url_encode(jws->sig, STS_ED25519_SIG_LEN, buf + off, slen + 1) == 0)
+			same = memcmp(buf, in, len) == 0;
+	}
+	free(buf);
+	return same;
+}
+
 void sts_jws_free(struct sts_jws *jws)
 {
 	free(jws->payload);

@@ -77,6 +77,14 @@ int sts_jws_parse(const char *in, size_t len, struct sts_jws *jws, char *reason,
  */
 bool sts_jws_verify(const struct sts_jws *jws, const struct sts_key *key);
 
+/*
+ * True when in (len bytes) is the one compact serialization of jws that sts_jws_sign() would
+ * write: the header's members in its order and spelling, no blank, canonical base64url in the
+ * three parts (no chosen padding bits). The monitor approves only that spelling, so that no
+ * byte of a report is the sender's free choice beyond the values it compares.
+ */
+bool sts_jws_is_canonical(const struct sts_jws *jws, const char *in, size_t len);
+
 void sts_jws_free(struct sts_jws *jws);
 
 #endif /* STS_JWS_H */

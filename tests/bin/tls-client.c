@@ -18,6 +18,17 @@
  *     extension    a ClientHello carrying 12 KB of data in a private extension
  *     budget       as second, but the second connection writes three 4000-byte handshake
  *                  records (handshake bytes are charged to tls-allowance, not to credit)
+ *     model        schema-valid claims with a serial number and a cell id in "model"
+ *     sw-version   the same in "sw_version"
+ *     imei         another (valid, Luhn-correct) IMEI than the device's
+ *     escape       the device's values, the model spelled with a \u escape
+ *     header       the protected header with blanks and its members reordered
+ *     padbits      the signature's last base64url character with its 4 unused bits set
+ *     host         the IMEI and the serial number in the Host header
+ *     forged       64 chosen bytes as the signature, with the trusted key's kid
+ *     untrusted    a valid signature by a key the policy does not name
+ *     after-close  the conforming request, close_notify, then records written past it
+ * Every report is signed with the fixed key of tests/report_key.h unless said otherwise.
  *
  * exit status: 0 the collector answered 200; 3 no answer within the timeout; 4 connection or
  * handshake failure; 5 bad usage or local error; 6 a thread could not be started. Killed by
@@ -26,14 +37,17 @@
 #include "core/crypto.h"
 #include "wire/jws.h"
 #include "wire/request.h"
+#include "../report_key.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/ssl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,7 +101,76 @@ static int tcp_connect(int port)
 	return fd;
 }
 
-/* A signed activation request whose claim set is claims. */
+/* base64url of n bytes, appended at out + *o. */
+static int b64_append(char *out, size_t sz, size_t *o, const void *in, size_t n)
+{
+	int err = sts_b64url_encode(in, n, out + *o, sz - *o);
+
+	if (!err)
+		*o += sts_b64url_len(n);
+	return err;
+}
+
+/*
+ * A JWS written by hand, for the modes whose bytes sts_jws_sign() would never write: a header
+ * spelled another way (blanks, reordered members), or a signature of chosen bytes.
+ */
+static int hand_jws(const struct sts_key *key, const char *aid, const char *claims, char **out,
+		    size_t *out_len)
+{
+	char kid[STS_KID_LEN + 1], header[256], *buf;
+	uint8_t sig[STS_ED25519_SIG_LEN];
+	size_t o = 0, sz = 4096;
+	int err;
+
+	buf = malloc(sz);
+	if (!buf || sts_kid(key->pub, kid))
+		return -ENOMEM;
+	if (strcmp(mode, "header") == 0)
+		/* The same members and values, chosen blanks and order: 1 bit per blank. */
+		snprintf(header, sizeof(header),
+			 "{\"kid\": \"%s\", \"alg\": \"EdDSA\",  \"aid\":\"%s\"}", kid, aid);
+	else
+		snprintf(header, sizeof(header),
+			 "{\"alg\":\"EdDSA\",\"kid\":\"%s\",\"aid\":\"%s\"}", kid, aid);
+	err = b64_append(buf, sz, &o, header, strlen(header));
+	buf[o++] = '.';
+	if (!err)
+		err = b64_append(buf, sz, &o, claims, strlen(claims));
+	if (!err && strcmp(mode, "forged") == 0)
+		/* 64 chosen bytes where the signature goes (the issue's second class). */
+		memcpy(sig, "SN0123456789/cell-208-01-1234-5678/490154203237518/chosen-bytes!", 64);
+	else if (!err)
+		err = sts_sign(key, buf, o, sig);
+	buf[o++] = '.';
+	if (!err)
+		err = b64_append(buf, sz, &o, sig, sizeof(sig));
+	if (err) {
+		free(buf);
+		return err;
+	}
+	buf[o] = '\0';
+	*out = buf;
+	*out_len = o;
+	return 0;
+}
+
+/* Set the unused low bits of the base64url character at the end of the part ending at end. */
+static void set_pad_bits(char *end)
+{
+	static const char alphabet[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+	const char *c = strchr(alphabet, end[-1]);
+
+	/* 64 bytes of signature: 86 characters, the last one carries 2 data bits and 4 free. */
+	if (c)
+		end[-1] = alphabet[(c - alphabet) | 0x0f];
+}
+
+/*
+ * A signed activation request whose claim set is claims: signed with the tests' vendor key
+ * (tests/report_key.h; the policy names it with report-key), except in mode untrusted.
+ */
 static int build_request(const char *claims, char **req, size_t *req_len)
 {
 	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_id(EVP_PKEY_ED25519, NULL);
@@ -97,17 +180,30 @@ static int build_request(const char *claims, char **req, size_t *req_len)
 	EVP_PKEY *pkey = NULL;
 	int err;
 
-	if (!ctx || EVP_PKEY_keygen_init(ctx) <= 0 || EVP_PKEY_keygen(ctx, &pkey) <= 0 ||
-	    !EVP_PKEY_get_raw_public_key(pkey, key.pub, &n))
-		return -EIO;
+	if (strcmp(mode, "untrusted") == 0) {
+		if (!ctx || EVP_PKEY_keygen_init(ctx) <= 0 || EVP_PKEY_keygen(ctx, &pkey) <= 0)
+			return -EIO;
+	} else {
+		pkey = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, test_report_seed,
+						    sizeof(test_report_seed));
+	}
 	EVP_PKEY_CTX_free(ctx);
+	if (!pkey || !EVP_PKEY_get_raw_public_key(pkey, key.pub, &n))
+		return -EIO;
 	key.pkey = pkey;
 	key.has_private = true;
 	err = sts_aid_new(aid);
-	if (!err)
+	if (!err && (strcmp(mode, "header") == 0 || strcmp(mode, "forged") == 0))
+		err = hand_jws(&key, aid, claims, &jws, &jws_len);
+	else if (!err)
 		err = sts_jws_sign(&key, aid, true, claims, strlen(claims), &jws, &jws_len);
+	if (!err && strcmp(mode, "padbits") == 0)
+		set_pad_bits(jws + jws_len);
 	if (!err)
-		err = sts_request_build("collector.test", jws, jws_len, req, req_len);
+		err = sts_request_build(strcmp(mode, "host") == 0 ? "490154203237518.sn0123456789."
+								    "collector.test"
+								  : TEST_HOST,
+					jws, jws_len, req, req_len);
 	free(jws);
 	sts_key_free(&key);
 	return err;
@@ -161,8 +257,27 @@ static int tls_exchange(SSL_CTX *ctx, int port, char *req, size_t len)
 			return 6;
 		}
 	}
+	if (strcmp(mode, "after-close") == 0)
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
 	if (SSL_write(ssl, req, (int)len) == (int)len)
 		w = 1;
+	if (w && strcmp(mode, "after-close") == 0) {
+		/*
+		 * close_notify at once, then chosen bytes dressed as records, while the connection
+		 * is still open: past close_notify nothing is TLS any more.
+		 */
+		int on = 1, off = 0;
+
+		signal(SIGPIPE, SIG_IGN);
+		/* One segment after the request's: close_notify and the records after it. */
+		usleep(100000);
+		setsockopt(fd, IPPROTO_TCP, TCP_CORK, &on, sizeof(on));
+		SSL_shutdown(ssl);
+		raw_records(fd, 23, 300, 1);
+		raw_records(fd, 22, 300, 1);
+		raw_records(fd, 21, 300, 1);
+		setsockopt(fd, IPPROTO_TCP, TCP_CORK, &off, sizeof(off));
+	}
 	if (w && strcmp(mode, "twice") == 0 && SSL_write(ssl, req, (int)len) != (int)len)
 		w = 0;
 	if (!w) {
@@ -188,14 +303,25 @@ static int tls_exchange(SSL_CTX *ctx, int port, char *req, size_t len)
 
 int main(int argc, char **argv)
 {
-	static const char good[] =
-		"{\"imei\":\"490154203237518\",\"model\":\"Wiko View\",\"sw_version\":\"1.2.3\"}";
+	static const char good[] = "{\"imei\":\"" TEST_IMEI "\",\"model\":\"" TEST_MODEL
+				   "\",\"sw_version\":\"" TEST_SW_VERSION "\"}";
 	static const char serial[] = "{\"imei\":\"490154203237518\",\"model\":\"Wiko View\","
 				     "\"sw_version\":\"1.2.3\",\"serial\":\"SN0123456789\"}";
 	static const char cell[] = "{\"imei\":\"490154203237518\",\"model\":\"Wiko View\","
 				   "\"sw_version\":\"1.2.3\",\"cell_id\":\"208-01-1234-5678\"}";
 	static const char country[] = "{\"imei\":\"490154203237518\",\"model\":\"Wiko View\","
 				      "\"sw_version\":\"1.2.3\",\"country\":\"FR\"}";
+	/* Schema-valid claims carrying other data: the issue's first class and its neighbours. */
+	static const char model[] = "{\"imei\":\"490154203237518\",\"model\":\"Wiko View "
+				    "SN0123456789 cell 208-01-1234-5678 lat 48.85 lon 2.35\","
+				    "\"sw_version\":\"1.2.3\"}";
+	static const char sw[] = "{\"imei\":\"490154203237518\",\"model\":\"Wiko View\","
+				 "\"sw_version\":\"1.2.3+SN0123456789.208-01-1234-5678\"}";
+	static const char imei[] = "{\"imei\":\"353918057441723\",\"model\":\"Wiko View\","
+				   "\"sw_version\":\"1.2.3\"}";
+	/* The right values, spelled another way: each escape is a chosen bit. */
+	static const char escape[] = "{\"imei\":\"490154203237518\",\"model\":\"\\u0057iko "
+				     "View\",\"sw_version\":\"1.2.3\"}";
 	char *req = NULL;
 	size_t len;
 	SSL_CTX *ctx;
@@ -205,15 +331,21 @@ int main(int argc, char **argv)
 	if (argc != 3) {
 		fprintf(stderr,
 			"usage: tls-client PORT report|extra-claim|cell-id|cleartext|second|"
-			"twice|country|race|sni|extension|budget\n");
+			"twice|country|race|sni|extension|budget|model|sw-version|imei|escape|"
+			"header|"
+			"padbits|host|forged|untrusted|after-close\n");
 		return 5;
 	}
 	mode = argv[2];
 	port = atoi(argv[1]);
-	if (build_request(strcmp(mode, "extra-claim") == 0 ? serial
-			  : strcmp(mode, "cell-id") == 0   ? cell
-			  : strcmp(mode, "country") == 0   ? country
-							   : good,
+	if (build_request(strcmp(mode, "extra-claim") == 0  ? serial
+			  : strcmp(mode, "cell-id") == 0    ? cell
+			  : strcmp(mode, "country") == 0    ? country
+			  : strcmp(mode, "model") == 0	    ? model
+			  : strcmp(mode, "sw-version") == 0 ? sw
+			  : strcmp(mode, "imei") == 0	    ? imei
+			  : strcmp(mode, "escape") == 0	    ? escape
+							    : good,
 			  &req, &len))
 		return 5;
 	if (strcmp(mode, "cleartext") == 0) {

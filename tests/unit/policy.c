@@ -285,7 +285,7 @@ void test_policy_defaults(void)
 		return;
 	if (parse_ok("collector 10.0.0.1:443\nstate-dir @/state\n", false, &pol))
 		return;
-	ASSERT_EQ(pol.tls_allowance, 8192, "default tls-allowance");
+	ASSERT_EQ(pol.tls_allowance, 1024, "default tls-allowance");
 	ASSERT_EQ(pol.report_max, 4096, "default report-max");
 	ASSERT_FALSE(pol.deny_outside, "default deny-outside no");
 	ASSERT_EQ(pol.n_files, 1, "only the state dir");
@@ -300,7 +300,7 @@ void test_policy_syntax_errors(void)
 {
 	static const char known[] = "(known: collector, allow-read, allow-read-dir, allow-exec, "
 				    "state-dir, allow-unix, tls-allowance, report-max, "
-				    "deny-outside, legacy-deny, env, allow-syscall)";
+				    "deny-outside, legacy-deny, env, allow-syscall, report-key)";
 	char want[256];
 
 	expect_error("# c\n\nalow-read /etc/passwd\n", 3, "unknown directive \"alow-read\"",
@@ -737,7 +737,7 @@ static void check_shipped(const char *file)
 	ret = sts_policy_parse(file, out, o, true, &pol, err, sizeof(err));
 	if (TEST__CHECK(ret == 0, file, "%d: %s", ret, err)) {
 		ASSERT_GE(pol.n_collectors, 1, "has a collector");
-		ASSERT_EQ(pol.tls_allowance, 8192, "tls-allowance");
+		ASSERT_EQ(pol.tls_allowance, 1024, "tls-allowance");
 		ASSERT_EQ(pol.report_max, 4096, "report-max");
 		ASSERT_FALSE(pol.deny_outside, "deny-outside");
 		ASSERT_EQ(pol.n_unix, 0, "no AF_UNIX peer: the agent inherits its socketpair");
