@@ -21,7 +21,13 @@ SYSTEMD ?= 1
 OPENRC ?= 0
 SYSTEMDUNITDIR ?= $(if $(filter /usr,$(PREFIX)),/lib/systemd/system,$(PREFIX)/lib/systemd/system)
 SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
-CC := gcc
+# ARCH=arm64 (the phones'): cross-built on this machine by Debian's aarch64 toolchain, linked
+# with the :arm64 libraries `make deps ARCH=arm64` installs, into build/arm64.
+ifeq ($(ARCH),arm64)
+CROSS_COMPILE ?= aarch64-linux-gnu-
+OUT ?= build/arm64$(if $(filter 1,$(SAN)),/san)
+endif
+CC := $(CROSS_COMPILE)gcc
 CLANG ?= clang
 BPFTOOL ?= bpftool
 AR ?= ar
@@ -51,6 +57,19 @@ override LDFLAGS += -fsanitize=address,undefined
 endif
 # Every library a binary may use; --as-needed keeps only those it really calls.
 LDLIBS := -lbpf -lelf -lz -levent_openssl -levent -lssl -lcrypto -lsqlite3 -ljansson -luring -lpthread
+
+ifeq ($(ARCH),arm64)
+# libevent-dev is not Multi-Arch: same in Debian 12, so its :arm64 copy cannot sit beside the
+# native one; its headers are the same bytes on both, and the :arm64 runtime libraries are
+# co-installable: the linker finds them through these two links of our own.
+EVENT_LINK := $(OUT)/lib-link
+override LDFLAGS += -L$(EVENT_LINK)
+$(EVENT_LINK)/.stamp:
+	$(Q)mkdir -p $(@D)
+	$(Q)for l in event event_openssl; do \
+		ln -sf /usr/lib/aarch64-linux-gnu/lib$$l-2.1.so.7 $(@D)/lib$$l.so || exit 1; done
+	$(Q)touch $@
+endif
 
 # BPF_PROG() hides an unused ctx argument, hence -Wno-unused-parameter.
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Ivmlinux/$(ARCH) -Iinclude -Ibpf $(WARN) -Wno-unused-parameter
@@ -112,8 +131,8 @@ STS_VERSION := $(shell git describe --tags --dirty 2>/dev/null || \
 
 # Building only checks for the Debian packages (DEPS_STAMP); `make deps` installs them, and so do
 # the top-level jobs that a newcomer runs first: `make demo`, `make check`, `make bench`.
-DEPS_STAMP := build/.deps-checked
-DEPS_INSTALLED := build/.deps-ok
+DEPS_STAMP := build/.deps-checked$(if $(filter arm64,$(ARCH)),-arm64)
+DEPS_INSTALLED := build/.deps-ok$(if $(filter arm64,$(ARCH)),-arm64)
 DEPS_INSTALL_GOALS := deps demo check bench
 DEPS_CHECK_FLAG := $(if $(filter $(DEPS_INSTALL_GOALS),$(MAKECMDGOALS)),,--check)
 BENCH_DEPS_STAMP := build/.bench-deps-ok
@@ -153,11 +172,11 @@ help:
 
 deps: $(DEPS_INSTALLED)
 $(DEPS_INSTALLED): scripts/deps.sh
-	$(Q)scripts/deps.sh
+	$(Q)ARCH=$(ARCH) scripts/deps.sh
 	$(Q)mkdir -p $(@D) && touch $@
 
 $(DEPS_STAMP): scripts/deps.sh
-	$(Q)scripts/deps.sh $(DEPS_CHECK_FLAG)
+	$(Q)ARCH=$(ARCH) scripts/deps.sh $(DEPS_CHECK_FLAG)
 	$(Q)mkdir -p $(@D) && touch $@
 
 $(BENCH_DEPS_STAMP): scripts/deps.sh | $(DEPS_INSTALLED)
@@ -191,7 +210,7 @@ $(OUT)/obj/%.o: %.c | $(DEPS_STAMP)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
-$(LIBSTS): $(LIB_OBJS)
+$(LIBSTS): $(LIB_OBJS) | $(if $(EVENT_LINK),$(EVENT_LINK)/.stamp)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
