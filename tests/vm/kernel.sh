@@ -9,32 +9,35 @@
 # The kernel is Debian's linux-image-6.1.0-<N>-amd64 (the oldest kernel stsguard supports):
 # STS_VM_KERNEL=linux-image-6.1.0-56-amd64 picks one; by default it is the one Debian's
 # linux-image-amd64 metapackage points at today. Only Debian's archive is ever used.
-# STS_VM_ARCH=arm64 (tests/vm/run --arch arm64, make vmlinux ARCH=arm64): Debian's
-# linux-image-6.1.0-<N>-arm64 instead, fetched the same way (apt-get download works for a
-# foreign architecture without `dpkg --add-architecture`'s packages being installed).
+# STS_VM_ARCH=arm64 (tests/vm/run --arch arm64, make vmlinux ARCH=arm64): Debian 12's
+# linux-image-6.12.<N>+deb12-arm64 (what linux-image-6.12-arm64 points at), fetched the same
+# way. Not 6.1: arm64 gained ftrace direct calls (DYNAMIC_FTRACE_WITH_DIRECT_CALLS) in 6.4,
+# and without them the kernel cannot attach a BPF trampoline to a kernel function, so every
+# BPF LSM program fails to attach with ENOTSUPP (524) on Debian's arm64 6.1, though "bpf" is
+# in its active LSMs. 6.12 is the oldest Debian kernel that enforces on arm64.
 set -euo pipefail
 
 cache=${STS_VM_CACHE:-build/cache/kernel}
 pkg=${STS_VM_KERNEL:-}
 case ${STS_VM_ARCH:-x86} in
-x86) dpkg_arch=amd64 ;;
-arm64) dpkg_arch=arm64 ;;
+x86) dpkg_arch=amd64 meta=linux-image-amd64 series='6\.1\.' ;;
+arm64) dpkg_arch=arm64 meta=linux-image-6.12-arm64 series='6\.12\.' ;;
 *) echo "kernel.sh: no VM kernel for architecture '$STS_VM_ARCH' (x86, arm64)" >&2; exit 1 ;;
 esac
-meta=linux-image-$dpkg_arch:$dpkg_arch
+meta=$meta:$dpkg_arch
 
 if [ -z "$pkg" ]; then
-	pkg=$(apt-cache depends "$meta" 2>/dev/null | awk '/Depends: linux-image-6\.1\./ { sub(/:.*/, "", $2); print $2; exit }')
+	pkg=$(apt-cache depends "$meta" 2>/dev/null | awk -v re="Depends: linux-image-$series" '$0 ~ re { sub(/:.*/, "", $2); print $2; exit }')
 	if [ -z "$pkg" ]; then
 		# Package lists not fetched yet on a fresh machine.
 		apt-get update -q >&2 || true
-		pkg=$(apt-cache depends "$meta" 2>/dev/null | awk '/Depends: linux-image-6\.1\./ { sub(/:.*/, "", $2); print $2; exit }')
+		pkg=$(apt-cache depends "$meta" 2>/dev/null | awk -v re="Depends: linux-image-$series" '$0 ~ re { sub(/:.*/, "", $2); print $2; exit }')
 	fi
 	if [ -z "$pkg" ]; then
 		# Offline with lists gone: reuse whatever kernel the cache already holds.
-		pkg=$(ls -1 "$cache" 2>/dev/null | grep "^linux-image-6\.1\..*-$dpkg_arch\$" | sort -V | tail -n 1 || true)
+		pkg=$(ls -1 "$cache" 2>/dev/null | grep "^linux-image-$series.*-$dpkg_arch\$" | sort -V | tail -n 1 || true)
 	fi
-	[ -n "$pkg" ] || { echo "kernel.sh: cannot find Debian's linux-image-6.1 package (apt-cache depends $meta; for arm64: dpkg --add-architecture arm64 && apt-get update, or make deps ARCH=arm64)" >&2; exit 1; }
+	[ -n "$pkg" ] || { echo "kernel.sh: cannot find Debian's kernel package (apt-cache depends $meta; for arm64: dpkg --add-architecture arm64 && apt-get update, or make deps ARCH=arm64)" >&2; exit 1; }
 fi
 
 dir=$cache/$pkg
