@@ -283,7 +283,7 @@ $(OUT)/bench/%: bench/%.c $(LIBSTS) | $(DEPS_STAMP) $(SKELS)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -Ibench $(LDFLAGS) -o $@ $< $(LIBSTS) $(LDLIBS)
 
-bench: all $(BENCH_BINS) | $(BENCH_DEPS_STAMP)
+bench: all $(BENCH_BINS) $(if $(filter x86,$(ARCH)),arm64-cross) | $(BENCH_DEPS_STAMP)
 	$(Q)OUT=$(OUT) scripts/bench.sh
 
 # The host lane writes its column straight into docs/adversary.md; the VM lane (which sees that
@@ -301,14 +301,20 @@ adversary-table: all
 		mv docs/adversary.md.tmp docs/adversary.md && echo "docs/adversary.md rewritten"; \
 	else echo "docs/adversary.md already matches"; fi; exit $$rc
 
-check: all fuzz-build
+# make check and make bench also run the arm64 VM lane: the cross build (and its packages) first.
+.PHONY: arm64-cross
+arm64-cross:
+	$(Q)$(MAKE) --no-print-directory ARCH=arm64 deps all build/arm64/bench/syscall-loop \
+		build/arm64/bench/bpf-stats
+
+check: all fuzz-build $(if $(filter x86,$(ARCH)),arm64-cross)
 	$(Q)OUT=$(OUT) tests/check.sh
 
 vmtest: all
 	$(Q)OUT=$(OUT) tests/check.sh --vm-only
 
 demo: all
-	$(Q)OUT=$(OUT) scripts/demo.sh
+	$(Q)OUT=$(OUT) ARCH=$(ARCH) scripts/demo.sh
 
 vmlinux: | $(DEPS_STAMP)
 	$(Q)ARCH=$(ARCH) scripts/gen-vmlinux.sh
