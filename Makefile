@@ -156,8 +156,12 @@ help:
 ## make deps       install the Debian packages the project needs (only those missing); a plain
 ##                 `make` only checks for them and names what is missing
 ##                 (make demo, make check and make bench install them first)
-## make check      all tests: unit, host lane, VM lane (boots Debian's 6.1 kernel in qemu), power cuts
-## make vmtest     the VM lanes alone (test_progs in the VM, power cuts)
+## make check      all tests: unit, host lane, VM lane (boots Debian's 6.1 kernel in qemu), the
+##                 arm64 VM lane (cross build, Debian's arm64 kernel), power cuts
+## ARCH=arm64      cross-build for arm64 into build/arm64 (make deps ARCH=arm64 first); with
+##                 vmlinux, demo and vmtest: the arm64 kernel and VM
+## make vmtest     the VM lanes alone (test_progs in the VM, power cuts); ARCH=arm64: every
+##                 test of test_progs in the arm64 VM (make check runs a part of them there)
 ## make demo       the main job: boot the VM and show the kernel enforcing a policy
 ## make bench      run every benchmark (several minutes) and rewrite BENCHMARKS.md
 ## make adversary-table  rerun the adversary catalogue (host: observe, VM: enforce) and
@@ -311,7 +315,7 @@ check: all fuzz-build $(if $(filter x86,$(ARCH)),arm64-cross)
 	$(Q)OUT=$(OUT) tests/check.sh
 
 vmtest: all
-	$(Q)OUT=$(OUT) tests/check.sh --vm-only
+	$(Q)OUT=$(OUT) $(if $(filter arm64,$(ARCH)),ARM64_OUT=$(OUT) tests/check.sh --arm64,tests/check.sh --vm-only)
 
 demo: all
 	$(Q)OUT=$(OUT) ARCH=$(ARCH) scripts/demo.sh
