@@ -71,7 +71,10 @@ $(EVENT_LINK)/.stamp:
 	$(Q)touch $@
 endif
 
-# BPF_PROG() hides an unused ctx argument, hence -Wno-unused-parameter.
+# BPF_PROG() hides an unused ctx argument, hence -Wno-unused-parameter. __TARGET_ARCH_x86 or
+# __TARGET_ARCH_arm64 tells libbpf's PT_REGS_* macros which pt_regs layout the uprobes and the
+# raw syscall hook read, and observe.bpf.c which system call numbers to watch; the rest of the
+# BPF code is the same on both (CO-RE against vmlinux/$(ARCH)/vmlinux.h).
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Ivmlinux/$(ARCH) -Iinclude -Ibpf $(WARN) -Wno-unused-parameter
 
 # ---- sources: each directory is picked up by wildcard, no list to keep by hand ----
