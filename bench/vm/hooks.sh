@@ -69,7 +69,10 @@ while [ $r -le "$rounds" ]; do
 	$B/stsd run --policy $T/policy.conf -- sleep 3600 2>$T/stsd.err &
 	pid=$!
 	if wait_line $T/stsd.err policing; then
-		grep -q ', enforce mode' $T/stsd.err && mode=stsd || mode=stsd-not-enforcing
+		grep -q ', enforce mode' $T/stsd.err && mode=stsd || {
+			mode=stsd-not-enforcing
+			echo "BENCH-ERROR stsd is not enforcing: $(head -c 600 $T/stsd.err)"
+		}
 		loops $r $mode
 	else
 		echo "BENCH-ERROR stsd did not start: $(cat $T/stsd.err)"
