@@ -49,6 +49,10 @@ static bool install_file(const char *src, const char *dst, int mode)
 void test_phone_shipped_policy(void)
 {
 	char cmp[128], cwd[512], out[4096], conf[8192], *log = NULL, *shipped = NULL;
+	char *model = NULL, *stored = NULL;
+#if defined(__aarch64__)
+	size_t mlen;
+#endif
 	const char *const listen[] = { "--listen", "192.0.2.10:443", NULL };
 	size_t plen, slen;
 	struct act_env e;
@@ -135,6 +139,17 @@ void test_phone_shipped_policy(void)
 	ASSERT_EQ(act_log_count(&e, "\"action\":\"denied\""), 0,
 		  "the agent needed nothing the shipped policy does not allow: not one denial");
 	ASSERT_TRUE(act_log_verifies(&e), "stsctl verify accepts the evidence log");
+#if defined(__aarch64__)
+	/* The model the collector stored is the device tree's, as a phone reports its own. */
+	if (ASSERT_OK(sts_read_file("/sys/firmware/devicetree/base/model", 256, &model, &mlen),
+		      "read the device tree's model")) {
+		model[strnlen(model, mlen)] = '\0'; /* the property ends with its own NUL */
+		stored = act_stored_json(&e);
+		snprintf(out, sizeof(out), "the collector stored the device tree's model \"%s\"",
+			 model);
+		ASSERT_TRUE(stored && model[0] && strstr(stored, model), out);
+	}
+#endif
 
 	/* The hash the evidence log records is the shipped file's, byte for byte. */
 	if (ASSERT_OK(sts_read_file(e.log, 8 << 20, &log, &plen), "read the evidence log") &&
@@ -148,6 +163,8 @@ void test_phone_shipped_policy(void)
 cleanup:
 	free(log);
 	free(shipped);
+	free(model);
+	free(stored);
 	act_teardown(&e);
 	test__run(NULL, 0, "ip addr del 192.0.2.10/32 dev lo");
 }
