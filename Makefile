@@ -21,7 +21,13 @@ SYSTEMD ?= 1
 OPENRC ?= 0
 SYSTEMDUNITDIR ?= $(if $(filter /usr,$(PREFIX)),/lib/systemd/system,$(PREFIX)/lib/systemd/system)
 SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
-CC := gcc
+# ARCH=arm64 (the phones'): cross-built on this machine by Debian's aarch64 toolchain, linked
+# with the :arm64 libraries `make deps ARCH=arm64` installs, into build/arm64.
+ifeq ($(ARCH),arm64)
+CROSS_COMPILE ?= aarch64-linux-gnu-
+OUT ?= build/arm64$(if $(filter 1,$(SAN)),/san)
+endif
+CC := $(CROSS_COMPILE)gcc
 CLANG ?= clang
 BPFTOOL ?= bpftool
 AR ?= ar
@@ -55,7 +61,23 @@ LDLIBS := -lseccomp -lbpf -lelf -lz -levent_openssl -levent -lssl -lcrypto -lsql
 override CFLAGS += -I/usr/include/postgresql
 LDLIBS += -lpq
 
-# BPF_PROG() hides an unused ctx argument, hence -Wno-unused-parameter.
+ifeq ($(ARCH),arm64)
+# libevent-dev is not Multi-Arch: same in Debian 12, so its :arm64 copy cannot sit beside the
+# native one; its headers are the same bytes on both, and the :arm64 runtime libraries are
+# co-installable: the linker finds them through these two links of our own.
+EVENT_LINK := $(OUT)/lib-link
+override LDFLAGS += -L$(EVENT_LINK)
+$(EVENT_LINK)/.stamp:
+	$(Q)mkdir -p $(@D)
+	$(Q)for l in event event_openssl; do \
+		ln -sf /usr/lib/aarch64-linux-gnu/lib$$l-2.1.so.7 $(@D)/lib$$l.so || exit 1; done
+	$(Q)touch $@
+endif
+
+# BPF_PROG() hides an unused ctx argument, hence -Wno-unused-parameter. __TARGET_ARCH_x86 or
+# __TARGET_ARCH_arm64 tells libbpf's PT_REGS_* macros which pt_regs layout the uprobes and the
+# raw syscall hook read, and observe.bpf.c which system call numbers to watch; the rest of the
+# BPF code is the same on both (CO-RE against vmlinux/$(ARCH)/vmlinux.h).
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Ivmlinux/$(ARCH) -Iinclude -Ibpf $(WARN) -Wno-unused-parameter
 
 # ---- sources: each directory is picked up by wildcard, no list to keep by hand ----
@@ -115,8 +137,8 @@ STS_VERSION := $(shell git describe --tags --dirty 2>/dev/null || \
 
 # Building only checks for the Debian packages (DEPS_STAMP); `make deps` installs them, and so do
 # the top-level jobs that a newcomer runs first: `make demo`, `make check`, `make bench`.
-DEPS_STAMP := build/.deps-checked
-DEPS_INSTALLED := build/.deps-ok
+DEPS_STAMP := build/.deps-checked$(if $(filter arm64,$(ARCH)),-arm64)
+DEPS_INSTALLED := build/.deps-ok$(if $(filter arm64,$(ARCH)),-arm64)
 DEPS_INSTALL_GOALS := deps demo check bench
 DEPS_CHECK_FLAG := $(if $(filter $(DEPS_INSTALL_GOALS),$(MAKECMDGOALS)),,--check)
 BENCH_DEPS_STAMP := build/.bench-deps-ok
@@ -140,8 +162,12 @@ help:
 ## make deps       install the Debian packages the project needs (only those missing); a plain
 ##                 `make` only checks for them and names what is missing
 ##                 (make demo, make check and make bench install them first)
-## make check      all tests: unit, host lane, VM lane (boots Debian's 6.1 kernel in qemu), power cuts
-## make vmtest     the VM lanes alone (test_progs in the VM, power cuts)
+## make check      all tests: unit, host lane, VM lane (boots Debian's 6.1 kernel in qemu), the
+##                 arm64 VM lane (cross build, Debian's arm64 kernel), power cuts
+## ARCH=arm64      cross-build for arm64 into build/arm64 (make deps ARCH=arm64 first); with
+##                 vmlinux, demo and vmtest: the arm64 kernel and VM
+## make vmtest     the VM lanes alone (test_progs in the VM, power cuts); ARCH=arm64: every
+##                 test of test_progs in the arm64 VM (make check runs a part of them there)
 ## make demo       the main job: boot the VM and show the kernel enforcing a policy
 ## make bench      run every benchmark (several minutes) and rewrite BENCHMARKS.md
 ## make adversary-table  rerun the adversary catalogue in its three profiles (host, VM with
@@ -156,11 +182,11 @@ help:
 
 deps: $(DEPS_INSTALLED)
 $(DEPS_INSTALLED): scripts/deps.sh
-	$(Q)scripts/deps.sh
+	$(Q)ARCH=$(ARCH) scripts/deps.sh
 	$(Q)mkdir -p $(@D) && touch $@
 
 $(DEPS_STAMP): scripts/deps.sh
-	$(Q)scripts/deps.sh $(DEPS_CHECK_FLAG)
+	$(Q)ARCH=$(ARCH) scripts/deps.sh $(DEPS_CHECK_FLAG)
 	$(Q)mkdir -p $(@D) && touch $@
 
 $(BENCH_DEPS_STAMP): scripts/deps.sh | $(DEPS_INSTALLED)
@@ -194,7 +220,7 @@ $(OUT)/obj/%.o: %.c | $(DEPS_STAMP)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
-$(LIBSTS): $(LIB_OBJS)
+$(LIBSTS): $(LIB_OBJS) | $(if $(EVENT_LINK),$(EVENT_LINK)/.stamp)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
@@ -267,7 +293,7 @@ $(OUT)/bench/%: bench/%.c $(LIBSTS) | $(DEPS_STAMP) $(SKELS)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -Ibench $(LDFLAGS) -o $@ $< $(LIBSTS) $(LDLIBS)
 
-bench: all $(BENCH_BINS) | $(BENCH_DEPS_STAMP)
+bench: all $(BENCH_BINS) $(if $(filter x86,$(ARCH)),arm64-cross) | $(BENCH_DEPS_STAMP)
 	$(Q)OUT=$(OUT) scripts/bench.sh
 
 # The host lane writes its column straight into docs/adversary.md; the VM lane (which sees that
@@ -286,14 +312,20 @@ adversary-table: all
 		mv docs/adversary.md.tmp docs/adversary.md && echo "docs/adversary.md rewritten ($$lsm)"; \
 	else echo "docs/adversary.md already matches ($$lsm)"; fi; done; exit $$rc
 
-check: all fuzz-build
+# make check and make bench also run the arm64 VM lane: the cross build (and its packages) first.
+.PHONY: arm64-cross
+arm64-cross:
+	$(Q)$(MAKE) --no-print-directory ARCH=arm64 deps all build/arm64/bench/syscall-loop \
+		build/arm64/bench/bpf-stats
+
+check: all fuzz-build $(if $(filter x86,$(ARCH)),arm64-cross)
 	$(Q)OUT=$(OUT) tests/check.sh
 
 vmtest: all
-	$(Q)OUT=$(OUT) tests/check.sh --vm-only
+	$(Q)OUT=$(OUT) $(if $(filter arm64,$(ARCH)),ARM64_OUT=$(OUT) tests/check.sh --arm64,tests/check.sh --vm-only)
 
 demo: all
-	$(Q)OUT=$(OUT) scripts/demo.sh
+	$(Q)OUT=$(OUT) ARCH=$(ARCH) scripts/demo.sh
 
 vmlinux: | $(DEPS_STAMP)
 	$(Q)ARCH=$(ARCH) scripts/gen-vmlinux.sh

@@ -55,6 +55,21 @@ struct {
 } files SEC(".maps");
 
 /*
+ * An LSM program's answer: -EPERM when deny, else 0. Written as `deny ? -EPERM : 0`, clang
+ * computes -(deny & 1), a negation whose range the verifier does not follow: kernels from 6.8
+ * on check that an LSM program returns within [-4095, 0] and refuse that one ("R0 has unknown
+ * scalar value"; found on Debian's arm64 6.12, while x86's 6.1 does not check). The barrier
+ * hides that deny is 0 or 1, so clang branches to two constants, each within range.
+ */
+static __always_inline int sts_lsm_ret(int deny)
+{
+	barrier_var(deny);
+	if (deny)
+		return -EPERM;
+	return 0;
+}
+
+/*
  * Exact cgroup match. The policed processes cannot leave or subdivide their cgroup: that takes
  * writing a cgroupfs file, which the file_open rule denies (writes only in the state dir).
  */

@@ -66,7 +66,7 @@ static __always_inline int unix_decide(struct sock *other)
 			__builtin_memcpy(ev->file.path, "(abstract or unnamed)", 22);
 		bpf_ringbuf_submit(ev, 0);
 	}
-	return ok ? 0 : -EPERM;
+	return sts_lsm_ret(!ok);
 }
 
 SEC("lsm/unix_stream_connect")
@@ -110,7 +110,7 @@ int BPF_PROG(sts_file_open, struct file *file)
 		bpf_d_path(&file->f_path, ev->file.path, sizeof(ev->file.path));
 		bpf_ringbuf_submit(ev, 0);
 	}
-	return rule ? -EPERM : 0;
+	return sts_lsm_ret(rule != 0);
 }
 
 SEC("lsm/bprm_check_security")
@@ -132,7 +132,7 @@ int BPF_PROG(sts_bprm_check, struct linux_binprm *bprm)
 		bpf_probe_read_kernel_str(ev->file.path, sizeof(ev->file.path), bprm->filename);
 		bpf_ringbuf_submit(ev, 0);
 	}
-	return ok ? 0 : -EPERM;
+	return sts_lsm_ret(!ok);
 }
 
 /* No new hard links from the policed cgroup: a link is a second name for a file's content. */

@@ -253,6 +253,11 @@ int sts_observe_socket(struct trace_event_raw_sys_enter *ctx)
 #define NR_MOVE_MOUNT 429
 #define NR_CLONE3 435
 #elif defined(__TARGET_ARCH_arm64)
+/*
+ * arm64 uses the generic system call table: no fork, vfork or link (clone and linkat do their
+ * work), so those are -1, a number no call has; nor open, which observe mode's open tracepoints
+ * leave unloaded (stsd/load_observe.c).
+ */
 #define NR_CONNECT 203
 #define NR_LISTEN 201
 #define NR_CLONE 220

@@ -107,6 +107,7 @@ tmp=$OUT/bench/BENCHMARKS.new.md
 	echo "- memory: $(free -h | awk '/^Mem:/ { print $2 }')"
 	echo "- host kernel: $(uname -r); OS: $(. /etc/os-release && echo "$PRETTY_NAME")"
 	echo "- VM lane: qemu-system-x86_64 $(qemu-system-x86_64 --version | sed -n '1s/.*version \([^ ]*\).*/\1/p') (TCG, no KVM), Debian kernel $(basename "$(tests/vm/kernel.sh 2>/dev/null || echo unknown)")"
+	echo "- arm64 VM lane: qemu-system-aarch64 -M virt -cpu max (TCG), Debian kernel $(basename "$(STS_VM_ARCH=arm64 tests/vm/kernel.sh 2>/dev/null || echo unknown)"), binaries cross-built by make ARCH=arm64"
 	echo
 } > "$tmp"
 

@@ -5,7 +5,16 @@
 # Stage 2: a telemetry binary policed by stsd against a real collector, every decision in the
 # evidence log, which stsctl then verifies and explains. Run from /sts (the repository layout).
 set -u
-B=build
+# The build directory (build; build/arm64 for make demo ARCH=arm64: the guest's init sets OUT),
+# and where this architecture's loader and libraries are (Debian's multiarch layout).
+B=${OUT:-build}
+case $(uname -m) in
+aarch64) LDSO=/lib/ld-linux-aarch64.so.1 LIBDIR=/lib/aarch64-linux-gnu ;;
+*) LDSO=/lib64/ld-linux-x86-64.so.2 LIBDIR=/lib/x86_64-linux-gnu ;;
+esac
+# The model: the device tree's on arm64 (a phone, or qemu's virt board), DMI's on x86.
+MODEL=/sys/class/dmi/id/product_name
+[ -r /sys/firmware/devicetree/base/model ] && MODEL=/sys/firmware/devicetree/base/model
 D=/var/lib/stsguard
 mkdir -p $D /tmp/demo
 say() { printf '\n\033[1m%s\033[0m\n' "$*"; }
@@ -16,8 +25,8 @@ $B/tests/bin/sts-demo || fail=1
 say "stsguard demo, stage 2: policing telemetry code with stsd, and the evidence it leaves"
 echo "A reference collector (sts-collector) listens on 127.0.0.1:8443 with TLS 1.3."
 $B/sts-collector keygen --signing-key /tmp/demo/receipt.key >/dev/null || fail=1
-$B/sts-collector serve --listen 127.0.0.1:8443 --tls-cert build/demo/tls-cert.pem \
-	--tls-key build/demo/tls-key.pem --signing-key /tmp/demo/receipt.key \
+$B/sts-collector serve --listen 127.0.0.1:8443 --tls-cert $B/demo/tls-cert.pem \
+	--tls-key $B/demo/tls-key.pem --signing-key /tmp/demo/receipt.key \
 	--db /tmp/demo/collector.db 2>/tmp/demo/collector.err &
 collector=$!
 for i in 1 2 3 4 5 6 7 8 9 10; do
@@ -29,8 +38,8 @@ cat > /tmp/demo/policy.conf <<POLICY
 # The policed code may reach the collector, and read what the dynamic loader needs.
 collector 127.0.0.1:8443
 allow-read /etc/ld.so.cache
-allow-read /lib64/ld-linux-x86-64.so.2
-allow-read-dir /lib/x86_64-linux-gnu
+allow-read $LDSO
+allow-read-dir $LIBDIR
 state-dir /tmp/demo/agent-state
 tls-allowance 8192
 POLICY
@@ -42,7 +51,7 @@ run() { # run EXPECTED_STATUS DESCRIPTION CMD...
 	shift 2
 	say "$desc"
 	echo "  \$ stsd run --log $D/evidence.log -- $*"
-	build/stsd run --policy /tmp/demo/policy.conf --log $D/evidence.log \
+	$B/stsd run --policy /tmp/demo/policy.conf --log $D/evidence.log \
 		--log-key $D/log.key --user root -- "$@"
 	st=$?
 	echo "  -> exit status $st"
@@ -80,8 +89,8 @@ $B/stsctl report $D/evidence.log --log-key $D/log.key.pub || fail=1
 
 say "stsguard demo, stage 3: the activation agent, stsd daemon: once, and never again"
 echo "A fresh collector database; a modem simulator on a pty answers AT+CGSN."
-$B/sts-collector serve --listen 127.0.0.1:8443 --tls-cert build/demo/tls-cert.pem \
-	--tls-key build/demo/tls-key.pem --signing-key /tmp/demo/receipt.key \
+$B/sts-collector serve --listen 127.0.0.1:8443 --tls-cert $B/demo/tls-cert.pem \
+	--tls-key $B/demo/tls-key.pem --signing-key /tmp/demo/receipt.key \
 	--db /tmp/demo/device.db 2>/tmp/demo/collector3.err &
 collector=$!
 $B/tests/bin/modem-sim --path-file /tmp/demo/modem.path ok &
@@ -96,23 +105,23 @@ cat > /etc/stsguard/policy.conf <<POLICY
 # What the agent needs, and nothing more (see policy/default.conf for a phone).
 collector 127.0.0.1:8443
 allow-read /etc/ld.so.cache
-allow-read /lib64/ld-linux-x86-64.so.2
-allow-read /lib/x86_64-linux-gnu/libssl.so.3
-allow-read /lib/x86_64-linux-gnu/libcrypto.so.3
-allow-read /lib/x86_64-linux-gnu/libc.so.6
+allow-read $LDSO
+allow-read $LIBDIR/libssl.so.3
+allow-read $LIBDIR/libcrypto.so.3
+allow-read $LIBDIR/libc.so.6
 allow-read /etc/os-release
-allow-read /sys/class/dmi/id/product_name
-allow-read /sts/build/demo/tls-cert.pem
+allow-read $MODEL
+allow-read /sts/$B/demo/tls-cert.pem
 state-dir /var/lib/stsguard/agent
 POLICY
 cat > /etc/stsguard/stsd.conf <<CONF
 collector-host collector.test
 collector-addr 127.0.0.1:8443
-collector-ca /sts/build/demo/tls-cert.pem
+collector-ca /sts/$B/demo/tls-cert.pem
 collector-key /tmp/demo/receipt.key.pub
 imei-source at:$(cat /tmp/demo/modem.path)
 state-dir $DEV
-agent /sts/build/sts-agent
+agent /sts/$B/sts-agent
 agent-user stsagent
 CONF
 echo "The monitor's configuration (/etc/stsguard/stsd.conf):"

@@ -5,7 +5,10 @@
 # (scripts/demo-guest.sh): the kernel enforcing a policy, then a telemetry binary policed by
 # stsd against a real collector, and the evidence log verified and explained by stsctl.
 set -euo pipefail
+# ARCH=arm64 (make demo ARCH=arm64): the same demo in the arm64 VM (tests/vm/run --arch arm64).
+arch=${ARCH:-x86}
 out=${OUT:-build}
+[ "$arch" = arm64 ] && out=${OUT:-build/arm64}
 cat <<'INTRO'
 stsguard: make demo
   Boots Debian's 6.1 kernel in qemu (software emulation), with the BPF LSM enabled, and runs
@@ -19,4 +22,4 @@ if [ ! -f "$out/demo/tls-cert.pem" ]; then
 		-subj /CN=collector.test -keyout "$out/demo/tls-key.pem" \
 		-out "$out/demo/tls-cert.pem" 2>/dev/null
 fi
-tests/vm/run --name demo --add "$out/demo" --add scripts/demo-guest.sh -- sh scripts/demo-guest.sh
+tests/vm/run --arch "$arch" --name demo --add "$out/demo" --add scripts/demo-guest.sh -- sh scripts/demo-guest.sh

@@ -7,6 +7,7 @@
 # `--check` installs nothing: it lists what is missing and exits 1 (what a plain `make` runs, so
 # that building never calls apt-get behind the user's back).
 # Why each package is here is written in README.md, "Dependencies".
+# ARCH=arm64 (make deps ARCH=arm64) adds what the arm64 cross build and VM lane need.
 set -euo pipefail
 
 packages=(
@@ -47,6 +48,22 @@ packages=(
 if ! dpkg-query -W -f='${db:Status-Status}' sysv-rc file-rc 2>/dev/null | grep -q installed; then
 	packages+=(openrc)
 fi
+if [ "${ARCH:-x86}" = arm64 ]; then
+	# The cross build: the aarch64 toolchain, and the :arm64 copy of every -dev library above
+	# (the list above is the one place they are named), except libclang-rt (a host compiler's
+	# runtime) and libevent-dev, which is not Multi-Arch: same: its :arm64 runtime libraries
+	# instead (the Makefile links them; the headers are the native package's). The VM lane:
+	# qemu-system-aarch64. The arm64 kernel and busybox are fetched into build/cache by
+	# tests/vm/kernel.sh and tests/vm/run (apt-get download), not installed.
+	arm64=(gcc-aarch64-linux-gnu qemu-system-arm libevent-2.1-7:arm64 libevent-openssl-2.1-7:arm64)
+	for p in "${packages[@]}"; do
+		case $p in
+		libclang-rt-* | libevent-dev) ;;
+		lib*-dev | zlib1g-dev) arm64+=("$p:arm64") ;;
+		esac
+	done
+	packages+=("${arm64[@]}")
+fi
 check_only=false
 case "${1:-}" in
 --check) check_only=true ;;
@@ -58,10 +75,16 @@ if [ "${1:-}" = --bench ]; then
 	packages+=(libbpf-tools bpftrace nginx-light linux-perf)
 fi
 
+# A package of both architectures (libbpf-dev and libbpf-dev:arm64) answers dpkg-query with
+# a line each: the one of the architecture asked for (the machine's own without a suffix, or
+# "all") must say installed.
+native=$(dpkg --print-architecture)
 missing=()
 for p in "${packages[@]}"; do
-	status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
-	[ "$status" = installed ] || missing+=("$p")
+	want=$native
+	[[ $p == *:* ]] && want=${p#*:}
+	dpkg-query -W -f='${Architecture} ${db:Status-Status}\n' "$p" 2>/dev/null |
+		grep -E "^($want|all) installed$" >/dev/null || missing+=("$p")
 done
 
 if [ ${#missing[@]} -eq 0 ]; then
@@ -87,5 +110,10 @@ else
 	SUDO=
 fi
 export DEBIAN_FRONTEND=noninteractive
+if [ "${ARCH:-x86}" = arm64 ] && ! dpkg --print-foreign-architectures | grep -qx arm64; then
+	# The :arm64 libraries come from Debian's arm64 package lists: multiarch.
+	echo "deps: dpkg --add-architecture arm64"
+	$SUDO dpkg --add-architecture arm64
+fi
 $SUDO apt-get update -q
 $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"

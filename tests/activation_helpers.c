@@ -54,8 +54,8 @@ bool act_setup(struct act_env *e, const char *name, const char *imei_source, con
 	snprintf(text, sizeof(text),
 		 "collector 127.0.0.1:%u\n"
 		 "allow-read /etc/ld.so.cache\n"
-		 "allow-read /lib64/ld-linux-x86-64.so.2\n"
-		 "allow-read-dir /lib/x86_64-linux-gnu\n"
+		 "allow-read " TEST_LDSO "\n"
+		 "allow-read-dir " TEST_LIBDIR "\n"
 		 "allow-read /etc/os-release\n"
 		 "allow-read %s\n"
 		 "%s"

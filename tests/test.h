@@ -23,6 +23,19 @@
 #include <stdio.h>
 #include <string.h>
 
+/*
+ * The dynamic loader (PT_INTERP) and the library directory of the architecture the tests are
+ * built for: the policies the tests write name them (make ARCH=arm64 runs the same tests on
+ * Debian's arm64 multiarch layout).
+ */
+#if defined(__aarch64__)
+#define TEST_LDSO "/lib/ld-linux-aarch64.so.1"
+#define TEST_LIBDIR "/lib/aarch64-linux-gnu"
+#else
+#define TEST_LDSO "/lib64/ld-linux-x86-64.so.2"
+#define TEST_LIBDIR "/lib/x86_64-linux-gnu"
+#endif
+
 struct test_state {
 	const char *name;
 	int checks;

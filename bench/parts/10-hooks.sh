@@ -94,6 +94,26 @@ elif $vm_cmd > "$D/vm.out" 2>&1; then
 	vm_ok=1
 	tr -d '\r' < "$B/vm/bench-hooks/console.log" | awk '$1 == "BENCH" { print $2, $5 > D "/vm." $3 "." $4 }' D="$D"
 fi
+# The arm64 VM lane (the phones' architecture): the same guest script on the cross-built
+# binaries (make ARCH=arm64: build/arm64) under qemu-system-aarch64 -M virt and Debian 12's
+# arm64 kernel; no opensnoop (the host's is an x86 binary). And the kernel's own run count and
+# run time of each stsd program (bpf_stats), in both guests.
+A=${BENCH_ARM64_OUT:-build/arm64}
+vm64_ok=0
+vm64_cmd="tests/vm/run --arch arm64 --name bench-hooks -q --timeout 1800 --add bench -- sh bench/vm/hooks.sh $BENCH_ROUNDS $vopen $vconn $vudp"
+echo "10-hooks: arm64 VM lane (BPF LSM), one boot" >&2
+if [ "${BENCH_NO_VM:-0}" = 1 ]; then
+	echo "BENCH_NO_VM=1: VM lane skipped" > "$D/vm64.out"
+elif [ ! -x "$A/bench/bpf-stats" ]; then
+	echo "no arm64 build in $A (make ARCH=arm64 all $A/bench/bpf-stats $A/bench/syscall-loop)" > "$D/vm64.out"
+elif OUT=$A $vm64_cmd > "$D/vm64.out" 2>&1; then
+	vm64_ok=1
+	tr -d '\r' < "$A/vm/bench-hooks/console.log" | awk '$1 == "BENCH" { print $2, $5 > D "/vm64." $3 "." $4 }' D="$D"
+fi
+tr -d '\r' < "$B/vm/bench-hooks/console.log" 2> /dev/null | awk '$1 == "BPFSTATS" { print $2, $3, $4, $5 }' > "$D/stats.vm" || true
+tr -d '\r' < "$A/vm/bench-hooks/console.log" 2> /dev/null | awk '$1 == "BPFSTATS" { print $2, $3, $4, $5 }' > "$D/stats.vm64" || true
+vm64_errors=$(tr -d '\r' < "$A/vm/bench-hooks/console.log" 2> /dev/null | grep '^BENCH-ERROR' | head -n 5 || true)
+
 vm_opensnoop=$(tr -d '\r' < "$B/vm/bench-hooks/console.log" 2> /dev/null | awk '$1 == "BENCH-INFO" && $2 == "opensnoop" { print $3 }')
 vm_errors=$(tr -d '\r' < "$B/vm/bench-hooks/console.log" 2> /dev/null | grep '^BENCH-ERROR' | head -n 5 || true)
 
@@ -176,8 +196,40 @@ else
 fi
 echo
 
+echo "### arm64 VM lane: Debian 12 arm64 kernel $(basename "$(STS_VM_ARCH=arm64 tests/vm/kernel.sh 2> /dev/null || echo unknown)") under qemu-system-aarch64 -M virt -cpu max (TCG), BPF LSM (enforce), same loops ($vopen / $vconn / $vudp)"
+echo
+if [ $vm64_ok = 1 ]; then
+	table vm64 "stsd stsd-not-enforcing"
+	echo
+	echo "The cross-built binaries (make ARCH=arm64) on an emulated Cortex-class CPU: compare the ratios with the x86 VM lane's, not the ns. No opensnoop here (no arm64 build of it on this machine)."
+	[ -z "$vm64_errors" ] || { echo; echo "Errors in the guest:"; echo '```'; echo "$vm64_errors"; echo '```'; }
+else
+	echo "**The arm64 VM lane did not run** (\`OUT=$A $vm64_cmd\`):"
+	echo '```'
+	tail -n 20 "$D/vm64.out"
+	echo '```'
+fi
+echo
+echo "### Per-invocation cost of each stsd program, from the kernel's bpf_stats (VM lanes)"
+echo
+echo "With run-time statistics on (\`bench/bpf-stats hold\`, BPF_ENABLE_STATS) over one more set of the same loops, after the timed rounds (statistics add two clock reads to each run, so they are kept out of those): each program's run count and run_time_ns as the kernel counts them (\`bench/bpf-stats list sts_\`: run_cnt, run_time_ns of bpf_prog_info), ns per run = run_time_ns / run_cnt. Both lanes are emulated (TCG): the arm64 figures beside the x86 ones show how the same programs compare on the two JITs, not a phone's speed. Programs that did not run in the loops show 0."
+echo
+if [ -s "$D/stats.vm" ] || [ -s "$D/stats.vm64" ]; then
+	echo "| program | type | x86 runs | x86 ns/run | arm64 runs | arm64 ns/run |"
+	echo "|---|---|---|---|---|---|"
+	awk '{ f = FILENAME == ARGV[1] ? 1 : 2; t[$1] = $2; if (!($1 in seen)) { seen[$1] = 1; order[++n] = $1 }
+		c[f, $1] = $3; ns[f, $1] = $4 }
+		function per(i, p) { return c[i, p] ? sprintf("%.0f", ns[i, p] / c[i, p]) : "-" }
+		END { for (i = 1; i <= n; i++) { p = order[i]
+			printf "| %s | %s | %s | %s | %s | %s |\n", p, t[p], c[1, p] + 0, per(1, p), c[2, p] + 0, per(2, p) } }' \
+		"$D/stats.vm" "$D/stats.vm64"
+else
+	echo "No figures: neither VM lane printed BPFSTATS lines."
+fi
+echo
+
 # Targets: <= 1.02x on each loop (each lane), and >= 5x less overhead than opensnoop on open.
-for lane in host vm; do
+for lane in host vm vm64; do
 	[ -s "$D/$lane.stsd.open" ] || continue
 	worst=open wr=0 met=1 what=
 	for l in open connect udp; do

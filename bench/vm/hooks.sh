@@ -4,20 +4,27 @@
 # The VM lane of bench/parts/10-hooks.sh, inside the guest (tests/vm/run, BPF LSM on): the
 # syscall loops outside the policed cgroup with no monitor, with `stsd run` (enforce mode, BPF
 # LSM) holding its programs, and with opensnoop when it was copied in; A/B interleaved within
-# this one boot. Prints "BENCH round config loop ns" lines for the host to parse.
+# this one boot. Prints "BENCH round config loop ns" lines for the host to parse. Then, apart
+# from the timed rounds (statistics cost two clock reads per program run), the kernel's own
+# figures for stsd's programs over one more set of loops (bench/bpf-stats): "BPFSTATS name
+# type runs run_time_ns" lines. Runs on x86 and arm64 guests alike (tests/vm/run --arch).
 #
 #   sh bench/vm/hooks.sh ROUNDS N_OPEN N_CONNECT N_UDP
 set -u
 rounds=$1 nopen=$2 nconn=$3 nudp=$4
-B=build
+B=${OUT:-build}
 T=/var/tmp/bench-hooks
+case $(uname -m) in
+aarch64) LDSO=/lib/ld-linux-aarch64.so.1 LIBDIR=/lib/aarch64-linux-gnu ;;
+*) LDSO=/lib64/ld-linux-x86-64.so.2 LIBDIR=/lib/x86_64-linux-gnu ;;
+esac
 mkdir -p $T
 grep -q tracefs /proc/mounts || mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null
 echo bench > $T/file
 cat > $T/policy.conf <<POLICY
 collector 127.0.0.1:9
-allow-read /lib64/ld-linux-x86-64.so.2
-allow-read-dir /lib/x86_64-linux-gnu
+allow-read $LDSO
+allow-read-dir $LIBDIR
 state-dir $T/state
 POLICY
 
@@ -62,7 +69,10 @@ while [ $r -le "$rounds" ]; do
 	$B/stsd run --policy $T/policy.conf -- sleep 3600 2>$T/stsd.err &
 	pid=$!
 	if wait_line $T/stsd.err policing; then
-		grep -q ', enforce mode' $T/stsd.err && mode=stsd || mode=stsd-not-enforcing
+		grep -q ', enforce mode' $T/stsd.err && mode=stsd || {
+			mode=stsd-not-enforcing
+			echo "BENCH-ERROR stsd is not enforcing: $(head -c 600 $T/stsd.err)"
+		}
 		loops $r $mode
 	else
 		echo "BENCH-ERROR stsd did not start: $(cat $T/stsd.err)"
@@ -89,5 +99,24 @@ while [ $r -le "$rounds" ]; do
 	fi
 	r=$((r + 1))
 done
+# The kernel's figures: run count and run time of each of stsd's programs over one set of loops.
+$B/stsd run --policy $T/policy.conf -- sleep 3600 2>$T/stsd.err &
+pid=$!
+if wait_line $T/stsd.err policing; then
+	$B/bench/bpf-stats hold >$T/stats.out 2>&1 &
+	hold=$!
+	if wait_line $T/stats.out holding; then
+		loops stats stsd-stats >/dev/null
+		$B/bench/bpf-stats list sts_ | sed 's/^STATS /BPFSTATS /'
+	else
+		echo "BENCH-ERROR bpf-stats hold: $(cat $T/stats.out)"
+	fi
+	kill $hold
+	wait $hold 2>/dev/null
+else
+	echo "BENCH-ERROR stsd did not start: $(cat $T/stsd.err)"
+fi
+kill -TERM $pid
+wait $pid 2>/dev/null
 kill $sleeper
 echo "BENCH-DONE"

@@ -206,8 +206,8 @@ static bool write_run_policy(const char *policy, const char *state)
 	snprintf(text, sizeof(text),
 		 "collector 127.0.0.1:9\n"
 		 "allow-read /etc/ld.so.cache\n"
-		 "allow-read /lib64/ld-linux-x86-64.so.2\n"
-		 "allow-read-dir /lib/x86_64-linux-gnu\n"
+		 "allow-read " TEST_LDSO "\n"
+		 "allow-read-dir " TEST_LIBDIR "\n"
 		 "state-dir %s\n",
 		 state);
 	return act_write_text(policy, text) == 0;

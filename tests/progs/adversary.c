@@ -62,14 +62,15 @@ static bool exists(const char *path)
 
 /*
  * policy/default.conf, adapted only where a test machine differs from the phone it is written
- * for: the collector is on loopback, the state dir is the test's, the arm64 paths become the
- * x86_64 ones, a path this machine lacks is left out (a policy naming a missing file does not
- * load), and the test programs' own libraries are added. No rule is widened.
+ * for: the collector is on loopback, the state dir is the test's, the arm64 paths become those
+ * of the architecture the test is built for (unchanged on arm64), a path this machine lacks is left
+ * out (a policy naming a missing file does not load), and the test programs' own libraries are
+ * added. No rule is widened.
  */
 static int default_policy(char *buf, size_t len, uint16_t port)
 {
-	static const char *const libs[] = { "/lib/x86_64-linux-gnu/liburing.so.2",
-					    "/lib/x86_64-linux-gnu/libjansson.so.4" };
+	static const char *const libs[] = { TEST_LIBDIR "/liburing.so.2",
+					    TEST_LIBDIR "/libjansson.so.4" };
 	char *text = NULL, *line, *save, path[PATH_MAX];
 	size_t tlen, o = 0, i;
 	int err;
@@ -92,12 +93,12 @@ static int default_policy(char *buf, size_t len, uint16_t port)
 			/* The agent binary: here CMD is the program under test, allowed by stsd. */
 		} else if (strncmp(line, "allow-read ", 11) == 0) {
 			if (strcmp(arg, "/lib/ld-linux-aarch64.so.1") == 0)
-				arg = "/lib64/ld-linux-x86-64.so.2";
+				arg = TEST_LDSO;
 			else if (strcmp(arg, "/sys/firmware/devicetree/base/model") == 0 &&
 				 !exists(arg))
 				arg = "/sys/class/dmi/id/product_name";
 			if (strncmp(arg, "/usr/lib/aarch64-linux-gnu/", 27) == 0)
-				snprintf(path, sizeof(path), "/lib/x86_64-linux-gnu/%s", arg + 27);
+				snprintf(path, sizeof(path), TEST_LIBDIR "/%s", arg + 27);
 			else
 				snprintf(path, sizeof(path), "%s", arg);
 			if (exists(path))

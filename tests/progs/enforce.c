@@ -57,8 +57,8 @@ static void policy(char *buf, size_t len, const char *extra)
 	snprintf(buf, len,
 		 "collector 127.0.0.1:%u\n"
 		 "allow-read /etc/ld.so.cache\n"
-		 "allow-read /lib64/ld-linux-x86-64.so.2\n"
-		 "allow-read-dir /lib/x86_64-linux-gnu\n"
+		 "allow-read " TEST_LDSO "\n"
+		 "allow-read-dir " TEST_LIBDIR "\n"
 		 "state-dir %s/state\n"
 		 "%s",
 		 collector_port, test__tmpdir(), extra ? extra : "");

@@ -44,8 +44,8 @@ static const char *write_policy(const char *extra)
 	fprintf(f,
 		"collector 127.0.0.1:9\n"
 		"allow-read /etc/ld.so.cache\n"
-		"allow-read /lib64/ld-linux-x86-64.so.2\n"
-		"allow-read-dir /lib/x86_64-linux-gnu\n"
+		"allow-read " TEST_LDSO "\n"
+		"allow-read-dir " TEST_LIBDIR "\n"
 		"state-dir %s\n"
 		"%s",
 		tmp("state"), extra ? extra : "");

@@ -36,8 +36,8 @@ static void run_case(const struct payload_case *pc)
 	snprintf(pol, sizeof(pol),
 		 "collector 127.0.0.1:%u\n"
 		 "allow-read /etc/ld.so.cache\n"
-		 "allow-read /lib64/ld-linux-x86-64.so.2\n"
-		 "allow-read-dir /lib/x86_64-linux-gnu\n"
+		 "allow-read " TEST_LDSO "\n"
+		 "allow-read-dir " TEST_LIBDIR "\n"
 		 "state-dir %s/state\n"
 		 "tls-allowance 4096\n",
 		 srv.port, test__tmpdir());

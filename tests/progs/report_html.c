@@ -39,8 +39,8 @@ void test_report_html_real_run(void)
 	snprintf(pol, sizeof(pol),
 		 "collector 127.0.0.1:1\n"
 		 "allow-read /etc/ld.so.cache\n"
-		 "allow-read /lib64/ld-linux-x86-64.so.2\n"
-		 "allow-read-dir /lib/x86_64-linux-gnu\n"
+		 "allow-read " TEST_LDSO "\n"
+		 "allow-read-dir " TEST_LIBDIR "\n"
 		 "state-dir %s/state\n",
 		 test__tmpdir());
 	stsd_extra_args = extra;

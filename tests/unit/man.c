@@ -329,7 +329,7 @@ void test_man_options(void)
 			chelp = help_of(prog, cmds[c]);
 			if (!chelp)
 				continue;
-			snprintf(from, sizeof(from), "%s %s --help", prog, cmds[c]);
+			snprintf(from, sizeof(from), "%.80s %.31s --help", prog, cmds[c]);
 			t->n = 0;
 			tokens(chelp, strlen(chelp), t);
 			check_tokens_in(t, txt, programs[i].page, from);

@@ -237,14 +237,20 @@ static void check_default_conf(bool nobody)
 	bool marks[256] = { false };
 	char prefix[64], hex[2 * STS_SHA256_LEN + 1], want[160];
 	struct run *r = calloc(1, sizeof(*r));
-	int i, n, problems;
+	int i, n, problems, min;
 	const char *a;
 
 	if (!ASSERT_OK_PTR(r, "calloc") || !run_check(r, nobody, file))
 		goto cleanup;
 	ASSERT_EQ(r->status, 1, "exit 1: problems");
 	problems = count_problems(r->out, file);
-	TEST__CHECK(problems >= 5, "several problems in one run", "%d:\n%s", problems, r->out);
+	/*
+	 * On an x86 machine that cross-builds for arm64 (make deps ARCH=arm64), Debian's :arm64
+	 * packages put the loader and libraries the policy names where it names them: those lines
+	 * load (this machine's programs never open them), the model, CA and agent lines remain.
+	 */
+	min = access("/lib/ld-linux-aarch64.so.1", F_OK) == 0 ? 3 : 5;
+	TEST__CHECK(problems >= min, "several problems in one run", "%d:\n%s", problems, r->out);
 	snprintf(want, sizeof(want), "%s: %d problems: stsd would refuse this policy\n", file,
 		 problems);
 	TEST__CHECK(strstr(r->out, want) != NULL, "verdict counts them", "no \"%s\" in:\n%s", want,
@@ -296,10 +302,14 @@ cleanup:
 
 void test_policy_check_default_conf(void)
 {
-	if (access("/lib/ld-linux-aarch64.so.1", F_OK) == 0) {
-		test__skip("an arm64 machine: the phone policy may fit it");
-		return;
-	}
+	/*
+	 * The architecture, not the loader's presence: an x86 machine that cross-builds for arm64
+	 * (make deps ARCH=arm64) has /lib/ld-linux-aarch64.so.1 from libc6:arm64.
+	 */
+#if defined(__aarch64__)
+	test__skip("an arm64 machine: the phone policy may fit it");
+	return;
+#endif
 	check_default_conf(false);
 	check_default_conf(true);
 }
