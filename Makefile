@@ -62,15 +62,16 @@ override CFLAGS += -I/usr/include/postgresql
 LDLIBS += -lpq
 
 ifeq ($(ARCH),arm64)
-# libevent-dev is not Multi-Arch: same in Debian 12, so its :arm64 copy cannot sit beside the
-# native one; its headers are the same bytes on both, and the :arm64 runtime libraries are
-# co-installable: the linker finds them through these two links of our own.
+# libevent-dev and libpq-dev are not Multi-Arch: same in Debian 12, so their :arm64 copies cannot
+# sit beside the native ones; their headers are the same bytes on both (LP64 both), and the
+# :arm64 runtime libraries are co-installable: the linker finds them through links of our own.
 EVENT_LINK := $(OUT)/lib-link
 override LDFLAGS += -L$(EVENT_LINK)
 $(EVENT_LINK)/.stamp:
 	$(Q)mkdir -p $(@D)
 	$(Q)for l in event event_openssl; do \
 		ln -sf /usr/lib/aarch64-linux-gnu/lib$$l-2.1.so.7 $(@D)/lib$$l.so || exit 1; done
+	$(Q)ln -sf /usr/lib/aarch64-linux-gnu/libpq.so.5 $(@D)/libpq.so
 	$(Q)touch $@
 endif
 

@@ -51,14 +51,15 @@ fi
 if [ "${ARCH:-x86}" = arm64 ]; then
 	# The cross build: the aarch64 toolchain, and the :arm64 copy of every -dev library above
 	# (the list above is the one place they are named), except libclang-rt (a host compiler's
-	# runtime) and libevent-dev, which is not Multi-Arch: same: its :arm64 runtime libraries
-	# instead (the Makefile links them; the headers are the native package's). The VM lane:
-	# qemu-system-aarch64. The arm64 kernel and busybox are fetched into build/cache by
+	# runtime) and libevent-dev and libpq-dev, which are not Multi-Arch: same: their :arm64
+	# runtime libraries instead (the Makefile links them; the headers are the native
+	# package's). The VM lane: qemu-system-aarch64. The arm64 kernel and busybox are fetched into build/cache by
 	# tests/vm/kernel.sh and tests/vm/run (apt-get download), not installed.
-	arm64=(gcc-aarch64-linux-gnu qemu-system-arm libevent-2.1-7:arm64 libevent-openssl-2.1-7:arm64)
+	arm64=(gcc-aarch64-linux-gnu qemu-system-arm libevent-2.1-7:arm64 libevent-openssl-2.1-7:arm64
+		libpq5:arm64)
 	for p in "${packages[@]}"; do
 		case $p in
-		libclang-rt-* | libevent-dev) ;;
+		libclang-rt-* | libevent-dev | libpq-dev) ;;
 		lib*-dev | zlib1g-dev) arm64+=("$p:arm64") ;;
 		esac
 	done
