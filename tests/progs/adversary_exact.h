@@ -81,4 +81,4 @@
 	  { 0, DENY("volume", "tls_record_out_of_shape") },
 	  { 0, DENY("volume", "tls_record_out_of_shape") },
 	  .requests = 1 },
-/* clang-format on */
+	/* clang-format on */
