@@ -48,7 +48,12 @@ void test_cross_arm64_install(void)
 		return;
 	}
 	snprintf(root, sizeof(root), "%s/phone", test__tmpdir());
-	st = test__run(out, sizeof(out), "make -s ARCH=arm64 install PREFIX=/usr DESTDIR=%s", root);
+	/*
+	 * OUT on the command line: make check exports OUT=build (the native build), which would
+	 * otherwise win over the arm64 default and install (or rebuild) the wrong binaries.
+	 */
+	st = test__run(out, sizeof(out),
+		       "make -s ARCH=arm64 OUT=build/arm64 install PREFIX=/usr DESTDIR=%s", root);
 	if (!ASSERT_EQ(st, 0, "make ARCH=arm64 install PREFIX=/usr DESTDIR=ROOT")) {
 		printf("%s\n", out);
 		return;
