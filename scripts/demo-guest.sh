@@ -41,18 +41,35 @@ allow-read /etc/ld.so.cache
 allow-read $LDSO
 allow-read-dir $LIBDIR
 state-dir /tmp/demo/agent-state
-tls-allowance 8192
+tls-allowance 1024
+# The vendor's key: a report is approved only if it verifies with it (or the device key).
+report-key /sts/$B/demo/report-key.pub
 POLICY
 echo "The policy (/tmp/demo/policy.conf):"
 grep -v '^#' /tmp/demo/policy.conf | sed 's/^/    /'
+# What stsd compares each claim with: the device's own values (the demo device is the one the
+# test programs describe, tests/report_key.h), read by the monitor, not by the policed code.
+mkdir -p /tmp/demo/device
+echo 490154203237518 > /tmp/demo/device/imei
+cat > /tmp/demo/device.conf <<CONF
+collector-host collector.test
+collector-ca /sts/$B/demo/tls-cert.pem
+collector-key /dev/null
+imei-source file:/tmp/demo/device/imei
+model Wiko View
+sw-version 1.2.3
+state-dir /tmp/demo/device
+CONF
+echo "The device's values stsd compares the report with (stsd run --config /tmp/demo/device.conf):"
+sed 's/^/    /' /tmp/demo/device.conf
 
 run() { # run EXPECTED_STATUS DESCRIPTION CMD...
 	expect=$1 desc=$2
 	shift 2
 	say "$desc"
 	echo "  \$ stsd run --log $D/evidence.log -- $*"
-	$B/stsd run --policy /tmp/demo/policy.conf --log $D/evidence.log \
-		--log-key $D/log.key --user root -- "$@"
+	$B/stsd run --policy /tmp/demo/policy.conf --config /tmp/demo/device.conf \
+		--log $D/evidence.log --log-key $D/log.key --user root -- "$@"
 	st=$?
 	echo "  -> exit status $st"
 	[ "$st" = "$expect" ] || { echo "  UNEXPECTED (wanted $expect)"; fail=1; }
