@@ -2,6 +2,7 @@
 /* Which backend a --db value names, and how to print it without its password. */
 #include "store.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -34,4 +35,32 @@ void store_redact(const char *db, char *out, size_t outsz)
 	pw = strstr(out, "password=");
 	if (pw && (size_t)(pw - out) + 13 < outsz)
 		strcpy(out + (pw - out), "password=***");
+}
+
+static int add_rejection(const char *code, long long n, void *arg)
+{
+	return json_object_set_new(arg, code, json_integer(n)) ? -ENOMEM : 0;
+}
+
+int store_stats(struct store *st, json_t **out)
+{
+	long long acts = 0, keys = 0;
+	json_t *root;
+	int err;
+
+	err = st->ops->count(st, "SELECT count(*) FROM activations", &acts);
+	if (!err)
+		err = st->ops->count(st, "SELECT count(*) FROM device_keys", &keys);
+	if (err)
+		return err;
+	root = json_pack("{s:I,s:I,s:{}}", "activations", acts, "device_keys", keys, "rejections");
+	if (!root)
+		return -ENOMEM;
+	err = st->ops->rejections(st, add_rejection, json_object_get(root, "rejections"));
+	if (err) {
+		json_decref(root);
+		return err;
+	}
+	*out = root;
+	return 0;
 }

@@ -64,7 +64,10 @@ struct store_ops {
 	int (*add_rejections)(struct store *st, const char *code, unsigned long n);
 	int (*list)(struct store *st, const struct store_filter *f,
 		    int (*cb)(json_t *row, void *arg), void *arg);
-	int (*stats)(struct store *st, json_t **out);
+	/* stats: a constant "SELECT count(*) ..." query's answer, each refusal code's count */
+	int (*count)(struct store *st, const char *sql, long long *n);
+	int (*rejections)(struct store *st, int (*cb)(const char *code, long long n, void *arg),
+			  void *arg);
 };
 
 /* Each backend's state begins with this. */
@@ -162,9 +165,7 @@ static inline int store_list(struct store *st, const struct store_filter *f,
 	return st->ops->list(st, f, cb, arg);
 }
 
-static inline int store_stats(struct store *st, json_t **out)
-{
-	return st->ops->stats(st, out);
-}
+/* {"activations": N, "device_keys": N, "rejections": {CODE: N, ...}} */
+int store_stats(struct store *st, json_t **out);
 
 #endif /* STS_COLLECTOR_STORE_H */

@@ -481,11 +481,13 @@ static int pg_list(struct store *base, const struct store_filter *f,
 	return err;
 }
 
-static int pg_count(struct pg_store *st, const char *sql, long long *n)
+/* sql: a string constant (the SQLite backend caches statements by its address). */
+static int pg_count(struct store *base, const char *sql, long long *n)
 {
 	PGresult *res;
-	int err = run(st, sql, 0, NULL, NULL, NULL, 0, &res);
+	int err;
 
+	err = run(PG(base), sql, 0, NULL, NULL, NULL, 0, &res);
 	if (err)
 		return err;
 	*n = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
@@ -493,35 +495,19 @@ static int pg_count(struct pg_store *st, const char *sql, long long *n)
 	return 0;
 }
 
-static int pg_stats(struct store *base, json_t **out)
+static int pg_rejections(struct store *base, int (*cb)(const char *code, long long n, void *arg),
+			 void *arg)
 {
-	struct pg_store *st = PG(base);
-	long long acts = 0, keys = 0;
-	json_t *root, *rej;
 	PGresult *res;
 	int err, i;
 
-	err = pg_count(st, "SELECT count(*) FROM activations", &acts);
-	if (!err)
-		err = pg_count(st, "SELECT count(*) FROM device_keys", &keys);
-	if (err)
-		return err;
-	root = json_pack("{s:I,s:I,s:{}}", "activations", acts, "device_keys", keys, "rejections");
-	if (!root)
-		return -ENOMEM;
-	rej = json_object_get(root, "rejections");
-	err = run(st, "SELECT code, count FROM rejections ORDER BY code", 0, NULL, NULL, NULL, 0,
-		  &res);
-	if (err) {
-		json_decref(root);
-		return err;
-	}
-	for (i = 0; i < PQntuples(res); i++)
-		json_object_set_new(rej, PQgetvalue(res, i, 0),
-				    json_integer(strtoll(PQgetvalue(res, i, 1), NULL, 10)));
-	PQclear(res);
-	*out = root;
-	return 0;
+	err = run(PG(base), "SELECT code, count FROM rejections ORDER BY code", 0, NULL, NULL, NULL,
+		  0, &res);
+	for (i = 0; !err && i < PQntuples(res); i++)
+		err = cb(PQgetvalue(res, i, 0), strtoll(PQgetvalue(res, i, 1), NULL, 10), arg);
+	if (res)
+		PQclear(res);
+	return err;
 }
 
 static const struct store_ops pg_ops = {
@@ -536,5 +522,6 @@ static const struct store_ops pg_ops = {
 	.insert = pg_insert,
 	.add_rejections = pg_add_rejections,
 	.list = pg_list,
-	.stats = pg_stats,
+	.count = pg_count,
+	.rejections = pg_rejections,
 };

@@ -486,8 +486,10 @@ cleanup:
 	return err;
 }
 
-static int count(struct sqlite_store *st, const char *sql, long long *n)
+/* sql: a string constant (the SQLite backend caches statements by its address). */
+static int sq_count(struct store *base, const char *sql, long long *n)
 {
+	struct sqlite_store *st = SQ(base);
 	sqlite3_stmt *s = NULL;
 	int rc;
 
@@ -501,41 +503,22 @@ static int count(struct sqlite_store *st, const char *sql, long long *n)
 	return rc == SQLITE_ROW ? 0 : sql_err(rc);
 }
 
-static int sq_stats(struct store *base, json_t **out)
+static int sq_rejections(struct store *base, int (*cb)(const char *code, long long n, void *arg),
+			 void *arg)
 {
 	struct sqlite_store *st = SQ(base);
 	sqlite3_stmt *s = NULL;
-	json_t *root = NULL, *rej;
-	long long acts = 0, keys = 0;
-	int rc, err;
+	int rc, err = 0;
 
-	err = count(st, "SELECT count(*) FROM activations", &acts);
-	if (!err)
-		err = count(st, "SELECT count(*) FROM device_keys", &keys);
-	if (err)
-		return err;
-	root = json_pack("{s:I,s:I,s:{}}", "activations", acts, "device_keys", keys, "rejections");
-	if (!root)
-		return -ENOMEM;
-	rej = json_object_get(root, "rejections");
 	rc = prepare(st, "SELECT code, count FROM rejections ORDER BY code", &s);
-	if (rc != SQLITE_OK) {
+	if (rc != SQLITE_OK)
+		return sql_err(rc);
+	while (!err && (rc = sqlite3_step(s)) == SQLITE_ROW)
+		err = cb((const char *)sqlite3_column_text(s, 0), sqlite3_column_int64(s, 1), arg);
+	if (!err && rc != SQLITE_DONE)
 		err = sql_err(rc);
-		goto cleanup;
-	}
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-		json_object_set_new(rej, (const char *)sqlite3_column_text(s, 0),
-				    json_integer(sqlite3_column_int64(s, 1)));
-	if (rc != SQLITE_DONE)
-		err = sql_err(rc);
-cleanup:
 	done(st, s);
-	if (err) {
-		json_decref(root);
-		return err;
-	}
-	*out = root;
-	return 0;
+	return err;
 }
 
 static const struct store_ops sqlite_ops = {
@@ -550,5 +533,6 @@ static const struct store_ops sqlite_ops = {
 	.insert = sq_insert,
 	.add_rejections = sq_add_rejections,
 	.list = sq_list,
-	.stats = sq_stats,
+	.count = sq_count,
+	.rejections = sq_rejections,
 };
