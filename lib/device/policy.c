@@ -648,6 +648,12 @@ const char *const sts_policy_refusable[] = {
 	"syslog",
 	"name_to_handle_at",
 	"open_by_handle_at",
+	/*
+	 * A file on no path: code copied into a memfd and run with fexecve() is named by no
+	 * allow-exec line, and Landlock, whose rules are paths, lets it run.
+	 */
+	"memfd_create",
+	"memfd_secret",
 	"listen",
 	"pidfd_open",
 	"pidfd_send_signal",

@@ -786,6 +786,12 @@ static const struct attempt catalogue[] = {
 	  { "open", "/dev/kmsg" },
 	  { E_PERM, DENY("file_open", "file_not_allowed"), "kmsg" },
 	  LL_FILE("file_not_allowed", "kmsg") },
+	{ "n25",
+	  "code on no path: itself copied into a memfd, run with fexecve() (no allow-exec names "
+	  "it)",
+	  ROGUE,
+	  { "memfd-exec" },
+	  SYSCALL("memfd_create") },
 	{ "t01",
 	  "the report with the serial number added",
 	  TLS,
