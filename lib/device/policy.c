@@ -654,6 +654,13 @@ const char *const sts_policy_refusable[] = {
 	 */
 	"memfd_create",
 	"memfd_secret",
+	/*
+	 * The file system's id: on ext4 and most disk file systems f_fsid is folded from the
+	 * volume's UUID, made at install and different on every device (ustat: its older form).
+	 */
+	"statfs",
+	"fstatfs",
+	"ustat",
 	"listen",
 	"pidfd_open",
 	"pidfd_send_signal",

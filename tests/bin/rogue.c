@@ -37,6 +37,7 @@
 #include <sys/sendfile.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <sys/vfs.h>
 #include <sys/wait.h>
 #include <sys/ioctl.h>
 #include <sys/klog.h>
@@ -429,6 +430,46 @@ static int std_fds_reach_launcher(void)
 	return 1;
 }
 
+/*
+ * The file system's id: on ext4 and most disk file systems f_fsid is folded from the volume's
+ * UUID, made at install and different on every device. path NULL: of the working directory,
+ * through an O_PATH descriptor (which opens nothing a file rule sees). Returns an errno.
+ */
+static int fs_id(const char *path)
+{
+	struct statfs sf;
+	int fd, err;
+
+	if (path) {
+		err = statfs(path, &sf) ? errno : 0;
+	} else {
+		fd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0)
+			return errno;
+		err = fstatfs(fd, &sf) ? errno : 0;
+		close(fd);
+	}
+	if (!err)
+		printf("rogue: file system id %08x%08x\n", (unsigned)sf.f_fsid.__val[0],
+		       (unsigned)sf.f_fsid.__val[1]);
+	return err;
+}
+
+/*
+ * When this device was installed, from metadata alone: the birth time (to the nanosecond) and
+ * inode of a directory made at install. 0 when learned.
+ */
+static int install_time(const char *path)
+{
+	struct statx sx;
+
+	if (statx(AT_FDCWD, path, 0, STATX_BTIME | STATX_INO, &sx))
+		return errno;
+	printf("rogue: %s: inode %llu, born %lld.%09u\n", path, (unsigned long long)sx.stx_ino,
+	       (long long)sx.stx_btime.tv_sec, sx.stx_btime.tv_nsec);
+	return 0;
+}
+
 static int perf_open(void)
 {
 	struct perf_event_attr pa = { .type = PERF_TYPE_SOFTWARE,
@@ -572,6 +613,12 @@ static int action(int argc, char **argv)
 		return result("code from a memfd ran", 0);
 	if (strcmp(a, "memfd-exec") == 0)
 		return result(what, memfd_exec());
+	if (strcmp(a, "statfs") == 0 && argc == 2)
+		return result(what, fs_id(argv[1]));
+	if (strcmp(a, "fstatfs-cwd") == 0)
+		return result(what, fs_id(NULL));
+	if (strcmp(a, "install-time") == 0 && argc == 2)
+		return result(what, install_time(argv[1]));
 	if (strcmp(a, "personality") == 0)
 		return result(what, personality(ADDR_NO_RANDOMIZE) < 0 ? errno : 0);
 	if (strcmp(a, "socket") == 0 && argc == 3)
@@ -600,6 +647,7 @@ static int action(int argc, char **argv)
 		"cgroup-escape PROCS | bpf | listen | inherited-read FD | ifioctl REQ IFNAME | "
 		"ioctl FD REQ | ioctl-high FD REQ | hostname REAL | env NAME SECRET | std-fds | "
 		"keyctl | add-key | syslog | unshare-user | perf | personality | memfd-exec | "
+		"statfs PATH | fstatfs-cwd | install-time PATH | "
 		"socket FAMILY "
 		"TYPE | open-by-handle PATH\n");
 	return 2;

@@ -792,6 +792,27 @@ static const struct attempt catalogue[] = {
 	  ROGUE,
 	  { "memfd-exec" },
 	  SYSCALL("memfd_create") },
+	{ "n26",
+	  "the root file system's id by statfs(2) (ext4 folds the volume UUID into f_fsid)",
+	  ROGUE,
+	  { "statfs", "/" },
+	  SYSCALL("statfs") },
+	{ "n27",
+	  "the same through fstatfs(2) on an O_PATH descriptor of its working directory",
+	  ROGUE,
+	  { "fstatfs-cwd" },
+	  SYSCALL("fstatfs") },
+	{ "n28",
+	  "when the device was installed: birth time and inode of / by statx(2)",
+	  ROGUE,
+	  { "install-time", "/" },
+	  { 0 },
+	  .residual = "Not blocked: no kernel of the three lets a file rule cover metadata (stat, "
+		      "statx, readlink need no open), and libc stats its own files, so the calls "
+		      "cannot be refused. What is learned can leave only inside approved bytes: "
+		      "the reports are value-exact (each claim the device's own value, the "
+		      "signature verified), so only the TLS residual channel is left (docs/"
+		      "policy.md, \"The residual channel\")." },
 	{ "t01",
 	  "the report with the serial number added",
 	  TLS,
