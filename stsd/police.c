@@ -30,6 +30,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <pwd.h>
+#include <cap-ng.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -477,6 +478,17 @@ static void child_exec(const struct child_spec *s, int errfd, int gofd)
 	}
 	if (child_hygiene(errfd))
 		_exit(127);
+	/*
+	 * No capability survives exec, even as root: an empty bounding set leaves root's exec
+	 * nothing to grant (no_new_privs stops file capabilities), so CMD run as root still owns
+	 * root's files but cannot override permissions, make devices, set the clock, or use any
+	 * other capability. Dropped before the uid change, which still needs CAP_SETUID.
+	 */
+	capng_clear(CAPNG_SELECT_BOTH);
+	if (capng_apply(CAPNG_SELECT_BOUNDS)) {
+		dprintf(errfd, "drop every capability from the bounding set: %s", strerror(errno));
+		_exit(127);
+	}
 	if (s->drop && (setgroups(0, NULL) < 0 || setgid(s->gid) < 0 || setuid(s->uid) < 0)) {
 		dprintf(errfd, "drop privileges to uid %u: %s", s->uid, strerror(errno));
 		_exit(127);

@@ -295,6 +295,19 @@ static int add_rules(scmp_filter_ctx ctx, const struct sandbox_spec *s, uint32_t
 			continue; /* not on this architecture (fork on arm64) */
 		err = seccomp_rule_add(ctx, act, nr, 0);
 	}
+	/*
+	 * System calls newer than this libseccomp (statmount and listmount list every mount and
+	 * its source without opening /proc; setxattrat, file_setattr...): refused by number, as
+	 * nothing here can say what they do. Since 424 the numbers are the same on every
+	 * architecture.
+	 */
+	for (nr = SANDBOX_UNIFIED_FIRST; nr <= SANDBOX_UNIFIED_LAST && !err; nr++) {
+		char *name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);
+
+		if (!name)
+			err = seccomp_rule_add(ctx, act, nr, 0);
+		free(name);
+	}
 	for (i = 0; i < ARRAY_SIZE(sandbox_ioctls); i++)
 		ioctls[i] = (uint32_t)sandbox_ioctls[i].request;
 	if (!err)
@@ -364,10 +377,25 @@ int sandbox_seccomp(const struct sandbox_spec *s, int *notify_fd, char *why, siz
 
 const char *sandbox_syscall_name(long nr)
 {
+	/* Names this libseccomp may not know (Linux 6.8 to 6.17), for the records. */
+	static const char *const newer[] = {
+		[457 - 457] = "statmount",	   [458 - 457] = "listmount",
+		[459 - 457] = "lsm_get_self_attr", [460 - 457] = "lsm_set_self_attr",
+		[461 - 457] = "lsm_list_modules",  [462 - 457] = "mseal",
+		[463 - 457] = "setxattrat",	   [464 - 457] = "getxattrat",
+		[465 - 457] = "listxattrat",	   [466 - 457] = "removexattrat",
+		[467 - 457] = "open_tree_attr",	   [468 - 457] = "file_getattr",
+		[469 - 457] = "file_setattr",
+	};
 	static char name[64];
 	char *n = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, (int)nr);
 
-	snprintf(name, sizeof(name), "%s", n ? n : "syscall");
+	if (n)
+		snprintf(name, sizeof(name), "%s", n);
+	else if (nr >= 457 && nr < 457 + (long)ARRAY_SIZE(newer))
+		snprintf(name, sizeof(name), "%s", newer[nr - 457]);
+	else
+		snprintf(name, sizeof(name), "syscall_%ld", nr);
 	free(n);
 	return name;
 }

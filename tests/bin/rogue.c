@@ -38,6 +38,10 @@
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/vfs.h>
+#include <sys/xattr.h>
+#include <sys/sysmacros.h>
+#include <sys/time.h>
+#include <linux/capability.h>
 #include <sys/wait.h>
 #include <sys/ioctl.h>
 #include <sys/klog.h>
@@ -470,6 +474,63 @@ static int install_time(const char *path)
 	return 0;
 }
 
+/*
+ * Change a file without opening it, as a command run as root could (each change rewrites what
+ * is there, so that nothing is lost if it goes through): mode, length, times, an extended
+ * attribute. Returns an errno.
+ */
+static int meta_write(const char *how, const char *path)
+{
+	struct timespec ts[2];
+	struct stat st;
+
+	if (stat(path, &st))
+		return errno;
+	ts[0] = st.st_atim;
+	ts[1] = st.st_mtim;
+	if (!strcmp(how, "chmod"))
+		return syscall(SYS_chmod, path, st.st_mode & 07777) ? errno : 0;
+	if (!strcmp(how, "truncate"))
+		return truncate(path, st.st_size) ? errno : 0;
+	if (!strcmp(how, "utime"))
+		return utimensat(AT_FDCWD, path, ts, 0) ? errno : 0;
+	return setxattr(path, "user.sts-id", "IMEI 490154203237518", 20, 0) ? errno : 0;
+}
+
+/* A block device node (the loop device, 7:0) in dir: reading it reads a disk. An errno. */
+static int make_node(const char *dir)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/disk", dir);
+	return syscall(SYS_mknodat, AT_FDCWD, path, S_IFBLK | 0600, makedev(7, 0)) ? errno : 0;
+}
+
+/* Every mount of the system and its source, without /proc (listmount, Linux 6.8). An errno. */
+static int list_mounts(void)
+{
+	/* struct mnt_id_req: size, spare, mnt_id (LSMT_ROOT), param. */
+	struct {
+		uint32_t size, spare;
+		uint64_t mnt_id, param;
+	} req = { 24, 0, ~0ULL, 0 };
+	uint64_t ids[256];
+
+	return syscall(458 /* listmount */, &req, ids, 256, 0) < 0 ? errno : 0;
+}
+
+/* Any capability in CMD's effective set: 0 (learned), or 1 (none, nothing to use). */
+static int capabilities(void)
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2] = { 0 };
+
+	if (syscall(SYS_capget, &h, d))
+		return 1;
+	printf("rogue: effective capabilities %08x%08x\n", d[1].effective, d[0].effective);
+	return d[0].effective || d[1].effective ? 0 : 1;
+}
+
 static int perf_open(void)
 {
 	struct perf_event_attr pa = { .type = PERF_TYPE_SOFTWARE,
@@ -619,6 +680,19 @@ static int action(int argc, char **argv)
 		return result(what, fs_id(NULL));
 	if (strcmp(a, "install-time") == 0 && argc == 2)
 		return result(what, install_time(argv[1]));
+	if ((!strcmp(a, "chmod") || !strcmp(a, "truncate") || !strcmp(a, "utime") ||
+	     !strcmp(a, "setxattr")) &&
+	    argc == 2)
+		return result(what, meta_write(a, argv[1]));
+	if (strcmp(a, "mknod") == 0 && argc == 2)
+		return result(what, make_node(argv[1]));
+	if (strcmp(a, "settime") == 0)
+		/* No time given: the capability check alone, nothing set if it passes. */
+		return result(what, syscall(SYS_settimeofday, NULL, NULL) ? errno : 0);
+	if (strcmp(a, "listmount") == 0)
+		return result(what, list_mounts());
+	if (strcmp(a, "capabilities") == 0)
+		return capabilities();
 	if (strcmp(a, "personality") == 0)
 		return result(what, personality(ADDR_NO_RANDOMIZE) < 0 ? errno : 0);
 	if (strcmp(a, "socket") == 0 && argc == 3)
@@ -647,7 +721,8 @@ static int action(int argc, char **argv)
 		"cgroup-escape PROCS | bpf | listen | inherited-read FD | ifioctl REQ IFNAME | "
 		"ioctl FD REQ | ioctl-high FD REQ | hostname REAL | env NAME SECRET | std-fds | "
 		"keyctl | add-key | syslog | unshare-user | perf | personality | memfd-exec | "
-		"statfs PATH | fstatfs-cwd | install-time PATH | "
+		"statfs PATH | fstatfs-cwd | install-time PATH | chmod|truncate|utime|setxattr "
+		"PATH | mknod DIR | settime | listmount | capabilities | "
 		"socket FAMILY "
 		"TYPE | open-by-handle PATH\n");
 	return 2;
