@@ -489,7 +489,7 @@ static int meta_write(const char *how, const char *path)
 	ts[0] = st.st_atim;
 	ts[1] = st.st_mtim;
 	if (!strcmp(how, "chmod"))
-		return syscall(SYS_chmod, path, st.st_mode & 07777) ? errno : 0;
+		return syscall(SYS_fchmodat, AT_FDCWD, path, st.st_mode & 07777) ? errno : 0;
 	if (!strcmp(how, "truncate"))
 		return truncate(path, st.st_size) ? errno : 0;
 	if (!strcmp(how, "utime"))

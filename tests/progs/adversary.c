@@ -814,10 +814,10 @@ static const struct attempt catalogue[] = {
 		      "signature verified), so only the TLS residual channel is left (docs/"
 		      "policy.md, \"The residual channel\")." },
 	{ "n29",
-	  "a file's mode changed without opening it (chmod, run as root: the owner)",
+	  "a file's mode changed without opening it (fchmodat, run as root: the owner)",
 	  ROGUE,
 	  { "chmod", "@SECRET" },
-	  SYSCALL("chmod") },
+	  SYSCALL("fchmodat") },
 	{ "n30",
 	  "a file outside the state dir truncated by path (no open)",
 	  ROGUE,
