@@ -25,6 +25,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -283,6 +284,12 @@ static int add_rules(scmp_filter_ctx ctx, const struct sandbox_spec *s, uint32_t
 {
 	uint32_t ioctls[ARRAY_SIZE(sandbox_ioctls)], families[3], self[2] = { 0, s->self };
 	const uint32_t stream_dgram[2] = { SOCK_STREAM, SOCK_DGRAM };
+	/* Their first argument a pid: 0 or its own only. */
+	static const char *const self_only[] = { "prlimit64",	       "sched_setaffinity",
+						 "sched_setscheduler", "sched_setparam",
+						 "sched_setattr",      "migrate_pages",
+						 "move_pages" };
+	const uint32_t prio_process = PRIO_PROCESS, ioprio_process = 1; /* IOPRIO_WHO_PROCESS */
 	const struct sts_policy *pol = s->pol;
 	size_t i, nf = 0;
 	int nr, err = 0;
@@ -340,6 +347,26 @@ static int add_rules(scmp_filter_ctx ctx, const struct sandbox_spec *s, uint32_t
 	if (!err)
 		err = refuse_unless(ctx, act, SCMP_SYS(rt_tgsigqueueinfo), 0, 0xffffffff, self + 1,
 				    1, NULL);
+	/*
+	 * Limits, priorities, CPUs and memory placement of itself only (0 or its pid): a command
+	 * run as root could otherwise set its monitor's file size limit to 0 (killed at its next
+	 * log write), or renice every process of its uid.
+	 */
+	for (i = 0; i < ARRAY_SIZE(self_only) && !err; i++) {
+		nr = seccomp_syscall_resolve_name(self_only[i]);
+		if (nr >= 0)
+			err = refuse_unless(ctx, act, nr, 0, 0xffffffff, self, 2, NULL);
+	}
+	if (!err)
+		err = refuse_unless(ctx, act, SCMP_SYS(setpriority), 0, 0xffffffff, &prio_process,
+				    1, NULL);
+	if (!err)
+		err = refuse_unless(ctx, act, SCMP_SYS(setpriority), 1, 0xffffffff, self, 2, NULL);
+	if (!err)
+		err = refuse_unless(ctx, act, SCMP_SYS(ioprio_set), 0, 0xffffffff, &ioprio_process,
+				    1, NULL);
+	if (!err)
+		err = refuse_unless(ctx, act, SCMP_SYS(ioprio_set), 1, 0xffffffff, self, 2, NULL);
 	return err;
 }
 

@@ -38,6 +38,8 @@
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/vfs.h>
+#include <sys/resource.h>
+#include <sched.h>
 #include <sys/xattr.h>
 #include <sys/sysmacros.h>
 #include <sys/time.h>
@@ -531,6 +533,35 @@ static int capabilities(void)
 	return d[0].effective || d[1].effective ? 0 : 1;
 }
 
+/*
+ * Act on the monitor (the parent) without a signal: its limits, priority, CPUs. Each call sets
+ * what is already there, so nothing changes if it goes through. Returns an errno.
+ */
+static int on_monitor(const char *how)
+{
+	pid_t m = getppid();
+	struct rlimit rl;
+	cpu_set_t cpus;
+	int prio;
+
+	if (!strcmp(how, "prlimit")) {
+		/* Read first through the same call: reading another's limits is refused too. */
+		if (prlimit(m, RLIMIT_FSIZE, NULL, &rl))
+			return errno;
+		return prlimit(m, RLIMIT_FSIZE, &rl, NULL) ? errno : 0;
+	}
+	if (!strcmp(how, "renice")) {
+		errno = 0;
+		prio = getpriority(PRIO_PROCESS, m);
+		if (errno)
+			return errno;
+		return setpriority(PRIO_PROCESS, m, prio) ? errno : 0;
+	}
+	if (sched_getaffinity(m, sizeof(cpus), &cpus))
+		return errno;
+	return sched_setaffinity(m, sizeof(cpus), &cpus) ? errno : 0;
+}
+
 static int perf_open(void)
 {
 	struct perf_event_attr pa = { .type = PERF_TYPE_SOFTWARE,
@@ -691,6 +722,10 @@ static int action(int argc, char **argv)
 		return result(what, syscall(SYS_settimeofday, NULL, NULL) ? errno : 0);
 	if (strcmp(a, "listmount") == 0)
 		return result(what, list_mounts());
+	if ((!strcmp(a, "monitor-prlimit") || !strcmp(a, "monitor-renice") ||
+	     !strcmp(a, "monitor-affinity")) &&
+	    argc == 1)
+		return result(what, on_monitor(a + 8));
 	if (strcmp(a, "capabilities") == 0)
 		return capabilities();
 	if (strcmp(a, "personality") == 0)
@@ -723,6 +758,7 @@ static int action(int argc, char **argv)
 		"keyctl | add-key | syslog | unshare-user | perf | personality | memfd-exec | "
 		"statfs PATH | fstatfs-cwd | install-time PATH | chmod|truncate|utime|setxattr "
 		"PATH | mknod DIR | settime | listmount | capabilities | "
+		"monitor-prlimit|renice|affinity | "
 		"socket FAMILY "
 		"TYPE | open-by-handle PATH\n");
 	return 2;
