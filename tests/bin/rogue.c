@@ -116,6 +116,40 @@ static int tcp_connect(int family, const char *port, bool mapped)
 	return err;
 }
 
+/*
+ * Data in the SYN to another destination, no connect() at all (TCP Fast Open), or a socket
+ * connected to the collector first (allowed), dissolved with AF_UNSPEC and connected again
+ * elsewhere. Returns an errno.
+ */
+static int tcp_sneak(const char *how, const char *port, const char *collector)
+{
+	struct sockaddr_in to = { .sin_family = AF_INET,
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct sockaddr unspec = { .sa_family = AF_UNSPEC };
+	static const char data[] = "IMEI 490154203237518 SN0123456789";
+	int fd, err = 0;
+
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (fd < 0)
+		return errno;
+	if (!strcmp(how, "fastopen")) {
+		to.sin_port = htons(atoi(port));
+		if (sendto(fd, data, sizeof(data), MSG_FASTOPEN, (struct sockaddr *)&to,
+			   sizeof(to)) < 0)
+			err = errno;
+	} else {
+		to.sin_port = htons(atoi(collector));
+		if (connect(fd, (struct sockaddr *)&to, sizeof(to)) ||
+		    connect(fd, &unspec, sizeof(unspec)))
+			err = errno ? errno : EIO;
+		to.sin_port = htons(atoi(port));
+		if (!err && connect(fd, (struct sockaddr *)&to, sizeof(to)))
+			err = errno;
+	}
+	close(fd);
+	return err;
+}
+
 /* A DNS query for NAME, type A: with a NAME built from data, a DNS tunnel. */
 static size_t dns_query(const char *name, unsigned char *q, size_t len)
 {
@@ -726,6 +760,10 @@ static int action(int argc, char **argv)
 	     !strcmp(a, "monitor-affinity")) &&
 	    argc == 1)
 		return result(what, on_monitor(a + 8));
+	if (strcmp(a, "fastopen") == 0 && argc == 2)
+		return result(what, tcp_sneak(a, argv[1], NULL));
+	if (strcmp(a, "reconnect") == 0 && argc == 3)
+		return result(what, tcp_sneak(a, argv[1], argv[2]));
 	if (strcmp(a, "capabilities") == 0)
 		return capabilities();
 	if (strcmp(a, "personality") == 0)
@@ -758,7 +796,7 @@ static int action(int argc, char **argv)
 		"keyctl | add-key | syslog | unshare-user | perf | personality | memfd-exec | "
 		"statfs PATH | fstatfs-cwd | install-time PATH | chmod|truncate|utime|setxattr "
 		"PATH | mknod DIR | settime | listmount | capabilities | "
-		"monitor-prlimit|renice|affinity | "
+		"monitor-prlimit|renice|affinity | fastopen PORT | reconnect PORT COLLECTOR-PORT | "
 		"socket FAMILY "
 		"TYPE | open-by-handle PATH\n");
 	return 2;
