@@ -628,6 +628,71 @@ static void build_env(struct run_ctx *c)
 	c->env[n] = NULL;
 }
 
+/* path as it is on disk: realpath, or for a file not made yet its directory's and its name. */
+static bool resolve_path(const char *path, char *out, size_t len)
+{
+	char buf[PATH_MAX], dir[PATH_MAX], *slash;
+
+	if (realpath(path, buf))
+		return snprintf(out, len, "%s", buf) < (int)len;
+	if (errno != ENOENT || snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir))
+		return false;
+	slash = strrchr(dir, '/');
+	if (slash == dir) {
+		dir[1] = '\0';
+	} else if (slash) {
+		*slash = '\0';
+	} else {
+		dir[0] = '.';
+		dir[1] = '\0';
+	}
+	if (!realpath(dir, buf))
+		return false;
+	slash = strrchr(path, '/');
+	return snprintf(out, len, "%s/%s", strcmp(buf, "/") ? buf : "", slash ? slash + 1 : path) <
+	       (int)len;
+}
+
+/*
+ * No policy rule may reach stsd's own files (o->protect): a file rule naming one (same inode),
+ * or a directory rule (allow-read-dir, state-dir) containing one at any depth (Landlock's
+ * directory rules are recursive).
+ */
+static int check_protected(struct run_ctx *c, const struct police_opts *o)
+{
+	char prot[PATH_MAX], dir[PATH_MAX];
+	const struct sts_file_rule *r;
+	struct stat st;
+	size_t i, j, n;
+	bool exists;
+
+	for (i = 0; i < ARRAY_SIZE(o->protect) && o->protect[i]; i++) {
+		if (!resolve_path(o->protect[i], prot, sizeof(prot)))
+			continue; /* its directory does not exist: nothing to reach */
+		exists = stat(prot, &st) == 0;
+		for (j = 0; j < c->pol.n_files; j++) {
+			r = &c->pol.files[j];
+			if (r->kind == STS_FILE_READ || r->kind == STS_FILE_EXEC) {
+				if (!exists || st.st_dev != r->dev || st.st_ino != r->ino)
+					continue;
+			} else {
+				if (!realpath(r->path, dir))
+					continue;
+				n = strlen(dir);
+				if (strcmp(dir, "/") &&
+				    (strncmp(prot, dir, n) || (prot[n] != '/' && prot[n] != '\0')))
+					continue;
+			}
+			sts_err("%s:%d: %s would let the policed command reach stsd's own %s: a "
+				"policy may not grant the evidence log and its keys, stsd.conf and "
+				"its state dir (the consent record, the device key) or itself",
+				c->policy_path, r->line, r->path, prot);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
 /* What runs, as whom, under which policy: CMD resolved, the user looked up, the policy loaded. */
 static int police_prepare(struct run_ctx *c)
 {
@@ -669,6 +734,9 @@ static int police_prepare(struct run_ctx *c)
 		sts_err("%s", perr);
 		return err;
 	}
+	err = check_protected(c, o);
+	if (err)
+		return err;
 	c->have_policy = true;
 	c->spec.envp = c->env;
 	build_env(c);

@@ -62,6 +62,13 @@ struct police_opts {
 	void *payload_ctx;
 	int timeout_s; /* kill the policed cgroup after this long; 0: no limit */
 	bool pass_stdin; /* --stdin: CMD reads the launcher's stdin (else /dev/null) */
+	/*
+	 * stsd's own files, NULL-terminated (entries may be NULL-free paths that do not exist
+	 * yet): the evidence log and its keys, the consent record, the device key's directory,
+	 * the policy itself. A policy whose rules would let CMD read, write or run one of them is
+	 * refused: CMD could forge consent, swap the key the monitor trusts, or edit its evidence.
+	 */
+	const char *protect[12];
 };
 
 /*

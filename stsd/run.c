@@ -111,6 +111,40 @@ static const struct cli_exit run_exits[] = {
 };
 
 /* DIR/log.key for the log DIR/NAME (./log.key for a bare NAME). */
+/*
+ * What the policy must not grant CMD (police_opts.protect): the evidence log, its key and seal
+ * state, the events file, the consent record, the policy, stsd.conf and its state dir (the
+ * device key the payload check trusts, the consent record).
+ */
+static void protect_own_files(struct police_opts *o, const struct run_rules *rules, const char *log,
+			      const char *log_key, const char *seal, const char *events,
+			      char *cfg_dir, size_t len)
+{
+	const char *config = rules->config_path ? rules->config_path : STS_CONFIG_DEFAULT_PATH;
+	struct sts_config *cfg = calloc(1, sizeof(*cfg));
+	char why[256];
+	size_t n = 0;
+
+	cfg_dir[0] = '\0';
+	if (cfg && sts_config_load(config, cfg, why, sizeof(why)) == 0)
+		snprintf(cfg_dir, len, "%s", cfg->state_dir);
+	free(cfg);
+	o->protect[n++] = o->policy_path;
+	o->protect[n++] = config;
+	if (cfg_dir[0])
+		o->protect[n++] = cfg_dir;
+	if (log)
+		o->protect[n++] = log;
+	if (log_key)
+		o->protect[n++] = log_key;
+	if (seal)
+		o->protect[n++] = seal;
+	if (events)
+		o->protect[n++] = events;
+	if (rules->consent_path)
+		o->protect[n++] = rules->consent_path;
+}
+
 static int log_key_beside(const char *log, char *out, size_t len)
 {
 	const char *slash = strrchr(log, '/');
@@ -167,7 +201,7 @@ int cmd_run(int argc, char **argv)
 	};
 	const char *events_path = NULL, *evlog_path = NULL, *seal_path = NULL;
 	const char *evlog_key = NULL;
-	char keybuf[PATH_MAX];
+	char keybuf[PATH_MAX], cfg_dir[PATH_MAX];
 	struct run_rules rules = { 0 };
 	struct police_opts o = {
 		.policy_path = STSD_DEFAULT_POLICY,
@@ -247,6 +281,8 @@ int cmd_run(int argc, char **argv)
 		evlog_key = keybuf;
 	}
 	o.argv = (const char *const *)argv + optind;
+	protect_own_files(&o, &rules, evlog_path, evlog_key, seal_path, events_path, cfg_dir,
+			  sizeof(cfg_dir));
 	ret = STS_EXIT_USAGE;
 	if (events_path) {
 		o.events = fopen(events_path, "ae");
