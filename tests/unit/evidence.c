@@ -663,6 +663,84 @@ cleanup:
 	sts_key_free(&key);
 }
 
+/*
+ * Verification in windows, several threads, tree nodes hashed ahead: checkpoints at every
+ * offset within a window (every 37 records), a segment that starts off the window grid, and
+ * one changed byte deep inside, with one thread and with two.
+ */
+void test_evidence_verify_windows(void)
+{
+	char path[512], old[512], bad[512], out[256];
+	struct sts_key key = { 0 };
+	struct evlog_opts o = { 0 };
+	struct evv_opts vo = { 0 };
+	struct evv_result res;
+	struct evlog *log = NULL;
+	const char *buf;
+	unsigned int t;
+	json_t *f;
+	size_t len;
+	int i;
+
+	snprintf(path, sizeof(path), "%s/win.log", test__tmpdir());
+	snprintf(old, sizeof(old), "%s/win.log.1", test__tmpdir());
+	snprintf(bad, sizeof(bad), "%s/win-bad.log", test__tmpdir());
+	if (!ASSERT_OK(new_key("wk", &key), "key"))
+		return;
+	o.path = path;
+	o.log_key = &key;
+	o.checkpoint_every = 37;
+	o.checkpoint_interval = 3600;
+	o.clock = test_clock;
+	o.boot_id = "test-boot";
+	o.no_state = true;
+	test_now = 1767225600LL * 1000000;
+	f = json_pack("{si ss ss si}", "pid", 4151, "comm", "sts-agent", "path",
+		      "/usr/lib/x86_64-linux-gnu/libssl.so.3", "ino", 1311);
+	if (!ASSERT_OK(evlog_open(&o, &log), "open"))
+		goto cleanup;
+	for (i = 0; i < 6000; i++)
+		evlog_append(log, EV_FILE_ALLOW, f, NULL);
+	ASSERT_OK(evlog_rotate(log, old), "rotate");
+	for (i = 0; i < 6000; i++)
+		evlog_append(log, EV_FILE_ALLOW, f, NULL);
+	ASSERT_OK(evlog_close(log), "close");
+	log = NULL;
+	vo.log_key = &key;
+	for (t = 1; t <= 2; t++) {
+		vo.threads = t;
+		ASSERT_OK(evv_map(old, &buf, &len), "map");
+		ASSERT_OK(evv_verify(buf, len, &vo, &res), "first segment verifies");
+		ASSERT_TRUE(res.checkpoints > 150 && res.tail == 0, "checkpoints everywhere");
+		ASSERT_TRUE(res.windows_ahead > 0, "tree nodes hashed ahead");
+		evv_result_free(&res);
+		evv_unmap(buf, len);
+		ASSERT_OK(evv_map(path, &buf, &len), "map");
+		ASSERT_OK(evv_verify(buf, len, &vo, &res), "second segment verifies on its own");
+		ASSERT_TRUE(res.segment && res.first_seq % 64 != 1, "off the window grid");
+		ASSERT_TRUE(res.windows_ahead > 0, "tree nodes hashed ahead in the segment too");
+		evv_result_free(&res);
+		evv_unmap(buf, len);
+	}
+	/* One byte of line 1500's path, mid-window: caught there, whatever the threads. */
+	ASSERT_EQ(run(out, sizeof(out),
+		      "awk 'NR == 1500 { sub(/libssl/, \"libssM\") } { print }' %s > %s", path,
+		      bad),
+		  0, "alter");
+	for (t = 1; t <= 2; t++) {
+		vo.threads = t;
+		ASSERT_OK(evv_map(bad, &buf, &len), "map");
+		ASSERT_EQ(evv_verify(buf, len, &vo, &res), -EBADMSG, "altered byte");
+		ASSERT_EQ(res.bad_line, 1500, "on its line");
+		evv_result_free(&res);
+		evv_unmap(buf, len);
+	}
+cleanup:
+	json_decref(f);
+	evlog_close(log);
+	sts_key_free(&key);
+}
+
 void test_evidence_disk_full(void)
 {
 	char path[512];
