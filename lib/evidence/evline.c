@@ -446,7 +446,8 @@ static const uint8_t hexval_lc[256] = {
 	['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
 };
 
-static bool lit(const char **p, const char *end, const char *s, size_t n)
+static inline __attribute__((always_inline)) bool lit(const char **p, const char *end,
+						      const char *s, size_t n)
 {
 	if ((size_t)(end - *p) < n || memcmp(*p, s, n) != 0)
 		return false;
@@ -540,7 +541,8 @@ static bool scan_writer_form(const char *line, size_t len, struct evline *rec)
 		if (!scan_string(&sc, &k, &esc) || esc || reserved_span(&k))
 			return false;
 		for (i = 0; i < n; i++)
-			if (ks[i].n == k.n && memcmp(ks[i].s, k.s, k.n) == 0)
+			if (ks[i].n == k.n &&
+			    (k.n == 0 || (ks[i].s[0] == k.s[0] && memcmp(ks[i].s, k.s, k.n) == 0)))
 				return false;
 		ks[n++] = k;
 		if (sc.p >= end || *sc.p != ':')

@@ -1131,7 +1131,8 @@ int evlog_open(const struct evlog_opts *opts, struct evlog **logp)
 	 * verify --seal-key (its first seal would come epochs after it began). It stays, as it
 	 * is, in a segment of its own; the sealed segment starts here with a sealed checkpoint.
 	 */
-	if (log->sealed && !log->have_prev_seal && log->next_seq > 0 && !log->st.incident) {
+	if (log->sealed && !log->have_prev_seal && log->next_seq > 0 && !log->st.incident &&
+	    !opts->seal_in_place) {
 		char *old = NULL;
 
 		/* Its own checkpoint, sealed, even after an unsealed one: the new segment's first.

@@ -100,6 +100,11 @@ struct evlog_opts {
 	/* Writer state file (last checkpoint remembered, fsync'd); NULL: "<path>.state". */
 	const char *state_path;
 	bool no_state; /* no state file: every open re-reads the whole log (tests, benches) */
+	/*
+	 * Seals on for a log with unsealed history: seal it in place instead of rotating (the
+	 * tamper fixtures: an intruder re-sealing history with a later key).
+	 */
+	bool seal_in_place;
 };
 
 struct evlog_stats {
