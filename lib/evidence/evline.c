@@ -439,12 +439,14 @@ static bool lower_hex(const char *s, size_t n)
 	return ok;
 }
 
+#ifndef __SSE2__
 /* Lowercase hex digits to their value + 1; 0 for any other byte. */
 static const uint8_t hexval_lc[256] = {
 	['0'] = 1,  ['1'] = 2,	['2'] = 3,  ['3'] = 4,	['4'] = 5,  ['5'] = 6,
 	['6'] = 7,  ['7'] = 8,	['8'] = 9,  ['9'] = 10, ['a'] = 11, ['b'] = 12,
 	['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
 };
+#endif
 
 static inline __attribute__((always_inline)) bool lit(const char **p, const char *end,
 						      const char *s, size_t n)
@@ -456,6 +458,49 @@ static inline __attribute__((always_inline)) bool lit(const char **p, const char
 }
 
 #define LIT(p, end, s) lit(&(p), (end), (s), sizeof(s) - 1)
+
+/* 64 lowercase hex digits to 32 bytes; false if any is not one. */
+static bool unhex32_lc(const char *p, uint8_t out[32])
+{
+#ifdef __SSE2__
+	const __m128i c0 = _mm_set1_epi8('0'), ca = _mm_set1_epi8('a'), n9 = _mm_set1_epi8(9),
+		      n5 = _mm_set1_epi8(5), n10 = _mm_set1_epi8(10), lo8 = _mm_set1_epi16(0x00ff);
+	__m128i v[4], ok = _mm_set1_epi8(-1);
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(p + 16 * i));
+		__m128i d = _mm_sub_epi8(x, c0), a = _mm_sub_epi8(x, ca);
+		/* Unsigned "at most": min(x, m) == x. */
+		__m128i isd = _mm_cmpeq_epi8(_mm_min_epu8(d, n9), d);
+		__m128i isa = _mm_cmpeq_epi8(_mm_min_epu8(a, n5), a);
+		__m128i val = _mm_or_si128(_mm_and_si128(isd, d),
+					   _mm_and_si128(isa, _mm_add_epi8(a, n10)));
+
+		ok = _mm_and_si128(ok, _mm_or_si128(isd, isa));
+		/* Each 16-bit lane holds (high digit, low digit): one byte from the two. */
+		v[i] = _mm_or_si128(_mm_slli_epi16(_mm_and_si128(val, lo8), 4),
+				    _mm_srli_epi16(val, 8));
+	}
+	if (_mm_movemask_epi8(ok) != 0xffff)
+		return false;
+	_mm_storeu_si128((__m128i *)out, _mm_packus_epi16(v[0], v[1]));
+	_mm_storeu_si128((__m128i *)(out + 16), _mm_packus_epi16(v[2], v[3]));
+	return true;
+#else
+	uint8_t bad = 0, hi, lo;
+	size_t i;
+
+	for (i = 0; i < 32; i++) {
+		/* Not a digit: 0 - 1 = 0xff, caught below. */
+		hi = (uint8_t)(hexval_lc[(unsigned char)p[2 * i]] - 1);
+		lo = (uint8_t)(hexval_lc[(unsigned char)p[2 * i + 1]] - 1);
+		bad |= hi | lo;
+		out[i] = (uint8_t)(hi << 4 | (lo & 15));
+	}
+	return !(bad & 0xf0);
+#endif
+}
 
 static bool reserved_span(const struct span *k)
 {
@@ -475,11 +520,13 @@ static bool reserved_span(const struct span *k)
 static bool scan_writer_form(const char *line, size_t len, struct evline *rec)
 {
 	const char *p = line, *end = line + len, *s;
+	/* Keys as two arrays: a struct copied whole stalled on its just-stored halves. */
+	const char *kp[SCAN_KEYS];
+	size_t kn[SCAN_KEYS];
 	struct scan sc;
-	struct span k, v, ks[SCAN_KEYS];
+	struct span k, v;
 	size_t n = 0, i;
 	uint64_t seq = 0;
-	uint8_t bad = 0, hi, lo;
 	bool esc;
 
 	if (!LIT(p, end, "{\"seq\":"))
@@ -516,14 +563,7 @@ static bool scan_writer_form(const char *line, size_t len, struct evline *rec)
 	if (!LIT(p, end, ",\"prev\":\"") || end - p < 2 * STS_SHA256_LEN + 1 ||
 	    p[2 * STS_SHA256_LEN] != '"')
 		return false;
-	for (i = 0; i < STS_SHA256_LEN; i++) {
-		/* Not a digit: 0 - 1 = 0xff, caught below. */
-		hi = (uint8_t)(hexval_lc[(unsigned char)p[2 * i]] - 1);
-		lo = (uint8_t)(hexval_lc[(unsigned char)p[2 * i + 1]] - 1);
-		bad |= hi | lo;
-		rec->prev[i] = (uint8_t)(hi << 4 | (lo & 15));
-	}
-	if (bad & 0xf0)
+	if (!unhex32_lc(p, rec->prev))
 		return false;
 	/* The record's own members: the top-level object goes on at depth 1. */
 	sc.p = p + 2 * STS_SHA256_LEN + 1;
@@ -541,10 +581,11 @@ static bool scan_writer_form(const char *line, size_t len, struct evline *rec)
 		if (!scan_string(&sc, &k, &esc) || esc || reserved_span(&k))
 			return false;
 		for (i = 0; i < n; i++)
-			if (ks[i].n == k.n &&
-			    (k.n == 0 || (ks[i].s[0] == k.s[0] && memcmp(ks[i].s, k.s, k.n) == 0)))
+			if (kn[i] == k.n &&
+			    (k.n == 0 || (kp[i][0] == k.s[0] && memcmp(kp[i], k.s, k.n) == 0)))
 				return false;
-		ks[n++] = k;
+		kp[n] = k.s;
+		kn[n++] = k.n;
 		if (sc.p >= end || *sc.p != ':')
 			return false;
 		sc.p++;
