@@ -432,11 +432,13 @@ static int keep_leaf(struct vstate *v, const merkle_hash leaf)
 }
 
 /*
- * Lines go through in windows: first every line of the window is parsed (evline_scan) and
- * leaf-hashed, split between the threads; then the window is checked in order. Only the
- * ordered part (chain, tree, checkpoints) runs on one core.
+ * Lines go through in windows: first every line of the window is parsed (evline_scan),
+ * leaf-hashed and its subtree hashed, split between the threads; then the window is checked
+ * in order. Only the ordered part (chain, checkpoints) runs on one core. 512 lines (about
+ * 170 KB of a log of 330-byte records) stay in a core's cache between the two passes; 2048
+ * measured no better.
  */
-#define WINDOW 2048
+#define WINDOW 512
 #define MAX_THREADS 16
 
 struct vline {
