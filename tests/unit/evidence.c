@@ -18,6 +18,7 @@
 
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -717,7 +718,7 @@ cleanup:
  */
 void test_evidence_verify_windows(void)
 {
-	char path[512], old[512], bad[512], out[256];
+	char path[512], old[512], bad[512], other[512], out[1024], outdir[PATH_MAX];
 	struct sts_key key = { 0 };
 	struct evlog_opts o = { 0 };
 	struct evv_opts vo = { 0 };
@@ -732,7 +733,9 @@ void test_evidence_verify_windows(void)
 	snprintf(path, sizeof(path), "%s/win.log", test__tmpdir());
 	snprintf(old, sizeof(old), "%s/win.log.1", test__tmpdir());
 	snprintf(bad, sizeof(bad), "%s/win-bad.log", test__tmpdir());
-	if (!ASSERT_OK(new_key("wk", &key), "key"))
+	snprintf(other, sizeof(other), "%s/other.log", test__tmpdir());
+	if (!ASSERT_OK(new_key("wk", &key), "key") ||
+	    !ASSERT_OK_PTR(realpath(test__out_dir(), outdir), "build dir"))
 		return;
 	o.path = path;
 	o.log_key = &key;
@@ -769,6 +772,45 @@ void test_evidence_verify_windows(void)
 		evv_result_free(&res);
 		evv_unmap(buf, len);
 	}
+	/*
+	 * A kept checkpoint from mid-window (the first one after line 1900): `verify --since`
+	 * finds its root within a window hashed ahead.
+	 */
+	ASSERT_EQ(
+		run(out, sizeof(out),
+		    "cd %s && n=$(awk 'NR > 1900 && /\"type\":\"checkpoint\"/ { print NR; exit }' "
+		    "win.log.1) && head -n $n win.log.1 > kept.log && %s/stsctl checkpoint "
+		    "kept.log "
+		    "--log-key wk.pub -o kept.cp",
+		    test__tmpdir(), outdir),
+		0, "a checkpoint kept from inside a window");
+	ASSERT_EQ(run(out, sizeof(out),
+		      "cd %s && %s/stsctl verify win.log.1 --since kept.cp "
+		      "--log-key wk.pub",
+		      test__tmpdir(), outdir),
+		  0, "verify --since it");
+	/* Signed by the same key, same size, other records: its root is not the log's. */
+	o.path = other;
+	if (ASSERT_OK(evlog_open(&o, &log), "open another log")) {
+		json_object_set_new(f, "pid", json_integer(4152));
+		for (i = 0; i < 2000; i++)
+			evlog_append(log, EV_FILE_ALLOW, f, NULL);
+		ASSERT_OK(evlog_close(log), "close");
+		log = NULL;
+	}
+	ASSERT_EQ(
+		run(out, sizeof(out),
+		    "cd %s && n=$(awk 'NR > 1900 && /\"type\":\"checkpoint\"/ { print NR; exit }' "
+		    "win.log.1) && head -n $n other.log > kept2.log && %s/stsctl checkpoint "
+		    "kept2.log --log-key wk.pub -o kept2.cp",
+		    test__tmpdir(), outdir),
+		0, "a checkpoint of another history, same key and size");
+	ASSERT_EQ(run(out, sizeof(out),
+		      "cd %s && %s/stsctl verify win.log.1 --since kept2.cp "
+		      "--log-key wk.pub",
+		      test__tmpdir(), outdir),
+		  1, "is refused");
+	ASSERT_TRUE(strstr(out, "history rewritten since") != NULL, "as rewritten history");
 	/* One byte of line 1500's path, mid-window: caught there, whatever the threads. */
 	ASSERT_EQ(run(out, sizeof(out),
 		      "awk 'NR == 1500 { sub(/libssl/, \"libssM\") } { print }' %s > %s", path,
