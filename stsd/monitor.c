@@ -661,6 +661,7 @@ static bool daemon_open(struct daemon *d)
 		sts_err("%s", why);
 		return false;
 	}
+	evidence_set_max_size(d->ev, d->cfg.log_max_size);
 	d->sfd = signal_fd();
 	if (d->notify)
 		sd_notify_ready();

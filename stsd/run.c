@@ -63,7 +63,14 @@ static const char usage_text[] =
 	"                       the log's directory, as stsd daemon keeps them). Created with\n"
 	"                       FILE.pub if missing, and stsd says so: FILE.pub is what\n"
 	"                       an auditor passes to stsctl verify --log-key\n"
-	"  --seal-state FILE    seal the checkpoints forward-securely (stsctl seal-init)\n"
+	"  --seal-state FILE    seal the checkpoints forward-securely (stsctl seal-init); a\n"
+	"                       log with unsealed records goes on in a new segment, the\n"
+	"                       unsealed history kept as LOG.<records> (stsd says so)\n"
+	"  --log-max-size SIZE  past SIZE bytes (suffix K, M, G), checkpoint the log and go\n"
+	"                       on in a new segment: the log so far becomes LOG.<records\n"
+	"                       before it, 12 digits>; stsctl verify LOG.[0-9]* LOG checks them\n"
+	"                       as one chain (default: never; stsd.conf log-max-size for\n"
+	"                       stsd daemon)\n"
 	"  --events FILE        append every record (start, events, stop) as plain JSON lines\n"
 	"  --json               write those JSON lines to stdout\n"
 	"  --allowed            also print allowed actions on stderr (and, observing, what\n"
@@ -187,6 +194,7 @@ int cmd_run(int argc, char **argv)
 		{ "log", required_argument, NULL, 'L' },
 		{ "log-key", required_argument, NULL, 'K' },
 		{ "seal-state", required_argument, NULL, 'S' },
+		{ "log-max-size", required_argument, NULL, 'M' },
 		{ "events", required_argument, NULL, 'l' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "allowed", no_argument, NULL, 'a' },
@@ -209,6 +217,7 @@ int cmd_run(int argc, char **argv)
 		.payload_ctx = &rules,
 	};
 	bool json_stdout = false;
+	uint64_t max_size = 0;
 	char why[512];
 	int ret, err, opt;
 
@@ -238,6 +247,13 @@ int cmd_run(int argc, char **argv)
 			break;
 		case 'S':
 			seal_path = optarg;
+			break;
+		case 'M':
+			if (sts_config_parse_size(optarg, &max_size))
+				return cli_usage_error(
+					"--log-max-size %s: \"off\" or a size in bytes "
+					"(suffix K, M or G) from %u to 1T",
+					optarg, STS_LOG_MIN_SIZE);
 			break;
 		case 'j':
 			json_stdout = true;
@@ -272,6 +288,8 @@ int cmd_run(int argc, char **argv)
 	}
 	if (optind >= argc)
 		return cli_usage_error("no command given (stsd run [OPTIONS] -- CMD [ARGS])");
+	if (max_size && !evlog_path)
+		return cli_usage_error("--log-max-size needs --log");
 	if (events_path && json_stdout)
 		return cli_usage_error("--events and --json are exclusive");
 	if (evlog_path && !evlog_key) {
@@ -306,6 +324,7 @@ int cmd_run(int argc, char **argv)
 			ret = STS_EXIT_ENFORCE;
 			goto cleanup;
 		}
+		evidence_set_max_size(o.evidence, max_size);
 		if (evidence_key_created(o.evidence) && !o.quiet)
 			sts_err("created the evidence log key %s and its public half %s.pub (for "
 				"stsctl verify --log-key)",
