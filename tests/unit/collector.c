@@ -1909,3 +1909,143 @@ cleanup:
 	free(text);
 	sts_key_free(&dev);
 }
+
+struct poison_client {
+	struct collector *c;
+	const char *jws;
+	int status;
+	char *receipt;
+};
+
+static void *poison_main(void *arg)
+{
+	struct poison_client *p = arg;
+	json_t *r = NULL;
+
+	if (post(p->c, p->jws, &p->status, &r))
+		p->status = -1;
+	if (r && jstr(r, "receipt"))
+		p->receipt = strdup(jstr(r, "receipt"));
+	json_decref(r);
+	return NULL;
+}
+
+#define POISON_N 12
+
+/*
+ * The PostgreSQL backend queues a batch's inserts and sends them with the COMMIT (pipeline
+ * mode): a failure there must still fail the whole batch. A trigger the test adds refuses one
+ * IMEI: that report, alone or in a batch with others sent at the same moment, gets 503 and so
+ * does every report of its batch; no receipt is given for a row that is not there; the
+ * connection serves the next batch; the counter gave nothing away (seq has no gap); and once
+ * the trigger is gone every retry (same bytes) is stored.
+ */
+static void pg_batch_failure(void)
+{
+	struct poison_client pc[POISON_N] = { 0 };
+	pthread_t th[POISON_N];
+	struct collector c = { 0 };
+	struct sts_key dev = { 0 };
+	char aid[POISON_N][STS_AID_LEN + 1], imei[16], *jws[POISON_N] = { 0 }, val[64], sql[256];
+	long long seq = 0, seen[POISON_N + 1] = { 0 };
+	json_t *list = NULL;
+	int i, ok, refused, round;
+
+	if (!ASSERT_OK(device_key("dev-poison", &dev), "device key") ||
+	    !ASSERT_OK(collector_start(test__tmpdir(), NULL, &c), "start collector"))
+		goto cleanup;
+	for (i = 0; i < POISON_N; i++) {
+		sts_aid_new(aid[i]);
+		make_imei(4200 + i, imei);
+		jws[i] = report(&dev, aid[i], imei, "PinePhone", "FR");
+	}
+	make_imei(4200, imei);
+	snprintf(sql, sizeof(sql),
+		 "CREATE FUNCTION poison() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN "
+		 "IF NEW.imei = '%s' THEN RAISE EXCEPTION 'poisoned'; END IF; RETURN NEW; END$$",
+		 imei);
+	ASSERT_OK(pg_sql(collector_db_url, sql), "a function refusing the first report's IMEI");
+	ASSERT_OK(pg_sql(collector_db_url, "CREATE TRIGGER poison BEFORE INSERT ON activations "
+					   "FOR EACH ROW EXECUTE FUNCTION poison()"),
+		  "as a trigger");
+
+	/* Alone: 503, nothing stored, the connection usable afterwards. */
+	pc[0] = (struct poison_client){ .c = &c, .jws = jws[0] };
+	poison_main(&pc[0]);
+	ASSERT_EQ(pc[0].status, 503, "a batch whose insert fails: 503");
+	ASSERT_TRUE(!pc[0].receipt, "and no receipt");
+	free(pc[0].receipt);
+	pc[0].receipt = NULL;
+
+	/* All at once, the poisoned one among them: its batch fails as a whole. */
+	for (round = 0; round < 2; round++) {
+		for (i = 0; i < POISON_N; i++) {
+			if (pc[i].status == 201 || pc[i].status == 200)
+				continue;
+			free(pc[i].receipt);
+			pc[i] = (struct poison_client){ .c = &c, .jws = jws[i] };
+			pthread_create(&th[i], NULL, poison_main, &pc[i]);
+		}
+		for (i = 0; i < POISON_N; i++)
+			if (pc[i].c)
+				pthread_join(th[i], NULL);
+		for (i = 0, ok = 0, refused = 0; i < POISON_N; i++) {
+			ok += pc[i].status == 201;
+			refused += pc[i].status == 503;
+			/* 503 carries no receipt; 201 one for a row that is there. */
+			if (pc[i].status == 503)
+				ASSERT_TRUE(!pc[i].receipt, "no receipt with a 503");
+			pc[i].c = pc[i].status == 201 ? NULL : pc[i].c;
+		}
+		if (round == 0) {
+			printf("  poisoned burst: %d stored, %d refused with their batch\n", ok,
+			       refused);
+			ASSERT_EQ(pc[0].status, 503, "the poisoned report: 503");
+			ASSERT_EQ(ok + refused, POISON_N, "every other answer 201 or 503");
+			ASSERT_OK(pg_value(collector_db_url, "SELECT count(*) FROM activations",
+					   val, sizeof(val)),
+				  "count");
+			ASSERT_EQ(atoi(val), ok, "exactly the acknowledged rows are stored");
+			ASSERT_OK(pg_sql(collector_db_url, "DROP TRIGGER poison ON activations"),
+				  "drop the trigger");
+		}
+	}
+	for (i = 0; i < POISON_N; i++)
+		ASSERT_TRUE(pc[i].status == 201, "after the trigger is gone, every retry: 201");
+	/* Every receipt is the stored one, and seq runs 1..N without a gap. */
+	list = list_json(&c);
+	if (ASSERT_TRUE(json_is_array(list) && json_array_size(list) == POISON_N,
+			"list: one row per report")) {
+		for (i = 0; i < POISON_N; i++) {
+			json_t *row = json_array_get(list, i);
+			int k;
+
+			seq = json_integer_value(json_object_get(row, "seq"));
+			if (seq >= 1 && seq <= POISON_N)
+				seen[seq]++;
+			for (k = 0; k < POISON_N; k++)
+				if (!strcmp(jstr(row, "aid"), aid[k]))
+					ASSERT_STREQ(
+						jstr(row, "receipt"), pc[k].receipt,
+						"the receipt a client holds is the stored one");
+		}
+		for (i = 1; i <= POISON_N; i++)
+			ASSERT_EQ(seen[i], 1, "seq 1..N, each once: no gap left by a failed batch");
+	}
+	stop_clean(&c);
+cleanup:
+	show_log(&c);
+	if (c.pid > 0)
+		collector_stop(&c, NULL);
+	json_decref(list);
+	for (i = 0; i < POISON_N; i++) {
+		free(jws[i]);
+		free(pc[i].receipt);
+	}
+	sts_key_free(&dev);
+}
+
+void test_collector_pg_batch_failure(void)
+{
+	with_pg(pg_batch_failure);
+}
