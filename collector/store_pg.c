@@ -282,7 +282,8 @@ static int sync_pipeline(struct pg_store *st, int (*got)(struct pg_store *st, in
 {
 	PGresult *res;
 	ExecStatusType rs;
-	int err = 0, i, n = st->queued;
+	int err = 0, i, n = st->queued, nulls = 0;
+	bool synced = false;
 
 	st->nsent = n;
 	st->queued = 0;
@@ -303,25 +304,24 @@ static int sync_pipeline(struct pg_store *st, int (*got)(struct pg_store *st, in
 				err = got(st, i, res);
 			PQclear(res);
 		}
-		while ((res = PQgetResult(st->conn))) {
-			if (PQresultStatus(res) == PGRES_PIPELINE_SYNC) {
-				/* Only after a failure that ended the statements early. */
-				PQclear(res);
-				goto exit;
-			}
+		while ((res = PQgetResult(st->conn)))
 			PQclear(res);
+	}
+	/*
+	 * Up to the sync point: after a failure, each statement left answers "aborted" and then
+	 * NULL. Two NULLs in a row mean nothing more will come (a connection that broke).
+	 */
+	while (!synced && nulls < 2) {
+		res = PQgetResult(st->conn);
+		if (!res) {
+			nulls++;
+			continue;
 		}
-	}
-	/* After a failure the rest answer "aborted" until the sync: read them to it. */
-	while ((res = PQgetResult(st->conn))) {
-		rs = PQresultStatus(res);
+		nulls = 0;
+		synced = PQresultStatus(res) == PGRES_PIPELINE_SYNC;
 		PQclear(res);
-		if (rs == PGRES_PIPELINE_SYNC)
-			break;
-		if (PQstatus(st->conn) != CONNECTION_OK)
-			break;
 	}
-exit:
+	/* Out of pipeline mode, so that a plain ROLLBACK can follow a failure. */
 	if (PQpipelineStatus(st->conn) != PQ_PIPELINE_OFF && !PQexitPipelineMode(st->conn) && !err)
 		err = pg_fail(st, NULL);
 	return err;

@@ -1947,6 +1947,7 @@ static void pg_batch_failure(void)
 	struct collector c = { 0 };
 	struct sts_key dev = { 0 };
 	char aid[POISON_N][STS_AID_LEN + 1], imei[16], *jws[POISON_N] = { 0 }, val[64], sql[256];
+	char backend[64] = "";
 	long long seq = 0, seen[POISON_N + 1] = { 0 };
 	json_t *list = NULL;
 	int i, ok, refused, round;
@@ -1969,6 +1970,11 @@ static void pg_batch_failure(void)
 					   "FOR EACH ROW EXECUTE FUNCTION poison()"),
 		  "as a trigger");
 
+	ASSERT_OK(pg_value(collector_db_url,
+			   "SELECT pid FROM pg_stat_activity WHERE application_name = "
+			   "'sts-collector'",
+			   backend, sizeof(backend)),
+		  "the collector's session");
 	/* Alone: 503, nothing stored, the connection usable afterwards. */
 	pc[0] = (struct poison_client){ .c = &c, .jws = jws[0] };
 	poison_main(&pc[0]);
@@ -2006,6 +2012,13 @@ static void pg_batch_failure(void)
 					   val, sizeof(val)),
 				  "count");
 			ASSERT_EQ(atoi(val), ok, "exactly the acknowledged rows are stored");
+			ASSERT_OK(pg_value(collector_db_url,
+					   "SELECT pid FROM pg_stat_activity WHERE "
+					   "application_name = 'sts-collector'",
+					   val, sizeof(val)),
+				  "the collector's session now");
+			ASSERT_STREQ(val, backend,
+				     "the same session: a failed batch does not cost a reconnect");
 			ASSERT_OK(pg_sql(collector_db_url, "DROP TRIGGER poison ON activations"),
 				  "drop the trigger");
 		}
