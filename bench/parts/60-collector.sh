@@ -131,6 +131,21 @@ sport=$(cat "$d/shmcol.port")
 pport=
 [ -n "$pgurl" ] && pport=$(cat "$d/pgcol.port")
 
+# What each server negotiates with a default OpenSSL client: the comparison is fair only if
+# these match (protocol, cipher suite, key exchange, certificate signature, session tickets).
+tls_params() {
+	(echo; sleep 0.3) | timeout 5 openssl s_client -connect "127.0.0.1:$1" -servername localhost \
+		-CAfile "$d/cert.pem" 2>&1 | awk '
+		/^ *Protocol *:/ { p = $NF } /^ *Cipher *:/ { c = $NF }
+		/^Server Temp Key:/ { sub(/^Server Temp Key: /, ""); k = $0 }
+		/^Peer signature type:/ { s = $NF } /^Peer signing digest:/ { h = $NF }
+		/Post-Handshake New Session Ticket/ { t++ }
+		END { printf "%s, %s, key exchange %s, certificate %s-%s, %d session tickets sent\n",
+			p, c, k, s, h, t }'
+}
+coltls=$(tls_params "$cport")
+nginxtls=$(tls_params "$nport")
+
 for r in $(seq 1 "$BENCH_ROUNDS"); do
 	for c in "${clients[@]}"; do
 		echo "collector: round $r/$BENCH_ROUNDS, $c clients" >&2
@@ -187,7 +202,8 @@ fsync'd, before its 201 and receipt; and the same on PostgreSQL $(basename "$(di
 socket, default \`synchronous_commit=on\`) against \`nginx\`
 $(nginx -v 2>&1 | sed 's/.*nginx\///') (one worker, \`keepalive_timeout 0\`) serving a $(stat -c %s "$d/www/receipt.json")-byte static
 file, the size of a collector reply. Same P-256 certificate and key, TLS 1.3 only, OpenSSL
-defaults on both sides. The client (\`actbench\`) opens a new TCP connection and does a full
+defaults on both sides; negotiated with \`openssl s_client\` before the runs: collector
+$coltls; nginx $nginxtls. The client (\`actbench\`) opens a new TCP connection and does a full
 handshake for every request, as a device does (no session resumption), with 1, 8 or 64
 threads; every collector request is a valid report signed by one of 64 device keys (signed
 before the clock starts) and must get 201, every nginx request 200. $reqs requests a run,
