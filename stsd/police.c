@@ -670,6 +670,7 @@ static int police_prepare(struct run_ctx *c)
 	/* --observe is the dry run: files and exec recorded, not refused by Landlock either. */
 	c->eo.landlock_fs = c->caps.landlock_abi > 0 && !o->observe;
 	c->eo.landlock_net = c->caps.landlock_abi >= 4;
+	c->eo.landlock_abi = c->caps.landlock_abi;
 	if (c->pol.state_dir_created)
 		say(c, "created the policy's state-dir %s (mode 0700)", c->pol.state_dir);
 	return 0;
@@ -788,12 +789,14 @@ static json_t *guarantees(const struct run_ctx *c, bool *observed_only)
 	bool lsm = enforcer_has_lsm(c->enf), ll_fs = c->spec.sandbox.landlock_fs;
 	int abi = c->caps.landlock_abi;
 	const char *bpflsm = lsm ? "BPF LSM" : "";
-	char llfs[32] = "", llnet[40] = "", llscope[48] = "";
+	char llfs[48] = "", llnet[40] = "", llscope[48] = "";
 	json_t *g = json_array();
 	bool files = lsm || ll_fs, unix_ok = !c->pol.n_unix || lsm;
 
 	if (ll_fs)
-		snprintf(llfs, sizeof(llfs), "Landlock ABI %d", abi);
+		snprintf(llfs, sizeof(llfs), "Landlock ABI %d%s", abi,
+			 !strcmp(enforcer_landlock_record(c->enf), "audit") ? " (refusals: audit)"
+									    : "");
 	if (c->spec.sandbox.landlock_net)
 		snprintf(llnet, sizeof(llnet), "Landlock ABI %d TCP ports", abi);
 	if (abi >= 6)
@@ -835,13 +838,25 @@ static json_t *containment(const struct run_ctx *c)
 	for (i = 0; sts_policy_refusable[i]; i++)
 		if (!sts_policy_allows_syscall(&c->pol, sts_policy_refusable[i]))
 			json_array_append_new(refused, json_string(sts_policy_refusable[i]));
-	return json_pack(
+	json_t *r = json_pack(
 		"{s:i, s:b, s:b, s:s, s:o, s:o, s:s}", "landlock_abi", c->caps.landlock_abi,
 		"landlock_files", c->spec.sandbox.landlock_fs, "landlock_tcp",
 		c->spec.sandbox.landlock_net, "seccomp_refusals",
 		c->caps.seccomp_notify ? "refused with EPERM and recorded (user notification)"
 				       : "refused with EPERM, not recorded (no user notification)",
 		"ioctl_allowed", ioctls, "syscalls_refused", refused, "hostname", "localhost");
+	const char *how = c->enf ? enforcer_landlock_record(c->enf) : "";
+
+	/* How Landlock's file refusals reach this log: "landlock+audit", "landlock+fexit", ... */
+	if (r && c->spec.sandbox.landlock_fs && how[0]) {
+		char mech[32];
+
+		snprintf(mech, sizeof(mech), "landlock+%s", how);
+		json_object_set_new(r, "landlock_refusals_recorded_by", json_string(mech));
+		if (!strcmp(how, "audit"))
+			json_object_set_new(r, "audit", json_string(enforcer_audit_state(c->enf)));
+	}
+	return r;
 }
 
 /* Load and attach the BPF enforcement, then the start record: what is enforced, and how (G7). */
@@ -1008,6 +1023,8 @@ static void release_child(struct run_ctx *c)
 	char why[512], childerr[512];
 	ssize_t n;
 
+	/* Before it runs: its Landlock domain's records name it as the domain's creator. */
+	enforcer_audit_follow(c->enf, c->pid, c->spec.drop ? c->spec.uid : getuid());
 	if (enforcer_attach_process(c->enf, c->pid, why, sizeof(why))) {
 		sts_err("%s; not running %s (fail closed)", why, c->exe);
 		kill(c->pid, SIGKILL);
@@ -1116,6 +1133,25 @@ static void on_notify(struct run_ctx *c)
 	emit(c, "event", rec);
 }
 
+/* A refusal of Landlock read from its audit record: recorded like BPF LSM's, by "landlock". */
+static void on_landlock(const struct sts_event *ev, const char *blockers, void *ctx)
+{
+	struct run_ctx *c = ctx;
+	char line[640];
+	json_t *rec, *extra;
+
+	count(c, ev->verdict);
+	event_explain(ev, line, sizeof(line));
+	say(c, "%s (Landlock: %s)", line, blockers);
+	extra = json_pack("{s:s, s:s}", "by", "landlock", "blockers", blockers);
+	to_evidence(c, ev, extra);
+	json_decref(extra);
+	rec = event_to_json(ev);
+	json_object_set_new(rec, "by", json_string("landlock"));
+	json_object_set_new(rec, "blockers", json_string(blockers));
+	emit(c, "event", rec);
+}
+
 /* CMD's output, relayed to stsd's own stdout or stderr (dropped if those are gone). */
 static void relay(int *from, int to)
 {
@@ -1146,16 +1182,17 @@ static void event_loop(struct run_ctx *c)
 	const struct police_channel *ch = c->opts->channel;
 
 	for (;;) {
-		struct pollfd pfd[6] = {
+		struct pollfd pfd[7] = {
 			{ enforcer_event_fd(c->enf), POLLIN, 0 },
 			{ c->sfd, POLLIN, 0 },
 			{ ch && !c->channel_done ? ch->fd : -1, POLLIN, 0 },
 			{ c->notify_fd, POLLIN, 0 },
 			{ c->outpipe[0], POLLIN, 0 },
 			{ c->errpipe2[0], POLLIN, 0 },
+			{ enforcer_audit_fd(c->enf), POLLIN, 0 },
 		};
 
-		if (poll(pfd, 6, next_wakeup(c)) < 0) {
+		if (poll(pfd, 7, next_wakeup(c)) < 0) {
 			if (errno == EINTR)
 				continue;
 			sts_err("poll: %s", strerror(errno));
@@ -1163,6 +1200,8 @@ static void event_loop(struct run_ctx *c)
 		}
 		if (pfd[0].revents)
 			enforcer_poll(c->enf, 0);
+		if (pfd[6].revents)
+			enforcer_audit_read(c->enf, on_landlock, c);
 		if (pfd[3].revents & POLLIN)
 			on_notify(c);
 		else if (pfd[3].revents)
@@ -1193,6 +1232,15 @@ static void drain(struct run_ctx *c)
 	for (time_t until = time(NULL) + 30;
 	     enforcer_live_sockets(c->enf) > 0 && time(NULL) < until;)
 		enforcer_poll(c->enf, 1000); /* woken by STS_EV_SOCKETS_GONE */
+	/* Audit delivers Landlock's last records after CMD is gone: wait for them. */
+	if (enforcer_audit_fd(c->enf) >= 0) {
+		int err = enforcer_audit_flush(c->enf, on_landlock, c);
+
+		if (err < 0)
+			sts_err("Landlock's last audit records: %s; refusals may be missing from "
+				"the log",
+				strerror(-err));
+	}
 	if (enforcer_live_sockets(c->enf) > 0)
 		sts_err("%lld policed TCP sockets still open after 30 s; "
 			"detaching the egress gate anyway",
