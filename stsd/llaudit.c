@@ -80,6 +80,11 @@ struct ll_audit {
 	uint64_t lost;
 	unsigned int flush_seq;
 	bool flushed;
+	bool pid_rule; /* never,task -F pid!=<this monitor> is in place */
+	bool cmd_audited; /* ... and never,task for all is not: CMD has an audit context */
+	/* CMD's refusals waiting for the system call record of their event (same serial) */
+	struct sts_llaudit_rec held[N_PENDING];
+	size_t n_held;
 };
 
 static int audit_ctl(void)
@@ -113,6 +118,8 @@ static int audit_enabled_state(int fd)
 	return -EPROTO;
 }
 
+static void rules_restore(int fd, pid_t pid);
+
 static int lock_dir(void)
 {
 	int fd;
@@ -130,8 +137,11 @@ static int lock_dir(void)
 	return fd;
 }
 
-/* Remove the markers of dead monitors; returns how many live ones remain (other than self). */
-static int sweep_markers(bool *removed)
+/*
+ * Remove the markers of dead monitors, and their task rules (fd >= 0); returns how many live
+ * ones remain (other than self).
+ */
+static int sweep_markers(int fd, bool *removed)
 {
 	struct dirent *de;
 	int live = 0;
@@ -150,6 +160,8 @@ static int sweep_markers(bool *removed)
 			live++;
 			continue;
 		}
+		if (fd >= 0)
+			rules_restore(fd, (pid_t)pid);
 		if (unlinkat(dirfd(d), de->d_name, 0) == 0)
 			*removed = true;
 	}
@@ -176,30 +188,59 @@ void ll_audit_sweep(void)
 	lk = lock_dir();
 	if (lk < 0)
 		return;
-	if (sweep_markers(&removed) == 0 && removed) {
-		fd = audit_ctl();
-		if (fd >= 0) {
-			if (audit_enabled_state(fd) == 1)
-				set_off(fd);
-			audit_close(fd);
-		}
-	}
+	fd = audit_ctl();
+	if (sweep_markers(fd, &removed) == 0 && removed && fd >= 0 && audit_enabled_state(fd) == 1)
+		set_off(fd);
+	if (fd >= 0)
+		audit_close(fd);
 	close(lk);
 }
 
-/* `never,task`: no process gets system-call auditing because audit is on. */
-static int add_never_task(int fd)
+/*
+ * A task rule, added (appended, or first) or deleted: `never,task`, or with pid > 0,
+ * `never,task -F pid!=PID`. The task rules are asked once per new process, at fork, when the
+ * new process still answers its parent's pid: the second rule keeps system-call auditing off
+ * every new process but those the monitor PID forks (CMD), which get an audit context (the
+ * default), so that a Landlock record comes with the system call record naming the process
+ * (its comm when it made the call). A rule already there (or already gone) is no error.
+ */
+static int task_rule(int fd, pid_t pid, bool add, bool first)
 {
 	struct audit_rule_data *r = audit_rule_create_data();
-	int rc;
+	char field[32];
+	int rc, err = 0;
 
 	if (!r)
 		return -ENOMEM;
-	rc = audit_add_rule_data(fd, r, AUDIT_FILTER_TASK, AUDIT_NEVER);
+	if (pid > 0) {
+		snprintf(field, sizeof(field), "pid!=%d", (int)pid);
+		rc = audit_rule_fieldpair_data(&r, field, AUDIT_FILTER_TASK);
+		if (rc < 0) {
+			err = -EINVAL;
+			goto cleanup;
+		}
+	}
+	if (add)
+		rc = audit_add_rule_data(
+			fd, r, AUDIT_FILTER_TASK | (first ? AUDIT_FILTER_PREPEND : 0), AUDIT_NEVER);
+	else
+		rc = audit_delete_rule_data(fd, r, AUDIT_FILTER_TASK, AUDIT_NEVER);
+	if (rc < 0) {
+		err = lib_err(rc);
+		if (err == (add ? -EEXIST : -ENOENT))
+			err = 0;
+	}
+cleanup:
 	audit_rule_free_data(r);
-	if (rc < 0 && lib_err(rc) != -EEXIST)
-		return lib_err(rc);
-	return 0;
+	return err;
+}
+
+/* The rules back to `never,task` alone, for everyone (the monitor PID is gone or stopping). */
+static void rules_restore(int fd, pid_t pid)
+{
+	/* In this order: at no moment is a new process without one of the two. */
+	task_rule(fd, 0, true, false);
+	task_rule(fd, pid, false, false);
 }
 
 /* Switch audit on if it is off (with the marker and the rule); under the directory's lock. */
@@ -220,7 +261,7 @@ static int switch_on(struct ll_audit *a, char *why, size_t whylen)
 		snprintf(why, whylen, "%s: %s", MARK_DIR, strerror(-err));
 		goto cleanup;
 	}
-	live = sweep_markers(&removed);
+	live = sweep_markers(fd, &removed);
 	st = audit_enabled_state(fd);
 	if (st == 1 && removed && !live) {
 		/* A crashed monitor's: off first, then on again as this run's own. */
@@ -242,13 +283,16 @@ static int switch_on(struct ll_audit *a, char *why, size_t whylen)
 			   "group";
 		goto cleanup;
 	}
-	if (st == 0) {
-		err = add_never_task(fd);
-		if (err) {
-			snprintf(why, whylen, "audit rule never,task: %s", strerror(-err));
-			goto cleanup;
-		}
+	/* never,task for all, then for all but CMD (see task_rule), before audit is on. */
+	err = task_rule(fd, 0, true, false);
+	if (!err)
+		err = task_rule(fd, getpid(), true, true);
+	if (err) {
+		snprintf(why, whylen, "audit rule never,task: %s", strerror(-err));
+		goto cleanup;
 	}
+	a->pid_rule = true;
+	a->cmd_audited = task_rule(fd, 0, false, false) == 0;
 	/* Marked before it is on: a crash in between leaves a marker, never audit on unmarked. */
 	{
 		char mark[64];
@@ -274,9 +318,15 @@ static int switch_on(struct ll_audit *a, char *why, size_t whylen)
 		}
 	}
 	a->enabled_here = true;
-	a->state = "switched on for the run (was off), with the rule never,task; off again at "
-		   "the end";
+	a->state =
+		"switched on for the run (was off); task rules: no system-call auditing for "
+		"any process but CMD (never,task -F pid!=stsd), never,task for all after the run; "
+		"off again at the end";
 cleanup:
+	if (err && a->pid_rule) {
+		rules_restore(fd, getpid());
+		a->pid_rule = a->cmd_audited = false;
+	}
 	if (err && a->marked) {
 		char mark[64];
 
@@ -361,8 +411,12 @@ static bool known(const uint64_t *list, size_t n, uint64_t id)
 	return false;
 }
 
-/* The event BPF LSM would have written for this refusal. */
-static void deliver(struct ll_audit *a, const struct sts_llaudit_rec *r, ll_audit_fn fn, void *ctx)
+/*
+ * The event BPF LSM would have written for this refusal; comm as the system call record says
+ * it was at the call, or NULL: as it is now (a process may rename itself in between).
+ */
+static void deliver_as(struct ll_audit *a, const struct sts_llaudit_rec *r, const char *comm,
+		       ll_audit_fn fn, void *ctx)
 {
 	char comm_path[64];
 	bool exec = r->access & STS_LLA_EXEC, write = r->access & STS_LLA_WRITE;
@@ -384,7 +438,9 @@ static void deliver(struct ll_audit *a, const struct sts_llaudit_rec *r, ll_audi
 	ev.cgroup_id = a->cgid;
 	/* The record's process is CMD, alive or a zombie until the monitor reaps it. */
 	snprintf(comm_path, sizeof(comm_path), "/proc/%d/comm", (int)a->pid);
-	{
+	if (comm) {
+		snprintf(ev.comm, sizeof(ev.comm), "%s", comm);
+	} else {
 		FILE *f = fopen(comm_path, "re");
 
 		if (f) {
@@ -404,6 +460,65 @@ static void deliver(struct ll_audit *a, const struct sts_llaudit_rec *r, ll_audi
 			ev.file.dev = major(st.st_dev) << 20 | minor(st.st_dev);
 	}
 	fn(&ev, r->blockers, ctx);
+}
+
+/* Deliver the held refusals whose serial is at most serial (all: UINT64_MAX). */
+static void release_held(struct ll_audit *a, uint64_t serial, ll_audit_fn fn, void *ctx, int *n)
+{
+	size_t i, j;
+
+	for (i = j = 0; i < a->n_held; i++) {
+		if (a->held[i].serial <= serial) {
+			deliver_as(a, &a->held[i], NULL, fn, ctx);
+			(*n)++;
+		} else {
+			if (i != j)
+				a->held[j] = a->held[i];
+			j++;
+		}
+	}
+	a->n_held = j;
+}
+
+/*
+ * A refusal of CMD's domain: delivered now, or, where CMD has an audit context, held until
+ * the system call record of its event names the process as it was at the call.
+ */
+static void deliver(struct ll_audit *a, const struct sts_llaudit_rec *r, ll_audit_fn fn, void *ctx,
+		    int *n)
+{
+	if (!a->cmd_audited) {
+		deliver_as(a, r, NULL, fn, ctx);
+		(*n)++;
+		return;
+	}
+	if (a->n_held == N_PENDING)
+		release_held(a, a->held[0].serial, fn, ctx, n);
+	a->held[a->n_held++] = *r;
+}
+
+/* CMD's system call record: its held refusals of that event, with the name it had then. */
+static void on_syscall(struct ll_audit *a, const struct sts_llaudit_rec *r, ll_audit_fn fn,
+		       void *ctx, int *n)
+{
+	size_t i, j;
+
+	if (r->pid != a->pid)
+		return;
+	for (i = j = 0; i < a->n_held; i++) {
+		if (a->held[i].serial == r->serial) {
+			deliver_as(a, &a->held[i], r->comm, fn, ctx);
+			(*n)++;
+		} else {
+			if (i != j)
+				a->held[j] = a->held[i];
+			j++;
+		}
+	}
+	a->n_held = j;
+	/* Older ones will get no system call record (an event without one): as they are. */
+	if (r->serial)
+		release_held(a, r->serial - 1, fn, ctx, n);
 }
 
 static void on_landlock_record(struct ll_audit *a, int type, const char *text, size_t len,
@@ -439,11 +554,21 @@ static void on_landlock_record(struct ll_audit *a, int type, const char *text, s
 	}
 	if (sts_llaudit_parse(type, text, len, r))
 		return;
+	if (r->type == STS_AUDIT_SYSCALL) {
+		on_syscall(a, r, fn, ctx, n);
+		return;
+	}
+	if (r->type == STS_AUDIT_EOE) {
+		/* The end of an event: a refusal of it still held had no system call record. */
+		for (i = 0; i < a->n_held; i++)
+			if (a->held[i].serial == r->serial)
+				release_held(a, r->serial, fn, ctx, n);
+		return;
+	}
 	if (r->type == STS_AUDIT_LANDLOCK_ACCESS) {
 		for (i = 0; i < a->n_ours; i++)
 			if (a->ours[i] == r->domain) {
-				deliver(a, r, fn, ctx);
-				(*n)++;
+				deliver(a, r, fn, ctx, n);
 				return;
 			}
 		if (!known(a->others, a->n_others, r->domain))
@@ -466,8 +591,7 @@ static void on_landlock_record(struct ll_audit *a, int type, const char *text, s
 				a->pending[j] = a->pending[i];
 			j++;
 		} else if (known(a->ours, a->n_ours, r->domain)) {
-			deliver(a, &a->pending[i], fn, ctx);
-			(*n)++;
+			deliver(a, &a->pending[i], fn, ctx, n);
 		}
 	}
 	a->n_pending = j;
@@ -494,9 +618,16 @@ int ll_audit_read(struct ll_audit *a, ll_audit_fn fn, void *ctx)
 			return n;
 		if (got <= 0)
 			return got < 0 ? -errno : n;
-		for (h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)got); h = NLMSG_NEXT(h, got))
-			on_record(a, h->nlmsg_type, NLMSG_DATA(h), h->nlmsg_len - NLMSG_HDRLEN, fn,
-				  ctx, &n);
+		/*
+		 * One record per datagram. Its nlmsg_len is not to be trusted: audit sets it
+		 * without the header (a quirk kept for its old readers), so the datagram's
+		 * length is the record's.
+		 */
+		h = (struct nlmsghdr *)buf;
+		if ((size_t)got <= NLMSG_HDRLEN)
+			continue;
+		on_record(a, h->nlmsg_type, buf + NLMSG_HDRLEN, (size_t)got - NLMSG_HDRLEN, fn, ctx,
+			  &n);
 	}
 }
 
@@ -524,8 +655,10 @@ int ll_audit_flush(struct ll_audit *a, ll_audit_fn fn, void *ctx)
 	until = ts.tv_sec * 1000ull + ts.tv_nsec / 1000000 + 2000;
 	while (!a->flushed) {
 		clock_gettime(CLOCK_MONOTONIC, &ts);
-		if (ts.tv_sec * 1000ull + ts.tv_nsec / 1000000 >= until)
+		if (ts.tv_sec * 1000ull + ts.tv_nsec / 1000000 >= until) {
+			release_held(a, UINT64_MAX, fn, ctx, &n);
 			return -ETIMEDOUT;
+		}
 		p = (struct pollfd){ a->mc, POLLIN, 0 };
 		if (poll(&p, 1, 100) < 0 && errno != EINTR)
 			return -errno;
@@ -534,6 +667,7 @@ int ll_audit_flush(struct ll_audit *a, ll_audit_fn fn, void *ctx)
 			return got;
 		n += got;
 	}
+	release_held(a, UINT64_MAX, fn, ctx, &n);
 	return n;
 }
 
@@ -548,15 +682,15 @@ void ll_audit_stop(struct ll_audit *a)
 	close(a->mc);
 	if (a->marked) {
 		lk = lock_dir();
+		fd = audit_ctl();
+		if (fd >= 0 && a->pid_rule)
+			rules_restore(fd, getpid());
 		snprintf(mark, sizeof(mark), MARK_DIR "/%d", (int)getpid());
 		unlink(mark);
-		if (lk >= 0 && sweep_markers(&removed) == 0) {
-			fd = audit_ctl();
-			if (fd >= 0) {
-				set_off(fd);
-				audit_close(fd);
-			}
-		}
+		if (lk >= 0 && sweep_markers(fd, &removed) == 0 && fd >= 0)
+			set_off(fd);
+		if (fd >= 0)
+			audit_close(fd);
 		if (lk >= 0)
 			close(lk);
 	}

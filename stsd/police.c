@@ -69,6 +69,26 @@ struct child_spec {
 };
 
 /* One run of police_run(), from the policy load to the stop record. */
+/*
+ * CMD's output on its way to stsd's stdout or stderr, never with a write that can block: a
+ * reader of stsd's output that is slow or stopped (a full pipe, a terminal on hold) must not
+ * stop the monitor, which records and answers CMD's refusals. Up to RELAY_CAP bytes wait in
+ * the monitor; past that it stops reading CMD's pipe, so CMD blocks in its own write (nothing
+ * is lost while CMD runs). When CMD has exited, what its reader still has not taken after
+ * RELAY_LINGER_MS is dropped and counted (the stop record's output_dropped_bytes).
+ */
+#define RELAY_CAP (1 << 20)
+#define RELAY_LINGER_MS 5000
+
+struct relay {
+	int to; /* stsd's own stdout or stderr */
+	int to_nb; /* the same file opened anew without blocking (pipes, terminals), or -1 */
+	bool sock, gone;
+	char *buf;
+	size_t len;
+	uint64_t dropped;
+};
+
 struct run_ctx {
 	const struct police_opts *opts;
 	const char *policy_path;
@@ -91,6 +111,7 @@ struct run_ctx {
 	int notify_fd; /* the seccomp listener: refusals to record and answer */
 	int null_fd;
 	int outpipe[2], errpipe2[2]; /* CMD's stdout and stderr, relayed by the monitor */
+	struct relay out_relay, err_relay;
 	struct sandbox_caps caps;
 	char *env[STS_MAX_ENV + 3];
 	pid_t pid;
@@ -1141,39 +1162,148 @@ static void on_landlock(const struct sts_event *ev, const char *blockers, void *
 	json_t *rec, *extra;
 
 	count(c, ev->verdict);
-	event_explain(ev, line, sizeof(line));
-	say(c, "%s (Landlock: %s)", line, blockers);
+	/* The evidence first: stsd's stderr may have a slow reader. */
 	extra = json_pack("{s:s, s:s}", "by", "landlock", "blockers", blockers);
 	to_evidence(c, ev, extra);
 	json_decref(extra);
+	event_explain(ev, line, sizeof(line));
+	say(c, "%s (Landlock: %s)", line, blockers);
 	rec = event_to_json(ev);
 	json_object_set_new(rec, "by", json_string("landlock"));
 	json_object_set_new(rec, "blockers", json_string(blockers));
 	emit(c, "event", rec);
 }
 
-/* CMD's output, relayed to stsd's own stdout or stderr (dropped if those are gone). */
-static void relay(int *from, int to)
+/*
+ * stsd's stdout or stderr, written without blocking: a socket with MSG_DONTWAIT; a pipe, FIFO
+ * or terminal opened anew through /proc with O_NONBLOCK (setting it on the inherited
+ * descriptor would change it for every process sharing it, the launcher's shell too); a
+ * regular file as it is (its writes do not wait for a reader).
+ */
+static int relay_init(struct relay *r, int to)
 {
-	char buf[16384];
+	char path[64];
+	struct stat st;
+
+	*r = (struct relay){ .to = to, .to_nb = -1 };
+	r->buf = malloc(RELAY_CAP);
+	if (!r->buf)
+		return -ENOMEM;
+	if (fstat(to, &st) < 0) {
+		r->gone = true;
+		return 0;
+	}
+	r->sock = S_ISSOCK(st.st_mode);
+	if (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode)) {
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", to);
+		r->to_nb = open(path, O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+		if (r->to_nb < 0) /* as before: never worse than a blocking write */
+			sts_err("relay to fd %d without blocking: %s", to, strerror(errno));
+	}
+	return 0;
+}
+
+static void relay_free(struct relay *r)
+{
+	close_fd(&r->to_nb);
+	free(r->buf);
+	r->buf = NULL;
+}
+
+/* Write what waits, as much as the reader takes now. */
+static void relay_flush(struct relay *r)
+{
+	ssize_t w;
+
+	while (r->len) {
+		if (r->gone) {
+			r->len = 0; /* the reader is gone (EPIPE): dropped, as before */
+			return;
+		}
+		if (r->sock)
+			w = send(r->to, r->buf, r->len, MSG_DONTWAIT | MSG_NOSIGNAL);
+		else
+			w = write(r->to_nb >= 0 ? r->to_nb : r->to, r->buf, r->len);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && errno == EAGAIN)
+			return;
+		if (w <= 0) {
+			r->gone = true;
+			continue;
+		}
+		memmove(r->buf, r->buf + w, r->len - (size_t)w);
+		r->len -= (size_t)w;
+	}
+}
+
+/* Read CMD's pipe into the buffer while it has room, then write what the reader takes. */
+static void relay(int *from, struct relay *r)
+{
 	ssize_t n;
 
-	while (*from >= 0) {
-		n = read(*from, buf, sizeof(buf));
+	while (*from >= 0 && r->len < RELAY_CAP) {
+		n = read(*from, r->buf + r->len, RELAY_CAP - r->len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno == EAGAIN)
-			return;
+			break;
 		if (n <= 0) {
 			close_fd(from);
-			return;
+			break;
 		}
-		for (ssize_t o = 0, w; o < n; o += w) {
-			w = write(to, buf + o, n - o);
-			if (w <= 0)
-				break;
-		}
+		r->len += (size_t)n;
+		relay_flush(r);
 	}
+	relay_flush(r);
+}
+
+/* poll() entries of one relay: CMD's pipe while there is room, stsd's output while it waits. */
+static void relay_poll(int from, const struct relay *r, struct pollfd *in, struct pollfd *out)
+{
+	*in = (struct pollfd){ r->len < RELAY_CAP ? from : -1, POLLIN, 0 };
+	*out = (struct pollfd){ r->len && !r->gone ? (r->to_nb >= 0 ? r->to_nb : r->to) : -1,
+				POLLOUT, 0 };
+}
+
+/*
+ * CMD has exited: the rest of its output, for as long as RELAY_LINGER_MS lets the readers take
+ * it; what they leave is dropped and counted.
+ */
+static void relay_finish(struct run_ctx *c)
+{
+	struct relay *r[2] = { &c->out_relay, &c->err_relay };
+	int *from[2] = { &c->outpipe[0], &c->errpipe2[0] };
+	time_t until = time(NULL) + (RELAY_LINGER_MS + 999) / 1000;
+	struct pollfd p[4];
+	char sink[16384];
+	ssize_t n;
+	int i;
+
+	for (;;) {
+		for (i = 0; i < 2; i++)
+			relay(from[i], r[i]);
+		if ((*from[0] < 0 && !r[0]->len) && (*from[1] < 0 && !r[1]->len))
+			return;
+		if (time(NULL) >= until)
+			break;
+		for (i = 0; i < 2; i++)
+			relay_poll(*from[i], r[i], &p[2 * i], &p[2 * i + 1]);
+		if (poll(p, 4, 200) < 0 && errno != EINTR)
+			break;
+	}
+	for (i = 0; i < 2; i++) {
+		r[i]->dropped += r[i]->len;
+		r[i]->len = 0;
+		while (*from[i] >= 0 && (n = read(*from[i], sink, sizeof(sink))) > 0)
+			r[i]->dropped += (uint64_t)n;
+		close_fd(from[i]);
+	}
+	if (r[0]->dropped || r[1]->dropped)
+		sts_err("%s's output not taken by stsd's reader within %d s: %llu bytes of stdout "
+			"and %llu of stderr dropped",
+			c->exe, RELAY_LINGER_MS / 1000, (unsigned long long)r[0]->dropped,
+			(unsigned long long)r[1]->dropped);
 }
 
 /* Until CMD exits: the kernel's events, the seccomp refusals, CMD's output, the signals. */
@@ -1182,7 +1312,7 @@ static void event_loop(struct run_ctx *c)
 	const struct police_channel *ch = c->opts->channel;
 
 	for (;;) {
-		struct pollfd pfd[7] = {
+		struct pollfd pfd[9] = {
 			{ enforcer_event_fd(c->enf), POLLIN, 0 },
 			{ c->sfd, POLLIN, 0 },
 			{ ch && !c->channel_done ? ch->fd : -1, POLLIN, 0 },
@@ -1192,7 +1322,9 @@ static void event_loop(struct run_ctx *c)
 			{ enforcer_audit_fd(c->enf), POLLIN, 0 },
 		};
 
-		if (poll(pfd, 7, next_wakeup(c)) < 0) {
+		relay_poll(c->outpipe[0], &c->out_relay, &pfd[4], &pfd[7]);
+		relay_poll(c->errpipe2[0], &c->err_relay, &pfd[5], &pfd[8]);
+		if (poll(pfd, 9, next_wakeup(c)) < 0) {
 			if (errno == EINTR)
 				continue;
 			sts_err("poll: %s", strerror(errno));
@@ -1206,16 +1338,14 @@ static void event_loop(struct run_ctx *c)
 			on_notify(c);
 		else if (pfd[3].revents)
 			close_fd(&c->notify_fd); /* no process of the filter is left */
-		if (pfd[4].revents)
-			relay(&c->outpipe[0], STDOUT_FILENO);
-		if (pfd[5].revents)
-			relay(&c->errpipe2[0], STDERR_FILENO);
+		if (pfd[4].revents || pfd[7].revents)
+			relay(&c->outpipe[0], &c->out_relay);
+		if (pfd[5].revents || pfd[8].revents)
+			relay(&c->errpipe2[0], &c->err_relay);
 		if (pfd[2].revents)
 			on_channel(c);
 		if ((pfd[1].revents & POLLIN) && on_signal(c)) {
-			/* What CMD wrote before it exited. */
-			relay(&c->outpipe[0], STDOUT_FILENO);
-			relay(&c->errpipe2[0], STDERR_FILENO);
+			/* What CMD wrote before it exited: relay_finish, after the records. */
 			return;
 		}
 	}
@@ -1304,7 +1434,7 @@ static int stop_record(struct run_ctx *c, int ret)
 		}
 	}
 	/* clang-format off */
-	rec = json_pack("{s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+	rec = json_pack("{s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
 			"status", ret,
 			"lost_events", (json_int_t)lost,
 			"denied", (json_int_t)c->n_denied,
@@ -1313,7 +1443,9 @@ static int stop_record(struct run_ctx *c, int ret)
 			"would_deny", (json_int_t)c->n_would_deny,
 			"egress_dropped_bytes", (json_int_t)b.dropped,
 			"egress_credit_left", (json_int_t)b.credit,
-			"tls_allowance_left", (json_int_t)b.allowance);
+			"tls_allowance_left", (json_int_t)b.allowance,
+			"output_dropped_bytes",
+			(json_int_t)(c->out_relay.dropped + c->err_relay.dropped));
 	/* clang-format on */
 	emit(c, "stop", rec);
 	return ret;
@@ -1330,6 +1462,8 @@ static void run_release(struct run_ctx *c)
 	close_fd(&c->outpipe[1]);
 	close_fd(&c->errpipe2[0]);
 	close_fd(&c->errpipe2[1]);
+	relay_free(&c->out_relay);
+	relay_free(&c->err_relay);
 	close_fd(&c->notifysock[0]);
 	close_fd(&c->notifysock[1]);
 	close_fd(&c->notify_fd);
@@ -1361,6 +1495,8 @@ int police_run(const struct police_opts *o)
 		.null_fd = -1,
 		.outpipe = { -1, -1 },
 		.errpipe2 = { -1, -1 },
+		.out_relay = { .to = -1, .to_nb = -1 },
+		.err_relay = { .to = -1, .to_nb = -1 },
 		.pid = -1,
 		.started = time(NULL),
 	};
@@ -1375,6 +1511,10 @@ int police_run(const struct police_opts *o)
 	 * unpoliced until the kernel noticed, the stop record would be missing, the cgroup left.
 	 */
 	signal(SIGPIPE, SIG_IGN);
+	if (relay_init(&c.out_relay, STDOUT_FILENO) || relay_init(&c.err_relay, STDERR_FILENO)) {
+		sts_err("output relay: %s", strerror(ENOMEM));
+		goto cleanup;
+	}
 	err = police_prepare(&c);
 	if (err) {
 		ret = STS_EXIT_USAGE; /* the command, the user or the policy: nothing ran */
@@ -1396,6 +1536,7 @@ int police_run(const struct police_opts *o)
 	release_child(&c);
 	event_loop(&c);
 	drain(&c);
+	relay_finish(&c);
 	ret = stop_record(&c, run_status(&c));
 cleanup:
 	run_release(&c);

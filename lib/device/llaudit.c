@@ -120,7 +120,8 @@ int sts_llaudit_parse(int type, const char *text, size_t len, struct sts_llaudit
 	uint64_t v;
 	int err;
 
-	if (type != STS_AUDIT_LANDLOCK_ACCESS && type != STS_AUDIT_LANDLOCK_DOMAIN)
+	if (type != STS_AUDIT_LANDLOCK_ACCESS && type != STS_AUDIT_LANDLOCK_DOMAIN &&
+	    type != STS_AUDIT_SYSCALL && type != STS_AUDIT_EOE)
 		return -ENOENT;
 	memset(r, 0, sizeof(*r));
 	r->type = type;
@@ -133,7 +134,7 @@ int sts_llaudit_parse(int type, const char *text, size_t len, struct sts_llaudit
 		return -EBADMSG;
 	e = memchr(p, ')', lim - p);
 	colon = e ? memchr(p, ':', e - p) : NULL;
-	if (!e || !colon || e + 2 >= lim || e[1] != ':' || e[2] != ' ')
+	if (!e || !colon || e + 1 >= lim || e[1] != ':' || (e + 2 < lim && e[2] != ' '))
 		return -EBADMSG;
 	if ((size_t)(e - colon - 1) >= sizeof(val))
 		return -EBADMSG;
@@ -141,7 +142,9 @@ int sts_llaudit_parse(int type, const char *text, size_t len, struct sts_llaudit
 	val[e - colon - 1] = '\0';
 	if (!number(val, 10, &r->serial))
 		return -EBADMSG;
-	p = e + 3;
+	p = e + 2;
+	while (p < lim && *p == ' ')
+		p++;
 	while (p < lim) {
 		const char *eq = memchr(p, '=', lim - p);
 		bool untrusted;
@@ -185,12 +188,17 @@ int sts_llaudit_parse(int type, const char *text, size_t len, struct sts_llaudit
 				r->allocated = true;
 			else if (strcmp(val, "deallocated"))
 				return -EBADMSG;
-		} else if (type == STS_AUDIT_LANDLOCK_DOMAIN && !strcmp(key, "pid")) {
-			if (!number(val, 10, &v) || v > INT32_MAX)
+		} else if ((type == STS_AUDIT_LANDLOCK_DOMAIN || type == STS_AUDIT_SYSCALL) &&
+			   !strcmp(key, "pid")) {
+			if (r->pid != -1 || !number(val, 10, &v) || v > INT32_MAX)
 				return -EBADMSG;
 			r->pid = (long long)v;
+		} else if (type == STS_AUDIT_SYSCALL && !strcmp(key, "comm")) {
+			snprintf(r->comm, sizeof(r->comm), "%s", val);
 		}
 	}
+	if (type == STS_AUDIT_SYSCALL || type == STS_AUDIT_EOE)
+		return type == STS_AUDIT_SYSCALL && r->pid < 0 ? -EBADMSG : 0;
 	if (!has_domain || (type == STS_AUDIT_LANDLOCK_ACCESS && !has_blockers) ||
 	    (type == STS_AUDIT_LANDLOCK_DOMAIN && !has_status))
 		return -EBADMSG;

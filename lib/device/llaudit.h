@@ -10,6 +10,8 @@
  *
  * The access record names no process: the domain record (written once, with the first denial
  * of a domain) names the process that created the domain. stsd matches the two by domain id.
+ * Where the process has an audit context, a system call record of the same serial follows
+ * (AUDIT_SYSCALL, 1300: pid=, comm= at the time of the call), then an end-of-event record.
  * The text comes from the kernel, but the path, exe and comm parts are chosen by the policed
  * code (file names): a value audit could not quote is hex-encoded, and both forms are decoded.
  */
@@ -20,6 +22,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#define STS_AUDIT_SYSCALL 1300
+#define STS_AUDIT_EOE 1320
 #define STS_AUDIT_LANDLOCK_ACCESS 1423
 #define STS_AUDIT_LANDLOCK_DOMAIN 1424
 
@@ -44,12 +48,16 @@ struct sts_llaudit_rec {
 	uint64_t ino;
 	/* domain records */
 	bool allocated; /* status=allocated (else deallocated) */
-	long long pid; /* the process that created the domain; -1 when absent */
+	long long pid; /* the domain's creator; a system call record's process; -1 if absent */
+	/* system call records (of the same event as an access record: same serial) */
+	char comm[16]; /* the process's name when it made the call */
 };
 
 /*
  * Parse one record of type type (the netlink message type) from text[0..len) (not necessarily
- * NUL-terminated). Returns 0, -ENOENT for another record type, -EBADMSG for a malformed one.
+ * NUL-terminated): a Landlock record, or the system call record (pid, comm) and end-of-event
+ * record of the same event. Returns 0, -ENOENT for another record type, -EBADMSG for a
+ * malformed one.
  */
 int sts_llaudit_parse(int type, const char *text, size_t len, struct sts_llaudit_rec *r);
 

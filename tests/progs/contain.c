@@ -9,9 +9,11 @@
 #include "stsd_helpers.h"
 #include "core/util.h"
 
+#include <libaudit.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define EXIT_EPERM (100 + EPERM)
@@ -168,6 +170,27 @@ void test_contain_guarantees_recorded(void)
 		  0, "stsctl report");
 	ASSERT_OK_PTR(strstr(out, "enforce  files (G2): "), "report: the files guarantee");
 	ASSERT_OK_PTR(strstr(out, "seccomp: refused with EPERM"), "report: seccomp's refusals");
+	/* The HTML report: the same table, mechanism per guarantee. */
+	{
+		char html[700], *page = NULL;
+		size_t len;
+
+		snprintf(html, sizeof(html), "%s/contain.html", test__tmpdir());
+		ASSERT_EQ(test__run(out, 1 << 16, "%s/stsctl report %s --log-key %s --html %s",
+				    test__out_dir(), log, pub, html),
+			  0, "stsctl report --html");
+		if (ASSERT_OK(sts_read_file(html, 4 << 20, &page, &len), "the page")) {
+			ASSERT_OK_PTR(strstr(page, "<h3>Mechanism per guarantee</h3>"),
+				      "html: the mechanism table");
+			ASSERT_OK_PTR(strstr(page, "<tr><td>files (G2)</td><td>"),
+				      "html: the files guarantee");
+			ASSERT_OK_PTR(strstr(page, "<td>seccomp refusals</td>"),
+				      "html: seccomp's refusals");
+			ASSERT_TRUE(strstr(page, "BPF LSM") || strstr(page, "Landlock ABI"),
+				    "html: the files mechanism named");
+		}
+		free(page);
+	}
 out:
 	stsd_extra_args = NULL;
 	free(out);
@@ -193,4 +216,150 @@ void test_contain_unix_needs_lsm(void)
 			"the refusal says why");
 	}
 	stsd_result_free(&r);
+}
+
+/* audit's "enabled" flag (0, 1, 2), or -1. */
+static int audit_state(void)
+{
+	struct audit_reply rep;
+	int fd = audit_open(), st = -1, i;
+
+	if (fd < 0)
+		return -1;
+	if (audit_request_status(fd) > 0)
+		for (i = 0; i < 10 && st < 0; i++)
+			if (audit_get_reply(fd, &rep, GET_REPLY_BLOCKING, 0) > 0 &&
+			    rep.type == AUDIT_GET)
+				st = (int)rep.status->enabled;
+	audit_close(fd);
+	return st;
+}
+
+static const char *recorded_by(const struct stsd_result *r)
+{
+	json_t *start = start_record(r);
+
+	return json_string_value(json_object_get(json_object_get(start, "containment"),
+						 "landlock_refusals_recorded_by"));
+}
+
+/*
+ * Where Landlock enforces and its refusals are read from its audit records (ABI 7, this
+ * host): a refused read and a refused exec are recorded with path and inode, by "landlock";
+ * audit is back in its previous state after the run, and after a monitor killed mid-run, once
+ * the next one starts.
+ */
+void test_contain_landlock_audit(void)
+{
+	struct stsd_result r = { 0 };
+	char cmd[1024], out[256];
+	int before = audit_state();
+	struct stat st;
+	json_t *ev;
+
+	if (run1(NULL, (const char *[]){ "open", "/etc/hostname", NULL }, &r) < 0)
+		return;
+	if (!recorded_by(&r) || strcmp(recorded_by(&r), "landlock+audit")) {
+		test__skip("Landlock's refusals are not read from audit here (BPF LSM, or "
+			   "Landlock before ABI 7: no audit records)");
+		goto out;
+	}
+	ASSERT_EQ(r.status, 100 + EACCES, "the read is refused (EACCES)");
+	ev = stsd_find_event(&r, "file_open", "deny", "file_not_allowed");
+	ASSERT_OK_PTR(ev, "and recorded");
+	ASSERT_STREQ(json_string_value(json_object_get(ev, "by")), "landlock", "by landlock");
+	ASSERT_STREQ(json_string_value(json_object_get(ev, "path")), "/etc/hostname", "its path");
+	if (ASSERT_OK(stat("/etc/hostname", &st), "stat"))
+		ASSERT_EQ((long long)json_integer_value(json_object_get(ev, "ino")),
+			  (long long)st.st_ino, "its inode");
+	ASSERT_EQ(audit_state(), before, "audit back in its state before the run");
+	stsd_result_free(&r);
+
+	/* Catalogue a31/a32: a refused exec is recorded too (the tracepoints missed it). */
+	run1(NULL, (const char *[]){ "exec", "/bin/true", NULL }, &r);
+	ASSERT_EQ(r.status, 100 + EACCES, "the exec is refused");
+	ev = stsd_find_event(&r, "exec", "deny", "exec_not_allowed");
+	ASSERT_OK_PTR(ev, "and recorded");
+	ASSERT_STREQ(json_string_value(json_object_get(ev, "path")), "/usr/bin/true",
+		     "the binary's path");
+	ASSERT_STREQ(json_string_value(json_object_get(ev, "by")), "landlock", "by landlock");
+	stsd_result_free(&r);
+
+	/* Killed mid-run: its marker stays, audit stays on until the next monitor starts. */
+	if (before != 0)
+		goto out;
+	policy(cmd, sizeof(cmd), NULL);
+	snprintf(out, sizeof(out), "%s/audit-kill.conf", test__tmpdir());
+	{
+		FILE *f = fopen(out, "w");
+
+		if (!ASSERT_OK_PTR(f, "policy file"))
+			goto out;
+		fputs(cmd, f);
+		fclose(f);
+	}
+	snprintf(cmd, sizeof(cmd),
+		 "%s/stsd run --policy %s -- %s sleep 30 2>/dev/null & p=$!; "
+		 "for i in $(seq 50); do [ -e /run/stsguard/audit/$p ] && break; sleep 0.1; done; "
+		 "sleep 0.3; kill -KILL $p; wait $p; test -e /run/stsguard/audit/$p",
+		 test__out_dir(), out, rogue);
+	ASSERT_EQ(test__run(NULL, 0, "%s", cmd), 0, "a killed monitor leaves its marker");
+	ASSERT_EQ(audit_state(), 1, "and audit on");
+	run1(NULL, (const char *[]){ "sleep", "0", NULL }, &r);
+	ASSERT_EQ(r.status, 0, "the next run");
+	ASSERT_EQ(audit_state(), 0, "switches audit off again after it");
+out:
+	stsd_result_free(&r);
+}
+
+/*
+ * A reader of stsd's stdout that takes nothing (a full pipe): CMD's output waits in the
+ * monitor (up to 1 MiB), CMD goes on, its refusal is recorded, and stsd ends long before the
+ * reader does, with the output it could not deliver dropped and counted.
+ */
+void test_contain_relay_stalled_reader(void)
+{
+	char pol[2048], path[600], events[600], cmd[4096], *out = NULL;
+	long long ms = -1;
+	FILE *f;
+
+	policy(pol, sizeof(pol), NULL);
+	snprintf(path, sizeof(path), "%s/relay.conf", test__tmpdir());
+	snprintf(events, sizeof(events), "%s/relay.events", test__tmpdir());
+	f = fopen(path, "w");
+	if (!ASSERT_OK_PTR(f, "policy file"))
+		return;
+	fputs(pol, f);
+	fclose(f);
+	unlink(events);
+	snprintf(cmd, sizeof(cmd),
+		 "s=$(date +%%s%%N); { %s/stsd run --policy %s --events %s -- %s batch a flood "
+		 "600000 , b open /etc/hostname 2>/dev/null; "
+		 "echo $(( ($(date +%%s%%N) - s) / 1000000 )) > %s.ms; } | sleep 12",
+		 test__out_dir(), path, events, rogue, events);
+	test__run(NULL, 0, "%s", cmd);
+	snprintf(cmd, sizeof(cmd), "%s.ms", events);
+	f = fopen(cmd, "r");
+	if (ASSERT_OK_PTR(f, "stsd's time") && fscanf(f, "%lld", &ms) != 1)
+		ms = -1;
+	if (f)
+		fclose(f);
+	ASSERT_GE(ms, 0, "stsd ended");
+	ASSERT_TRUE(ms < 10000, "stsd ended before its stdout's reader took anything");
+	out = malloc(1 << 20);
+	if (!out)
+		return;
+	ASSERT_EQ(test__run(out, 1 << 20, "cat %s", events), 0, "the JSON lines");
+	if (strstr(out, "\"mode\":\"enforce\"")) {
+		ASSERT_OK_PTR(strstr(out, "\"path\":\"/etc/hostname\""),
+			      "the refusal after the flood is recorded");
+		ASSERT_OK_PTR(strstr(out, "\"type\":\"stop\""), "and the stop record");
+		ASSERT_FALSE(strstr(out, "\"output_dropped_bytes\":0,") ||
+				     strstr(out, "\"output_dropped_bytes\":0}") ||
+				     !strstr(out, "\"output_dropped_bytes\":"),
+			     "the output not taken is counted as dropped");
+	} else {
+		test__skip("neither BPF LSM nor Landlock: stsd refuses to enforce here");
+	}
+	free(out);
 }
