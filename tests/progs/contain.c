@@ -299,7 +299,7 @@ void test_contain_landlock_audit(void)
 		fclose(f);
 	}
 	snprintf(cmd, sizeof(cmd),
-		 "%s/stsd run --policy %s -- %s sleep 30 2>/dev/null & p=$!; "
+		 "%s/stsd run --user root --policy %s -- %s sleep 30000 2>/dev/null & p=$!; "
 		 "for i in $(seq 50); do [ -e /run/stsguard/audit/$p ] && break; sleep 0.1; done; "
 		 "sleep 0.3; kill -KILL $p; wait $p; test -e /run/stsguard/audit/$p",
 		 test__out_dir(), out, rogue);
@@ -333,7 +333,8 @@ void test_contain_relay_stalled_reader(void)
 	fclose(f);
 	unlink(events);
 	snprintf(cmd, sizeof(cmd),
-		 "s=$(date +%%s%%N); { %s/stsd run --policy %s --events %s -- %s batch a flood "
+		 "s=$(date +%%s%%N); { %s/stsd run --user root --policy %s --events %s -- %s batch "
+		 "a flood "
 		 "600000 , b open /etc/hostname 2>/dev/null; "
 		 "echo $(( ($(date +%%s%%N) - s) / 1000000 )) > %s.ms; } | sleep 12",
 		 test__out_dir(), path, events, rogue, events);
