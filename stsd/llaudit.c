@@ -82,8 +82,12 @@ struct ll_audit {
 	bool flushed;
 	bool pid_rule; /* never,task -F pid!=<this monitor> is in place */
 	bool cmd_audited; /* ... and never,task for all is not: CMD has an audit context */
-	/* CMD's refusals waiting for the system call record of their event (same serial) */
-	struct sts_llaudit_rec held[N_PENDING];
+	/* CMD's refusals waiting for the rest of their event (same serial) */
+	struct held {
+		struct sts_llaudit_rec r;
+		char comm[16]; /* from the system call record */
+		bool has_comm;
+	} held[N_PENDING];
 	size_t n_held;
 };
 
@@ -468,12 +472,14 @@ static void release_held(struct ll_audit *a, uint64_t serial, ll_audit_fn fn, vo
 	size_t i, j;
 
 	for (i = j = 0; i < a->n_held; i++) {
-		if (a->held[i].serial <= serial) {
-			deliver_as(a, &a->held[i], NULL, fn, ctx);
+		struct held *h = &a->held[i];
+
+		if (h->r.serial <= serial) {
+			deliver_as(a, &h->r, h->has_comm ? h->comm : NULL, fn, ctx);
 			(*n)++;
 		} else {
 			if (i != j)
-				a->held[j] = a->held[i];
+				a->held[j] = *h;
 			j++;
 		}
 	}
@@ -481,43 +487,49 @@ static void release_held(struct ll_audit *a, uint64_t serial, ll_audit_fn fn, vo
 }
 
 /*
- * A refusal of CMD's domain: delivered now, or, where CMD has an audit context, held until
- * the system call record of its event names the process as it was at the call.
+ * A refusal of CMD's domain: delivered now, or, where CMD has an audit context, held until the
+ * end of its event: the system call record names the process as it was at the call. (Its path
+ * records name only the directory of a refused creation, as Landlock's record does.)
  */
 static void deliver(struct ll_audit *a, const struct sts_llaudit_rec *r, ll_audit_fn fn, void *ctx,
 		    int *n)
 {
+	struct held *h;
+
 	if (!a->cmd_audited) {
 		deliver_as(a, r, NULL, fn, ctx);
 		(*n)++;
 		return;
 	}
 	if (a->n_held == N_PENDING)
-		release_held(a, a->held[0].serial, fn, ctx, n);
-	a->held[a->n_held++] = *r;
+		release_held(a, a->held[0].r.serial, fn, ctx, n);
+	h = &a->held[a->n_held++];
+	h->r = *r;
+	h->has_comm = false;
 }
 
-/* CMD's system call record: its held refusals of that event, with the name it had then. */
-static void on_syscall(struct ll_audit *a, const struct sts_llaudit_rec *r, ll_audit_fn fn,
-		       void *ctx, int *n)
+/* The rest of a held refusal's event: its system call record, its end. */
+static void on_event_part(struct ll_audit *a, const struct sts_llaudit_rec *r, ll_audit_fn fn,
+			  void *ctx, int *n)
 {
-	size_t i, j;
+	size_t i;
 
-	if (r->pid != a->pid)
+	if (r->type == STS_AUDIT_SYSCALL && r->pid != a->pid)
 		return;
-	for (i = j = 0; i < a->n_held; i++) {
-		if (a->held[i].serial == r->serial) {
-			deliver_as(a, &a->held[i], r->comm, fn, ctx);
-			(*n)++;
-		} else {
-			if (i != j)
-				a->held[j] = a->held[i];
-			j++;
+	for (i = 0; i < a->n_held; i++) {
+		struct held *h = &a->held[i];
+
+		if (h->r.serial != r->serial)
+			continue;
+		if (r->type == STS_AUDIT_SYSCALL) {
+			snprintf(h->comm, sizeof(h->comm), "%s", r->comm);
+			h->has_comm = true;
 		}
 	}
-	a->n_held = j;
-	/* Older ones will get no system call record (an event without one): as they are. */
-	if (r->serial)
+	if (r->type == STS_AUDIT_EOE)
+		release_held(a, r->serial, fn, ctx, n);
+	/* Older ones will get no end (an event cut short): as they are. */
+	else if (r->type == STS_AUDIT_SYSCALL && r->serial)
 		release_held(a, r->serial - 1, fn, ctx, n);
 }
 
@@ -548,21 +560,13 @@ static void on_landlock_record(struct ll_audit *a, int type, const char *text, s
 	/* The slot after the pending ones, or the oldest one's when all are taken. */
 	if (a->n_pending == N_PENDING) {
 		memmove(&a->pending[0], &a->pending[1], sizeof(a->pending[0]) * (N_PENDING - 1));
-		a->n_pending--;
-		a->lost++;
+		a->n_pending--; /* most likely another process's: its domain was never named */
 		r = &a->pending[a->n_pending];
 	}
 	if (sts_llaudit_parse(type, text, len, r))
 		return;
-	if (r->type == STS_AUDIT_SYSCALL) {
-		on_syscall(a, r, fn, ctx, n);
-		return;
-	}
-	if (r->type == STS_AUDIT_EOE) {
-		/* The end of an event: a refusal of it still held had no system call record. */
-		for (i = 0; i < a->n_held; i++)
-			if (a->held[i].serial == r->serial)
-				release_held(a, r->serial, fn, ctx, n);
+	if (r->type == STS_AUDIT_SYSCALL || r->type == STS_AUDIT_EOE) {
+		on_event_part(a, r, fn, ctx, n);
 		return;
 	}
 	if (r->type == STS_AUDIT_LANDLOCK_ACCESS) {

@@ -11,7 +11,9 @@
  * The access record names no process: the domain record (written once, with the first denial
  * of a domain) names the process that created the domain. stsd matches the two by domain id.
  * Where the process has an audit context, a system call record of the same serial follows
- * (AUDIT_SYSCALL, 1300: pid=, comm= at the time of the call), then an end-of-event record.
+ * (AUDIT_SYSCALL, 1300: pid=, comm= at the time of the call), then others, then an
+ * end-of-event record (EOE, 1320). A refused creation is named by its directory only (in
+ * Landlock's record as in the path records).
  * The text comes from the kernel, but the path, exe and comm parts are chosen by the policed
  * code (file names): a value audit could not quote is hex-encoded, and both forms are decoded.
  */

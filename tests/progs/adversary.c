@@ -526,9 +526,13 @@ static const struct attempt catalogue[] = {
 	  { "write", "@TMP/outbox" },
 	  { E_PERM, DENY("file_open", "write_outside_state_dir"), "outbox" },
 	  LL_FILE("write_outside_state_dir", "outbox"),
+	  /* Landlock's audit record of a refused creation names the directory, not the file. */
+	  LL_FILE("write_outside_state_dir", "/sts-test."),
 	  .residual = "The state dir itself is writable and readable by root outside the cgroup: "
 		      "what lands there is only what the policed code may read (allow-read "
-		      "files, the identifiers the monitor hands it)." },
+		      "files, the identifiers the monitor hands it). On the host the record names "
+		      "the directory the file was refused in (Landlock's audit record of a refused "
+		      "creation names no file)." },
 	{ "a11",
 	  "listening socket (serve the data instead of sending it)",
 	  ROGUE,
@@ -588,7 +592,9 @@ static const struct attempt catalogue[] = {
 	  ROGUE,
 	  { "symlink-open", "@SECRET", "@STATE/innocent" },
 	  { E_PERM, DENY("file_open", "file_not_allowed"), "serial-number" },
-	  LL_FILE("file_not_allowed", "innocent") },
+	  LL_FILE("file_not_allowed", "innocent"),
+	  /* Landlock's audit record names the file reached, as BPF LSM's does. */
+	  LL_FILE("file_not_allowed", "serial-number") },
 	{ "a22",
 	  "a hard link to a forbidden file in the state dir",
 	  ROGUE,
