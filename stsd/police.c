@@ -374,6 +374,64 @@ static void payload_decide(struct run_ctx *c, const struct sts_payload_event *pe
 	json_decref(approval);
 }
 
+/* The permission bits (rwx) that apply to uid, gid on a file of this mode and owner. */
+static unsigned int dac_bits(const struct stat *st, uid_t uid, gid_t gid)
+{
+	if (st->st_uid == uid)
+		return (st->st_mode >> 6) & 7;
+	if (st->st_gid == gid)
+		return (st->st_mode >> 3) & 7;
+	return st->st_mode & 7;
+}
+
+/*
+ * Was an open or exec CMD was refused (EACCES or EPERM, seen by the fexit program or the open
+ * tracepoints where Landlock enforces) refused by the file's own permissions rather than by
+ * the policy? Those checks come first in the kernel, so Landlock never saw such a call: it is
+ * no policy denial. Judged from the mode bits as CMD's uid and gid (CMD has no supplementary
+ * groups, no capabilities): search on every directory of the path, then read, write or
+ * execute on the file, or write on its directory when it did not exist. ACLs are not read. A
+ * relative path is CMD's working directory's (/proc/PID/cwd while it lives, else state-dir).
+ */
+static bool dac_refused(const struct run_ctx *c, const struct sts_event *ev)
+{
+	uid_t uid = c->spec.drop ? c->spec.uid : getuid();
+	gid_t gid = c->spec.drop ? c->spec.gid : getgid();
+	bool exec = ev->type == STS_EV_EXEC, write = ev->file.fmode & 0x2;
+	char path[PATH_MAX + 64], *slash;
+	struct stat st;
+	int n;
+
+	if (uid == 0 || !ev->file.result || ev->verdict != STS_VERDICT_DENY ||
+	    (ev->type != STS_EV_FILE_OPEN && ev->type != STS_EV_EXEC))
+		return false;
+	if (ev->file.path[0] == '/')
+		n = snprintf(path, sizeof(path), "%s", ev->file.path);
+	else if (c->pid > 0 && kill(c->pid, 0) == 0)
+		n = snprintf(path, sizeof(path), "/proc/%d/cwd/%s", (int)c->pid, ev->file.path);
+	else
+		n = snprintf(path, sizeof(path), "%s/%s", c->pol.state_dir, ev->file.path);
+	if (n < 0 || (size_t)n >= sizeof(path))
+		return false;
+	/* Search permission on each directory of the path. */
+	for (slash = strchr(path + 1, '/'); slash; slash = strchr(slash + 1, '/')) {
+		*slash = '\0';
+		if (stat(path, &st) == 0 && S_ISDIR(st.st_mode) && !(dac_bits(&st, uid, gid) & 1)) {
+			*slash = '/';
+			return true;
+		}
+		*slash = '/';
+	}
+	if (stat(path, &st) == 0)
+		return !(dac_bits(&st, uid, gid) & (exec ? 1 : write ? 2 : 4));
+	/* Not there: a creation, refused by its directory's write permission? */
+	slash = strrchr(path, '/');
+	if (!write || !slash || slash == path)
+		return false;
+	*slash = '\0';
+	return stat(path, &st) == 0 && !(dac_bits(&st, uid, gid) & 2);
+}
+
 static void on_event(const struct sts_event *ev, size_t size, void *ctx)
 {
 	struct run_ctx *c = ctx;
@@ -387,6 +445,22 @@ static void on_event(const struct sts_event *ev, size_t size, void *ctx)
 		return;
 	}
 
+	if (enforcer_landlock_record(c->enf)[0] && dac_refused(c, ev)) {
+		json_t *extra = json_pack("{s:s}", "by", "dac"), *rec;
+
+		/*
+		 * Recorded, as an attempt an auditor may want to see, but said to be the file's
+		 * permissions' refusal, not the policy's: not counted as a denial.
+		 */
+		to_evidence(c, ev, extra);
+		json_decref(extra);
+		event_explain(ev, line, sizeof(line));
+		say(c, "%s (refused by the file's permissions, before the policy)", line);
+		rec = event_to_json(ev);
+		json_object_set_new(rec, "by", json_string("dac"));
+		emit(c, "event", rec);
+		return;
+	}
 	count(c, ev->verdict);
 	if (ev->verdict == STS_VERDICT_OBSERVED && ev->would_verdict == STS_VERDICT_DENY)
 		c->n_would_deny++;

@@ -39,7 +39,7 @@ loops() { # loops ROUND CONFIG
 	local l r
 	for l in "open $D/file $nopen" "connect 127.0.0.1:0 $nconn" "udp 127.0.0.1:0 $nudp"; do
 		# shellcheck disable=SC2086
-		r=$($LOOP $l)
+		r=$(SYSCALL_LOOP_CLOCK=${BENCH_CLOCK:-wall} $LOOP $l)
 		echo "$1 ${r#* }" >> "$D/host.$2.${l%% *}"
 	done
 }
@@ -180,7 +180,8 @@ with the rule \`never,task\`, so no process gets system-call auditing; G7 contai
 \`landlock+audit\`). \`stsd-tracepoints\`: the fallback where audit is unavailable
 (\`STSD_NO_LANDLOCK_AUDIT=1\`): the open tracepoints, the system-call slow path for every
 process (the host refuses fexit and has no kprobe events). Load average at the start of the
-part: $load_start.
+part: $load_start. Clock: ${BENCH_CLOCK:-wall} (\`BENCH_CLOCK=cpu\`: the looping thread's CPU
+time, which other processes on a loaded machine do not inflate).
 
 $(table host "$HOST_CFGS")
 HEAD

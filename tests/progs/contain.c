@@ -8,12 +8,21 @@
 #include "test.h"
 #include "stsd_helpers.h"
 #include "core/util.h"
+#include "device/llaudit.h"
 
 #include <libaudit.h>
+#include <linux/landlock.h>
+#include <linux/netlink.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #define EXIT_EPERM (100 + EPERM)
@@ -363,4 +372,182 @@ void test_contain_relay_stalled_reader(void)
 		test__skip("neither BPF LSM nor Landlock: stsd refuses to enforce here");
 	}
 	free(out);
+}
+
+/* A process outside the cgroup that Landlock refuses an open (its own ruleset): exits 0. */
+static pid_t bystander_refused_open(void)
+{
+	struct landlock_ruleset_attr attr = { .handled_access_fs = LANDLOCK_ACCESS_FS_READ_FILE };
+	pid_t pid = fork();
+	int fd;
+
+	if (pid)
+		return pid;
+	fd = (int)syscall(SYS_landlock_create_ruleset, &attr, sizeof(attr), 0);
+	if (fd < 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) ||
+	    syscall(SYS_landlock_restrict_self, fd, 0))
+		_exit(1);
+	_exit(open("/etc/hostname", O_RDONLY) < 0 ? 0 : 2);
+}
+
+/*
+ * Audit switched on for a run costs the rest of the machine no system-call auditing: a process
+ * forked during the run (outside the cgroup) whose open Landlock refuses gets its Landlock
+ * records but no system call record, which only a process with an audit context (the slow
+ * path) gets. CMD, forked by stsd, has one: its records name it as it was at the call.
+ */
+void test_contain_audit_bystanders(void)
+{
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_groups = 1 };
+	char pol[2048], path[600], cmd[2048], buf[9000];
+	struct sts_llaudit_rec rec;
+	bool domain_seen = false, syscall_seen = false;
+	int s = -1, st, i;
+	pid_t by, mon = -1;
+	FILE *f;
+
+	if (audit_state() != 0) {
+		test__skip("audit is already on (or absent): stsd leaves it as it is");
+		return;
+	}
+	policy(pol, sizeof(pol), NULL);
+	snprintf(path, sizeof(path), "%s/bystander.conf", test__tmpdir());
+	f = fopen(path, "w");
+	if (!ASSERT_OK_PTR(f, "policy file"))
+		return;
+	fputs(pol, f);
+	fclose(f);
+	s = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_AUDIT);
+	if (!ASSERT_GE(s, 0, "audit socket") ||
+	    !ASSERT_OK(bind(s, (struct sockaddr *)&sa, sizeof(sa)), "audit read-only group"))
+		goto out;
+	mon = fork();
+	if (mon == 0) {
+		int null = open("/dev/null", O_WRONLY);
+
+		if (null >= 0)
+			dup2(null, 1);
+		snprintf(cmd, sizeof(cmd), "%s/stsd", test__out_dir());
+		execl(cmd, "stsd", "run", "--user", "root", "--quiet", "--policy", path, "--",
+		      rogue, "sleep", "3000", (char *)NULL);
+		_exit(127);
+	}
+	for (i = 0; i < 100 && audit_state() != 1; i++)
+		usleep(50000);
+	if (audit_state() != 1) {
+		test__skip("stsd did not switch audit on: Landlock's refusals are recorded "
+			   "otherwise here");
+		goto out;
+	}
+	usleep(200000);
+	by = bystander_refused_open();
+	ASSERT_OK(waitpid(by, &st, 0) == by && WIFEXITED(st) ? WEXITSTATUS(st) : -1,
+		  "the bystander was refused its open");
+	for (i = 0; i < 20; i++) {
+		struct pollfd p = { s, POLLIN, 0 };
+		ssize_t n;
+
+		if (poll(&p, 1, 100) <= 0)
+			continue;
+		while ((n = recv(s, buf, sizeof(buf), 0)) > (ssize_t)NLMSG_HDRLEN) {
+			int type = ((struct nlmsghdr *)buf)->nlmsg_type;
+
+			if (sts_llaudit_parse(type, buf + NLMSG_HDRLEN, n - NLMSG_HDRLEN, &rec))
+				continue;
+			if (type == STS_AUDIT_LANDLOCK_DOMAIN && rec.pid == by)
+				domain_seen = true;
+			if (type == STS_AUDIT_SYSCALL && rec.pid == by)
+				syscall_seen = true;
+		}
+	}
+	ASSERT_TRUE(domain_seen, "audit is on: the bystander's Landlock domain is reported");
+	ASSERT_FALSE(syscall_seen, "no system call record: the bystander is not audited");
+out:
+	if (mon > 0) {
+		waitpid(mon, &st, 0);
+		ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0, "stsd and CMD ended well");
+	}
+	ASSERT_EQ(audit_state(), 0, "audit off again");
+	if (s >= 0)
+		close(s);
+}
+
+/*
+ * A file the policy allows but its own permissions refuse (mode 0600, root's; CMD runs as
+ * nobody): the kernel refuses it before any LSM. Where the fexit program or the open
+ * tracepoints see Landlock's refusals (any EACCES), it is recorded "by": "dac", not counted as
+ * a policy denial; a file the policy does not allow is still Landlock's refusal. VM lane
+ * without BPF LSM (fexit); on the host through the tracepoints (STSD_NO_LANDLOCK_AUDIT=1).
+ */
+void test_contain_dac_not_policy(void)
+{
+	char dir[] = "/tmp/sts-dac-XXXXXX", pol[2048], path[600], secret[600], open_ok[600];
+	char events[600], *out = NULL;
+	const char *by;
+	json_t *rec;
+	size_t i;
+	FILE *f;
+	int fd;
+
+	if (!ASSERT_OK_PTR(mkdtemp(dir), "a directory nobody may search"))
+		return;
+	chmod(dir, 0755);
+	snprintf(secret, sizeof(secret), "%s/secret", dir);
+	snprintf(open_ok, sizeof(open_ok), "%s/not-in-policy", dir);
+	fd = open(secret, O_WRONLY | O_CREAT, 0600);
+	close(fd);
+	fd = open(open_ok, O_WRONLY | O_CREAT, 0644);
+	close(fd);
+	snprintf(rogue, sizeof(rogue), "%s/tests/bin/rogue", test__out_dir());
+	snprintf(pol, sizeof(pol),
+		 "collector 127.0.0.1:9\nallow-read /etc/ld.so.cache\n"
+		 "allow-read /lib64/ld-linux-x86-64.so.2\nallow-read-dir /lib/x86_64-linux-gnu\n"
+		 "allow-read %s\nstate-dir %s/state\n",
+		 secret, dir);
+	snprintf(path, sizeof(path), "%s/dac.conf", dir);
+	snprintf(events, sizeof(events), "%s/dac.events", dir);
+	f = fopen(path, "w");
+	if (!ASSERT_OK_PTR(f, "policy file"))
+		goto out;
+	fputs(pol, f);
+	fclose(f);
+	test__run(NULL, 0,
+		  "STSD_NO_LANDLOCK_AUDIT=1 %s/stsd run -q --policy %s --events %s -- %s batch "
+		  "d1 open %s , d2 open %s",
+		  test__out_dir(), path, events, rogue, secret, open_ok);
+	out = malloc(1 << 20);
+	if (!out || test__run(out, 1 << 20, "cat %s", events))
+		goto out;
+	if (!strstr(out, "\"landlock_refusals_recorded_by\":\"landlock+fexit\"") &&
+	    !strstr(out, "\"landlock_refusals_recorded_by\":\"landlock+tracepoints\"")) {
+		test__skip("no Landlock refusals recorded by fexit or tracepoints here (BPF LSM "
+			   "decides after the file's permissions)");
+		goto out;
+	}
+	{
+		json_error_t jerr;
+		char *line, *save;
+		bool dac = false, ll = false;
+
+		for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+			rec = json_loads(line, 0, &jerr);
+			by = json_string_value(json_object_get(rec, "by"));
+			if (rec && strstr(json_string_value(json_object_get(rec, "path")) ?: "",
+					  "/secret"))
+				dac = by && !strcmp(by, "dac");
+			if (rec && strstr(json_string_value(json_object_get(rec, "path")) ?: "",
+					  "/not-in-policy"))
+				ll = !by;
+			if (json_object_get(rec, "denied"))
+				ASSERT_EQ((int)json_integer_value(json_object_get(rec, "denied")),
+					  1, "one policy denial counted, not two");
+			json_decref(rec);
+		}
+		ASSERT_TRUE(dac, "the mode-0600 file: refused by its permissions, \"by\": \"dac\"");
+		ASSERT_TRUE(ll, "the file outside the policy: a policy denial");
+	}
+out:
+	free(out);
+	(void)i;
+	test__run(NULL, 0, "rm -rf %s", dir);
 }
