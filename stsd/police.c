@@ -1291,7 +1291,9 @@ static void relay_flush(struct relay *r)
 
 	while (r->len) {
 		if (r->gone) {
-			r->len = 0; /* the reader is gone (EPIPE): dropped, as before */
+			/* The reader is gone (EPIPE): dropped, as before, and now counted. */
+			r->dropped += r->len;
+			r->len = 0;
 			return;
 		}
 		if (r->sock)
