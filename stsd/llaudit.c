@@ -80,6 +80,7 @@ struct ll_audit {
 	uint64_t lost;
 	unsigned int flush_seq;
 	bool flushed;
+	long long self_pid; /* stsd's pid as audit names it (its own message read back) */
 	bool pid_rule; /* never,task -F pid!=<this monitor> is in place */
 	bool cmd_audited; /* ... and never,task for all is not: CMD has an audit context */
 	/* CMD's refusals waiting for the rest of their event (same serial) */
@@ -344,6 +345,11 @@ cleanup:
 	return err;
 }
 
+static void no_event(const struct sts_event *ev, const char *blockers, void *ctx)
+{
+	(void)ev, (void)blockers, (void)ctx;
+}
+
 int ll_audit_start(uint64_t cgid, struct ll_audit **out, char *why, size_t whylen)
 {
 	struct sockaddr_nl sa = { .nl_family = AF_NETLINK,
@@ -375,6 +381,23 @@ int ll_audit_start(uint64_t cgid, struct ll_audit **out, char *why, size_t whyle
 	err = switch_on(a, why, whylen);
 	if (err)
 		goto fail;
+	/*
+	 * Audit names processes by their pids in the initial PID namespace: a monitor in another
+	 * one could not tell CMD's records from others', and would record none of its refusals.
+	 * Its own message read back says which pid audit knows it by.
+	 */
+	err = ll_audit_flush(a, no_event, NULL);
+	if (err >= 0 && a->self_pid != getpid())
+		err = -EOPNOTSUPP;
+	if (err < 0) {
+		snprintf(why, whylen, "%s",
+			 err == -EOPNOTSUPP
+				 ? "stsd runs in a PID namespace of its own: audit names "
+				   "processes by the initial namespace's pids"
+				 : "its own audit message did not come back");
+		ll_audit_stop(a);
+		return err;
+	}
 	*out = a;
 	return 0;
 fail:
@@ -544,8 +567,12 @@ static void on_record(struct ll_audit *a, int type, const char *text, size_t len
 
 	if (type == AUDIT_USER && a->flush_seq) {
 		tl = snprintf(tag, sizeof(tag), "stsd-flush=%d.%u", (int)getpid(), a->flush_seq);
-		if (memmem(text, len, tag, tl))
+		if (memmem(text, len, tag, tl)) {
+			const char *p = memmem(text, len, "): pid=", 7);
+
 			a->flushed = true;
+			a->self_pid = p ? strtoll(p + 7, NULL, 10) : -1;
+		}
 		return;
 	}
 	on_landlock_record(a, type, text, len, fn, ctx, n);
