@@ -661,6 +661,22 @@ static int action(int argc, char **argv)
 			pthread_join(t, NULL);
 		return result(what, err);
 	}
+	/* N bytes on stdout, then on: behind a reader that takes nothing, it waits in write. */
+	if (strcmp(a, "flood") == 0 && argc == 2) {
+		static char block[65536];
+		long long left = atoll(argv[1]);
+		ssize_t w;
+
+		memset(block, 'x', sizeof(block));
+		while (left > 0) {
+			w = write(1, block,
+				  left < (long long)sizeof(block) ? (size_t)left : sizeof(block));
+			if (w <= 0)
+				return result(what, errno);
+			left -= w;
+		}
+		return result(what, 0);
+	}
 	if (strcmp(a, "sleep") == 0 && argc == 2) {
 		usleep(atoi(argv[1]) * 1000);
 		return result(what, 0);
@@ -788,6 +804,7 @@ static int action(int argc, char **argv)
 		"| packet | "
 		"netlink | unix PATH | open PATH | write PATH | link SRC DST | symlink-open "
 		"TARGET LINK | bind-mount SRC DST | exec PATH [ARGS] | fork | thread | sleep MS | "
+		"flood BYTES | "
 		"uring-connect PORT | uring-open PATH | uring-sendmsg PORT | sendfile|splice|"
 		"vmsplice PATH PORT | mmap PATH | ptrace PID | vm-read PID ADDR | kill PID|parent "
 		"SIG | "
