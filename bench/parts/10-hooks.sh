@@ -28,6 +28,8 @@ PEERCG=$CG/stsbench-peer-$$ # per run: two benches at once must not remove each 
 mkdir -p "$PEERCG"
 BT_PROG="tracepoint:syscalls:sys_enter_openat,tracepoint:syscalls:sys_enter_connect,tracepoint:syscalls:sys_enter_sendmsg /cgroup == cgroupid(\"$PEERCG\")/ { @[probe] = count(); }"
 cleanup() {
+	# The subshells of $(...) and (...) & run this trap too: only the part's own shell cleans.
+	[ "$BASHPID" = "$$" ] || return 0
 	set +e
 	[ -n "${mon:-}" ] && kill -TERM "$mon" 2> /dev/null && wait "$mon" 2> /dev/null
 	[ -n "${sleeper:-}" ] && kill "$sleeper" 2> /dev/null

@@ -32,6 +32,8 @@ head -c 620 /dev/zero | tr '\0' 'r' > "$d/www/receipt.json"
 pids=()
 pgpid=
 cleanup() {
+	# The subshells of $(...) and (...) & run this trap too: only the part's own shell cleans.
+	[ "$BASHPID" = "$$" ] || return 0
 	for p in "${pids[@]}"; do kill "$p" 2> /dev/null || true; done
 	for p in "${pids[@]}"; do wait "$p" 2> /dev/null || true; done
 	# SIGINT to the postmaster itself (runuser does not pass it on): a fast shutdown.
