@@ -52,6 +52,8 @@ void test__check_passed(const char *name);
 void test__skip(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Directory for the current test's scratch files, created on first use and removed after. */
 const char *test__tmpdir(void);
+/* test__tmpdir()/name; the last 32 results stay valid (for argument lists of several). */
+const char *test__tmp(const char *name);
 /* The build directory the binaries under test are in: $OUT, default "build". */
 const char *test__out_dir(void);
 /*

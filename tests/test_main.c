@@ -10,6 +10,8 @@
 
 #include <ftw.h>
 #include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -66,6 +68,16 @@ void test__skip(const char *fmt, ...)
 	vprintf(fmt, ap);
 	va_end(ap);
 	putchar('\n');
+}
+
+const char *test__tmp(const char *name)
+{
+	static char paths[32][PATH_MAX];
+	static int next;
+	char *p = paths[next++ % 32];
+
+	snprintf(p, PATH_MAX, "%s/%s", test__tmpdir(), name);
+	return p;
 }
 
 const char *test__tmpdir(void)

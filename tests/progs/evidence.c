@@ -36,6 +36,43 @@ static json_t *record_of(json_t *arr, const char *id)
 	return NULL;
 }
 
+/*
+ * argv of `stsd run --policy POLICY --log LOG --log-key KEY [--log-max-size MAX]
+ * [--seal-state SEAL] --user root --observe -q -- ROGUE batch`, for the caller to add the
+ * batch's actions to; returns how many entries it wrote.
+ */
+static int rogue_batch_argv(const char **argv, const char *stsd, const char *polpath,
+			    const char *log, const char *key, const char *max, const char *seal,
+			    const char *rogue)
+{
+	int a = 0;
+
+	argv[a++] = stsd;
+	argv[a++] = "run";
+	argv[a++] = "--policy";
+	argv[a++] = polpath;
+	argv[a++] = "--log";
+	argv[a++] = log;
+	argv[a++] = "--log-key";
+	argv[a++] = key;
+	if (max) {
+		argv[a++] = "--log-max-size";
+		argv[a++] = max;
+	}
+	if (seal) {
+		argv[a++] = "--seal-state";
+		argv[a++] = seal;
+	}
+	argv[a++] = "--user";
+	argv[a++] = "root";
+	argv[a++] = "--observe";
+	argv[a++] = "-q";
+	argv[a++] = "--";
+	argv[a++] = rogue;
+	argv[a++] = "batch";
+	return a;
+}
+
 void test_observe_evidence_records(void)
 {
 	char pol[4096], polpath[512], log[512], key[512], pub[512], ok[512], secret[512],
@@ -79,22 +116,7 @@ void test_observe_evidence_records(void)
 		goto cleanup;
 	fputs(pol, f);
 	fclose(f);
-	n = 0;
-	argv[n++] = stsd;
-	argv[n++] = "run";
-	argv[n++] = "--policy";
-	argv[n++] = polpath;
-	argv[n++] = "--log";
-	argv[n++] = log;
-	argv[n++] = "--log-key";
-	argv[n++] = key;
-	argv[n++] = "--user";
-	argv[n++] = "root";
-	argv[n++] = "--observe";
-	argv[n++] = "-q";
-	argv[n++] = "--";
-	argv[n++] = rogue;
-	argv[n++] = "batch";
+	n = rogue_batch_argv(argv, stsd, polpath, log, key, NULL, NULL, rogue);
 	argv[n++] = "okfile";
 	argv[n++] = "open";
 	argv[n++] = ok;
@@ -202,29 +224,7 @@ static int run_opens(const char *polpath, const char *log, const char *key, cons
 	snprintf(stsd, sizeof(stsd), "%s/stsd", test__out_dir());
 	snprintf(rogue, sizeof(rogue), "%s/tests/bin/rogue", test__out_dir());
 	snprintf(errpath, sizeof(errpath), "%s/stsd.err", test__tmpdir());
-	argv[a++] = stsd;
-	argv[a++] = "run";
-	argv[a++] = "--policy";
-	argv[a++] = polpath;
-	argv[a++] = "--log";
-	argv[a++] = log;
-	argv[a++] = "--log-key";
-	argv[a++] = key;
-	if (max) {
-		argv[a++] = "--log-max-size";
-		argv[a++] = max;
-	}
-	if (seal) {
-		argv[a++] = "--seal-state";
-		argv[a++] = seal;
-	}
-	argv[a++] = "--user";
-	argv[a++] = "root";
-	argv[a++] = "--observe";
-	argv[a++] = "-q";
-	argv[a++] = "--";
-	argv[a++] = rogue;
-	argv[a++] = "batch";
+	a = rogue_batch_argv(argv, stsd, polpath, log, key, max, seal, rogue);
 	for (i = 0; i < n; i++) {
 		if (i)
 			argv[a++] = ",";
@@ -326,7 +326,8 @@ void test_stsd_run_log_rotation(void)
 		/* Past the size by at most the last record, a checkpoint and the stop. */
 		ASSERT_TRUE(st.st_size < 12 * 1024, "a segment is about the size asked");
 	}
-	rc = test__run(out, sizeof(out), "cd %s && %s/stsctl verify rot.log.[0-9]* rot.log --log-key %s",
+	rc = test__run(out, sizeof(out),
+		       "cd %s && %s/stsctl verify rot.log.[0-9]* rot.log --log-key %s",
 		       test__tmpdir(), outdir, pub);
 	if (!ASSERT_EQ(rc, 0, "the segments and the log verify as one chain"))
 		printf("  %s\n", out);
@@ -354,7 +355,8 @@ void test_stsd_run_log_rotation(void)
 		       test__out_dir(), log, pub, vkey);
 	if (!ASSERT_EQ(rc, 0, "the sealed segment passes verify --seal-key"))
 		printf("  %s\n", out);
-	rc = test__run(out, sizeof(out), "cd %s && %s/stsctl verify rot.log.[0-9]* rot.log --log-key %s",
+	rc = test__run(out, sizeof(out),
+		       "cd %s && %s/stsctl verify rot.log.[0-9]* rot.log --log-key %s",
 		       test__tmpdir(), outdir, pub);
 	if (!ASSERT_EQ(rc, 0, "and every segment, in order, is still one chain"))
 		printf("  %s\n", out);

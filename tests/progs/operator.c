@@ -23,20 +23,10 @@
 /* Big enough for rogue's lines and stsd's sentences of a whole run. */
 static char out[65536];
 
-static const char *tmp(const char *name)
-{
-	static char paths[32][PATH_MAX];
-	static int next;
-	char *p = paths[next++ % 32];
-
-	snprintf(p, PATH_MAX, "%s/%s", test__tmpdir(), name);
-	return p;
-}
-
 /* What the dynamic loader needs and a state dir, then extra lines; written to policy.conf. */
 static const char *write_policy(const char *extra)
 {
-	const char *path = tmp("policy.conf");
+	const char *path = test__tmp("policy.conf");
 	FILE *f = fopen(path, "w");
 
 	if (!f)
@@ -48,7 +38,7 @@ static const char *write_policy(const char *extra)
 		"allow-read-dir " TEST_LIBDIR "\n"
 		"state-dir %s\n"
 		"%s",
-		tmp("state"), extra ? extra : "");
+		test__tmp("state"), extra ? extra : "");
 	fclose(f);
 	return path;
 }
@@ -120,7 +110,7 @@ static json_t *step_event(json_t *recs, const char *comm, const char *kind, cons
 /* One step of the catalogue: a batch step of rogue, and what the LSM decides about it. */
 struct step {
 	const char *id; /* the batch step's comm */
-	const char *action, *arg; /* rogue ACTION ARG; arg names a file of tmp() */
+	const char *action, *arg; /* rogue ACTION ARG; arg names a file of test__tmp() */
 	const char *kind; /* the event's kind */
 	const char *verdict, *rule; /* enforce mode's decision */
 };
@@ -145,7 +135,7 @@ static const struct step steps[] = {
 void test_operator_observe_would(void)
 {
 	char stsd[PATH_MAX], rogue[PATH_MAX], args[4096], extra[1024], check[1024], line[600];
-	const char *pol, *events = tmp("events.json");
+	const char *pol, *events = test__tmp("events.json");
 	json_t *recs = NULL, *ev;
 	bool enforce, deny;
 	size_t i;
@@ -153,23 +143,24 @@ void test_operator_observe_would(void)
 
 	snprintf(stsd, sizeof(stsd), "%s/stsd", test__out_dir());
 	snprintf(rogue, sizeof(rogue), "%s/tests/bin/rogue", test__out_dir());
-	if (!ASSERT_OK(mkdir(tmp("dir"), 0755), "mkdir dir") ||
-	    !ASSERT_OK(mkdir(tmp("state"), 0700), "mkdir state") ||
-	    !ASSERT_OK(write_file(tmp("allowed"), "ok\n"), "write allowed") ||
-	    !ASSERT_OK(write_file(tmp("dir/child"), "ok\n"), "write dir/child") ||
-	    !ASSERT_OK(write_file(tmp("secret"), "serial\n"), "write secret") ||
-	    !ASSERT_OK(write_file(tmp("secret2"), "serial\n"), "write secret2") ||
+	if (!ASSERT_OK(mkdir(test__tmp("dir"), 0755), "mkdir dir") ||
+	    !ASSERT_OK(mkdir(test__tmp("state"), 0700), "mkdir state") ||
+	    !ASSERT_OK(write_file(test__tmp("allowed"), "ok\n"), "write allowed") ||
+	    !ASSERT_OK(write_file(test__tmp("dir/child"), "ok\n"), "write dir/child") ||
+	    !ASSERT_OK(write_file(test__tmp("secret"), "serial\n"), "write secret") ||
+	    !ASSERT_OK(write_file(test__tmp("secret2"), "serial\n"), "write secret2") ||
 	    /* A second name inside the state dir for a file outside it. */
-	    !ASSERT_OK(link(tmp("secret2"), tmp("state/linked")), "hard link into the state dir"))
+	    !ASSERT_OK(link(test__tmp("secret2"), test__tmp("state/linked")),
+		       "hard link into the state dir"))
 		return;
-	snprintf(extra, sizeof(extra), "allow-read %s\nallow-read-dir %s\n", tmp("allowed"),
-		 tmp("dir"));
+	snprintf(extra, sizeof(extra), "allow-read %s\nallow-read-dir %s\n", test__tmp("allowed"),
+		 test__tmp("dir"));
 	pol = write_policy(extra);
 	if (!ASSERT_OK_PTR(pol, "write the policy"))
 		return;
 	for (i = 0; i < ARRAY_SIZE(steps); i++)
 		n += snprintf(args + n, sizeof(args) - n, "%s %s %s , ", steps[i].id,
-			      steps[i].action, tmp(steps[i].arg));
+			      steps[i].action, test__tmp(steps[i].arg));
 	snprintf(args + n, sizeof(args) - n, "x_exec exec /bin/true");
 	/* Not quiet: what the operator reads on stderr is part of the test. */
 	st = test__run(out, sizeof(out),
@@ -298,7 +289,7 @@ static void check_run_ended_well(const char *what, int status, const char *log, 
 void test_operator_json_pipe_closed(void)
 {
 	char parent[PATH_MAX], status[32];
-	const char *pol = write_policy(NULL), *log = tmp("ev.log"), *s;
+	const char *pol = write_policy(NULL), *log = test__tmp("ev.log"), *s;
 	int st;
 
 	if (!ASSERT_OK_PTR(pol, "write the policy") ||
@@ -328,7 +319,7 @@ void test_operator_json_pipe_closed(void)
 void test_operator_outputs_full_or_closed(void)
 {
 	char parent[PATH_MAX];
-	const char *pol = write_policy(NULL), *log = tmp("ev.log");
+	const char *pol = write_policy(NULL), *log = test__tmp("ev.log");
 	int st;
 
 	if (!ASSERT_OK_PTR(pol, "write the policy") ||
@@ -362,54 +353,54 @@ void test_operator_state_dir_creation(void)
 	int rc;
 
 	rc = test__run(buf, sizeof(buf), "%s/stsctl consent status --state-dir %s", ctl,
-		       tmp("none"));
+		       test__tmp("none"));
 	ASSERT_EQ(rc, 0, "consent status of a missing state dir");
-	ASSERT_NEQ(access(tmp("none"), F_OK), 0, "consent status creates no directory");
+	ASSERT_NEQ(access(test__tmp("none"), F_OK), 0, "consent status creates no directory");
 	rc = test__run(buf, sizeof(buf), "%s/stsctl optout --status --state-dir %s", ctl,
-		       tmp("none"));
-	ASSERT_NEQ(access(tmp("none"), F_OK), 0, "optout --status creates no directory");
+		       test__tmp("none"));
+	ASSERT_NEQ(access(test__tmp("none"), F_OK), 0, "optout --status creates no directory");
 
 	rc = test__run(buf, sizeof(buf), "%s/stsctl consent grant --country FR --state-dir %s", ctl,
-		       tmp("a/b"));
+		       test__tmp("a/b"));
 	ASSERT_EQ(rc, 2, "grant into a state dir whose parent is missing: refused");
-	ASSERT_NEQ(access(tmp("a"), F_OK), 0, "and no parent is created");
+	ASSERT_NEQ(access(test__tmp("a"), F_OK), 0, "and no parent is created");
 	ASSERT_OK_PTR(strstr(buf, "parent directory does not exist"), "and it says why");
 
 	rc = test__run(buf, sizeof(buf), "%s/stsctl consent grant --country XX --state-dir %s", ctl,
-		       tmp("sd"));
+		       test__tmp("sd"));
 	ASSERT_EQ(rc, 2, "grant of an unassigned code: refused");
-	ASSERT_NEQ(access(tmp("sd"), F_OK), 0, "before creating anything");
+	ASSERT_NEQ(access(test__tmp("sd"), F_OK), 0, "before creating anything");
 
 	rc = test__run(buf, sizeof(buf), "%s/stsctl consent grant --country FR --state-dir %s", ctl,
-		       tmp("sd"));
+		       test__tmp("sd"));
 	ASSERT_EQ(rc, 0, "grant");
 	ASSERT_OK_PTR(strstr(buf, "created the state directory"), "grant says it created it");
-	snprintf(out, sizeof(out), "recorded in %s/consent.json", tmp("sd"));
+	snprintf(out, sizeof(out), "recorded in %s/consent.json", test__tmp("sd"));
 	ASSERT_OK_PTR(strstr(buf, out), "grant says where it recorded");
-	ASSERT_TRUE(stat(tmp("sd"), &st) == 0 && (st.st_mode & 07777) == 0700,
+	ASSERT_TRUE(stat(test__tmp("sd"), &st) == 0 && (st.st_mode & 07777) == 0700,
 		    "the state dir is 0700, as stsd makes it");
-	rc = test__run(buf, sizeof(buf), "%s/stsctl optout --state-dir %s", ctl, tmp("sd"));
+	rc = test__run(buf, sizeof(buf), "%s/stsctl optout --state-dir %s", ctl, test__tmp("sd"));
 	ASSERT_EQ(rc, 0, "optout");
 	ASSERT_TRUE(strstr(buf, "created the state directory") == NULL,
 		    "optout into an existing state dir creates nothing");
-	snprintf(out, sizeof(out), "recorded in %s/optout.json", tmp("sd"));
+	snprintf(out, sizeof(out), "recorded in %s/optout.json", test__tmp("sd"));
 	ASSERT_OK_PTR(strstr(buf, out), "optout says where it recorded");
 
 	/* stsd run --log: its key next to the log, not in /var/lib/stsguard. */
-	if (!ASSERT_OK(mkdir(tmp("logs"), 0700), "mkdir logs") ||
+	if (!ASSERT_OK(mkdir(test__tmp("logs"), 0700), "mkdir logs") ||
 	    !ASSERT_OK_PTR(write_policy(NULL), "write the policy"))
 		return;
 	rc = test__run(buf, sizeof(buf),
 		       "%s/stsd run --policy %s --observe --user root --device-cgroup none "
 		       "--log %s -- /bin/true",
-		       ctl, tmp("policy.conf"), tmp("logs/ev.log"));
+		       ctl, test__tmp("policy.conf"), test__tmp("logs/ev.log"));
 	ASSERT_EQ(rc, 0, "stsd run --log, no --log-key");
-	ASSERT_EQ(access(tmp("logs/log.key"), F_OK), 0, "the log key is next to the log");
-	ASSERT_EQ(access(tmp("logs/log.key.pub"), F_OK), 0, "and its public half");
-	snprintf(out, sizeof(out), "created the evidence log key %s", tmp("logs/log.key"));
+	ASSERT_EQ(access(test__tmp("logs/log.key"), F_OK), 0, "the log key is next to the log");
+	ASSERT_EQ(access(test__tmp("logs/log.key.pub"), F_OK), 0, "and its public half");
+	snprintf(out, sizeof(out), "created the evidence log key %s", test__tmp("logs/log.key"));
 	ASSERT_OK_PTR(strstr(buf, out), "stsd says it created the key, and where");
-	ASSERT_EQ(test__run(NULL, 0, "%s/stsctl verify %s --log-key %s", ctl, tmp("logs/ev.log"),
-			    tmp("logs/log.key.pub")),
+	ASSERT_EQ(test__run(NULL, 0, "%s/stsctl verify %s --log-key %s", ctl,
+			    test__tmp("logs/ev.log"), test__tmp("logs/log.key.pub")),
 		  0, "the log verifies with that key");
 	/* Only checked where it was missing: a real installation's directory is left alone. */
 	if (!had_default) {

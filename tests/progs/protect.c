@@ -17,16 +17,6 @@
 
 static char out[16384];
 
-static const char *tmp(const char *name)
-{
-	static char paths[16][PATH_MAX];
-	static int next;
-	char *p = paths[next++ % 16];
-
-	snprintf(p, PATH_MAX, "%s/%s", test__tmpdir(), name);
-	return p;
-}
-
 /*
  * Run `/bin/sh -c 'echo policed-ran'` under a policy of the loader's files, state-dir and
  * extra lines (the policy written to policy_path), with --log run/ev.log and --config conf.
@@ -50,7 +40,7 @@ static int run(const char *policy_path, const char *state_dir, const char *extra
 	return test__run(out, sizeof(out),
 			 "%s/stsd run --policy %s --log %s --config %s --user root --observe "
 			 "--device-cgroup none -q -- /bin/sh -c 'echo policed-ran' 2>&1",
-			 test__out_dir(), policy_path, tmp("run/ev.log"), conf);
+			 test__out_dir(), policy_path, test__tmp("run/ev.log"), conf);
 }
 
 static void refused(const char *what, const char *policy_path, const char *state_dir,
@@ -75,25 +65,25 @@ void test_protect_own_files(void)
 	int st;
 
 	if (!ASSERT_OK(stsd_device_files(conf, pub), "the device's stsd.conf") ||
-	    !ASSERT_OK(mkdir(tmp("run"), 0700), "mkdir run") ||
-	    !ASSERT_OK(mkdir(tmp("run/state"), 0700), "mkdir run/state"))
+	    !ASSERT_OK(mkdir(test__tmp("run"), 0700), "mkdir run") ||
+	    !ASSERT_OK(mkdir(test__tmp("run/state"), 0700), "mkdir run/state"))
 		return;
 	/* The control: state-dir beside the log, not around it. The command runs. */
-	st = run(tmp("policy.conf"), tmp("run/state"), "", conf);
+	st = run(test__tmp("policy.conf"), test__tmp("run/state"), "", conf);
 	if (!ASSERT_EQ(st, 0, "a policy of its own state-dir: stsd runs the command"))
 		printf("%s\n", out);
 	ASSERT_TRUE(strstr(out, "policed-ran"), "the command ran");
 
-	refused("state-dir around the evidence log", tmp("policy.conf"), tmp("run"), "", conf,
-		"/run/ev.log");
-	refused("state-dir = stsd.conf's state dir (consent, device key)", tmp("policy.conf"),
-		tmp("device"), "", conf, "/device");
-	snprintf(extra, sizeof(extra), "allow-read %s\n", tmp("run/log.key"));
-	refused("the log key readable", tmp("policy.conf"), tmp("run/state"), extra, conf,
-		"/run/log.key");
+	refused("state-dir around the evidence log", test__tmp("policy.conf"), test__tmp("run"), "",
+		conf, "/run/ev.log");
+	refused("state-dir = stsd.conf's state dir (consent, device key)", test__tmp("policy.conf"),
+		test__tmp("device"), "", conf, "/device");
+	snprintf(extra, sizeof(extra), "allow-read %s\n", test__tmp("run/log.key"));
+	refused("the log key readable", test__tmp("policy.conf"), test__tmp("run/state"), extra,
+		conf, "/run/log.key");
 	snprintf(extra, sizeof(extra), "allow-read-dir %s\n", test__tmpdir());
-	refused("a directory rule above the policy and stsd.conf", tmp("policy.conf"),
-		tmp("run/state"), extra, conf, "/policy.conf");
-	refused("the policy inside its own state-dir", tmp("run/state/policy.conf"),
-		tmp("run/state"), "", conf, "/run/state/policy.conf");
+	refused("a directory rule above the policy and stsd.conf", test__tmp("policy.conf"),
+		test__tmp("run/state"), extra, conf, "/policy.conf");
+	refused("the policy inside its own state-dir", test__tmp("run/state/policy.conf"),
+		test__tmp("run/state"), "", conf, "/run/state/policy.conf");
 }
