@@ -36,6 +36,24 @@ static json_t *record_of(json_t *arr, const char *id)
 	return NULL;
 }
 
+/* The loader's files, a state dir and allow-read ok: the policy of these tests, at path. */
+static int write_policy(const char *path, const char *ok)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f)
+		return -errno;
+	fprintf(f,
+		"collector 127.0.0.1:9\n"
+		"allow-read /etc/ld.so.cache\n"
+		"allow-read " TEST_LDSO "\n"
+		"allow-read-dir " TEST_LIBDIR "\n"
+		"state-dir %s/state\n"
+		"allow-read %s\n",
+		test__tmpdir(), ok);
+	return fclose(f) ? -errno : 0;
+}
+
 /*
  * argv of `stsd run --policy POLICY --log LOG --log-key KEY [--log-max-size MAX]
  * [--seal-state SEAL] --user root --observe -q -- ROGUE batch`, for the caller to add the
@@ -75,8 +93,8 @@ static int rogue_batch_argv(const char **argv, const char *stsd, const char *pol
 
 void test_observe_evidence_records(void)
 {
-	char pol[4096], polpath[512], log[512], key[512], pub[512], ok[512], secret[512],
-		missing[512], rogue[512], stsd[512], out[4096];
+	char polpath[512], log[512], key[512], pub[512], ok[512], secret[512], missing[512],
+		rogue[512], stsd[512], out[4096];
 	const char *argv[40];
 	json_t *arr = json_array(), *r;
 	struct stat st_ok, st_secret;
@@ -84,7 +102,6 @@ void test_observe_evidence_records(void)
 	size_t len;
 	int n = 0, status, fd;
 	pid_t pid;
-	FILE *f;
 
 	snprintf(rogue, sizeof(rogue), "%s/tests/bin/rogue", test__out_dir());
 	snprintf(stsd, sizeof(stsd), "%s/stsd", test__out_dir());
@@ -103,19 +120,8 @@ void test_observe_evidence_records(void)
 	}
 	stat(ok, &st_ok);
 	stat(secret, &st_secret);
-	snprintf(pol, sizeof(pol),
-		 "collector 127.0.0.1:9\n"
-		 "allow-read /etc/ld.so.cache\n"
-		 "allow-read /lib64/ld-linux-x86-64.so.2\n"
-		 "allow-read-dir /lib/x86_64-linux-gnu\n"
-		 "state-dir %s/state\n"
-		 "allow-read %s\n",
-		 test__tmpdir(), ok);
-	f = fopen(polpath, "w");
-	if (!ASSERT_OK_PTR(f, "write the policy"))
+	if (!ASSERT_OK(write_policy(polpath, ok), "write the policy"))
 		goto cleanup;
-	fputs(pol, f);
-	fclose(f);
 	n = rogue_batch_argv(argv, stsd, polpath, log, key, NULL, NULL, rogue);
 	argv[n++] = "okfile";
 	argv[n++] = "open";
@@ -265,13 +271,12 @@ static int run_opens(const char *polpath, const char *log, const char *key, cons
  */
 void test_stsd_run_log_rotation(void)
 {
-	char pol[1024], polpath[512], log[512], key[512], pub[512], ok[512], seal[512], vkey[256],
-		err[2048], out[4096], segs[8][512];
+	char polpath[512], log[512], key[512], pub[512], ok[512], seal[512], vkey[256], err[2048],
+		out[4096], segs[8][512];
 	size_t nsegs = 0, i;
 	char outdir[PATH_MAX];
 	glob_t g = { 0 };
 	struct stat st;
-	FILE *f;
 	int fd, rc;
 
 	snprintf(polpath, sizeof(polpath), "%s/policy.conf", test__tmpdir());
@@ -285,19 +290,8 @@ void test_stsd_run_log_rotation(void)
 	    !ASSERT_OK_PTR(realpath(test__out_dir(), outdir), "build dir"))
 		return;
 	close(fd);
-	snprintf(pol, sizeof(pol),
-		 "collector 127.0.0.1:9\n"
-		 "allow-read /etc/ld.so.cache\n"
-		 "allow-read /lib64/ld-linux-x86-64.so.2\n"
-		 "allow-read-dir /lib/x86_64-linux-gnu\n"
-		 "state-dir %s/state\n"
-		 "allow-read %s\n",
-		 test__tmpdir(), ok);
-	f = fopen(polpath, "w");
-	if (!ASSERT_OK_PTR(f, "write the policy"))
+	if (!ASSERT_OK(write_policy(polpath, ok), "write the policy"))
 		return;
-	fputs(pol, f);
-	fclose(f);
 	rc = run_opens(polpath, log, key, "100", NULL, ok, 1, err, sizeof(err));
 	ASSERT_EQ(rc, 2, "a size below 4096 bytes: usage error");
 	ASSERT_TRUE(strstr(err, "--log-max-size 100") != NULL, "named");
