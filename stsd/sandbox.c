@@ -284,6 +284,7 @@ static int add_rules(scmp_filter_ctx ctx, const struct sandbox_spec *s, uint32_t
 {
 	uint32_t ioctls[ARRAY_SIZE(sandbox_ioctls)], families[3], self[2] = { 0, s->self };
 	const uint32_t stream_dgram[2] = { SOCK_STREAM, SOCK_DGRAM };
+	const uint32_t tcp_udp[3] = { 0, IPPROTO_TCP, IPPROTO_UDP };
 	/* Their first argument a pid: 0 or its own only. */
 	static const char *const self_only[] = { "prlimit64",	       "sched_setaffinity",
 						 "sched_setscheduler", "sched_setparam",
@@ -325,11 +326,19 @@ static int add_rules(scmp_filter_ctx ctx, const struct sandbox_spec *s, uint32_t
 		families[nf++] = AF_UNIX;
 	if (!err)
 		err = refuse_unless(ctx, act, SCMP_SYS(socket), 0, 0xffffffff, families, nf, NULL);
-	/* Inet sockets: TCP and UDP only (the type's low bits; the high ones are flags). */
+	/*
+	 * Inet sockets: TCP and UDP only (the type's low bits; the high ones are flags), and by
+	 * protocol too: a datagram socket of IPPROTO_ICMP is a ping socket (every gid may open one
+	 * on Android), a stream one of IPPROTO_SCTP or IPPROTO_MPTCP another transport; none is
+	 * what the cgroup hooks and the TLS gate were written for.
+	 */
 	for (i = 0; i < 2 && !err; i++) {
 		const struct scmp_arg_cmp fam = SCMP_A0(SCMP_CMP_EQ, families[i]);
 
 		err = refuse_unless(ctx, act, SCMP_SYS(socket), 1, 0xf, stream_dgram, 2, &fam);
+		if (!err)
+			err = refuse_unless(ctx, act, SCMP_SYS(socket), 2, 0xffffffff, tcp_udp, 3,
+					    &fam);
 	}
 	/*
 	 * Signals only to itself: CMD cannot fork, so it is alone in its cgroup and its session

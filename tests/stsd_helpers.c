@@ -65,7 +65,7 @@ pid_t stsd_start(const char *policy_text, bool observe, const char *const argv[]
 {
 	char policy[512], stsd[512], line[512];
 	char *log = log_path;
-	const char *args[320];
+	const char *args[704];
 	int n = 0, fd, i;
 	FILE *f;
 	pid_t pid;
@@ -107,7 +107,7 @@ pid_t stsd_start(const char *policy_text, bool observe, const char *const argv[]
 		args[n++] = device_conf;
 	}
 	args[n++] = "--";
-	for (i = 0; argv[i] && n < 318; i++)
+	for (i = 0; argv[i] && n < (int)ARRAY_SIZE(args) - 2; i++)
 		args[n++] = argv[i];
 	args[n] = NULL;
 

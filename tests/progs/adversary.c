@@ -693,6 +693,21 @@ static const struct attempt catalogue[] = {
 	  ROGUE,
 	  { "reconnect", "13", "@C" },
 	  { E_PERM, DENY("connect", "not_a_collector_endpoint"), "127.0.0.1:13" } },
+	{ "a36",
+	  "IMEI in an ICMP echo to another destination (a ping socket: any gid on Android)",
+	  ROGUE,
+	  { "ping", "127.0.0.1" },
+	  SECCOMP("socket", "socket_kind_not_allowed", NULL) },
+	{ "a37",
+	  "an SCTP stream socket (another transport than the hooks were written for)",
+	  ROGUE,
+	  { "socket", "2", "1", "132" },
+	  SECCOMP("socket", "socket_kind_not_allowed", NULL) },
+	{ "a38",
+	  "a Multipath TCP socket (subflows of their own)",
+	  ROGUE,
+	  { "socket", "10", "1", "262" },
+	  SECCOMP("socket", "socket_kind_not_allowed", NULL) },
 	{ "n01",
 	  "MAC address of an interface by ioctl (SIOCGIFHWADDR)",
 	  ROGUE,
@@ -977,6 +992,7 @@ struct catalogue_env {
 	pid_t helper;
 	char secret[512], state[512], netd[108], procs[PATH_MAX], helper_pid[16], helper_addr[32];
 	char fd_str[16], host[65];
+	char *ping_range; /* net.ipv4.ping_group_range before the catalogue, restored after */
 	char *cell[N_PROFILES][N_ATTEMPTS];
 };
 
@@ -1004,15 +1020,34 @@ static const char *expand(const struct catalogue_env *env, const char *arg, char
 	return arg;
 }
 
+#define PING_RANGE "/proc/sys/net/ipv4/ping_group_range"
+
+static void set_ping_range(const char *text)
+{
+	FILE *f = fopen(PING_RANGE, "w");
+
+	if (f) {
+		fputs(text, f);
+		fclose(f);
+	}
+}
+
 static int catalogue_setup(struct catalogue_env *env)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	char root[PATH_MAX / 2], allowed[600];
+	size_t n;
 	int err;
 
 	memset(env, 0, sizeof(*env));
 	env->netd_fd = env->inherited_fd = -1;
 	gethostname(env->host, sizeof(env->host) - 1);
+	/*
+	 * Ping sockets for every gid, as Android has them (a36): otherwise the kernel itself
+	 * would refuse root's (gid 0) and the row would prove nothing.
+	 */
+	if (sts_read_file(PING_RANGE, 64, &env->ping_range, &n) == 0)
+		set_ping_range("0 2147483647\n");
 	/* A secret in the launcher's environment (n10): stsd must not pass it on. */
 	setenv("STS_ADV_TOKEN", "token-4711", 1);
 	env->collector_fd = tcp_listener(&env->collector_port);
@@ -1060,6 +1095,10 @@ static void catalogue_teardown(struct catalogue_env *env)
 	size_t i, p;
 
 	unsetenv("STS_ADV_TOKEN");
+	if (env->ping_range) {
+		set_ping_range(env->ping_range);
+		free(env->ping_range);
+	}
 	if (env->helper > 0) {
 		kill(env->helper, SIGKILL);
 		waitpid(env->helper, NULL, 0);
@@ -1238,8 +1277,9 @@ static void run_tls(struct catalogue_env *env, const struct attempt *a)
 static char *run_rogue(struct catalogue_env *env, const size_t *idx, size_t n,
 		       struct stsd_result *r)
 {
-	char pol[8192], rogue[PATH_MAX], out[600], bufs[200][300];
-	const char *argv[320];
+	static char bufs[400][300];
+	char pol[8192], rogue[PATH_MAX], out[600];
+	const char *argv[640];
 	size_t k, j, argc = 0, nb = 0;
 	char *text = NULL;
 	size_t len;
@@ -1254,8 +1294,13 @@ static char *run_rogue(struct catalogue_env *env, const size_t *idx, size_t n,
 		if (k)
 			argv[argc++] = ",";
 		argv[argc++] = a->id;
-		for (j = 0; j < ARRAY_SIZE(a->args) && a->args[j] && argc < 310 && nb < 200; j++)
+		for (j = 0; j < ARRAY_SIZE(a->args) && a->args[j]; j++) {
+			/* A batch cut short would leave its last attempts "not run": say so. */
+			if (!ASSERT_TRUE(argc < ARRAY_SIZE(argv) - 64 && nb < ARRAY_SIZE(bufs),
+					 "the batch's arguments fit"))
+				return NULL;
 			argv[argc++] = expand(env, a->args[j], bufs[nb++], sizeof(bufs[0]));
+		}
 	}
 	argv[argc] = NULL;
 	memset(r, 0, sizeof(*r));
