@@ -90,8 +90,7 @@ void test_llaudit_records(void)
 			"audit(1.2:3): ppid=1 pid=7 comm=6E616D652077697468 key=(null)", &r),
 		  0, "a comm in hex");
 	ASSERT_STREQ(r.comm, "name with", "decoded");
-	ASSERT_EQ(parse(STS_AUDIT_SYSCALL, "audit(1.2:3): pid=7 pid=8", &r), -EBADMSG,
-		  "two pids");
+	ASSERT_EQ(parse(STS_AUDIT_SYSCALL, "audit(1.2:3): pid=7 pid=8", &r), -EBADMSG, "two pids");
 	ASSERT_EQ(parse(STS_AUDIT_SYSCALL, "audit(1.2:3): ppid=7", &r), -EBADMSG, "no pid");
 	ASSERT_EQ(parse(STS_AUDIT_EOE, "audit(1796611007.043:6263): ", &r), 0, "end of event");
 	ASSERT_EQ(r.serial, 6263, "its serial");
