@@ -853,6 +853,7 @@ static int start_enforcement(struct run_ctx *c)
 	int err;
 
 	c->eo.extra_exec = c->exe;
+	c->eo.tls_host = c->opts->tls_host;
 	err = enforcer_start(&c->pol, &c->eo, on_event, c, &c->enf, why, sizeof(why));
 	if (err) {
 		sts_err("%s", why);

@@ -62,6 +62,7 @@ struct police_opts {
 	void *payload_ctx;
 	int timeout_s; /* kill the policed cgroup after this long; 0: no limit */
 	bool pass_stdin; /* --stdin: CMD reads the launcher's stdin (else /dev/null) */
+	const char *tls_host; /* the collector-host: the one SNI allowed (enforcer_opts) */
 };
 
 /*
