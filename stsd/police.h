@@ -63,6 +63,7 @@ struct police_opts {
 	int timeout_s; /* kill the policed cgroup after this long; 0: no limit */
 	bool pass_stdin; /* --stdin: CMD reads the launcher's stdin (else /dev/null) */
 	const char *tls_host; /* the collector-host: the one SNI allowed (enforcer_opts) */
+	const char *aid; /* the activation id given to CMD as STS_AID, or NULL */
 };
 
 /*

@@ -111,26 +111,6 @@ static const struct cli_exit run_exits[] = {
 			    "CMD never ran, or was stopped (fail closed)" },
 };
 
-/*
- * The collector-host of stsd.conf (--config, or the default one): the one name the egress gate
- * lets a ClientHello's SNI carry, the name the payload check demands in the Host header. No
- * configuration: no SNI at all (and no report passes the payload check either).
- */
-static const char *tls_host_of(const char *config, char *out, size_t len)
-{
-	struct sts_config *cfg = calloc(1, sizeof(*cfg));
-	char why[300];
-
-	out[0] = '\0';
-	if (cfg &&
-	    sts_config_load(config ? config : STS_CONFIG_DEFAULT_PATH, cfg, why, sizeof(why)) == 0)
-		snprintf(out, len, "%s", cfg->collector_host);
-	if (cfg)
-		sts_wipe(cfg, sizeof(*cfg));
-	free(cfg);
-	return out;
-}
-
 /* DIR/log.key for the log DIR/NAME (./log.key for a bare NAME). */
 static int log_key_beside(const char *log, char *out, size_t len)
 {
@@ -188,7 +168,7 @@ int cmd_run(int argc, char **argv)
 	};
 	const char *events_path = NULL, *evlog_path = NULL, *seal_path = NULL;
 	const char *evlog_key = NULL;
-	char keybuf[PATH_MAX], tls_host[256];
+	char keybuf[PATH_MAX];
 	struct run_rules rules = { 0 };
 	struct police_opts o = {
 		.policy_path = STSD_DEFAULT_POLICY,
@@ -268,7 +248,9 @@ int cmd_run(int argc, char **argv)
 		evlog_key = keybuf;
 	}
 	o.argv = (const char *const *)argv + optind;
-	o.tls_host = tls_host_of(rules.config_path, tls_host, sizeof(tls_host));
+	run_rules_start(&rules);
+	o.tls_host = rules.tls_host;
+	o.aid = rules.aid[0] ? rules.aid : NULL;
 	ret = STS_EXIT_USAGE;
 	if (events_path) {
 		o.events = fopen(events_path, "ae");

@@ -28,6 +28,7 @@
  *     forged       64 chosen bytes as the signature, with the trusted key's kid
  *     untrusted    a valid signature by a key the policy does not name
  *     after-close  the conforming request, close_notify, then records written past it
+ *     aid          the conforming request with an activation id of its own, not STS_AID's
  *     sni-ok       the conforming request, the SNI the collector-host (as the agent sends it)
  *     alpn         the same with ALPN h2 and http/1.1 (as curl sends it)
  *   ClientHellos written by hand (exit 0 when the server answered, 3 when not; MODE,MODE...
@@ -209,7 +210,12 @@ static int build_request(const char *claims, char **req, size_t *req_len)
 		return -EIO;
 	key.pkey = pkey;
 	key.has_private = true;
-	err = sts_aid_new(aid);
+	/* The activation id stsd gives (STS_AID), except in mode aid: one of its own choice. */
+	if (getenv("STS_AID") && strcmp(mode, "aid") != 0)
+		err = snprintf(aid, sizeof(aid), "%s", getenv("STS_AID")) == STS_AID_LEN ? 0
+											 : -EINVAL;
+	else
+		err = sts_aid_new(aid);
 	if (!err && (strcmp(mode, "header") == 0 || strcmp(mode, "forged") == 0))
 		err = hand_jws(&key, aid, claims, &jws, &jws_len);
 	else if (!err)
@@ -577,7 +583,7 @@ int main(int argc, char **argv)
 			"usage: tls-client PORT report|extra-claim|cell-id|cleartext|second|"
 			"twice|country|race|sni|extension|budget|model|sw-version|imei|escape|"
 			"header|"
-			"padbits|host|forged|untrusted|after-close|sni-ok|alpn|ch-*|early|"
+			"padbits|host|forged|untrusted|after-close|aid|sni-ok|alpn|ch-*|early|"
 			"hello-twice|hrr\n");
 		return 5;
 	}

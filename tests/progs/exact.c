@@ -298,3 +298,48 @@ void test_exact_allowance_measured(void)
 		stsd_result_free(&r);
 	}
 }
+
+/*
+ * The activation id is the monitor's (item 3 of issue 14's second round): stsd run gives CMD
+ * STS_AID, kept in stsd.conf's state-dir; a report with an id of the sender's choice (16
+ * chosen bytes per transmission) is refused before it leaves.
+ */
+void test_exact_chosen_aid(void)
+{
+	refused("aid", "is not the activation id stsd gave in STS_AID");
+}
+
+/* The approval's aid, or "" */
+static const char *approved_aid(const struct stsd_result *r)
+{
+	json_t *ev = stsd_find_event(r, "payload", "allow", "payload_approved_report");
+	json_t *aid =
+		json_object_get(json_object_get(json_object_get(ev, "approval"), "aid"), "value");
+
+	return json_string_value(aid) ?: "";
+}
+
+/* The same activation id on every run of the device (a retry is the same report). */
+void test_exact_aid_kept(void)
+{
+	struct stsd_result r1, r2;
+	char path[600], *text = NULL, first[40];
+	unsigned reqs = 0;
+	size_t len;
+
+	if (!run_mode("report", &r1, &reqs))
+		return;
+	snprintf(first, sizeof(first), "%s", approved_aid(&r1));
+	ASSERT_EQ(strlen(first), 22, "the first report approved, with a 22-character aid");
+	stsd_result_free(&r1);
+	if (!run_mode("report", &r2, &reqs))
+		return;
+	ASSERT_STREQ(approved_aid(&r2), first, "the second run's aid is the first's");
+	stsd_result_free(&r2);
+	snprintf(path, sizeof(path), "%s/device/run.aid", test__tmpdir());
+	if (ASSERT_OK(sts_read_file(path, 64, &text, &len), "read state-dir/run.aid")) {
+		ASSERT_TRUE(len == 23 && strncmp(text, first, 22) == 0,
+			    "run.aid holds it (one line)");
+		free(text);
+	}
+}
