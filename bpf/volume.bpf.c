@@ -171,6 +171,13 @@ static __always_inline __u32 shape(struct flow *f, __u8 type, __u32 len, int fir
 {
 	if (f->phase == PH_CLOSED)
 		return STS_RULE_TLS_SHAPE;
+	/*
+	 * The record's version: 3,3, or 3,1 on a ClientHello or an alert before the keys (what
+	 * OpenSSL writes): no chosen byte in each record's header.
+	 */
+	if (f->hdr[1] != 3 ||
+	    (f->hdr[2] != 3 && !(f->hdr[2] == 1 && (type == TLS_HANDSHAKE || type == TLS_ALERT))))
+		return STS_RULE_TLS_SHAPE;
 	switch (type) {
 	case TLS_HANDSHAKE:
 		if (f->phase != PH_HELLO || f->n_hello >= 2 || first != 1)
@@ -181,7 +188,8 @@ static __always_inline __u32 shape(struct flow *f, __u8 type, __u32 len, int fir
 		f->n_hello++;
 		return 0;
 	case TLS_CCS:
-		if (f->phase != PH_HELLO || !f->n_hello || f->n_ccs || len != 1)
+		/* Its one byte is 1: a chosen byte otherwise. */
+		if (f->phase != PH_HELLO || !f->n_hello || f->n_ccs || len != 1 || first != 1)
 			return STS_RULE_TLS_SHAPE;
 		f->n_ccs = 1;
 		return 0;
@@ -304,10 +312,14 @@ __noinline int ch_zero(struct __sk_buff *skb, __u32 at, __u32 len)
 	return 0;
 }
 
-/* key_share: none (to be asked for one) or one share, of a group's exact public key size. */
+/*
+ * key_share: none (to be asked for one) or one X25519 share (32 bytes), what OpenSSL, curl and
+ * the agent send first. An elliptic-curve point's coordinates would be chosen bytes the gate
+ * cannot check for being on the curve (64 for P-256, 132 for P-521); X25519 keeps it at 32.
+ */
 __noinline int ch_key_share(struct __sk_buff *skb, __u32 at, __u32 len)
 {
-	__u32 list, group, n, want, b;
+	__u32 list, group, n;
 
 	if (ld16(skb, at, &list) || list != len - 2)
 		return 1;
@@ -315,24 +327,7 @@ __noinline int ch_key_share(struct __sk_buff *skb, __u32 at, __u32 len)
 		return 0;
 	if (ld16(skb, at + 2, &group) || ld16(skb, at + 4, &n) || n + 4 != list)
 		return 1;
-	switch (group) {
-	case 0x001d: /* x25519 */
-		return n == 32 ? 0 : 1;
-	case 0x001e: /* x448 */
-		return n == 56 ? 0 : 1;
-	case 0x0017: /* secp256r1, uncompressed point */
-		want = 65;
-		break;
-	case 0x0018: /* secp384r1 */
-		want = 97;
-		break;
-	case 0x0019: /* secp521r1 */
-		want = 133;
-		break;
-	default:
-		return 1;
-	}
-	return n == want && !ld8(skb, at + 6, &b) && b == 4 ? 0 : 1;
+	return group == 0x001d && n == 32 ? 0 : 1;
 }
 
 /*
@@ -348,13 +343,23 @@ static __always_inline bool value_ok(__u32 kind, __u32 v)
 		return (v >= 0x0017 && v <= 0x001e) || (v >= 0x0100 && v <= 0x0104);
 	case L_VERSIONS: /* TLS 1.0 .. 1.3 */
 		return v >= 0x0301 && v <= 0x0304;
-	case L_SUITES: /* TLS 1.3 suites, the renegotiation SCSV, the TLS 1.2 (EC)DHE suites */
-		return (v >= 0x1301 && v <= 0x1305) || (v >> 8) == 0xc0 || (v >> 8) == 0xcc ||
-		       v <= 0x00ff;
+	case L_SUITES:
+		/*
+		 * TLS 1.3's suites and the renegotiation SCSV OpenSSL adds: the shape admits
+		 * nothing older, so a TLS 1.2 suite offered is only a place for chosen bits (a
+		 * client offers TLS 1.3 alone: curl --tlsv1.3, openssl s_client -tls1_3,
+		 * SSL_CTX_set_min_proto_version(TLS1_3_VERSION)).
+		 */
+		return (v >= 0x1301 && v <= 0x1305) || v == 0x00ff;
 	case L_CERTCOMP: /* zlib, brotli, zstd */
 		return v >= 1 && v <= 3;
-	default: /* signature schemes: RSA, ECDSA, EdDSA, RSA-PSS (0x0201 .. 0x080b) */
-		return v >= 0x0201 && v <= 0x080b;
+	default:
+		/*
+		 * Signature schemes: RSA PKCS#1 and ECDSA with SHA-1..SHA-512 (0x0201..0x0603,
+		 * low byte 1..3), RSA-PSS and EdDSA (0x0804..0x080b).
+		 */
+		return (v >= 0x0201 && v <= 0x0603 && (v & 0xff) >= 1 && (v & 0xff) <= 3) ||
+		       (v >= 0x0804 && v <= 0x080b);
 	}
 }
 
@@ -364,7 +369,7 @@ __noinline int ch_list16(struct __sk_buff *skb, __u32 at, __u32 len, __u32 kind)
 
 	switch (kind) {
 	case L_SUITES:
-		prefix = 0, max = 32;
+		prefix = 0, max = 6;
 		break;
 	case L_VERSIONS:
 		prefix = 1, max = 4;
@@ -376,7 +381,7 @@ __noinline int ch_list16(struct __sk_buff *skb, __u32 at, __u32 len, __u32 kind)
 		prefix = 2, max = 16;
 		break;
 	default:
-		prefix = 2, max = 32;
+		prefix = 2, max = 24;
 	}
 	if (prefix == 2) {
 		if (ld16(skb, at, &n) || n != len - 2)
@@ -440,8 +445,6 @@ static __always_inline int ext_bit(__u32 type)
 		return 9;
 	case 27: /* compress_certificate */
 		return 10;
-	case 28: /* record_size_limit */
-		return 11;
 	case 35: /* session_ticket, empty: a ticket is chosen bytes */
 		return 12;
 	case 43: /* supported_versions */
@@ -473,8 +476,8 @@ static __always_inline int ext_ok(struct __sk_buff *skb, __u32 at, __u32 type, _
 		return len == 5 && !bpf_skb_load_bytes(skb, at, &w, 5) && w == 1 ? 0 : 1;
 	case 10:
 		return ch_list16(skb, at, len, L_GROUPS);
-	case 11:
-		return ch_list8(skb, at, len, 2);
+	case 11: /* uncompressed, ansiX962 compressed prime, char2: at most 3 of them */
+		return len <= 4 ? ch_list8(skb, at, len, 2) : 1;
 	case 13:
 	case 50:
 		return ch_list16(skb, at, len, L_SIGALGS);
@@ -484,12 +487,10 @@ static __always_inline int ext_ok(struct __sk_buff *skb, __u32 at, __u32 type, _
 		return ch_zero(skb, at, len);
 	case 27:
 		return ch_list16(skb, at, len, L_CERTCOMP);
-	case 28: /* record_size_limit: 64 .. 16385 */
-		return len == 2 && !ld16(skb, at, &v) && v >= 64 && v <= 16385 ? 0 : 1;
 	case 43:
 		return ch_list16(skb, at, len, L_VERSIONS);
 	case 45: /* psk_ke, psk_dhe_ke */
-		return ch_list8(skb, at, len, 1);
+		return len <= 3 ? ch_list8(skb, at, len, 1) : 1;
 	case 51:
 		return ch_key_share(skb, at, len);
 	case 0xff01:
