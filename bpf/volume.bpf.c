@@ -175,8 +175,9 @@ static __always_inline __u32 shape(struct flow *f, __u8 type, __u32 len, int fir
 	 * The record's version: 3,3, or 3,1 on a ClientHello or an alert before the keys (what
 	 * OpenSSL writes): no chosen byte in each record's header.
 	 */
-	if (f->hdr[1] != 3 ||
-	    (f->hdr[2] != 3 && !(f->hdr[2] == 1 && (type == TLS_HANDSHAKE || type == TLS_ALERT))))
+	if (type < TLS_CCS || type > TLS_APPDATA || f->hdr[1] != 3)
+		return 0; /* not a TLS record: charge() refuses it as such */
+	if (f->hdr[2] != 3 && !(f->hdr[2] == 1 && (type == TLS_HANDSHAKE || type == TLS_ALERT)))
 		return STS_RULE_TLS_SHAPE;
 	switch (type) {
 	case TLS_HANDSHAKE:
