@@ -145,11 +145,16 @@ static __always_inline __u32 charge(__u8 type, __u8 vmaj, __u32 len)
 			b->credit -= cost;
 		else
 			rule = STS_RULE_APPDATA_UNCHECKED;
+	} else if (type == TLS_HANDSHAKE && b->hellos >= STS_TLS_MAX_HELLOS) {
+		rule = STS_RULE_TLS_HELLO;
 	} else {
-		if (b->allowance >= cost)
+		if (b->allowance >= cost) {
 			b->allowance -= cost;
-		else
+			if (type == TLS_HANDSHAKE)
+				b->hellos++;
+		} else {
 			rule = STS_RULE_BUDGET_EXCEEDED;
+		}
 	}
 	if (rule)
 		b->dropped += cost;

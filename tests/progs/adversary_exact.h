@@ -137,4 +137,9 @@
 	  { "aid" },
 	  { 128 + SIGKILL, DENY("payload", "payload_not_approved_report"),
 	    .reason_has = "activation id" } },
+	{ "x22",
+	  "a third ClientHello in one run (three proper connections, 96 chosen bytes each)",
+	  TLS,
+	  { "ch-ok,ch-ok,ch-ok" },
+	  { 3, DENY("volume", "tls_client_hello_refused") } },
 	/* clang-format on */
