@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* Run tls-client MODE under stsd; r is filled, the server's request count returned in *reqs. */
 static bool run_mode(const char *mode, struct stsd_result *r, unsigned *reqs)
@@ -342,4 +343,18 @@ void test_exact_aid_kept(void)
 			    "run.aid holds it (one line)");
 		free(text);
 	}
+}
+
+/* A run.aid that is not an activation id is not replaced (a retry would change it): refused. */
+void test_exact_aid_file_damaged(void)
+{
+	char path[600];
+
+	snprintf(path, sizeof(path), "%s/device", test__tmpdir());
+	mkdir(path, 0700);
+	snprintf(path, sizeof(path), "%s/device/run.aid", test__tmpdir());
+	if (!ASSERT_OK(sts_write_file_atomic(path, "chosen by someone\n", 18, 0600),
+		       "write a damaged run.aid"))
+		return;
+	refused("report", "not an activation id");
 }
