@@ -56,7 +56,7 @@ override CFLAGS += -fsanitize=address,undefined -fno-sanitize-recover=undefined 
 override LDFLAGS += -fsanitize=address,undefined
 endif
 # Every library a binary may use; --as-needed keeps only those it really calls.
-LDLIBS := -lseccomp -lbpf -lelf -lz -levent_openssl -levent -lssl -lcrypto -lsqlite3 -ljansson -luring -lpthread
+LDLIBS := -lseccomp -lcap-ng -laudit -lbpf -lelf -lz -levent_openssl -levent -lssl -lcrypto -lsqlite3 -ljansson -luring -lpthread
 # The collector's PostgreSQL backend: libpq (libpq-dev puts its headers there).
 override CFLAGS += -I/usr/include/postgresql
 LDLIBS += -lpq

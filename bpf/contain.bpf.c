@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * Where Landlock, not BPF LSM, enforces the file, exec and TCP rules (a kernel without BPF LSM):
- * its refusals, recorded. Landlock itself reports nothing to the monitor (its audit records,
+ * its refusals, recorded (with those of the file's own permissions, which the monitor sets
+ * apart). Landlock itself reports nothing to the monitor (its audit records,
  * from Linux 6.15, go to the audit log), so these fexit programs see the refused calls return:
  * an open or exec of the policed cgroup that failed with EACCES, a TCP connect or bind refused
  * before the cgroup connect hooks could see it. fexit programs run only when the traced
@@ -36,6 +37,11 @@ int BPF_PROG(sts_contain_open, int dfd, struct filename *name, const struct open
 		return 0;
 	ev->file.flags = flags;
 	ev->file.fmode = write ? FMODE_WRITE : 0;
+	/*
+	 * The errno: any EACCES, the file's own permissions' too (checked before Landlock); the
+	 * monitor tells those apart (police.c, dac_refused) and does not count them as denials.
+	 */
+	ev->file.result = (__u32)-err;
 	bpf_probe_read_kernel_str(ev->file.path, sizeof(ev->file.path), BPF_CORE_READ(name, name));
 	bpf_ringbuf_submit(ev, 0);
 	return 0;

@@ -68,6 +68,16 @@ struct store_ops {
 	int (*count)(struct store *st, const char *sql, long long *n);
 	int (*rejections)(struct store *st, int (*cb)(const char *code, long long n, void *arg),
 			  void *arg);
+	/*
+	 * Optional (NULL on SQLite, where a statement costs no network round trip): a batch in a
+	 * few round trips rather than several per report. prefetch_keys looks every kid of a
+	 * batch up at once and get_key answers from that until the next call (n 0 forgets it);
+	 * begin_batch begins, takes the writer lock, looks the batch's aids up and reads the seq
+	 * counter in one round trip, after which find and next_seq answer from memory, insert is
+	 * queued, and the commit sends the inserts, the counter and COMMIT together.
+	 */
+	int (*prefetch_keys)(struct store *st, const char *const *kids, size_t n);
+	int (*begin_batch)(struct store *st, const char *const *aids, size_t n);
 };
 
 /* Each backend's state begins with this. */
@@ -122,6 +132,18 @@ static inline int store_get_key(struct store *st, const char *kid, uint8_t pub[S
 static inline int store_begin(struct store *st)
 {
 	return st->ops->exec(st, STORE_BEGIN);
+}
+
+/* A writing transaction for a batch whose reports carry these aids (see begin_batch). */
+static inline int store_begin_batch(struct store *st, const char *const *aids, size_t n)
+{
+	return st->ops->begin_batch ? st->ops->begin_batch(st, aids, n)
+				    : st->ops->exec(st, STORE_BEGIN);
+}
+
+static inline int store_prefetch_keys(struct store *st, const char *const *kids, size_t n)
+{
+	return st->ops->prefetch_keys ? st->ops->prefetch_keys(st, kids, n) : 0;
 }
 
 static inline int store_commit(struct store *st)

@@ -17,6 +17,7 @@
  */
 #include "store.h"
 #include "core/util.h"
+#include "wire/jws.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -29,10 +30,37 @@
 #define WRITE_LOCK "6004507305463993156"
 #define MIGRATE_LOCK "6004507305463993157"
 
+/* A key looked up for the current batch; found false: the kid is not registered. */
+struct pg_key {
+	char kid[STS_KID_LEN + 1];
+	uint8_t pub[STS_ED25519_PUB_LEN];
+	bool found;
+};
+
+/* An aid of the current batch already stored: before it (looked up) or by it (inserted). */
+struct pg_found {
+	char aid[STS_AID_LEN + 1];
+	char sha256_hex[65];
+	char *receipt;
+};
+
 struct pg_store {
 	struct store base;
 	PGconn *conn;
 	char err[512];
+	/* prefetch_keys's answer, valid while keys_valid. */
+	struct pg_key *keys;
+	size_t nkeys;
+	bool keys_valid;
+	/*
+	 * A batch begun by begin_batch: what find and next_seq answer from, and how many
+	 * statements are queued in the pipeline for the commit to read the results of.
+	 */
+	bool batch;
+	struct pg_found *found;
+	size_t nfound, capfound;
+	long long seq, seq0;
+	int queued, nsent;
 };
 
 #define PG(st) ((struct pg_store *)(st))
@@ -197,6 +225,299 @@ static int session_setup(struct pg_store *st)
 			  "SET lock_timeout = '10s'");
 }
 
+/*
+ * A text[] literal of ids for "= ANY($1::text[])": one parameter for a whole batch. The ids
+ * are base64url (checked by the JWS parser); quoted anyway, so that nothing in one could be
+ * read as the array's syntax.
+ */
+static char *id_array(const char *const *ids, size_t n)
+{
+	size_t i, len = 3;
+	char *a, *p;
+
+	for (i = 0; i < n; i++)
+		len += 2 * strlen(ids[i]) + 3;
+	a = malloc(len);
+	if (!a)
+		return NULL;
+	p = a;
+	*p++ = '{';
+	for (i = 0; i < n; i++) {
+		const char *c;
+
+		if (i)
+			*p++ = ',';
+		*p++ = '"';
+		for (c = ids[i]; *c; c++) {
+			if (*c == '"' || *c == '\\')
+				*p++ = '\\';
+			*p++ = *c;
+		}
+		*p++ = '"';
+	}
+	*p++ = '}';
+	*p = '\0';
+	return a;
+}
+
+/* Queue a statement in the pipeline (entered if it is not yet). */
+static int queue(struct pg_store *st, const char *sql, int n, const char *const *vals,
+		 const int *lens, const int *fmts, int result_fmt)
+{
+	if (PQpipelineStatus(st->conn) == PQ_PIPELINE_OFF && !PQenterPipelineMode(st->conn))
+		return pg_fail(st, NULL);
+	if (!PQsendQueryParams(st->conn, sql, n, NULL, vals, lens, fmts, result_fmt))
+		return pg_fail(st, NULL);
+	st->queued++;
+	return 0;
+}
+
+/*
+ * Send the queued statements with a sync point and read every result, in order: got (when
+ * not NULL) sees each statement's result; the first failure is kept (the server skips the
+ * statements after it, up to the sync). The connection leaves pipeline mode ready for plain
+ * statements (ROLLBACK after a failure).
+ */
+static int sync_pipeline(struct pg_store *st, int (*got)(struct pg_store *st, int i, PGresult *res))
+{
+	PGresult *res;
+	ExecStatusType rs;
+	int err = 0, i, n = st->queued, nulls = 0;
+	bool synced = false;
+
+	st->nsent = n;
+	st->queued = 0;
+	if (!PQpipelineSync(st->conn))
+		err = pg_fail(st, NULL);
+	for (i = 0; !err && i < n; i++) {
+		/* Each statement's result, then NULL. */
+		res = PQgetResult(st->conn);
+		if (!res) {
+			err = pg_fail(st, NULL);
+			break;
+		}
+		rs = PQresultStatus(res);
+		if (rs != PGRES_COMMAND_OK && rs != PGRES_TUPLES_OK) {
+			err = pg_fail(st, res);
+		} else {
+			if (got)
+				err = got(st, i, res);
+			PQclear(res);
+		}
+		while ((res = PQgetResult(st->conn)))
+			PQclear(res);
+	}
+	/*
+	 * Up to the sync point: after a failure, each statement left answers "aborted" and then
+	 * NULL. Two NULLs in a row mean nothing more will come (a connection that broke).
+	 */
+	while (!synced && nulls < 2) {
+		res = PQgetResult(st->conn);
+		if (!res) {
+			nulls++;
+			continue;
+		}
+		nulls = 0;
+		synced = PQresultStatus(res) == PGRES_PIPELINE_SYNC;
+		PQclear(res);
+	}
+	/* Out of pipeline mode, so that a plain ROLLBACK can follow a failure. */
+	if (PQpipelineStatus(st->conn) != PQ_PIPELINE_OFF && !PQexitPipelineMode(st->conn) && !err)
+		err = pg_fail(st, NULL);
+	return err;
+}
+
+static void forget_batch(struct pg_store *st)
+{
+	size_t i;
+
+	for (i = 0; i < st->nfound; i++)
+		free(st->found[i].receipt);
+	st->nfound = 0;
+	st->batch = false;
+	st->queued = 0;
+}
+
+static int remember(struct pg_store *st, const char *aid, const char *sha256_hex,
+		    const char *receipt)
+{
+	struct pg_found *f;
+
+	if (strlen(aid) > STS_AID_LEN || strlen(sha256_hex) != 64)
+		return -EUCLEAN;
+	if (st->nfound == st->capfound) {
+		size_t cap = st->capfound ? 2 * st->capfound : 16;
+
+		f = realloc(st->found, cap * sizeof(*f));
+		if (!f)
+			return -ENOMEM;
+		st->found = f;
+		st->capfound = cap;
+	}
+	f = &st->found[st->nfound];
+	snprintf(f->aid, sizeof(f->aid), "%s", aid);
+	memcpy(f->sha256_hex, sha256_hex, 65);
+	f->receipt = strdup(receipt);
+	if (!f->receipt)
+		return -ENOMEM;
+	st->nfound++;
+	return 0;
+}
+
+static int got_key(struct pg_store *st, int i, PGresult *res)
+{
+	struct pg_key *k;
+	const char *kid;
+	size_t j;
+	int r;
+
+	(void)i;
+	for (r = 0; r < PQntuples(res); r++) {
+		kid = PQgetvalue(res, r, 0);
+		if (PQgetlength(res, r, 1) != STS_ED25519_PUB_LEN)
+			return -EUCLEAN;
+		for (j = 0; j < st->nkeys; j++) {
+			k = &st->keys[j];
+			if (!strcmp(k->kid, kid)) {
+				memcpy(k->pub, PQgetvalue(res, r, 1), STS_ED25519_PUB_LEN);
+				k->found = true;
+			}
+		}
+	}
+	return 0;
+}
+
+static int pg_prefetch_keys(struct store *base, const char *const *kids, size_t n)
+{
+	struct pg_store *st = PG(base);
+	const int fmts[1] = { 0 };
+	const char *vals[1];
+	char *arr;
+	size_t i;
+	int err;
+
+	st->keys_valid = false;
+	free(st->keys);
+	st->keys = NULL;
+	st->nkeys = 0;
+	if (!n)
+		return 0;
+	st->keys = calloc(n, sizeof(*st->keys));
+	arr = id_array(kids, n);
+	if (!st->keys || !arr) {
+		free(arr);
+		return -ENOMEM;
+	}
+	for (i = 0; i < n; i++)
+		snprintf(st->keys[i].kid, sizeof(st->keys[i].kid), "%s", kids[i]);
+	st->nkeys = n;
+	vals[0] = arr;
+	/* Binary results: pub is raw bytes. */
+	err = queue(st, "SELECT kid, pub FROM device_keys WHERE kid = ANY($1::text[])", 1, vals,
+		    NULL, fmts, 1);
+	if (!err)
+		err = sync_pipeline(st, got_key);
+	free(arr);
+	if (!err)
+		st->keys_valid = true;
+	return err;
+}
+
+/* begin_batch's four statements: BEGIN, the lock, the aids found, the counter. */
+static int got_begin(struct pg_store *st, int i, PGresult *res)
+{
+	int r;
+
+	if (i == 2) {
+		for (r = 0; r < PQntuples(res); r++) {
+			int err = remember(st, PQgetvalue(res, r, 0), PQgetvalue(res, r, 1),
+					   PQgetvalue(res, r, 2));
+
+			if (err)
+				return err;
+		}
+	} else if (i == 3) {
+		if (PQntuples(res) != 1)
+			return -EUCLEAN;
+		st->seq0 = st->seq = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	}
+	return 0;
+}
+
+static int pg_begin_batch(struct store *base, const char *const *aids, size_t n)
+{
+	struct pg_store *st = PG(base);
+	const char *vals[1];
+	char *arr;
+	int err;
+
+	forget_batch(st);
+	arr = id_array(aids, n);
+	if (!arr)
+		return -ENOMEM;
+	vals[0] = arr;
+	/*
+	 * One round trip. The writer lock first: the look-up and the counter after it see every
+	 * transaction committed before it was granted and no other writer until this commits,
+	 * so an aid not found here cannot be stored by anyone else meanwhile, and the counter
+	 * read is the last seq given out.
+	 */
+	err = queue(st, "BEGIN", 0, NULL, NULL, NULL, 0);
+	if (!err)
+		err = queue(st, "SELECT pg_advisory_xact_lock(" WRITE_LOCK ")", 0, NULL, NULL, NULL,
+			    0);
+	if (!err)
+		err = queue(st,
+			    "SELECT aid, sha256, receipt FROM activations "
+			    "WHERE aid = ANY($1::text[])",
+			    1, vals, NULL, NULL, 0);
+	if (!err)
+		err = queue(st, "SELECT value FROM counters WHERE name = 'seq'", 0, NULL, NULL,
+			    NULL, 0);
+	if (!err)
+		err = sync_pipeline(st, got_begin);
+	free(arr);
+	if (err) {
+		forget_batch(st);
+		return err;
+	}
+	st->batch = true;
+	return 0;
+}
+
+/* The commit of a batch: the queued inserts, the counter and COMMIT in one round trip. */
+static int got_commit(struct pg_store *st, int i, PGresult *res)
+{
+	/* COMMIT of a transaction that failed answers "ROLLBACK", not an error. */
+	if (i == st->nsent - 1 && strcmp(PQcmdStatus(res), "COMMIT") != 0) {
+		snprintf(st->err, sizeof(st->err), "the transaction was rolled back");
+		return -EIO;
+	}
+	return 0;
+}
+
+static int batch_commit(struct pg_store *st)
+{
+	char seq[24];
+	const char *vals[1] = { seq };
+	int err = 0;
+
+	snprintf(seq, sizeof(seq), "%lld", st->seq);
+	if (st->seq != st->seq0)
+		err = queue(st, "UPDATE counters SET value = $1 WHERE name = 'seq'", 1, vals, NULL,
+			    NULL, 0);
+	if (!err)
+		err = queue(st, "COMMIT", 0, NULL, NULL, NULL, 0);
+	if (err) {
+		sync_pipeline(st, NULL);
+		forget_batch(st);
+		return err;
+	}
+	err = sync_pipeline(st, got_commit);
+	forget_batch(st);
+	return err;
+}
+
 static const struct store_ops pg_ops;
 
 int store_pg_open(const char *url, bool create, struct store **out)
@@ -247,17 +568,25 @@ cleanup:
 
 static void pg_close(struct store *base)
 {
-	PQfinish(PG(base)->conn);
-	free(base);
+	struct pg_store *st = PG(base);
+
+	forget_batch(st);
+	PQfinish(st->conn);
+	free(st->found);
+	free(st->keys);
+	free(st);
 }
 
 static int pg_reconnect(struct store *base)
 {
 	struct pg_store *st = PG(base);
 
-	if (PQstatus(st->conn) == CONNECTION_OK)
+	if (PQstatus(st->conn) == CONNECTION_OK && PQpipelineStatus(st->conn) == PQ_PIPELINE_OFF)
 		return 0;
+	forget_batch(st);
 	PQreset(st->conn);
+	if (PQpipelineStatus(st->conn) != PQ_PIPELINE_OFF)
+		PQexitPipelineMode(st->conn);
 	if (PQstatus(st->conn) != CONNECTION_OK)
 		return pg_fail(st, NULL);
 	return session_setup(st);
@@ -269,9 +598,18 @@ static int pg_get_key(struct store *base, const char *kid, uint8_t pub[STS_ED255
 	struct pg_store *st = PG(base);
 	const char *vals[1] = { kid };
 	PGresult *res;
+	size_t i;
 	int err;
 
 	*found = false;
+	for (i = 0; st->keys_valid && i < st->nkeys; i++) {
+		if (!strcmp(st->keys[i].kid, kid)) {
+			*found = st->keys[i].found;
+			if (*found)
+				memcpy(pub, st->keys[i].pub, STS_ED25519_PUB_LEN);
+			return 0;
+		}
+	}
 	err = run(st, "SELECT pub FROM device_keys WHERE kid = $1", 1, vals, NULL, NULL, 1, &res);
 	if (err)
 		return err;
@@ -312,8 +650,12 @@ static int pg_exec(struct store *base, int what)
 		/* The fleet-wide writer lock first: everything after it is serialized. */
 		return simple(st, "BEGIN; SELECT pg_advisory_xact_lock(" WRITE_LOCK ")");
 	case STORE_COMMIT:
-		return commit(st);
+		return st->batch ? batch_commit(st) : commit(st);
 	case STORE_ROLLBACK:
+		/* Statements queued and not sent: sent with a sync and their results dropped. */
+		if (PQpipelineStatus(st->conn) != PQ_PIPELINE_OFF)
+			sync_pipeline(st, NULL);
+		forget_batch(st);
 		/* Nothing to undo on a lost connection: the server rolled back already. */
 		if (PQstatus(st->conn) != CONNECTION_OK)
 			return 0;
@@ -333,6 +675,22 @@ static int pg_find(struct store *base, const char *aid, bool *found, char sha256
 
 	*found = false;
 	*receipt = NULL;
+	if (st->batch) {
+		size_t i;
+
+		/* Looked up under the lock at the batch's start, or inserted by the batch. */
+		for (i = 0; i < st->nfound; i++) {
+			if (!strcmp(st->found[i].aid, aid)) {
+				memcpy(sha256_hex, st->found[i].sha256_hex, 65);
+				*receipt = strdup(st->found[i].receipt);
+				if (!*receipt)
+					return -ENOMEM;
+				*found = true;
+				break;
+			}
+		}
+		return 0;
+	}
 	err = run(st, "SELECT sha256, receipt FROM activations WHERE aid = $1", 1, vals, NULL, NULL,
 		  0, &res);
 	if (err)
@@ -362,6 +720,11 @@ static int pg_next_seq(struct store *base, long long *seq)
 	PGresult *res;
 	int err;
 
+	/* The counter read under the lock; written back by the commit. */
+	if (st->batch) {
+		*seq = ++st->seq;
+		return 0;
+	}
 	err = run(st, "UPDATE counters SET value = value + 1 WHERE name = 'seq' RETURNING value", 0,
 		  NULL, NULL, NULL, 0, &res);
 	if (err)
@@ -373,6 +736,13 @@ static int pg_next_seq(struct store *base, long long *seq)
 	PQclear(res);
 	return err;
 }
+
+#define INSERT_ACTIVATION                                                                        \
+	"INSERT INTO activations (seq, aid, kid, sha256, received_at, imei, model, sw_version, " \
+	"country, jws, receipt) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+#define INSERT_KEY                                                            \
+	"INSERT INTO device_keys (kid, first_seen, pub) VALUES ($1, $2, $3) " \
+	"ON CONFLICT (kid) DO NOTHING"
 
 static int pg_insert(struct store *base, const struct activation *a)
 {
@@ -398,21 +768,22 @@ static int pg_insert(struct store *base, const struct activation *a)
 	vals[8] = a->report->country[0] ? a->report->country : NULL;
 	vals[9] = jws;
 	vals[10] = a->receipt;
-	err = run(st,
-		  "INSERT INTO activations (seq, aid, kid, sha256, received_at, imei, model, "
-		  "sw_version, country, jws, receipt) "
-		  "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-		  11, vals, NULL, NULL, 0, NULL);
+	/* In a batch, queued: libpq copies the parameters now; the commit sends them. */
+	if (st->batch)
+		err = queue(st, INSERT_ACTIVATION, 11, vals, NULL, NULL, 0);
+	else
+		err = run(st, INSERT_ACTIVATION, 11, vals, NULL, NULL, 0, NULL);
 	free(jws);
+	if (!err && st->batch)
+		err = remember(st, a->aid, a->sha256_hex, a->receipt);
 	if (err || !a->new_key)
 		return err;
 	vals[0] = a->kid;
 	vals[1] = a->received_at;
 	vals[2] = (const char *)a->new_key;
-	return run(st,
-		   "INSERT INTO device_keys (kid, first_seen, pub) VALUES ($1, $2, $3) "
-		   "ON CONFLICT (kid) DO NOTHING",
-		   3, vals, lens, fmts, 0, NULL);
+	if (st->batch)
+		return queue(st, INSERT_KEY, 3, vals, lens, fmts, 0);
+	return run(st, INSERT_KEY, 3, vals, lens, fmts, 0, NULL);
 }
 
 static int pg_add_rejections(struct store *base, const char *code, unsigned long n)
@@ -524,4 +895,6 @@ static const struct store_ops pg_ops = {
 	.list = pg_list,
 	.count = pg_count,
 	.rejections = pg_rejections,
+	.prefetch_keys = pg_prefetch_keys,
+	.begin_batch = pg_begin_batch,
 };

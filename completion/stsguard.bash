@@ -32,7 +32,7 @@ _stsguard_spec()
 		echo "--config=file --once --observe --notify -q --quiet" ;;
 	"stsd run")
 		echo "--policy=file --observe --user=user --log=file --log-key=file --seal-state=file" \
-			"--events=file --json --allowed -q --quiet --device-cgroup=dir" \
+			"--log-max-size=word --events=file --json --allowed -q --quiet --device-cgroup=dir" \
 			"--cgroup-parent=dir --consent=file --stdin --config=file -h @cmd" ;;
 	"stsd policy")
 		echo "--json @sub=check @file" ;;

@@ -452,6 +452,60 @@ static void guarantees(FILE *f, json_t *r, json_t *e)
 	fputs("</tr></tbody></table>", f);
 }
 
+/*
+ * The mechanism per guarantee the monitor chose on that kernel (the start record's
+ * "guarantees" and "containment", as the text and JSON reports show them): BPF LSM, Landlock,
+ * seccomp, cgroup BPF, namespaces, and how Landlock's refusals reach this log.
+ */
+static void mechanisms(FILE *f, json_t *e)
+{
+	json_t *gl = json_object_get(e, "guarantees"), *c = json_object_get(e, "containment"), *g,
+	       *m;
+	size_t i, j;
+
+	if (!json_array_size(gl) && !c)
+		return;
+	fputs("<h3>Mechanism per guarantee</h3><table class=\"g\"><colgroup><col "
+	      "style=\"width:40%\"><col><col style=\"width:17%\"></colgroup><thead><tr><th>"
+	      "Guarantee</th><th>Mechanisms</th><th>State</th></tr></thead><tbody>",
+	      f);
+	json_array_foreach(gl, i, g)
+	{
+		fputs("<tr><td>", f);
+		fld(f, g, "guarantee");
+		fputs("</td><td>", f);
+		json_array_foreach(json_object_get(g, "mechanisms"), j, m)
+		{
+			if (j)
+				fputs(", ", f);
+			esc(f, json_string_value(m));
+		}
+		fputs("</td><td>", f);
+		badge(f, gs(g, "mode"));
+		fputs("</td></tr>", f);
+	}
+	if (c) {
+		fputs("<tr><td>seccomp refusals</td><td colspan=\"2\">", f);
+		fld(f, c, "seccomp_refusals");
+		fprintf(f, "</td></tr><tr><td>Landlock</td><td colspan=\"2\">ABI %lld%s",
+			gi(c, "landlock_abi"),
+			json_is_true(json_object_get(c, "landlock_files"))
+				? ", enforces files and exec"
+				: "");
+		if (json_object_get(c, "landlock_refusals_recorded_by")) {
+			fputs("; refusals recorded by <code>", f);
+			fld(f, c, "landlock_refusals_recorded_by");
+			fputs("</code>", f);
+		}
+		if (json_object_get(c, "audit")) {
+			fputs("; audit: ", f);
+			fld(f, c, "audit");
+		}
+		fputs("</td></tr>", f);
+	}
+	fputs("</tbody></table>", f);
+}
+
 static void enforcement(FILE *f, json_t *r)
 {
 	json_t *all = json_object_get(r, "enforcement"), *e, *prev = NULL, *p;
@@ -489,6 +543,7 @@ static void enforcement(FILE *f, json_t *r)
 		}
 		prev = e;
 		guarantees(f, r, e);
+		mechanisms(f, e);
 		if (json_array_size(json_object_get(e, "programs"))) {
 			fputs("<table><thead><tr><th>BPF program</th><th>Tag (as <code>bpftool prog"
 			      "</code> shows it)</th></tr></thead><tbody>",

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * libFuzzer harness: the evidence log line parser, its fast scanner (which must agree with
- * it on every input: same verdict, same five fields) and the time field.
+ * it on every input: same verdict, same five fields), the time field, and the verifier's
+ * two-lane leaf hash (sha2x.h), which must equal OpenSSL's on any pair of lines.
  */
 #include "evidence/evline.h"
+#include "evidence/sha2x.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +32,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		evline_free(&rec);
 		evline_free(&fast);
+	}
+	{
+		merkle_hash a, b, ea, eb;
+		size_t half = size / 2;
+
+		if (sha2x_leaf_hash(data, half, data + half, size - half, a, b) ||
+		    merkle_leaf_hash(data, half, ea) ||
+		    merkle_leaf_hash(data + half, size - half, eb) || memcmp(a, ea, sizeof(a)) ||
+		    memcmp(b, eb, sizeof(b)))
+			abort();
 	}
 	if (evline_parse_time((const char *)data, size, &t) == 0 &&
 	    (evline_format_time(t, back) || memcmp(back, data, size) != 0))

@@ -19,6 +19,11 @@ packages=(
 	libssl-dev libevent-dev libsqlite3-dev libjansson-dev
 	# stsd run: the seccomp filter on the policed command (and its user notifications)
 	libseccomp-dev
+	# stsd run: the policed command loses every capability (its bounding set), even as root
+	libcap-ng-dev
+	# stsd run: Landlock's refusals read from its audit records (libaudit: the audit status,
+	# switching audit on and off for the run, the never,task rule)
+	libaudit-dev
 	# the collector's PostgreSQL backend (libpq), and a real PostgreSQL 15 server its tests
 	# start in a temporary directory (initdb as an unprivileged user, unix socket only)
 	libpq-dev postgresql-15

@@ -16,7 +16,50 @@ struct evidence {
 	struct evlog *log;
 	struct sts_key key;
 	bool key_created;
+	uint64_t max_size; /* rotate past this many bytes; 0: never */
 };
+
+/*
+ * Past max_size, the log goes on in a new segment (evlog_rotate): the older one keeps its
+ * name plus the number of records before it (evlog_segment_name), so that `stsctl verify
+ * LOG.* LOG` lists them in order. A rotation that fails is said once and turned off: the
+ * log itself goes on growing, nothing is lost.
+ */
+static void maybe_rotate(struct evidence *ev)
+{
+	struct evlog_stats st;
+	char *old = NULL;
+	int err;
+
+	if (!ev->max_size)
+		return;
+	evlog_stats(ev->log, &st);
+	if (st.bytes < ev->max_size)
+		return;
+	err = evlog_segment_name(evlog_path(ev->log), st.records, &old);
+	if (!err)
+		err = evlog_rotate(ev->log, old);
+	if (err) {
+		sts_err("evidence log %s: rotation to %s failed: %s (rotation off, the log grows)",
+			evlog_path(ev->log), old ? old : "?", strerror(-err));
+		ev->max_size = 0;
+	}
+	free(old);
+}
+
+static int ev_append(struct evidence *ev, const char *type, const json_t *fields)
+{
+	int err = evlog_append(ev->log, type, fields, NULL);
+
+	if (!err)
+		maybe_rotate(ev);
+	return err;
+}
+
+void evidence_set_max_size(struct evidence *ev, uint64_t bytes)
+{
+	ev->max_size = bytes;
+}
 
 int evidence_open(const char *path, const char *key_path, const char *seal_path,
 		  struct evidence **out, char *why, size_t whylen)
@@ -45,6 +88,10 @@ int evidence_open(const char *path, const char *key_path, const char *seal_path,
 		goto cleanup;
 	}
 	ev->key_created = created;
+	if (evlog_rotated(ev->log))
+		sts_err("evidence log %s: seals turned on: the unsealed history before them is now "
+			"the older segment %s (stsctl verify %s %s)",
+			path, evlog_rotated(ev->log), evlog_rotated(ev->log), path);
 	*out = ev;
 	return 0;
 cleanup:
@@ -61,7 +108,7 @@ int evidence_start(struct evidence *ev, const char *mode, const json_t *d)
 
 	rec = json_pack("{s:s, s:I, s:s}", "version", "0.1.0", "pid", (json_int_t)getpid(), "mode",
 			mode);
-	err = evlog_append(ev->log, "start", rec, NULL);
+	err = ev_append(ev, "start", rec);
 	json_decref(rec);
 	if (err)
 		return err;
@@ -89,7 +136,7 @@ int evidence_start(struct evidence *ev, const char *mode, const json_t *d)
 		json_object_set(rec, "guarantees", json_object_get(d, "guarantees"));
 	if (json_object_get(d, "containment"))
 		json_object_set(rec, "containment", json_object_get(d, "containment"));
-	err = evlog_append(ev->log, "enforcement", rec, NULL);
+	err = ev_append(ev, "enforcement", rec);
 	json_decref(rec);
 	/* What is enforced is durable before the policed code runs. */
 	return err ? err : evlog_checkpoint(ev->log);
@@ -243,7 +290,7 @@ int evidence_event(struct evidence *ev, const struct sts_event *e, const json_t 
 	}
 	if (extra)
 		json_object_update(rec, (json_t *)extra);
-	err = evlog_append(ev->log, type, rec, NULL);
+	err = ev_append(ev, type, rec);
 	json_decref(rec);
 	json_decref(j);
 	return err;
@@ -266,11 +313,11 @@ int evidence_stop(struct evidence *ev, uint64_t lost, int status)
 
 	if (lost) {
 		rec = json_pack("{s:I, s:s}", "count", (json_int_t)lost, "source", "ringbuf");
-		err = evlog_append(ev->log, "lost_events", rec, NULL);
+		err = ev_append(ev, "lost_events", rec);
 		json_decref(rec);
 	}
 	rec = json_pack("{s:s, s:i}", "reason", "exit", "status", status);
-	e2 = evlog_append(ev->log, "stop", rec, NULL);
+	e2 = ev_append(ev, "stop", rec);
 	json_decref(rec);
 	return err ? err : e2;
 }
@@ -289,7 +336,7 @@ int evidence_close(struct evidence *ev)
 
 int evidence_append(struct evidence *ev, const char *type, const json_t *fields)
 {
-	return evlog_append(ev->log, type, fields, NULL);
+	return ev_append(ev, type, fields);
 }
 
 int evidence_checkpoint(struct evidence *ev)

@@ -33,6 +33,8 @@ bool evidence_key_created(const struct evidence *ev);
 int evidence_append(struct evidence *ev, const char *type, const json_t *fields);
 /* Signed checkpoint and fdatasync: everything so far is durable. 0 or the reason not to send. */
 int evidence_checkpoint(struct evidence *ev);
+/* Rotate the log into a new segment whenever it grows past `bytes` (0: never). */
+void evidence_set_max_size(struct evidence *ev, uint64_t bytes);
 /* Final checkpoint, close. */
 int evidence_close(struct evidence *ev);
 /* Periodic checkpoints from the event loop; *next_ms says when to call again. */

@@ -7,10 +7,12 @@
 #include "core/util.h"
 
 #include "contain.skel.h"
+#include "llaudit.h"
 
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Does the kernel have landlock_log_denial (Linux 6.15 and later)? */
@@ -70,17 +72,27 @@ static int try_start(struct sts_enforcer *e, const struct enforcer_opts *o, enum
 }
 
 /*
- * The file programs: a kprobe on landlock_log_denial where the kernel has it (only refusals
- * pass it), else fexit on do_filp_open (every open of the device passes it). Then, in an
- * instance of its own, the TCP one, which needs fexit. A kernel may refuse both (this project's
- * host: no kprobe events, no BPF trampolines); the caller then records through tracepoints.
+ * The file records, best first: a kprobe on landlock_log_denial where the kernel has it (only
+ * refusals pass it); else, with Landlock ABI 7 (Linux 6.15+), Landlock's own audit records
+ * (stsd/llaudit.c: nothing for the rest of the device to pay, but audit switched on for the run
+ * if it was off); else fexit on do_filp_open (every open of the device passes it). Then, in an
+ * instance of its own, the TCP one, which needs fexit. A kernel may refuse them all (no kprobe
+ * events, no BPF trampolines, no audit); the caller then records through tracepoints.
  */
 int contain_start(struct sts_enforcer *e, const struct enforcer_opts *o, bool files, bool net)
 {
 	int err = 0, nerr = 0;
+	char why[256];
 
 	if (files) {
 		err = has_log_denial() ? try_start(e, o, FILES_KPROBE, &e->contain) : -ENOENT;
+		if (err && o->landlock_abi >= 7 && !getenv("STSD_NO_LANDLOCK_AUDIT")) {
+			err = ll_audit_start(o->policed_cgid, &e->llaudit, why, sizeof(why));
+			if (err)
+				sts_err("Landlock's audit records: %s; recording its refusals by "
+					"other means",
+					why);
+		}
 		if (err)
 			err = try_start(e, o, FILES_FEXIT, &e->contain);
 	}
@@ -91,6 +103,11 @@ int contain_start(struct sts_enforcer *e, const struct enforcer_opts *o, bool fi
 
 void contain_describe_hooks(struct sts_enforcer *e)
 {
+	if (e->llaudit)
+		add_hook(e, "audit: AUDIT_LANDLOCK_ACCESS",
+			 "files and exec (G2, G3): Landlock's refusals", STS_MODE_ENFORCE, NULL,
+			 "enforced by Landlock; its own audit records (read-only multicast group) "
+			 "record each refusal; no program runs");
 	if (e->contain)
 		add_hooks(e, e->contain->obj, contain_hooks, ARRAY_SIZE(contain_hooks),
 			  STS_MODE_ENFORCE);

@@ -7,6 +7,7 @@
 #include "loader_int.h"
 #include "core/crypto.h"
 #include "core/util.h"
+#include "llaudit.h"
 
 #include "net.skel.h"
 #include "lsm.skel.h"
@@ -128,7 +129,7 @@ static int start_lsm_or_observe(struct sts_enforcer *e, const struct sts_policy 
 		 */
 		if (!contain_start(e, o, true, o->landlock_net) && !unix_peers)
 			return 0;
-		err = observe_start(e, o, !e->contain, unix_peers);
+		err = observe_start(e, o, !e->contain && !e->llaudit, unix_peers);
 		if (err)
 			snprintf(why, whylen, "AF_UNIX peers: raw_tp/sys_enter: %s",
 				 strerror(-err));
@@ -333,7 +334,48 @@ uint64_t enforcer_lost_events(const struct sts_enforcer *e)
 		n += e->contain->bss->lost_events;
 	if (e->contain_net)
 		n += e->contain_net->bss->lost_events;
-	return n;
+	return n + ll_audit_lost(e->llaudit);
+}
+
+int enforcer_audit_fd(const struct sts_enforcer *e)
+{
+	return ll_audit_fd(e->llaudit);
+}
+
+void enforcer_audit_follow(struct sts_enforcer *e, pid_t pid, uid_t uid)
+{
+	ll_audit_follow(e->llaudit, pid, uid);
+}
+
+int enforcer_audit_read(struct sts_enforcer *e,
+			void (*fn)(const struct sts_event *ev, const char *blockers, void *ctx),
+			void *ctx)
+{
+	return ll_audit_read(e->llaudit, fn, ctx);
+}
+
+int enforcer_audit_flush(struct sts_enforcer *e,
+			 void (*fn)(const struct sts_event *ev, const char *blockers, void *ctx),
+			 void *ctx)
+{
+	return ll_audit_flush(e->llaudit, fn, ctx);
+}
+
+const char *enforcer_audit_state(const struct sts_enforcer *e)
+{
+	return ll_audit_state(e->llaudit);
+}
+
+const char *enforcer_landlock_record(const struct sts_enforcer *e)
+{
+	if (!e->landlock_fs)
+		return "";
+	if (e->llaudit)
+		return "audit";
+	if (e->contain)
+		return bpf_program__autoload(e->contain->progs.sts_contain_denial) ? "kprobe"
+										   : "fexit";
+	return e->observe ? "tracepoints" : "";
 }
 
 void enforcer_stop(struct sts_enforcer *e)
@@ -348,6 +390,7 @@ void enforcer_stop(struct sts_enforcer *e)
 	observe_bpf__destroy(e->observe);
 	contain_bpf__destroy(e->contain);
 	contain_bpf__destroy(e->contain_net);
+	ll_audit_stop(e->llaudit);
 	volume_bpf__destroy(e->volume);
 	payload_bpf__destroy(e->payload);
 	for (i = 0; i < e->n_libssl; i++)

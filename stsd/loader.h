@@ -40,6 +40,7 @@ struct enforcer_opts {
 	 * gate, bpf/volume.bpf.c). NULL or empty: no SNI at all.
 	 */
 	const char *tls_host;
+	int landlock_abi; /* ABI >= 7: its refusals may be read from its audit records */
 };
 
 /*
@@ -67,6 +68,24 @@ bool enforcer_records_landlock_net(const struct sts_enforcer *e);
 const char *enforcer_lsm_error(const struct sts_enforcer *e);
 /* The id of every attached program, for the bench's per-program cost (run_time_ns). */
 size_t enforcer_prog_ids(const struct sts_enforcer *e, uint32_t *ids, size_t max);
+/*
+ * Where Landlock's refusals are read from its audit records (stsd/llaudit.c): the fd to poll
+ * (-1: not so), the process whose domain is followed (set before it runs), and the read, which
+ * hands each refusal to fn (an event as BPF LSM's, and Landlock's names for what it blocked).
+ */
+int enforcer_audit_fd(const struct sts_enforcer *e);
+void enforcer_audit_follow(struct sts_enforcer *e, pid_t pid, uid_t uid);
+int enforcer_audit_read(struct sts_enforcer *e,
+			void (*fn)(const struct sts_event *ev, const char *blockers, void *ctx),
+			void *ctx);
+/* After the process exited: its last refusals (audit delivers records asynchronously). */
+int enforcer_audit_flush(struct sts_enforcer *e,
+			 void (*fn)(const struct sts_event *ev, const char *blockers, void *ctx),
+			 void *ctx);
+/* What stsd did to the machine's audit state ("" when it does not read audit). */
+const char *enforcer_audit_state(const struct sts_enforcer *e);
+/* How Landlock's file refusals reach the log: "audit", "kprobe", "fexit", "tracepoints", "". */
+const char *enforcer_landlock_record(const struct sts_enforcer *e);
 /* The fd to poll for events; then enforcer_poll(e, 0) delivers them. */
 int enforcer_event_fd(const struct sts_enforcer *e);
 int enforcer_poll(struct sts_enforcer *e, int timeout_ms);

@@ -17,6 +17,7 @@
 #include "evidence.h"
 #include "payload_rules.h"
 #include "police.h"
+#include "llaudit.h"
 #include "stsd.h"
 #include "core/access.h"
 #include "core/cli.h"
@@ -633,6 +634,8 @@ static bool daemon_open(struct daemon *d)
 	}
 	/* A monitor killed earlier left its policed cgroup behind: even if nothing is due now. */
 	police_sweep_stale(NULL);
+	/* ... and audit switched on for a run that never switched it off again. */
+	ll_audit_sweep();
 	if ((err = sts_mkdir_p(d->cfg.state_dir, 0700))) {
 		sts_err("state directory %s: %s", d->cfg.state_dir, strerror(-err));
 		return false;
@@ -661,6 +664,7 @@ static bool daemon_open(struct daemon *d)
 		sts_err("%s", why);
 		return false;
 	}
+	evidence_set_max_size(d->ev, d->cfg.log_max_size);
 	d->sfd = signal_fd();
 	if (d->notify)
 		sd_notify_ready();

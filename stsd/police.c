@@ -30,6 +30,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <pwd.h>
+#include <cap-ng.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -70,6 +71,26 @@ struct child_spec {
 };
 
 /* One run of police_run(), from the policy load to the stop record. */
+/*
+ * CMD's output on its way to stsd's stdout or stderr, never with a write that can block: a
+ * reader of stsd's output that is slow or stopped (a full pipe, a terminal on hold) must not
+ * stop the monitor, which records and answers CMD's refusals. Up to RELAY_CAP bytes wait in
+ * the monitor; past that it stops reading CMD's pipe, so CMD blocks in its own write (nothing
+ * is lost while CMD runs). When CMD has exited, what its reader still has not taken after
+ * RELAY_LINGER_MS is dropped and counted (the stop record's output_dropped_bytes).
+ */
+#define RELAY_CAP (1 << 20)
+#define RELAY_LINGER_MS 5000
+
+struct relay {
+	int to; /* stsd's own stdout or stderr */
+	int to_nb; /* the same file opened anew without blocking (pipes, terminals), or -1 */
+	bool sock, gone;
+	char *buf;
+	size_t len;
+	uint64_t dropped;
+};
+
 struct run_ctx {
 	const struct police_opts *opts;
 	const char *policy_path;
@@ -92,6 +113,7 @@ struct run_ctx {
 	int notify_fd; /* the seccomp listener: refusals to record and answer */
 	int null_fd;
 	int outpipe[2], errpipe2[2]; /* CMD's stdout and stderr, relayed by the monitor */
+	struct relay out_relay, err_relay;
 	struct sandbox_caps caps;
 	char *env[STS_MAX_ENV + 4];
 	char aid_env[40]; /* STS_AID=, the activation id police_opts.aid */
@@ -355,6 +377,64 @@ static void payload_decide(struct run_ctx *c, const struct sts_payload_event *pe
 	json_decref(approval);
 }
 
+/* The permission bits (rwx) that apply to uid, gid on a file of this mode and owner. */
+static unsigned int dac_bits(const struct stat *st, uid_t uid, gid_t gid)
+{
+	if (st->st_uid == uid)
+		return (st->st_mode >> 6) & 7;
+	if (st->st_gid == gid)
+		return (st->st_mode >> 3) & 7;
+	return st->st_mode & 7;
+}
+
+/*
+ * Was an open or exec CMD was refused (EACCES or EPERM, seen by the fexit program or the open
+ * tracepoints where Landlock enforces) refused by the file's own permissions rather than by
+ * the policy? Those checks come first in the kernel, so Landlock never saw such a call: it is
+ * no policy denial. Judged from the mode bits as CMD's uid and gid (CMD has no supplementary
+ * groups, no capabilities): search on every directory of the path, then read, write or
+ * execute on the file, or write on its directory when it did not exist. ACLs are not read. A
+ * relative path is CMD's working directory's (/proc/PID/cwd while it lives, else state-dir).
+ */
+static bool dac_refused(const struct run_ctx *c, const struct sts_event *ev)
+{
+	uid_t uid = c->spec.drop ? c->spec.uid : getuid();
+	gid_t gid = c->spec.drop ? c->spec.gid : getgid();
+	bool exec = ev->type == STS_EV_EXEC, write = ev->file.fmode & 0x2;
+	char path[PATH_MAX + 64], *slash;
+	struct stat st;
+	int n;
+
+	if (uid == 0 || !ev->file.result || ev->verdict != STS_VERDICT_DENY ||
+	    (ev->type != STS_EV_FILE_OPEN && ev->type != STS_EV_EXEC))
+		return false;
+	if (ev->file.path[0] == '/')
+		n = snprintf(path, sizeof(path), "%s", ev->file.path);
+	else if (c->pid > 0 && kill(c->pid, 0) == 0)
+		n = snprintf(path, sizeof(path), "/proc/%d/cwd/%s", (int)c->pid, ev->file.path);
+	else
+		n = snprintf(path, sizeof(path), "%s/%s", c->pol.state_dir, ev->file.path);
+	if (n < 0 || (size_t)n >= sizeof(path))
+		return false;
+	/* Search permission on each directory of the path. */
+	for (slash = strchr(path + 1, '/'); slash; slash = strchr(slash + 1, '/')) {
+		*slash = '\0';
+		if (stat(path, &st) == 0 && S_ISDIR(st.st_mode) && !(dac_bits(&st, uid, gid) & 1)) {
+			*slash = '/';
+			return true;
+		}
+		*slash = '/';
+	}
+	if (stat(path, &st) == 0)
+		return !(dac_bits(&st, uid, gid) & (exec ? 1 : write ? 2 : 4));
+	/* Not there: a creation, refused by its directory's write permission? */
+	slash = strrchr(path, '/');
+	if (!write || !slash || slash == path)
+		return false;
+	*slash = '\0';
+	return stat(path, &st) == 0 && !(dac_bits(&st, uid, gid) & 2);
+}
+
 static void on_event(const struct sts_event *ev, size_t size, void *ctx)
 {
 	struct run_ctx *c = ctx;
@@ -368,6 +448,22 @@ static void on_event(const struct sts_event *ev, size_t size, void *ctx)
 		return;
 	}
 
+	if (enforcer_landlock_record(c->enf)[0] && dac_refused(c, ev)) {
+		json_t *extra = json_pack("{s:s}", "by", "dac"), *rec;
+
+		/*
+		 * Recorded, as an attempt an auditor may want to see, but said to be the file's
+		 * permissions' refusal, not the policy's: not counted as a denial.
+		 */
+		to_evidence(c, ev, extra);
+		json_decref(extra);
+		event_explain(ev, line, sizeof(line));
+		say(c, "%s (refused by the file's permissions, before the policy)", line);
+		rec = event_to_json(ev);
+		json_object_set_new(rec, "by", json_string("dac"));
+		emit(c, "event", rec);
+		return;
+	}
 	count(c, ev->verdict);
 	if (ev->verdict == STS_VERDICT_OBSERVED && ev->would_verdict == STS_VERDICT_DENY)
 		c->n_would_deny++;
@@ -479,6 +575,17 @@ static void child_exec(const struct child_spec *s, int errfd, int gofd)
 	}
 	if (child_hygiene(errfd))
 		_exit(127);
+	/*
+	 * No capability survives exec, even as root: an empty bounding set leaves root's exec
+	 * nothing to grant (no_new_privs stops file capabilities), so CMD run as root still owns
+	 * root's files but cannot override permissions, make devices, set the clock, or use any
+	 * other capability. Dropped before the uid change, which still needs CAP_SETUID.
+	 */
+	capng_clear(CAPNG_SELECT_BOTH);
+	if (capng_apply(CAPNG_SELECT_BOUNDS)) {
+		dprintf(errfd, "drop every capability from the bounding set: %s", strerror(errno));
+		_exit(127);
+	}
 	if (s->drop && (setgroups(0, NULL) < 0 || setgid(s->gid) < 0 || setuid(s->uid) < 0)) {
 		dprintf(errfd, "drop privileges to uid %u: %s", s->uid, strerror(errno));
 		_exit(127);
@@ -623,6 +730,71 @@ static void build_env(struct run_ctx *c)
 	c->env[n] = NULL;
 }
 
+/* path as it is on disk: realpath, or for a file not made yet its directory's and its name. */
+static bool resolve_path(const char *path, char *out, size_t len)
+{
+	char buf[PATH_MAX], dir[PATH_MAX], *slash;
+
+	if (realpath(path, buf))
+		return snprintf(out, len, "%s", buf) < (int)len;
+	if (errno != ENOENT || snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir))
+		return false;
+	slash = strrchr(dir, '/');
+	if (slash == dir) {
+		dir[1] = '\0';
+	} else if (slash) {
+		*slash = '\0';
+	} else {
+		dir[0] = '.';
+		dir[1] = '\0';
+	}
+	if (!realpath(dir, buf))
+		return false;
+	slash = strrchr(path, '/');
+	return snprintf(out, len, "%s/%s", strcmp(buf, "/") ? buf : "", slash ? slash + 1 : path) <
+	       (int)len;
+}
+
+/*
+ * No policy rule may reach stsd's own files (o->protect): a file rule naming one (same inode),
+ * or a directory rule (allow-read-dir, state-dir) containing one at any depth (Landlock's
+ * directory rules are recursive).
+ */
+static int check_protected(struct run_ctx *c, const struct police_opts *o)
+{
+	char prot[PATH_MAX], dir[PATH_MAX];
+	const struct sts_file_rule *r;
+	struct stat st;
+	size_t i, j, n;
+	bool exists;
+
+	for (i = 0; i < ARRAY_SIZE(o->protect) && o->protect[i]; i++) {
+		if (!resolve_path(o->protect[i], prot, sizeof(prot)))
+			continue; /* its directory does not exist: nothing to reach */
+		exists = stat(prot, &st) == 0;
+		for (j = 0; j < c->pol.n_files; j++) {
+			r = &c->pol.files[j];
+			if (r->kind == STS_FILE_READ || r->kind == STS_FILE_EXEC) {
+				if (!exists || st.st_dev != r->dev || st.st_ino != r->ino)
+					continue;
+			} else {
+				if (!realpath(r->path, dir))
+					continue;
+				n = strlen(dir);
+				if (strcmp(dir, "/") &&
+				    (strncmp(prot, dir, n) || (prot[n] != '/' && prot[n] != '\0')))
+					continue;
+			}
+			sts_err("%s:%d: %s would let the policed command reach stsd's own %s: a "
+				"policy may not grant the evidence log and its keys, stsd.conf and "
+				"its state dir (the consent record, the device key) or itself",
+				c->policy_path, r->line, r->path, prot);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
 /* What runs, as whom, under which policy: CMD resolved, the user looked up, the policy loaded. */
 static int police_prepare(struct run_ctx *c)
 {
@@ -664,6 +836,9 @@ static int police_prepare(struct run_ctx *c)
 		sts_err("%s", perr);
 		return err;
 	}
+	err = check_protected(c, o);
+	if (err)
+		return err;
 	c->have_policy = true;
 	c->spec.envp = c->env;
 	build_env(c);
@@ -677,6 +852,7 @@ static int police_prepare(struct run_ctx *c)
 	/* --observe is the dry run: files and exec recorded, not refused by Landlock either. */
 	c->eo.landlock_fs = c->caps.landlock_abi > 0 && !o->observe;
 	c->eo.landlock_net = c->caps.landlock_abi >= 4;
+	c->eo.landlock_abi = c->caps.landlock_abi;
 	if (c->pol.state_dir_created)
 		say(c, "created the policy's state-dir %s (mode 0700)", c->pol.state_dir);
 	return 0;
@@ -795,12 +971,14 @@ static json_t *guarantees(const struct run_ctx *c, bool *observed_only)
 	bool lsm = enforcer_has_lsm(c->enf), ll_fs = c->spec.sandbox.landlock_fs;
 	int abi = c->caps.landlock_abi;
 	const char *bpflsm = lsm ? "BPF LSM" : "";
-	char llfs[32] = "", llnet[40] = "", llscope[48] = "";
+	char llfs[48] = "", llnet[40] = "", llscope[48] = "";
 	json_t *g = json_array();
 	bool files = lsm || ll_fs, unix_ok = !c->pol.n_unix || lsm;
 
 	if (ll_fs)
-		snprintf(llfs, sizeof(llfs), "Landlock ABI %d", abi);
+		snprintf(llfs, sizeof(llfs), "Landlock ABI %d%s", abi,
+			 !strcmp(enforcer_landlock_record(c->enf), "audit") ? " (refusals: audit)"
+									    : "");
 	if (c->spec.sandbox.landlock_net)
 		snprintf(llnet, sizeof(llnet), "Landlock ABI %d TCP ports", abi);
 	if (abi >= 6)
@@ -842,13 +1020,25 @@ static json_t *containment(const struct run_ctx *c)
 	for (i = 0; sts_policy_refusable[i]; i++)
 		if (!sts_policy_allows_syscall(&c->pol, sts_policy_refusable[i]))
 			json_array_append_new(refused, json_string(sts_policy_refusable[i]));
-	return json_pack(
+	json_t *r = json_pack(
 		"{s:i, s:b, s:b, s:s, s:o, s:o, s:s}", "landlock_abi", c->caps.landlock_abi,
 		"landlock_files", c->spec.sandbox.landlock_fs, "landlock_tcp",
 		c->spec.sandbox.landlock_net, "seccomp_refusals",
 		c->caps.seccomp_notify ? "refused with EPERM and recorded (user notification)"
 				       : "refused with EPERM, not recorded (no user notification)",
 		"ioctl_allowed", ioctls, "syscalls_refused", refused, "hostname", "localhost");
+	const char *how = c->enf ? enforcer_landlock_record(c->enf) : "";
+
+	/* How Landlock's file refusals reach this log: "landlock+audit", "landlock+fexit", ... */
+	if (r && c->spec.sandbox.landlock_fs && how[0]) {
+		char mech[32];
+
+		snprintf(mech, sizeof(mech), "landlock+%s", how);
+		json_object_set_new(r, "landlock_refusals_recorded_by", json_string(mech));
+		if (!strcmp(how, "audit"))
+			json_object_set_new(r, "audit", json_string(enforcer_audit_state(c->enf)));
+	}
+	return r;
 }
 
 /* Load and attach the BPF enforcement, then the start record: what is enforced, and how (G7). */
@@ -1016,6 +1206,8 @@ static void release_child(struct run_ctx *c)
 	char why[512], childerr[512];
 	ssize_t n;
 
+	/* Before it runs: its Landlock domain's records name it as the domain's creator. */
+	enforcer_audit_follow(c->enf, c->pid, c->spec.drop ? c->spec.uid : getuid());
 	if (enforcer_attach_process(c->enf, c->pid, why, sizeof(why))) {
 		sts_err("%s; not running %s (fail closed)", why, c->exe);
 		kill(c->pid, SIGKILL);
@@ -1124,28 +1316,158 @@ static void on_notify(struct run_ctx *c)
 	emit(c, "event", rec);
 }
 
-/* CMD's output, relayed to stsd's own stdout or stderr (dropped if those are gone). */
-static void relay(int *from, int to)
+/* A refusal of Landlock read from its audit record: recorded like BPF LSM's, by "landlock". */
+static void on_landlock(const struct sts_event *ev, const char *blockers, void *ctx)
 {
-	char buf[16384];
+	struct run_ctx *c = ctx;
+	char line[640];
+	json_t *rec, *extra;
+
+	count(c, ev->verdict);
+	/* The evidence first: stsd's stderr may have a slow reader. */
+	extra = json_pack("{s:s, s:s}", "by", "landlock", "blockers", blockers);
+	to_evidence(c, ev, extra);
+	json_decref(extra);
+	event_explain(ev, line, sizeof(line));
+	say(c, "%s (Landlock: %s)", line, blockers);
+	rec = event_to_json(ev);
+	json_object_set_new(rec, "by", json_string("landlock"));
+	json_object_set_new(rec, "blockers", json_string(blockers));
+	emit(c, "event", rec);
+}
+
+/*
+ * stsd's stdout or stderr, written without blocking: a socket with MSG_DONTWAIT; a pipe, FIFO
+ * or terminal opened anew through /proc with O_NONBLOCK (setting it on the inherited
+ * descriptor would change it for every process sharing it, the launcher's shell too); a
+ * regular file as it is (its writes do not wait for a reader).
+ */
+static int relay_init(struct relay *r, int to)
+{
+	char path[64];
+	struct stat st;
+
+	*r = (struct relay){ .to = to, .to_nb = -1 };
+	r->buf = malloc(RELAY_CAP);
+	if (!r->buf)
+		return -ENOMEM;
+	if (fstat(to, &st) < 0) {
+		r->gone = true;
+		return 0;
+	}
+	r->sock = S_ISSOCK(st.st_mode);
+	if (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode)) {
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", to);
+		r->to_nb = open(path, O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+		if (r->to_nb < 0) /* as before: never worse than a blocking write */
+			sts_err("relay to fd %d without blocking: %s", to, strerror(errno));
+	}
+	return 0;
+}
+
+static void relay_free(struct relay *r)
+{
+	close_fd(&r->to_nb);
+	free(r->buf);
+	r->buf = NULL;
+}
+
+/* Write what waits, as much as the reader takes now. */
+static void relay_flush(struct relay *r)
+{
+	ssize_t w;
+
+	while (r->len) {
+		if (r->gone) {
+			/* The reader is gone (EPIPE): dropped, as before, and now counted. */
+			r->dropped += r->len;
+			r->len = 0;
+			return;
+		}
+		if (r->sock)
+			w = send(r->to, r->buf, r->len, MSG_DONTWAIT | MSG_NOSIGNAL);
+		else
+			w = write(r->to_nb >= 0 ? r->to_nb : r->to, r->buf, r->len);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && errno == EAGAIN)
+			return;
+		if (w <= 0) {
+			r->gone = true;
+			continue;
+		}
+		memmove(r->buf, r->buf + w, r->len - (size_t)w);
+		r->len -= (size_t)w;
+	}
+}
+
+/* Read CMD's pipe into the buffer while it has room, then write what the reader takes. */
+static void relay(int *from, struct relay *r)
+{
 	ssize_t n;
 
-	while (*from >= 0) {
-		n = read(*from, buf, sizeof(buf));
+	while (*from >= 0 && r->len < RELAY_CAP) {
+		n = read(*from, r->buf + r->len, RELAY_CAP - r->len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno == EAGAIN)
-			return;
+			break;
 		if (n <= 0) {
 			close_fd(from);
-			return;
+			break;
 		}
-		for (ssize_t o = 0, w; o < n; o += w) {
-			w = write(to, buf + o, n - o);
-			if (w <= 0)
-				break;
-		}
+		r->len += (size_t)n;
+		relay_flush(r);
 	}
+	relay_flush(r);
+}
+
+/* poll() entries of one relay: CMD's pipe while there is room, stsd's output while it waits. */
+static void relay_poll(int from, const struct relay *r, struct pollfd *in, struct pollfd *out)
+{
+	*in = (struct pollfd){ r->len < RELAY_CAP ? from : -1, POLLIN, 0 };
+	*out = (struct pollfd){ r->len && !r->gone ? (r->to_nb >= 0 ? r->to_nb : r->to) : -1,
+				POLLOUT, 0 };
+}
+
+/*
+ * CMD has exited: the rest of its output, for as long as RELAY_LINGER_MS lets the readers take
+ * it; what they leave is dropped and counted.
+ */
+static void relay_finish(struct run_ctx *c)
+{
+	struct relay *r[2] = { &c->out_relay, &c->err_relay };
+	int *from[2] = { &c->outpipe[0], &c->errpipe2[0] };
+	time_t until = time(NULL) + (RELAY_LINGER_MS + 999) / 1000;
+	struct pollfd p[4];
+	char sink[16384];
+	ssize_t n;
+	int i;
+
+	for (;;) {
+		for (i = 0; i < 2; i++)
+			relay(from[i], r[i]);
+		if ((*from[0] < 0 && !r[0]->len) && (*from[1] < 0 && !r[1]->len))
+			return;
+		if (time(NULL) >= until)
+			break;
+		for (i = 0; i < 2; i++)
+			relay_poll(*from[i], r[i], &p[2 * i], &p[2 * i + 1]);
+		if (poll(p, 4, 200) < 0 && errno != EINTR)
+			break;
+	}
+	for (i = 0; i < 2; i++) {
+		r[i]->dropped += r[i]->len;
+		r[i]->len = 0;
+		while (*from[i] >= 0 && (n = read(*from[i], sink, sizeof(sink))) > 0)
+			r[i]->dropped += (uint64_t)n;
+		close_fd(from[i]);
+	}
+	if (r[0]->dropped || r[1]->dropped)
+		sts_err("%s's output not taken by stsd's reader within %d s: %llu bytes of stdout "
+			"and %llu of stderr dropped",
+			c->exe, RELAY_LINGER_MS / 1000, (unsigned long long)r[0]->dropped,
+			(unsigned long long)r[1]->dropped);
 }
 
 /* Until CMD exits: the kernel's events, the seccomp refusals, CMD's output, the signals. */
@@ -1154,16 +1476,19 @@ static void event_loop(struct run_ctx *c)
 	const struct police_channel *ch = c->opts->channel;
 
 	for (;;) {
-		struct pollfd pfd[6] = {
+		struct pollfd pfd[9] = {
 			{ enforcer_event_fd(c->enf), POLLIN, 0 },
 			{ c->sfd, POLLIN, 0 },
 			{ ch && !c->channel_done ? ch->fd : -1, POLLIN, 0 },
 			{ c->notify_fd, POLLIN, 0 },
 			{ c->outpipe[0], POLLIN, 0 },
 			{ c->errpipe2[0], POLLIN, 0 },
+			{ enforcer_audit_fd(c->enf), POLLIN, 0 },
 		};
 
-		if (poll(pfd, 6, next_wakeup(c)) < 0) {
+		relay_poll(c->outpipe[0], &c->out_relay, &pfd[4], &pfd[7]);
+		relay_poll(c->errpipe2[0], &c->err_relay, &pfd[5], &pfd[8]);
+		if (poll(pfd, 9, next_wakeup(c)) < 0) {
 			if (errno == EINTR)
 				continue;
 			sts_err("poll: %s", strerror(errno));
@@ -1171,20 +1496,20 @@ static void event_loop(struct run_ctx *c)
 		}
 		if (pfd[0].revents)
 			enforcer_poll(c->enf, 0);
+		if (pfd[6].revents)
+			enforcer_audit_read(c->enf, on_landlock, c);
 		if (pfd[3].revents & POLLIN)
 			on_notify(c);
 		else if (pfd[3].revents)
 			close_fd(&c->notify_fd); /* no process of the filter is left */
-		if (pfd[4].revents)
-			relay(&c->outpipe[0], STDOUT_FILENO);
-		if (pfd[5].revents)
-			relay(&c->errpipe2[0], STDERR_FILENO);
+		if (pfd[4].revents || pfd[7].revents)
+			relay(&c->outpipe[0], &c->out_relay);
+		if (pfd[5].revents || pfd[8].revents)
+			relay(&c->errpipe2[0], &c->err_relay);
 		if (pfd[2].revents)
 			on_channel(c);
 		if ((pfd[1].revents & POLLIN) && on_signal(c)) {
-			/* What CMD wrote before it exited. */
-			relay(&c->outpipe[0], STDOUT_FILENO);
-			relay(&c->errpipe2[0], STDERR_FILENO);
+			/* What CMD wrote before it exited: relay_finish, after the records. */
 			return;
 		}
 	}
@@ -1201,6 +1526,15 @@ static void drain(struct run_ctx *c)
 	for (time_t until = time(NULL) + 30;
 	     enforcer_live_sockets(c->enf) > 0 && time(NULL) < until;)
 		enforcer_poll(c->enf, 1000); /* woken by STS_EV_SOCKETS_GONE */
+	/* Audit delivers Landlock's last records after CMD is gone: wait for them. */
+	if (enforcer_audit_fd(c->enf) >= 0) {
+		int err = enforcer_audit_flush(c->enf, on_landlock, c);
+
+		if (err < 0)
+			sts_err("Landlock's last audit records: %s; refusals may be missing from "
+				"the log",
+				strerror(-err));
+	}
 	if (enforcer_live_sockets(c->enf) > 0)
 		sts_err("%lld policed TCP sockets still open after 30 s; "
 			"detaching the egress gate anyway",
@@ -1264,7 +1598,7 @@ static int stop_record(struct run_ctx *c, int ret)
 		}
 	}
 	/* clang-format off */
-	rec = json_pack("{s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+	rec = json_pack("{s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
 			"status", ret,
 			"lost_events", (json_int_t)lost,
 			"denied", (json_int_t)c->n_denied,
@@ -1273,7 +1607,9 @@ static int stop_record(struct run_ctx *c, int ret)
 			"would_deny", (json_int_t)c->n_would_deny,
 			"egress_dropped_bytes", (json_int_t)b.dropped,
 			"egress_credit_left", (json_int_t)b.credit,
-			"tls_allowance_left", (json_int_t)b.allowance);
+			"tls_allowance_left", (json_int_t)b.allowance,
+			"output_dropped_bytes",
+			(json_int_t)(c->out_relay.dropped + c->err_relay.dropped));
 	/* clang-format on */
 	emit(c, "stop", rec);
 	return ret;
@@ -1290,6 +1626,8 @@ static void run_release(struct run_ctx *c)
 	close_fd(&c->outpipe[1]);
 	close_fd(&c->errpipe2[0]);
 	close_fd(&c->errpipe2[1]);
+	relay_free(&c->out_relay);
+	relay_free(&c->err_relay);
 	close_fd(&c->notifysock[0]);
 	close_fd(&c->notifysock[1]);
 	close_fd(&c->notify_fd);
@@ -1321,6 +1659,8 @@ int police_run(const struct police_opts *o)
 		.null_fd = -1,
 		.outpipe = { -1, -1 },
 		.errpipe2 = { -1, -1 },
+		.out_relay = { .to = -1, .to_nb = -1 },
+		.err_relay = { .to = -1, .to_nb = -1 },
 		.pid = -1,
 		.started = time(NULL),
 	};
@@ -1335,6 +1675,10 @@ int police_run(const struct police_opts *o)
 	 * unpoliced until the kernel noticed, the stop record would be missing, the cgroup left.
 	 */
 	signal(SIGPIPE, SIG_IGN);
+	if (relay_init(&c.out_relay, STDOUT_FILENO) || relay_init(&c.err_relay, STDERR_FILENO)) {
+		sts_err("output relay: %s", strerror(ENOMEM));
+		goto cleanup;
+	}
 	err = police_prepare(&c);
 	if (err) {
 		ret = STS_EXIT_USAGE; /* the command, the user or the policy: nothing ran */
@@ -1356,6 +1700,7 @@ int police_run(const struct police_opts *o)
 	release_child(&c);
 	event_loop(&c);
 	drain(&c);
+	relay_finish(&c);
 	ret = stop_record(&c, run_status(&c));
 cleanup:
 	run_release(&c);

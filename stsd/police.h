@@ -64,6 +64,13 @@ struct police_opts {
 	bool pass_stdin; /* --stdin: CMD reads the launcher's stdin (else /dev/null) */
 	const char *tls_host; /* the collector-host: the one SNI allowed (enforcer_opts) */
 	const char *aid; /* the activation id given to CMD as STS_AID, or NULL */
+	/*
+	 * stsd's own files, NULL-terminated (entries may be NULL-free paths that do not exist
+	 * yet): the evidence log and its keys, the consent record, the device key's directory,
+	 * the policy itself. A policy whose rules would let CMD read, write or run one of them is
+	 * refused: CMD could forge consent, swap the key the monitor trusts, or edit its evidence.
+	 */
+	const char *protect[12];
 };
 
 /*

@@ -54,7 +54,10 @@ static const char usage_text[] =
 	"                       refuses (exit 3) and names the lsm= boot parameter.\n"
 	"  --stdin              CMD reads stsd's stdin (default: /dev/null). Its stdout and\n"
 	"                       stderr are always pipes stsd relays: no terminal of the\n"
-	"                       launcher is reachable from CMD.\n"
+	"                       launcher is reachable from CMD. The relay never blocks\n"
+	"                       the monitor: up to 1 MiB waits for a slow reader, then CMD\n"
+	"                       waits in its write; what is left unread 5 s after CMD\n"
+	"                       exits is dropped and counted (output_dropped_bytes).\n"
 	"  --user USER          run CMD as USER (default: nobody when stsd runs as root);\n"
 	"                       'root' keeps root, to prove that the kernel rules bind even it\n"
 	"  --log FILE           append every decision to this evidence log (hash-chained,\n"
@@ -64,7 +67,14 @@ static const char usage_text[] =
 	"                       the log's directory, as stsd daemon keeps them). Created with\n"
 	"                       FILE.pub if missing, and stsd says so: FILE.pub is what\n"
 	"                       an auditor passes to stsctl verify --log-key\n"
-	"  --seal-state FILE    seal the checkpoints forward-securely (stsctl seal-init)\n"
+	"  --seal-state FILE    seal the checkpoints forward-securely (stsctl seal-init); a\n"
+	"                       log with unsealed records goes on in a new segment, the\n"
+	"                       unsealed history kept as LOG.<records> (stsd says so)\n"
+	"  --log-max-size SIZE  past SIZE bytes (suffix K, M, G), checkpoint the log and go\n"
+	"                       on in a new segment: the log so far becomes LOG.<records\n"
+	"                       before it, 12 digits>; stsctl verify LOG.[0-9]* LOG checks them\n"
+	"                       as one chain (default: never; stsd.conf log-max-size for\n"
+	"                       stsd daemon)\n"
 	"  --events FILE        append every record (start, events, stop) as plain JSON lines\n"
 	"  --json               write those JSON lines to stdout\n"
 	"  --allowed            also print allowed actions on stderr (and, observing, what\n"
@@ -115,6 +125,40 @@ static const struct cli_exit run_exits[] = {
 };
 
 /* DIR/log.key for the log DIR/NAME (./log.key for a bare NAME). */
+/*
+ * What the policy must not grant CMD (police_opts.protect): the evidence log, its key and seal
+ * state, the events file, the consent record, the policy, stsd.conf and its state dir (the
+ * device key the payload check trusts, the consent record).
+ */
+static void protect_own_files(struct police_opts *o, const struct run_rules *rules, const char *log,
+			      const char *log_key, const char *seal, const char *events,
+			      char *cfg_dir, size_t len)
+{
+	const char *config = rules->config_path ? rules->config_path : STS_CONFIG_DEFAULT_PATH;
+	struct sts_config *cfg = calloc(1, sizeof(*cfg));
+	char why[256];
+	size_t n = 0;
+
+	cfg_dir[0] = '\0';
+	if (cfg && sts_config_load(config, cfg, why, sizeof(why)) == 0)
+		snprintf(cfg_dir, len, "%s", cfg->state_dir);
+	free(cfg);
+	o->protect[n++] = o->policy_path;
+	o->protect[n++] = config;
+	if (cfg_dir[0])
+		o->protect[n++] = cfg_dir;
+	if (log)
+		o->protect[n++] = log;
+	if (log_key)
+		o->protect[n++] = log_key;
+	if (seal)
+		o->protect[n++] = seal;
+	if (events)
+		o->protect[n++] = events;
+	if (rules->consent_path)
+		o->protect[n++] = rules->consent_path;
+}
+
 static int log_key_beside(const char *log, char *out, size_t len)
 {
 	const char *slash = strrchr(log, '/');
@@ -157,6 +201,7 @@ int cmd_run(int argc, char **argv)
 		{ "log", required_argument, NULL, 'L' },
 		{ "log-key", required_argument, NULL, 'K' },
 		{ "seal-state", required_argument, NULL, 'S' },
+		{ "log-max-size", required_argument, NULL, 'M' },
 		{ "events", required_argument, NULL, 'l' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "allowed", no_argument, NULL, 'a' },
@@ -171,7 +216,7 @@ int cmd_run(int argc, char **argv)
 	};
 	const char *events_path = NULL, *evlog_path = NULL, *seal_path = NULL;
 	const char *evlog_key = NULL;
-	char keybuf[PATH_MAX];
+	char keybuf[PATH_MAX], cfg_dir[PATH_MAX];
 	struct run_rules rules = { 0 };
 	struct police_opts o = {
 		.policy_path = STSD_DEFAULT_POLICY,
@@ -179,6 +224,7 @@ int cmd_run(int argc, char **argv)
 		.payload_ctx = &rules,
 	};
 	bool json_stdout = false;
+	uint64_t max_size = 0;
 	char why[512];
 	int ret, err, opt;
 
@@ -208,6 +254,13 @@ int cmd_run(int argc, char **argv)
 			break;
 		case 'S':
 			seal_path = optarg;
+			break;
+		case 'M':
+			if (sts_config_parse_size(optarg, &max_size))
+				return cli_usage_error(
+					"--log-max-size %s: \"off\" or a size in bytes "
+					"(suffix K, M or G) from %u to 1T",
+					optarg, STS_LOG_MIN_SIZE);
 			break;
 		case 'j':
 			json_stdout = true;
@@ -242,6 +295,8 @@ int cmd_run(int argc, char **argv)
 	}
 	if (optind >= argc)
 		return cli_usage_error("no command given (stsd run [OPTIONS] -- CMD [ARGS])");
+	if (max_size && !evlog_path)
+		return cli_usage_error("--log-max-size needs --log");
 	if (events_path && json_stdout)
 		return cli_usage_error("--events and --json are exclusive");
 	if (evlog_path && !evlog_key) {
@@ -254,6 +309,8 @@ int cmd_run(int argc, char **argv)
 	run_rules_start(&rules);
 	o.tls_host = rules.tls_host;
 	o.aid = rules.aid[0] ? rules.aid : NULL;
+	protect_own_files(&o, &rules, evlog_path, evlog_key, seal_path, events_path, cfg_dir,
+			  sizeof(cfg_dir));
 	ret = STS_EXIT_USAGE;
 	if (events_path) {
 		o.events = fopen(events_path, "ae");
@@ -277,6 +334,7 @@ int cmd_run(int argc, char **argv)
 			ret = STS_EXIT_ENFORCE;
 			goto cleanup;
 		}
+		evidence_set_max_size(o.evidence, max_size);
 		if (evidence_key_created(o.evidence) && !o.quiet)
 			sts_err("created the evidence log key %s and its public half %s.pub (for "
 				"stsctl verify --log-key)",

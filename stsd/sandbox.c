@@ -25,6 +25,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -283,6 +284,12 @@ static int add_rules(scmp_filter_ctx ctx, const struct sandbox_spec *s, uint32_t
 {
 	uint32_t ioctls[ARRAY_SIZE(sandbox_ioctls)], families[3], self[2] = { 0, s->self };
 	const uint32_t stream_dgram[2] = { SOCK_STREAM, SOCK_DGRAM };
+	/* Their first argument a pid: 0 or its own only. */
+	static const char *const self_only[] = { "prlimit64",	       "sched_setaffinity",
+						 "sched_setscheduler", "sched_setparam",
+						 "sched_setattr",      "migrate_pages",
+						 "move_pages" };
+	const uint32_t prio_process = PRIO_PROCESS, ioprio_process = 1; /* IOPRIO_WHO_PROCESS */
 	const struct sts_policy *pol = s->pol;
 	size_t i, nf = 0;
 	int nr, err = 0;
@@ -294,6 +301,19 @@ static int add_rules(scmp_filter_ctx ctx, const struct sandbox_spec *s, uint32_t
 		if (nr < 0)
 			continue; /* not on this architecture (fork on arm64) */
 		err = seccomp_rule_add(ctx, act, nr, 0);
+	}
+	/*
+	 * System calls newer than this libseccomp (statmount and listmount list every mount and
+	 * its source without opening /proc; setxattrat, file_setattr...): refused by number, as
+	 * nothing here can say what they do. Since 424 the numbers are the same on every
+	 * architecture.
+	 */
+	for (nr = SANDBOX_UNIFIED_FIRST; nr <= SANDBOX_UNIFIED_LAST && !err; nr++) {
+		char *name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);
+
+		if (!name)
+			err = seccomp_rule_add(ctx, act, nr, 0);
+		free(name);
 	}
 	for (i = 0; i < ARRAY_SIZE(sandbox_ioctls); i++)
 		ioctls[i] = (uint32_t)sandbox_ioctls[i].request;
@@ -327,6 +347,26 @@ static int add_rules(scmp_filter_ctx ctx, const struct sandbox_spec *s, uint32_t
 	if (!err)
 		err = refuse_unless(ctx, act, SCMP_SYS(rt_tgsigqueueinfo), 0, 0xffffffff, self + 1,
 				    1, NULL);
+	/*
+	 * Limits, priorities, CPUs and memory placement of itself only (0 or its pid): a command
+	 * run as root could otherwise set its monitor's file size limit to 0 (killed at its next
+	 * log write), or renice every process of its uid.
+	 */
+	for (i = 0; i < ARRAY_SIZE(self_only) && !err; i++) {
+		nr = seccomp_syscall_resolve_name(self_only[i]);
+		if (nr >= 0)
+			err = refuse_unless(ctx, act, nr, 0, 0xffffffff, self, 2, NULL);
+	}
+	if (!err)
+		err = refuse_unless(ctx, act, SCMP_SYS(setpriority), 0, 0xffffffff, &prio_process,
+				    1, NULL);
+	if (!err)
+		err = refuse_unless(ctx, act, SCMP_SYS(setpriority), 1, 0xffffffff, self, 2, NULL);
+	if (!err)
+		err = refuse_unless(ctx, act, SCMP_SYS(ioprio_set), 0, 0xffffffff, &ioprio_process,
+				    1, NULL);
+	if (!err)
+		err = refuse_unless(ctx, act, SCMP_SYS(ioprio_set), 1, 0xffffffff, self, 2, NULL);
 	return err;
 }
 
@@ -364,10 +404,25 @@ int sandbox_seccomp(const struct sandbox_spec *s, int *notify_fd, char *why, siz
 
 const char *sandbox_syscall_name(long nr)
 {
+	/* Names this libseccomp may not know (Linux 6.8 to 6.17), for the records. */
+	static const char *const newer[] = {
+		[457 - 457] = "statmount",	   [458 - 457] = "listmount",
+		[459 - 457] = "lsm_get_self_attr", [460 - 457] = "lsm_set_self_attr",
+		[461 - 457] = "lsm_list_modules",  [462 - 457] = "mseal",
+		[463 - 457] = "setxattrat",	   [464 - 457] = "getxattrat",
+		[465 - 457] = "listxattrat",	   [466 - 457] = "removexattrat",
+		[467 - 457] = "open_tree_attr",	   [468 - 457] = "file_getattr",
+		[469 - 457] = "file_setattr",
+	};
 	static char name[64];
 	char *n = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, (int)nr);
 
-	snprintf(name, sizeof(name), "%s", n ? n : "syscall");
+	if (n)
+		snprintf(name, sizeof(name), "%s", n);
+	else if (nr >= 457 && nr < 457 + (long)ARRAY_SIZE(newer))
+		snprintf(name, sizeof(name), "%s", newer[nr - 457]);
+	else
+		snprintf(name, sizeof(name), "syscall_%ld", nr);
 	free(n);
 	return name;
 }

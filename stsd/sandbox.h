@@ -55,8 +55,15 @@ int sandbox_seccomp(const struct sandbox_spec *s, int *notify_fd, char *why, siz
  */
 int sandbox_notify_handle(int fd, uint64_t cgid, struct sts_event *ev);
 
-/* A system call's name on this machine ("syscall" if unknown); for the records. */
+/* A system call's name on this machine ("syscall_NR" if unknown); for the records. */
 const char *sandbox_syscall_name(long nr);
+
+/*
+ * The system call numbers shared by every architecture (Linux 5.1 on) that the filter refuses
+ * when libseccomp cannot name them: calls newer than the library.
+ */
+#define SANDBOX_UNIFIED_FIRST 424
+#define SANDBOX_UNIFIED_LAST 511
 
 /* The ioctl requests CMD may make, with why, for the G7 record and the docs. */
 struct sandbox_ioctl {

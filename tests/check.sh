@@ -78,7 +78,7 @@ for lane in "${lanes[@]}"; do
 	vm-nobpf) run_lane vm-nobpf tests/vm/run --name check-nobpf --lsm nobpf -- \
 		"$out/tests/test_progs" --no-skip -t adversary_catalogue -t legacy_sts \
 		-t activation_once -t contain_allowed -t contain_guarantees_recorded \
-		-t contain_unix_needs_lsm ;;
+		-t contain_unix_needs_lsm -t contain_dac_not_policy ;;
 	arm64 | arm64-all)
 		filter=()
 		[ $lane = arm64 ] && for t in "${ARM64_TESTS[@]}"; do filter+=(-t "$t"); done

@@ -487,7 +487,75 @@ static pid_t pg_spawn(struct pg_server *pg, const char *const *argv, const char 
 
 static void pg_conninfo(struct pg_server *pg, const char *db, char *out, size_t outsz)
 {
-	snprintf(out, outsz, "postgresql:///%s?host=%s&user=sts", db, pg->dir);
+	/* The unix socket's name carries the port. */
+	if (pg->port)
+		snprintf(out, outsz, "postgresql:///%s?host=%s&port=%d&user=sts", db, pg->dir,
+			 pg->port);
+	else
+		snprintf(out, outsz, "postgresql:///%s?host=%s&user=sts", db, pg->dir);
+}
+
+/* A loopback port free now (the server binds it a moment later). */
+static int free_port(void)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	socklen_t len = sizeof(sa);
+	int fd, port = -1;
+
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd >= 0 && !bind(fd, (struct sockaddr *)&sa, sizeof(sa)) &&
+	    !getsockname(fd, (struct sockaddr *)&sa, &len))
+		port = ntohs(sa.sin_port);
+	if (fd >= 0)
+		close(fd);
+	return port;
+}
+
+/* The server's certificate and key into its directory, its own and 0600 as it demands. */
+static int pg_tls_files(struct pg_server *pg)
+{
+	static const char *const names[][2] = { { "server.pem", "server.crt" },
+						{ "server.key", "server.key" } };
+	char from[360], to[200], buf[8192];
+	int i, in, out, err = 0;
+	ssize_t n;
+
+	for (i = 0; !err && i < 2; i++) {
+		snprintf(from, sizeof(from), "%s/%s", pg->tls_dir, names[i][0]);
+		snprintf(to, sizeof(to), "%s/%s", pg->dir, names[i][1]);
+		in = open(from, O_RDONLY | O_CLOEXEC);
+		out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		if (in < 0 || out < 0)
+			err = -errno;
+		while (!err && (n = read(in, buf, sizeof(buf))) > 0)
+			if (write(out, buf, n) != n)
+				err = -EIO;
+		if (!err && fchown(out, pg->uid, pg->gid) < 0)
+			err = -errno;
+		if (in >= 0)
+			close(in);
+		if (out >= 0)
+			close(out);
+	}
+	return err;
+}
+
+/* Unix socket: trust (the tests' own admin); TCP: TLS and a password, or nothing. */
+static int pg_tls_hba(struct pg_server *pg)
+{
+	char path[200];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/data/pg_hba.conf", pg->dir);
+	f = fopen(path, "w");
+	if (!f)
+		return -errno;
+	fputs("local all all trust\n"
+	      "hostssl all all 127.0.0.1/32 scram-sha-256\n"
+	      "hostnossl all all 127.0.0.1/32 reject\n",
+	      f);
+	return fclose(f) ? -EIO : 0;
 }
 
 int pg_start(struct pg_server *pg)
@@ -532,20 +600,46 @@ int pg_start(struct pg_server *pg)
 			return -EIO;
 	}
 	{
-		/* A unix socket in its own directory, no TCP listener at all. */
-		const char *argv[] = { postgres,
-				       "-D",
-				       data,
-				       "-k",
-				       pg->dir,
-				       "-c",
-				       "listen_addresses=",
-				       "-c",
-				       "max_connections=40",
-				       "-c",
-				       "shared_buffers=16MB",
-				       NULL };
+		/* A unix socket in its own directory; no TCP listener unless TLS is asked for. */
+		char port[32], cert[220], key[220];
+		const char *argv[24] = { postgres,
+					 "-D",
+					 data,
+					 "-k",
+					 pg->dir,
+					 "-c",
+					 "listen_addresses=",
+					 "-c",
+					 "max_connections=40",
+					 "-c",
+					 "shared_buffers=16MB",
+					 NULL };
+		int argc = 11, err;
 
+		if (pg->tls_dir[0]) {
+			if (!pg->port)
+				pg->port = free_port();
+			if (pg->port < 0)
+				return -EADDRNOTAVAIL;
+			err = pg_tls_files(pg);
+			if (!err)
+				err = pg_tls_hba(pg);
+			if (err)
+				return err;
+			snprintf(port, sizeof(port), "port=%d", pg->port);
+			snprintf(cert, sizeof(cert), "ssl_cert_file=%s/server.crt", pg->dir);
+			snprintf(key, sizeof(key), "ssl_key_file=%s/server.key", pg->dir);
+			argv[6] = "listen_addresses=127.0.0.1";
+			argv[argc++] = "-c";
+			argv[argc++] = port;
+			argv[argc++] = "-c";
+			argv[argc++] = "ssl=on";
+			argv[argc++] = "-c";
+			argv[argc++] = cert;
+			argv[argc++] = "-c";
+			argv[argc++] = key;
+			argv[argc] = NULL;
+		}
 		pg->pid = pg_spawn(pg, argv, "server.log");
 		if (pg->pid < 0)
 			return -errno;

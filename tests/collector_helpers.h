@@ -69,6 +69,13 @@ struct pg_server {
 	char bindir[128];
 	uid_t uid;
 	gid_t gid;
+	/*
+	 * Set before pg_start(): also listen on 127.0.0.1 (port chosen free, written here) with
+	 * TLS only, tls_dir/server.pem and server.key (tls_make_pki) as its certificate; TCP
+	 * clients without TLS are refused, with TLS they need the role's password (scram).
+	 */
+	char tls_dir[320];
+	int port;
 };
 
 /* -ENOENT when no PostgreSQL server binaries are installed. */

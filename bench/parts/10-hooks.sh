@@ -24,10 +24,12 @@ $(loader_rules)
 state-dir $D/state
 POLICY
 CG=$(cgroup2_root)
-PEERCG=$CG/stsbench-peer
+PEERCG=$CG/stsbench-peer-$$ # per run: two benches at once must not remove each other's
 mkdir -p "$PEERCG"
 BT_PROG="tracepoint:syscalls:sys_enter_openat,tracepoint:syscalls:sys_enter_connect,tracepoint:syscalls:sys_enter_sendmsg /cgroup == cgroupid(\"$PEERCG\")/ { @[probe] = count(); }"
 cleanup() {
+	# The subshells of $(...) and (...) & run this trap too: only the part's own shell cleans.
+	[ "$BASHPID" = "$$" ] || return 0
 	set +e
 	[ -n "${mon:-}" ] && kill -TERM "$mon" 2> /dev/null && wait "$mon" 2> /dev/null
 	[ -n "${sleeper:-}" ] && kill "$sleeper" 2> /dev/null
@@ -39,7 +41,7 @@ loops() { # loops ROUND CONFIG
 	local l r
 	for l in "open $D/file $nopen" "connect 127.0.0.1:0 $nconn" "udp 127.0.0.1:0 $nudp"; do
 		# shellcheck disable=SC2086
-		r=$($LOOP $l)
+		r=$(SYSCALL_LOOP_CLOCK=${BENCH_CLOCK:-wall} $LOOP $l)
 		echo "$1 ${r#* }" >> "$D/host.$2.${l%% *}"
 	done
 }
@@ -49,6 +51,8 @@ start_monitor() {
 	: > "$D/mon.out"
 	case $1 in
 	stsd) "$B/stsd" run --policy "$D/policy.conf" -- sleep 3600 2> "$D/mon.out" &
+		mon=$!; wait_for "$D/mon.out" '^stsd run: policing' ;;
+	stsd-tracepoints) STSD_NO_LANDLOCK_AUDIT=1 "$B/stsd" run --policy "$D/policy.conf" -- sleep 3600 2> "$D/mon.out" &
 		mon=$!; wait_for "$D/mon.out" '^stsd run: policing' ;;
 	opensnoop-p) stdbuf -oL opensnoop -p "$sleeper" > "$D/mon.out" 2>&1 &
 		mon=$!; wait_for "$D/mon.out" '^PID' ;;
@@ -73,7 +77,8 @@ stop_monitor() {
 # A process of the peers' own for opensnoop -p (the closest it has to a cgroup filter).
 sleep 3600 &
 sleeper=$!
-HOST_CFGS="stsd opensnoop-p opensnoop bpftrace"
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
+HOST_CFGS=${BENCH_HOST_CFGS:-"stsd stsd-tracepoints opensnoop-p opensnoop bpftrace"}
 for ((r = 1; r <= BENCH_ROUNDS; r++)); do
 	echo "10-hooks: host round $r/$BENCH_ROUNDS" >&2
 	loops "$r" none
@@ -114,7 +119,7 @@ tr -d '\r' < "$B/vm/bench-hooks/console.log" 2> /dev/null | awk '$1 == "BPFSTATS
 tr -d '\r' < "$A/vm/bench-hooks/console.log" 2> /dev/null | awk '$1 == "BPFSTATS" { print $2, $3, $4, $5 }' > "$D/stats.vm64" || true
 vm64_errors=$(tr -d '\r' < "$A/vm/bench-hooks/console.log" 2> /dev/null | grep '^BENCH-ERROR' | head -n 5 || true)
 
-vm_opensnoop=$(tr -d '\r' < "$B/vm/bench-hooks/console.log" 2> /dev/null | awk '$1 == "BENCH-INFO" && $2 == "opensnoop" { print $3 }')
+vm_opensnoop=$(tr -d '\r' < "$B/vm/bench-hooks/console.log" 2> /dev/null | awk '$1 == "BENCH-INFO" && $2 == "opensnoop" { print $3 }' || true)
 vm_errors=$(tr -d '\r' < "$B/vm/bench-hooks/console.log" 2> /dev/null | grep '^BENCH-ERROR' | head -n 5 || true)
 
 # table LANE CONFIGS: one row per loop and configuration.
@@ -156,7 +161,8 @@ file), and \`bpftrace\` with the same cgroup filter as stsd (an empty cgroup):
 
 \`\`\`
 $LOOP open FILE $nopen; $LOOP connect 127.0.0.1:0 $nconn; $LOOP udp 127.0.0.1:0 $nudp
-$B/stsd run --policy policy.conf -- sleep 3600                  # stsd (host: Landlock, enforce)
+$B/stsd run --policy policy.conf -- sleep 3600                  # stsd (host: Landlock, enforce, refusals read from audit)
+STSD_NO_LANDLOCK_AUDIT=1 $B/stsd run --policy policy.conf -- sleep 3600   # stsd-tracepoints (host: the fallback)
 $B/stsd run --policy policy.conf -- sleep 3600                  # stsd (VM: BPF LSM, enforce)
 opensnoop -p PID > out; opensnoop > out
 bpftrace -e '$BT_PROG'
@@ -169,7 +175,15 @@ policy.conf:
 $(grep -v '^#' "$D/policy.conf" | sed "s|$D|TMP|")
 \`\`\`
 
-### Host lane: kernel $(uname -r), cgroup hooks, Landlock enforcing files (no BPF LSM), its refusals recorded through the open tracepoints (the host refuses fexit and has no kprobe events)
+### Host lane: kernel $(uname -r), cgroup hooks, Landlock enforcing files (no BPF LSM)
+
+\`stsd\`: Landlock's refusals read from its own audit records (audit switched on for the run
+with the rule \`never,task\`, so no process gets system-call auditing; G7 containment
+\`landlock+audit\`). \`stsd-tracepoints\`: the fallback where audit is unavailable
+(\`STSD_NO_LANDLOCK_AUDIT=1\`): the open tracepoints, the system-call slow path for every
+process (the host refuses fexit and has no kprobe events). Load average at the start of the
+part: $load_start. Clock: ${BENCH_CLOCK:-wall} (\`BENCH_CLOCK=cpu\`: the looping thread's CPU
+time, which other processes on a loaded machine do not inflate).
 
 $(table host "$HOST_CFGS")
 HEAD

@@ -46,9 +46,14 @@ invocations is not on those paths at all. \`bench/vm/progcost.sh\`, \`build/benc
 
 $(table "$D/host.out")
 
-The host refuses fexit and has no kprobe events, so Landlock's refusals are recorded through
-the open tracepoints (\`sts_observe_ope*\`): the programs above, and the system call tracing
-slow path they put every process on (which run_time_ns does not count; part 1's loops do).
+How Landlock's refusals are recorded here (the start record's containment):
+$(grep -o '"landlock_refusals_recorded_by":"[a-z+]*"' "$D/host.out" | head -1 || true).
+The host refuses fexit and has no kprobe events. \`landlock+audit\`: they are read from Landlock's
+own audit records, so no program is on the open path (no \`sts_observe_ope*\` row above) and no
+process outside the cgroup gets system-call auditing (the rule \`never,task\`; tested by
+\`test_contain_audit_bystanders\`). \`landlock+tracepoints\` (audit unavailable): the open
+tracepoints, and the system call tracing slow path they put every process on (which run_time_ns
+does not count; part 1's loops do).
 HEAD
 echo
 echo "### VM lane: Debian 6.1 under qemu TCG, BPF LSM ($vn calls)"
@@ -60,7 +65,7 @@ if [ $vm_ok = 1 ]; then
 else
 	echo "**The VM lane did not run** (\`$vm_cmd\`):"
 	echo '```'
-	tail -n 20 "$D/vm.out"
+	tail -n 20 "$D/vm.out" 2> /dev/null || echo "BENCH_NO_VM=1"
 	echo '```'
 fi
 echo

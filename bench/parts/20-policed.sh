@@ -18,6 +18,8 @@ LOOP=$B/bench/syscall-loop
 TW=$B/bench/tls-write
 SIZES="100 1024 4096 16384"
 cleanup() {
+	# The subshells of $(...) and (...) & run this trap too: only the part's own shell cleans.
+	[ "$BASHPID" = "$$" ] || return 0
 	set +e
 	local p
 	for p in ${srv:-} ${lsn:-}; do kill "$p" 2> /dev/null || true; done

@@ -14,6 +14,8 @@ chmod 0755 "$BENCH_TMP" "$D"
 if [ "$BENCH_QUICK" = 1 ]; then window=15; else window=60; fi
 pids=()
 cleanup() {
+	# The subshells of $(...) and (...) & run this trap too: only the part's own shell cleans.
+	[ "$BASHPID" = "$$" ] || return 0
 	set +e
 	for p in "${pids[@]}"; do kill -TERM "$p" 2> /dev/null; done
 	wait 2> /dev/null

@@ -31,7 +31,8 @@ while [ $i -lt 600 ] && ! grep -q '"type":"start"' $T/start.json 2>/dev/null; do
 done
 ids=$(grep '"type":"start"' $T/start.json | grep -o '"prog_id":[0-9]*' | cut -d: -f2 | tr '\n' ' ')
 mode=$(grep '"type":"start"' $T/start.json | grep -o '"mode":"[a-z]*"' | head -1)
-echo "PROGCOST-INFO $mode programs $ids"
+rec=$(grep '"type":"start"' $T/start.json | grep -o '"landlock_refusals_recorded_by":"[a-z+]*"' | head -1)
+echo "PROGCOST-INFO $mode programs $ids $rec"
 for l in "open $T/file $nopen" "connect 127.0.0.1:0 $nconn" "udp 127.0.0.1:0 $nudp"; do
 	# shellcheck disable=SC2086
 	"$B/bench/syscall-loop" $l > /dev/null

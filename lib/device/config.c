@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum kind { K_STR, K_PATH, K_U32, K_PORT, K_ADDR, K_PERIODIC, K_TEXT };
+enum kind { K_STR, K_PATH, K_U32, K_PORT, K_ADDR, K_PERIODIC, K_TEXT, K_SIZE };
 
 struct key {
 	const char *name;
@@ -37,6 +37,7 @@ static const struct key keys[] = {
 	{ "retry-max", K_U32, S(retry_max), 1, 30 * 86400 },
 	{ "collector-timeout", K_U32, S(collector_timeout), 1, 300 },
 	{ "periodic", K_PERIODIC, S(periodic_days), 1, 3650 },
+	{ "log-max-size", K_SIZE, S(log_max_size), 0, 0 },
 };
 #undef S
 
@@ -141,6 +142,13 @@ static int set(const struct key *k, struct sts_config *c, const char *v, const c
 				    k->name, v, k->min, k->max);
 		*(uint32_t *)dst = u;
 		return 0;
+	case K_SIZE:
+		if (sts_config_parse_size(v, (uint64_t *)dst))
+			return fail(err, errlen, src, line,
+				    "%s \"%s\": \"off\" or a size in bytes (suffix K, M or G: "
+				    "KiB, MiB, GiB) from %u to 1T",
+				    k->name, v, STS_LOG_MIN_SIZE);
+		return 0;
 	case K_PERIODIC:
 		if (strcmp(v, "off") == 0) {
 			*(uint32_t *)dst = 0;
@@ -154,6 +162,33 @@ static int set(const struct key *k, struct sts_config *c, const char *v, const c
 		return 0;
 	}
 	return -EINVAL;
+}
+
+int sts_config_parse_size(const char *s, uint64_t *out)
+{
+	unsigned long long v;
+	unsigned int shift;
+	char *end;
+
+	if (strcmp(s, "off") == 0) {
+		*out = 0;
+		return 0;
+	}
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || v > 1ull << 40)
+		return -EINVAL;
+	shift = *end == 'K' ? 10 : *end == 'M' ? 20 : *end == 'G' ? 30 : 0;
+	end += shift != 0;
+	if (v > (1ull << 40) >> shift)
+		return -EINVAL; /* checked before the shift, which could wrap */
+	v <<= shift;
+	if (*end || v < STS_LOG_MIN_SIZE || v > 1ull << 40)
+		return -EINVAL;
+	*out = v;
+	return 0;
 }
 
 int sts_config_parse(const char *src, const char *buf, size_t len, struct sts_config *c, char *err,

@@ -21,6 +21,8 @@
  *	retry-max SECONDS        longest retry delay (default 86400)
  *	collector-timeout SECS   the agent gives up on a silent collector (default 20)
  *	periodic off|DAYS        resend every DAYS days after activation (default off)
+ *	log-max-size off|SIZE    rotate the evidence log into a new segment past SIZE bytes
+ *	                         (suffix K, M, G; default off)
  */
 #ifndef STS_CONFIG_H
 #define STS_CONFIG_H
@@ -51,7 +53,14 @@ struct sts_config {
 	uint32_t retry_max;
 	uint32_t collector_timeout; /* seconds without progress before the agent gives up */
 	uint32_t periodic_days; /* 0: off */
+	uint64_t log_max_size; /* bytes; 0: never rotate */
 };
+
+/* Below this, a segment would be little more than its copied checkpoint. */
+#define STS_LOG_MIN_SIZE 4096
+
+/* "off" (0) or bytes with an optional K, M or G suffix (powers of 1024), STS_LOG_MIN_SIZE..1T. */
+int sts_config_parse_size(const char *s, uint64_t *out);
 
 int sts_config_parse(const char *source, const char *buf, size_t len, struct sts_config *c,
 		     char *err, size_t errlen);

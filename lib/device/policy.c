@@ -654,6 +654,46 @@ const char *const sts_policy_refusable[] = {
 	 */
 	"memfd_create",
 	"memfd_secret",
+	/*
+	 * The file system's id: on ext4 and most disk file systems f_fsid is folded from the
+	 * volume's UUID, made at install and different on every device (ustat: its older form).
+	 */
+	"statfs",
+	"fstatfs",
+	"ustat",
+	/*
+	 * A file's mode, owner, times, extended attributes or length, changed without opening
+	 * it: no file rule sees that (BPF LSM's file_open, Landlock before ABI 3), and a command
+	 * run as root owns most of the system's files. Device nodes: a block device made in the
+	 * state dir would read the raw disk.
+	 */
+	"chmod",
+	"fchmod",
+	"fchmodat",
+	"fchmodat2",
+	"chown",
+	"fchown",
+	"lchown",
+	"fchownat",
+	"utime",
+	"utimes",
+	"futimesat",
+	"utimensat",
+	"truncate",
+	"setxattr",
+	"lsetxattr",
+	"fsetxattr",
+	"removexattr",
+	"lremovexattr",
+	"fremovexattr",
+	"mknod",
+	"mknodat",
+	/* The device's clock: the evidence's times, consent's and the schedule's. */
+	"settimeofday",
+	"clock_settime",
+	"clock_adjtime",
+	"adjtimex",
+	"quotactl_fd",
 	"listen",
 	"pidfd_open",
 	"pidfd_send_signal",

@@ -23,6 +23,7 @@
 struct evlog {
 	int fd;
 	char *path;
+	char *rotated; /* the older segment the last evlog_rotate() made */
 	const struct sts_key *key;
 	char origin[NOTE_MAX_NAME + 1];
 	char pub_b64[64];
@@ -1126,6 +1127,28 @@ int evlog_open(const struct evlog_opts *opts, struct evlog **logp)
 	log->st.durable = log->next_seq;
 	log->st.records = log->next_seq;
 	/*
+	 * Seals turned on for a log whose history has none: that history could never pass
+	 * verify --seal-key (its first seal would come epochs after it began). It stays, as it
+	 * is, in a segment of its own; the sealed segment starts here with a sealed checkpoint.
+	 */
+	if (log->sealed && !log->have_prev_seal && log->next_seq > 0 && !log->st.incident &&
+	    !opts->seal_in_place) {
+		char *old = NULL;
+
+		/* Its own checkpoint, sealed, even after an unsealed one: the new segment's first.
+		 */
+		err = evlog_segment_name(log->path, log->next_seq, &old);
+		if (!err) {
+			log->last_is_checkpoint = false; /* a sealed one after an unsealed one */
+			err = do_checkpoint(log);
+		}
+		if (!err)
+			err = evlog_rotate(log, old);
+		free(old);
+		if (err)
+			goto fail;
+	}
+	/*
 	 * A new epoch began while the writer was down: close the old one and evolve (and
 	 * erase) the key now. An incident's segment is checkpointed at once.
 	 */
@@ -1237,6 +1260,7 @@ int evlog_close(struct evlog *log)
 	free(log->seal_path);
 	free(log->state_path);
 	free(log->cp_line);
+	free(log->rotated);
 	free(log->path);
 	free(log->boot_json);
 	free(log->buf);
@@ -1251,9 +1275,28 @@ void evlog_stats(const struct evlog *log, struct evlog_stats *st)
 	st->bytes = (uint64_t)log->size;
 }
 
+const char *evlog_path(const struct evlog *log)
+{
+	return log->path;
+}
+
+const char *evlog_rotated(const struct evlog *log)
+{
+	return log->rotated;
+}
+
 int evlog_error(const struct evlog *log)
 {
 	return log->err;
+}
+
+int evlog_segment_name(const char *path, uint64_t records, char **out)
+{
+	if (asprintf(out, "%s.%012" PRIu64, path, records) < 0) {
+		*out = NULL;
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 int evlog_rotate(struct evlog *log, const char *old_path)
@@ -1292,5 +1335,10 @@ int evlog_rotate(struct evlog *log, const char *old_path)
 		err = sts_fsync_dir_of(log->path);
 	if (!err)
 		err = state_store(log);
+	if (!err) {
+		log->st.rotations++;
+		free(log->rotated);
+		log->rotated = strdup(old_path);
+	}
 	return err ? set_error(log, err) : 0;
 }

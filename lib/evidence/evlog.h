@@ -100,6 +100,11 @@ struct evlog_opts {
 	/* Writer state file (last checkpoint remembered, fsync'd); NULL: "<path>.state". */
 	const char *state_path;
 	bool no_state; /* no state file: every open re-reads the whole log (tests, benches) */
+	/*
+	 * Seals on for a log with unsealed history: seal it in place instead of rotating (the
+	 * tamper fixtures: an intruder re-sealing history with a later key).
+	 */
+	bool seal_in_place;
 };
 
 struct evlog_stats {
@@ -111,6 +116,11 @@ struct evlog_stats {
 	size_t recovered_bytes; /* torn tail dropped at open */
 	uint64_t seal_epoch; /* current seal epoch (0 without seals) */
 	bool incident; /* the log was not what the state remembered: a new segment started */
+	/*
+	 * Segments this writer started by evlog_rotate(), evlog_open() included: seals turned
+	 * on for a log with an unsealed history put that history in <path>.<records>.
+	 */
+	uint64_t rotations;
 };
 
 struct evlog;
@@ -137,6 +147,14 @@ int evlog_tick(struct evlog *log, int64_t *next_ms);
  * checks both as one chain, and NEW verifies on its own from that checkpoint on.
  */
 int evlog_rotate(struct evlog *log, const char *old_path);
+/*
+ * The name of an older segment: "<path>.<records before the rotation, 12 digits>", so that
+ * the names sort in the log's order (stsctl verify LOG.[0-9]* LOG). *out is malloc'd.
+ */
+int evlog_segment_name(const char *path, uint64_t records, char **out);
+const char *evlog_path(const struct evlog *log);
+/* The older segment the last rotation made (NULL: none by this writer). */
+const char *evlog_rotated(const struct evlog *log);
 /* Final checkpoint, then close and free. Returns the first error met, if any. */
 int evlog_close(struct evlog *log);
 void evlog_stats(const struct evlog *log, struct evlog_stats *st);

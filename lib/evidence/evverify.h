@@ -83,6 +83,7 @@ struct evv_result {
 	uint64_t closes; /* seals that closed their epoch */
 	size_t last_cp_off, last_cp_len; /* the last checkpoint line in the buffer */
 	bool since_checked; /* opts->since was found as a prefix */
+	uint64_t windows_ahead; /* windows of lines whose subtree the helpers hashed (tests) */
 };
 
 /*

@@ -37,6 +37,8 @@ struct merkle_range {
 
 void merkle_range_init(struct merkle_range *r);
 int merkle_range_append(struct merkle_range *r, const merkle_hash leaf);
+/* Append a perfect subtree of 2^height leaves; r->size must be a multiple of 2^height. */
+int merkle_range_append_subtree(struct merkle_range *r, const merkle_hash h, unsigned int height);
 int merkle_range_root(const struct merkle_range *r, merkle_hash root);
 
 /* Root of leaves[0..n). */

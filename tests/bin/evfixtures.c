@@ -764,6 +764,7 @@ int main(int argc, char **argv)
 			.clock = fake_clock,
 			.boot_id = BOOT1,
 			.no_state = true,
+			.seal_in_place = true, /* the intruder's writer: no new segment */
 		};
 		struct evlog *log = NULL;
 

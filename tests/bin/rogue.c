@@ -37,6 +37,13 @@
 #include <sys/sendfile.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <sys/vfs.h>
+#include <sys/resource.h>
+#include <sched.h>
+#include <sys/xattr.h>
+#include <sys/sysmacros.h>
+#include <sys/time.h>
+#include <linux/capability.h>
 #include <sys/wait.h>
 #include <sys/ioctl.h>
 #include <sys/klog.h>
@@ -105,6 +112,40 @@ static int tcp_connect(int family, const char *port, bool mapped)
 	if (family == AF_INET ? connect(fd, (struct sockaddr *)&s4, sizeof(s4))
 			      : connect(fd, (struct sockaddr *)&s6, sizeof(s6)))
 		err = errno;
+	close(fd);
+	return err;
+}
+
+/*
+ * Data in the SYN to another destination, no connect() at all (TCP Fast Open), or a socket
+ * connected to the collector first (allowed), dissolved with AF_UNSPEC and connected again
+ * elsewhere. Returns an errno.
+ */
+static int tcp_sneak(const char *how, const char *port, const char *collector)
+{
+	struct sockaddr_in to = { .sin_family = AF_INET,
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct sockaddr unspec = { .sa_family = AF_UNSPEC };
+	static const char data[] = "IMEI 490154203237518 SN0123456789";
+	int fd, err = 0;
+
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (fd < 0)
+		return errno;
+	if (!strcmp(how, "fastopen")) {
+		to.sin_port = htons(atoi(port));
+		if (sendto(fd, data, sizeof(data), MSG_FASTOPEN, (struct sockaddr *)&to,
+			   sizeof(to)) < 0)
+			err = errno;
+	} else {
+		to.sin_port = htons(atoi(collector));
+		if (connect(fd, (struct sockaddr *)&to, sizeof(to)) ||
+		    connect(fd, &unspec, sizeof(unspec)))
+			err = errno ? errno : EIO;
+		to.sin_port = htons(atoi(port));
+		if (!err && connect(fd, (struct sockaddr *)&to, sizeof(to)))
+			err = errno;
+	}
 	close(fd);
 	return err;
 }
@@ -429,6 +470,132 @@ static int std_fds_reach_launcher(void)
 	return 1;
 }
 
+/*
+ * The file system's id: on ext4 and most disk file systems f_fsid is folded from the volume's
+ * UUID, made at install and different on every device. path NULL: of the working directory,
+ * through an O_PATH descriptor (which opens nothing a file rule sees). Returns an errno.
+ */
+static int fs_id(const char *path)
+{
+	struct statfs sf;
+	int fd, err;
+
+	if (path) {
+		err = statfs(path, &sf) ? errno : 0;
+	} else {
+		fd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0)
+			return errno;
+		err = fstatfs(fd, &sf) ? errno : 0;
+		close(fd);
+	}
+	if (!err)
+		printf("rogue: file system id %08x%08x\n", (unsigned)sf.f_fsid.__val[0],
+		       (unsigned)sf.f_fsid.__val[1]);
+	return err;
+}
+
+/*
+ * When this device was installed, from metadata alone: the birth time (to the nanosecond) and
+ * inode of a directory made at install. 0 when learned.
+ */
+static int install_time(const char *path)
+{
+	struct statx sx;
+
+	if (statx(AT_FDCWD, path, 0, STATX_BTIME | STATX_INO, &sx))
+		return errno;
+	printf("rogue: %s: inode %llu, born %lld.%09u\n", path, (unsigned long long)sx.stx_ino,
+	       (long long)sx.stx_btime.tv_sec, sx.stx_btime.tv_nsec);
+	return 0;
+}
+
+/*
+ * Change a file without opening it, as a command run as root could (each change rewrites what
+ * is there, so that nothing is lost if it goes through): mode, length, times, an extended
+ * attribute. Returns an errno.
+ */
+static int meta_write(const char *how, const char *path)
+{
+	struct timespec ts[2];
+	struct stat st;
+
+	if (stat(path, &st))
+		return errno;
+	ts[0] = st.st_atim;
+	ts[1] = st.st_mtim;
+	if (!strcmp(how, "chmod"))
+		return syscall(SYS_fchmodat, AT_FDCWD, path, st.st_mode & 07777) ? errno : 0;
+	if (!strcmp(how, "truncate"))
+		return truncate(path, st.st_size) ? errno : 0;
+	if (!strcmp(how, "utime"))
+		return utimensat(AT_FDCWD, path, ts, 0) ? errno : 0;
+	return setxattr(path, "user.sts-id", "IMEI 490154203237518", 20, 0) ? errno : 0;
+}
+
+/* A block device node (the loop device, 7:0) in dir: reading it reads a disk. An errno. */
+static int make_node(const char *dir)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/disk", dir);
+	return syscall(SYS_mknodat, AT_FDCWD, path, S_IFBLK | 0600, makedev(7, 0)) ? errno : 0;
+}
+
+/* Every mount of the system and its source, without /proc (listmount, Linux 6.8). An errno. */
+static int list_mounts(void)
+{
+	/* struct mnt_id_req: size, spare, mnt_id (LSMT_ROOT), param. */
+	struct {
+		uint32_t size, spare;
+		uint64_t mnt_id, param;
+	} req = { 24, 0, ~0ULL, 0 };
+	uint64_t ids[256];
+
+	return syscall(458 /* listmount */, &req, ids, 256, 0) < 0 ? errno : 0;
+}
+
+/* Any capability in CMD's effective set: 0 (learned), or 1 (none, nothing to use). */
+static int capabilities(void)
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2] = { 0 };
+
+	if (syscall(SYS_capget, &h, d))
+		return 1;
+	printf("rogue: effective capabilities %08x%08x\n", d[1].effective, d[0].effective);
+	return d[0].effective || d[1].effective ? 0 : 1;
+}
+
+/*
+ * Act on the monitor (the parent) without a signal: its limits, priority, CPUs. Each call sets
+ * what is already there, so nothing changes if it goes through. Returns an errno.
+ */
+static int on_monitor(const char *how)
+{
+	pid_t m = getppid();
+	struct rlimit rl;
+	cpu_set_t cpus;
+	int prio;
+
+	if (!strcmp(how, "prlimit")) {
+		/* Read first through the same call: reading another's limits is refused too. */
+		if (prlimit(m, RLIMIT_FSIZE, NULL, &rl))
+			return errno;
+		return prlimit(m, RLIMIT_FSIZE, &rl, NULL) ? errno : 0;
+	}
+	if (!strcmp(how, "renice")) {
+		errno = 0;
+		prio = getpriority(PRIO_PROCESS, m);
+		if (errno)
+			return errno;
+		return setpriority(PRIO_PROCESS, m, prio) ? errno : 0;
+	}
+	if (sched_getaffinity(m, sizeof(cpus), &cpus))
+		return errno;
+	return sched_setaffinity(m, sizeof(cpus), &cpus) ? errno : 0;
+}
+
 static int perf_open(void)
 {
 	struct perf_event_attr pa = { .type = PERF_TYPE_SOFTWARE,
@@ -493,6 +660,22 @@ static int action(int argc, char **argv)
 		if (!err)
 			pthread_join(t, NULL);
 		return result(what, err);
+	}
+	/* N bytes on stdout, then on: behind a reader that takes nothing, it waits in write. */
+	if (strcmp(a, "flood") == 0 && argc == 2) {
+		static char block[65536];
+		long long left = atoll(argv[1]);
+		ssize_t w;
+
+		memset(block, 'x', sizeof(block));
+		while (left > 0) {
+			w = write(1, block,
+				  left < (long long)sizeof(block) ? (size_t)left : sizeof(block));
+			if (w <= 0)
+				return result(what, errno);
+			left -= w;
+		}
+		return result(what, 0);
 	}
 	if (strcmp(a, "sleep") == 0 && argc == 2) {
 		usleep(atoi(argv[1]) * 1000);
@@ -572,6 +755,33 @@ static int action(int argc, char **argv)
 		return result("code from a memfd ran", 0);
 	if (strcmp(a, "memfd-exec") == 0)
 		return result(what, memfd_exec());
+	if (strcmp(a, "statfs") == 0 && argc == 2)
+		return result(what, fs_id(argv[1]));
+	if (strcmp(a, "fstatfs-cwd") == 0)
+		return result(what, fs_id(NULL));
+	if (strcmp(a, "install-time") == 0 && argc == 2)
+		return result(what, install_time(argv[1]));
+	if ((!strcmp(a, "chmod") || !strcmp(a, "truncate") || !strcmp(a, "utime") ||
+	     !strcmp(a, "setxattr")) &&
+	    argc == 2)
+		return result(what, meta_write(a, argv[1]));
+	if (strcmp(a, "mknod") == 0 && argc == 2)
+		return result(what, make_node(argv[1]));
+	if (strcmp(a, "settime") == 0)
+		/* No time given: the capability check alone, nothing set if it passes. */
+		return result(what, syscall(SYS_settimeofday, NULL, NULL) ? errno : 0);
+	if (strcmp(a, "listmount") == 0)
+		return result(what, list_mounts());
+	if ((!strcmp(a, "monitor-prlimit") || !strcmp(a, "monitor-renice") ||
+	     !strcmp(a, "monitor-affinity")) &&
+	    argc == 1)
+		return result(what, on_monitor(a + 8));
+	if (strcmp(a, "fastopen") == 0 && argc == 2)
+		return result(what, tcp_sneak(a, argv[1], NULL));
+	if (strcmp(a, "reconnect") == 0 && argc == 3)
+		return result(what, tcp_sneak(a, argv[1], argv[2]));
+	if (strcmp(a, "capabilities") == 0)
+		return capabilities();
 	if (strcmp(a, "personality") == 0)
 		return result(what, personality(ADDR_NO_RANDOMIZE) < 0 ? errno : 0);
 	if (strcmp(a, "socket") == 0 && argc == 3)
@@ -594,12 +804,16 @@ static int action(int argc, char **argv)
 		"| packet | "
 		"netlink | unix PATH | open PATH | write PATH | link SRC DST | symlink-open "
 		"TARGET LINK | bind-mount SRC DST | exec PATH [ARGS] | fork | thread | sleep MS | "
+		"flood BYTES | "
 		"uring-connect PORT | uring-open PATH | uring-sendmsg PORT | sendfile|splice|"
 		"vmsplice PATH PORT | mmap PATH | ptrace PID | vm-read PID ADDR | kill PID|parent "
 		"SIG | "
 		"cgroup-escape PROCS | bpf | listen | inherited-read FD | ifioctl REQ IFNAME | "
 		"ioctl FD REQ | ioctl-high FD REQ | hostname REAL | env NAME SECRET | std-fds | "
 		"keyctl | add-key | syslog | unshare-user | perf | personality | memfd-exec | "
+		"statfs PATH | fstatfs-cwd | install-time PATH | chmod|truncate|utime|setxattr "
+		"PATH | mknod DIR | settime | listmount | capabilities | "
+		"monitor-prlimit|renice|affinity | fastopen PORT | reconnect PORT COLLECTOR-PORT | "
 		"socket FAMILY "
 		"TYPE | open-by-handle PATH\n");
 	return 2;

@@ -9,6 +9,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
+#include <limits.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -186,4 +188,175 @@ verify:
 cleanup:
 	json_decref(arr);
 	free(buf);
+}
+
+/* One `stsd run` of rogue opening `ok` n times, with the log options given; its exit status. */
+static int run_opens(const char *polpath, const char *log, const char *key, const char *max,
+		     const char *seal, const char *ok, int n, char *err, size_t errsz)
+{
+	char stsd[512], rogue[512], errpath[512];
+	const char *argv[300];
+	int a = 0, i, status;
+	pid_t pid;
+
+	snprintf(stsd, sizeof(stsd), "%s/stsd", test__out_dir());
+	snprintf(rogue, sizeof(rogue), "%s/tests/bin/rogue", test__out_dir());
+	snprintf(errpath, sizeof(errpath), "%s/stsd.err", test__tmpdir());
+	argv[a++] = stsd;
+	argv[a++] = "run";
+	argv[a++] = "--policy";
+	argv[a++] = polpath;
+	argv[a++] = "--log";
+	argv[a++] = log;
+	argv[a++] = "--log-key";
+	argv[a++] = key;
+	if (max) {
+		argv[a++] = "--log-max-size";
+		argv[a++] = max;
+	}
+	if (seal) {
+		argv[a++] = "--seal-state";
+		argv[a++] = seal;
+	}
+	argv[a++] = "--user";
+	argv[a++] = "root";
+	argv[a++] = "--observe";
+	argv[a++] = "-q";
+	argv[a++] = "--";
+	argv[a++] = rogue;
+	argv[a++] = "batch";
+	for (i = 0; i < n; i++) {
+		if (i)
+			argv[a++] = ",";
+		argv[a++] = "opener";
+		argv[a++] = "open";
+		argv[a++] = ok;
+	}
+	argv[a] = NULL;
+	pid = fork();
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY),
+		    e = open(errpath, O_CREAT | O_WRONLY | O_TRUNC, 0600);
+
+		dup2(null, 1);
+		dup2(e, 2);
+		execv(argv[0], (char **)argv);
+		_exit(127);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid)
+		return -1;
+	err[0] = '\0';
+	{
+		FILE *f = fopen(errpath, "r");
+		size_t got = f ? fread(err, 1, errsz - 1, f) : 0;
+
+		err[got] = '\0';
+		if (f)
+			fclose(f);
+	}
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+/*
+ * stsd run --log-max-size: the log goes on in new segments as it grows; the segments verify
+ * as one chain in the order of their names, and not with one dropped or out of order. Seals
+ * turned on for a log with unsealed history: that history becomes a segment of its own and
+ * the sealed one passes verify --seal-key.
+ */
+void test_stsd_run_log_rotation(void)
+{
+	char pol[1024], polpath[512], log[512], key[512], pub[512], ok[512], seal[512], vkey[256],
+		err[2048], out[4096], segs[8][512];
+	size_t nsegs = 0, i;
+	char outdir[PATH_MAX];
+	glob_t g = { 0 };
+	struct stat st;
+	FILE *f;
+	int fd, rc;
+
+	snprintf(polpath, sizeof(polpath), "%s/policy.conf", test__tmpdir());
+	snprintf(log, sizeof(log), "%s/rot.log", test__tmpdir());
+	snprintf(key, sizeof(key), "%s/log.key", test__tmpdir());
+	snprintf(pub, sizeof(pub), "%s/log.key.pub", test__tmpdir());
+	snprintf(ok, sizeof(ok), "%s/allowed-file", test__tmpdir());
+	snprintf(seal, sizeof(seal), "%s/seal.state", test__tmpdir());
+	fd = open(ok, O_CREAT | O_WRONLY | O_TRUNC, 0644);
+	if (!ASSERT_GE(fd, 0, "create a file") ||
+	    !ASSERT_OK_PTR(realpath(test__out_dir(), outdir), "build dir"))
+		return;
+	close(fd);
+	snprintf(pol, sizeof(pol),
+		 "collector 127.0.0.1:9\n"
+		 "allow-read /etc/ld.so.cache\n"
+		 "allow-read /lib64/ld-linux-x86-64.so.2\n"
+		 "allow-read-dir /lib/x86_64-linux-gnu\n"
+		 "state-dir %s/state\n"
+		 "allow-read %s\n",
+		 test__tmpdir(), ok);
+	f = fopen(polpath, "w");
+	if (!ASSERT_OK_PTR(f, "write the policy"))
+		return;
+	fputs(pol, f);
+	fclose(f);
+	rc = run_opens(polpath, log, key, "100", NULL, ok, 1, err, sizeof(err));
+	ASSERT_EQ(rc, 2, "a size below 4096 bytes: usage error");
+	ASSERT_TRUE(strstr(err, "--log-max-size 100") != NULL, "named");
+	ASSERT_EQ(stat(log, &st), -1, "and no log");
+	for (i = 0; i < 4; i++) {
+		rc = run_opens(polpath, log, key, "6K", NULL, ok, 40, err, sizeof(err));
+		if (!ASSERT_EQ(rc, 0, "stsd run --log-max-size 6K"))
+			printf("  stderr: %s\n", err);
+	}
+	snprintf(out, sizeof(out), "%s.*", log);
+	if (glob(out, 0, NULL, &g) == 0)
+		for (i = 0; i < g.gl_pathc && nsegs < ARRAY_SIZE(segs); i++)
+			snprintf(segs[nsegs++], sizeof(segs[0]), "%s", g.gl_pathv[i]);
+	/* The state file is no segment. */
+	for (i = 0; i < nsegs; i++)
+		if (strstr(segs[i], ".state")) {
+			memmove(segs[i], segs[i + 1], (nsegs - i - 1) * sizeof(segs[0]));
+			nsegs--;
+			i--;
+		}
+	globfree(&g);
+	if (!ASSERT_GE(nsegs, 2, "the log was rotated into older segments"))
+		goto cleanup;
+	for (i = 0; i < nsegs; i++) {
+		ASSERT_OK(stat(segs[i], &st), "segment");
+		/* Past the size by at most the last record, a checkpoint and the stop. */
+		ASSERT_TRUE(st.st_size < 12 * 1024, "a segment is about the size asked");
+	}
+	rc = test__run(out, sizeof(out), "cd %s && %s/stsctl verify rot.log.[0-9]* rot.log --log-key %s",
+		       test__tmpdir(), outdir, pub);
+	if (!ASSERT_EQ(rc, 0, "the segments and the log verify as one chain"))
+		printf("  %s\n", out);
+	ASSERT_EQ(test__run(out, sizeof(out), "%s/stsctl verify %s %s --log-key %s",
+			    test__out_dir(), segs[0], log, pub),
+		  1, "a segment dropped between them: refused");
+	ASSERT_EQ(test__run(out, sizeof(out), "%s/stsctl verify %s %s %s --log-key %s",
+			    test__out_dir(), segs[1], segs[0], log, pub),
+		  1, "segments out of order: refused");
+	ASSERT_EQ(test__run(out, sizeof(out), "%s/stsctl verify %s --log-key %s", test__out_dir(),
+			    log, pub),
+		  0, "the newest segment verifies on its own");
+
+	/* Seals on, now: the unsealed history goes into a segment of its own. */
+	rc = test__run(out, sizeof(out), "%s/stsctl seal-init --state %s --epoch 3600",
+		       test__out_dir(), seal);
+	if (!ASSERT_EQ(rc, 0, "seal-init"))
+		goto cleanup;
+	snprintf(vkey, sizeof(vkey), "%s", strstr(out, "sts-seal-v1:") ?: "");
+	vkey[strcspn(vkey, "\n")] = '\0';
+	rc = run_opens(polpath, log, key, NULL, seal, ok, 3, err, sizeof(err));
+	ASSERT_EQ(rc, 0, "stsd run --seal-state on the unsealed log");
+	ASSERT_TRUE(strstr(err, "seals turned on") != NULL, "stsd says where the history went");
+	rc = test__run(out, sizeof(out), "%s/stsctl verify %s --log-key %s --seal-key %s",
+		       test__out_dir(), log, pub, vkey);
+	if (!ASSERT_EQ(rc, 0, "the sealed segment passes verify --seal-key"))
+		printf("  %s\n", out);
+	rc = test__run(out, sizeof(out), "cd %s && %s/stsctl verify rot.log.[0-9]* rot.log --log-key %s",
+		       test__tmpdir(), outdir, pub);
+	if (!ASSERT_EQ(rc, 0, "and every segment, in order, is still one chain"))
+		printf("  %s\n", out);
+cleanup:;
 }

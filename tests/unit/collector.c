@@ -1760,3 +1760,305 @@ void test_collector_pg_schema(void)
 {
 	with_pg(pg_schema_body);
 }
+
+/* The first column of the first row of sql on url, into out ("" when none): 0 or -EIO. */
+static int pg_value(const char *url, const char *sql, char *out, size_t outsz)
+{
+	PGconn *conn = PQconnectdb(url);
+	PGresult *res = PQexec(conn, sql);
+	int err = PQresultStatus(res) == PGRES_TUPLES_OK ? 0 : -EIO;
+
+	snprintf(out, outsz, "%s", !err && PQntuples(res) ? PQgetvalue(res, 0, 0) : "");
+	PQclear(res);
+	PQfinish(conn);
+	return err;
+}
+
+/*
+ * `sts-collector list --db URL` as an operator runs it against a database it must not trust
+ * blindly: exit status, and the output (stdout and stderr) into msg.
+ */
+static int list_on(const char *url, char *msg, size_t msgsz)
+{
+	char bin[256];
+
+	return test__run(msg, msgsz, "%s list --db '%s'",
+			 collector_bin(bin, sizeof(bin), "sts-collector"), url);
+}
+
+#define PG_PASSWORD "pg-secret-7f3a9"
+
+/*
+ * PostgreSQL over TCP with TLS, as a fleet reaches a database on another host: a server of
+ * its own on 127.0.0.1 that accepts TLS with a password only (a test CA's certificate for
+ * localhost/127.0.0.1). The collector stores over it with sslmode=verify-full, and the
+ * server sees a TLS 1.3 session; refused, each with libpq's reason and never the password:
+ * no TLS, a server certificate from another CA (a man in the middle), a name the
+ * certificate does not carry, a wrong password.
+ */
+void test_collector_pg_tls(void)
+{
+	struct pg_server pg = { 0 };
+	struct collector c = { 0 };
+	struct sts_key dev = { 0 };
+	char bindir[128], pki[300], other[300], admin[400], url[1024], bad[1024], val[64];
+	char aid[STS_AID_LEN + 1], msg[4096], log[400], *jws = NULL, *text = NULL;
+	json_t *r = NULL;
+	int status = 0;
+	size_t n;
+	FILE *f;
+
+	if (pg_find_bindir(bindir, sizeof(bindir))) {
+		test__skip("PostgreSQL server binaries are not installed (apt-get install "
+			   "postgresql-15; scripts/deps.sh does)");
+		return;
+	}
+	snprintf(pki, sizeof(pki), "%s/pg-pki", test__tmpdir());
+	snprintf(other, sizeof(other), "%s/other-pki", test__tmpdir());
+	if (!ASSERT_OK(sts_mkdir_p(pki, 0700), "pki dir") ||
+	    !ASSERT_OK(sts_mkdir_p(other, 0700), "other pki dir") ||
+	    !ASSERT_OK(tls_make_pki(pki), "the database's CA and certificate") ||
+	    !ASSERT_OK(tls_make_pki(other), "another CA"))
+		return;
+	snprintf(pg.tls_dir, sizeof(pg.tls_dir), "%s", pki);
+	if (!ASSERT_OK(pg_start(&pg), "start PostgreSQL with TLS on 127.0.0.1"))
+		goto cleanup;
+	if (!ASSERT_OK(pg_new_db(&pg, "fleet", admin, sizeof(admin)), "CREATE DATABASE fleet") ||
+	    !ASSERT_OK(pg_sql(admin, "ALTER ROLE sts PASSWORD '" PG_PASSWORD "'"), "a password"))
+		goto cleanup;
+
+	snprintf(url, sizeof(url),
+		 "postgresql://sts:" PG_PASSWORD "@localhost:%d/fleet?sslmode=verify-full&"
+		 "sslrootcert=%s/ca.pem",
+		 pg.port, pki);
+	collector_db_url = url;
+	if (!ASSERT_OK(collector_start(test__tmpdir(), NULL, &c), "serve over TLS (verify-full)"))
+		goto cleanup;
+	ASSERT_OK(device_key("dev-tls", &dev), "device key");
+	ASSERT_OK(sts_aid_new(aid), "aid");
+	jws = report(&dev, aid, IMEI, "PinePhone", "FR");
+	if (ASSERT_OK(post(&c, jws, &status, &r), "post"))
+		ASSERT_EQ(status, 201, "stored over the TLS connection");
+	ASSERT_OK(pg_value(admin,
+			   "SELECT count(*) FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) "
+			   "WHERE a.application_name = 'sts-collector' AND s.ssl "
+			   "AND s.version = 'TLSv1.3'",
+			   val, sizeof(val)),
+		  "pg_stat_ssl");
+	ASSERT_STREQ(val, "1", "the server sees the collector's session as TLS 1.3");
+	ASSERT_OK(pg_value(admin, "SELECT count(*) FROM activations", val, sizeof(val)), "count");
+	ASSERT_STREQ(val, "1", "one row");
+	stop_clean(&c);
+	show_log(&c);
+	ASSERT_EQ(list_on(url, msg, sizeof(msg)), 0, "list over TLS");
+	ASSERT_TRUE(strstr(msg, aid) != NULL, "list shows the activation");
+
+	/* The collector's log and messages never show the password. */
+	snprintf(log, sizeof(log), "%s/collector.log", c.dir);
+	f = fopen(log, "r");
+	text = calloc(1, 1 << 16);
+	n = f && text ? fread(text, 1, (1 << 16) - 1, f) : 0;
+	if (f)
+		fclose(f);
+	ASSERT_TRUE(n > 0, "the collector logged");
+	ASSERT_TRUE(text && !strstr(text, PG_PASSWORD), "no password in the log");
+
+	/* No TLS: refused by the server (hostnossl reject). */
+	snprintf(bad, sizeof(bad),
+		 "postgresql://sts:" PG_PASSWORD "@localhost:%d/fleet?sslmode=disable", pg.port);
+	ASSERT_EQ(list_on(bad, msg, sizeof(msg)), 2, "without TLS: refused (exit 2)");
+	ASSERT_TRUE(strstr(msg, "no encryption"), "the server's reason");
+	ASSERT_TRUE(!strstr(msg, PG_PASSWORD), "no password in the message");
+
+	/* A certificate from another CA: what a man in the middle would show. */
+	snprintf(bad, sizeof(bad),
+		 "postgresql://sts:" PG_PASSWORD "@localhost:%d/fleet?sslmode=verify-full&"
+		 "sslrootcert=%s/ca.pem",
+		 pg.port, other);
+	ASSERT_EQ(list_on(bad, msg, sizeof(msg)), 2, "another CA: refused (exit 2)");
+	ASSERT_TRUE(strstr(msg, "certificate verify failed"), "says the certificate failed");
+	ASSERT_TRUE(!strstr(msg, PG_PASSWORD), "no password in the message");
+	collector_db_url = bad;
+	ASSERT_TRUE(collector_start(test__tmpdir(), NULL, &c) != 0, "serve refuses it too");
+	if (c.pid > 0)
+		collector_stop(&c, NULL);
+
+	/* Signed by the right CA, but for another name than the one connected to. */
+	snprintf(bad, sizeof(bad),
+		 "postgresql://sts:" PG_PASSWORD "@db.example:%d/fleet?hostaddr=127.0.0.1&"
+		 "sslmode=verify-full&sslrootcert=%s/ca.pem",
+		 pg.port, pki);
+	ASSERT_EQ(list_on(bad, msg, sizeof(msg)), 2, "another name: refused (exit 2)");
+	ASSERT_TRUE(strstr(msg, "does not match host name"), "says the name does not match");
+
+	/* The right server, a wrong password. */
+	snprintf(bad, sizeof(bad),
+		 "postgresql://sts:wrong-%s@localhost:%d/fleet?sslmode=verify-full&"
+		 "sslrootcert=%s/ca.pem",
+		 "x9", pg.port, pki);
+	ASSERT_EQ(list_on(bad, msg, sizeof(msg)), 2, "a wrong password: refused (exit 2)");
+	ASSERT_TRUE(strstr(msg, "password authentication failed"), "the server's reason");
+	ASSERT_TRUE(!strstr(msg, "wrong-x9"), "not the password tried either");
+cleanup:
+	collector_db_url = NULL;
+	if (c.pid > 0)
+		collector_stop(&c, NULL);
+	pg_destroy(&pg);
+	json_decref(r);
+	free(jws);
+	free(text);
+	sts_key_free(&dev);
+}
+
+struct poison_client {
+	struct collector *c;
+	const char *jws;
+	int status;
+	char *receipt;
+};
+
+static void *poison_main(void *arg)
+{
+	struct poison_client *p = arg;
+	json_t *r = NULL;
+
+	if (post(p->c, p->jws, &p->status, &r))
+		p->status = -1;
+	if (r && jstr(r, "receipt"))
+		p->receipt = strdup(jstr(r, "receipt"));
+	json_decref(r);
+	return NULL;
+}
+
+#define POISON_N 12
+
+/*
+ * The PostgreSQL backend queues a batch's inserts and sends them with the COMMIT (pipeline
+ * mode): a failure there must still fail the whole batch. A trigger the test adds refuses one
+ * IMEI: that report, alone or in a batch with others sent at the same moment, gets 503 and so
+ * does every report of its batch; no receipt is given for a row that is not there; the
+ * connection serves the next batch; the counter gave nothing away (seq has no gap); and once
+ * the trigger is gone every retry (same bytes) is stored.
+ */
+static void pg_batch_failure(void)
+{
+	struct poison_client pc[POISON_N] = { 0 };
+	pthread_t th[POISON_N];
+	struct collector c = { 0 };
+	struct sts_key dev = { 0 };
+	char aid[POISON_N][STS_AID_LEN + 1], imei[16], *jws[POISON_N] = { 0 }, val[64], sql[256];
+	char backend[64] = "";
+	long long seq = 0, seen[POISON_N + 1] = { 0 };
+	json_t *list = NULL;
+	int i, ok, refused, round;
+
+	if (!ASSERT_OK(device_key("dev-poison", &dev), "device key") ||
+	    !ASSERT_OK(collector_start(test__tmpdir(), NULL, &c), "start collector"))
+		goto cleanup;
+	for (i = 0; i < POISON_N; i++) {
+		sts_aid_new(aid[i]);
+		make_imei(4200 + i, imei);
+		jws[i] = report(&dev, aid[i], imei, "PinePhone", "FR");
+	}
+	make_imei(4200, imei);
+	snprintf(sql, sizeof(sql),
+		 "CREATE FUNCTION poison() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN "
+		 "IF NEW.imei = '%s' THEN RAISE EXCEPTION 'poisoned'; END IF; RETURN NEW; END$$",
+		 imei);
+	ASSERT_OK(pg_sql(collector_db_url, sql), "a function refusing the first report's IMEI");
+	ASSERT_OK(pg_sql(collector_db_url, "CREATE TRIGGER poison BEFORE INSERT ON activations "
+					   "FOR EACH ROW EXECUTE FUNCTION poison()"),
+		  "as a trigger");
+
+	ASSERT_OK(pg_value(collector_db_url,
+			   "SELECT pid FROM pg_stat_activity WHERE application_name = "
+			   "'sts-collector'",
+			   backend, sizeof(backend)),
+		  "the collector's session");
+	/* Alone: 503, nothing stored, the connection usable afterwards. */
+	pc[0] = (struct poison_client){ .c = &c, .jws = jws[0] };
+	poison_main(&pc[0]);
+	ASSERT_EQ(pc[0].status, 503, "a batch whose insert fails: 503");
+	ASSERT_TRUE(!pc[0].receipt, "and no receipt");
+	free(pc[0].receipt);
+	pc[0].receipt = NULL;
+
+	/* All at once, the poisoned one among them: its batch fails as a whole. */
+	for (round = 0; round < 2; round++) {
+		for (i = 0; i < POISON_N; i++) {
+			if (pc[i].status == 201 || pc[i].status == 200)
+				continue;
+			free(pc[i].receipt);
+			pc[i] = (struct poison_client){ .c = &c, .jws = jws[i] };
+			pthread_create(&th[i], NULL, poison_main, &pc[i]);
+		}
+		for (i = 0; i < POISON_N; i++)
+			if (pc[i].c)
+				pthread_join(th[i], NULL);
+		for (i = 0, ok = 0, refused = 0; i < POISON_N; i++) {
+			ok += pc[i].status == 201;
+			refused += pc[i].status == 503;
+			/* 503 carries no receipt; 201 one for a row that is there. */
+			if (pc[i].status == 503)
+				ASSERT_TRUE(!pc[i].receipt, "no receipt with a 503");
+			pc[i].c = pc[i].status == 201 ? NULL : pc[i].c;
+		}
+		if (round == 0) {
+			printf("  poisoned burst: %d stored, %d refused with their batch\n", ok,
+			       refused);
+			ASSERT_EQ(pc[0].status, 503, "the poisoned report: 503");
+			ASSERT_EQ(ok + refused, POISON_N, "every other answer 201 or 503");
+			ASSERT_OK(pg_value(collector_db_url, "SELECT count(*) FROM activations",
+					   val, sizeof(val)),
+				  "count");
+			ASSERT_EQ(atoi(val), ok, "exactly the acknowledged rows are stored");
+			ASSERT_OK(pg_value(collector_db_url,
+					   "SELECT pid FROM pg_stat_activity WHERE "
+					   "application_name = 'sts-collector'",
+					   val, sizeof(val)),
+				  "the collector's session now");
+			ASSERT_STREQ(val, backend,
+				     "the same session: a failed batch does not cost a reconnect");
+			ASSERT_OK(pg_sql(collector_db_url, "DROP TRIGGER poison ON activations"),
+				  "drop the trigger");
+		}
+	}
+	for (i = 0; i < POISON_N; i++)
+		ASSERT_TRUE(pc[i].status == 201, "after the trigger is gone, every retry: 201");
+	/* Every receipt is the stored one, and seq runs 1..N without a gap. */
+	list = list_json(&c);
+	if (ASSERT_TRUE(json_is_array(list) && json_array_size(list) == POISON_N,
+			"list: one row per report")) {
+		for (i = 0; i < POISON_N; i++) {
+			json_t *row = json_array_get(list, i);
+			int k;
+
+			seq = json_integer_value(json_object_get(row, "seq"));
+			if (seq >= 1 && seq <= POISON_N)
+				seen[seq]++;
+			for (k = 0; k < POISON_N; k++)
+				if (!strcmp(jstr(row, "aid"), aid[k]))
+					ASSERT_STREQ(
+						jstr(row, "receipt"), pc[k].receipt,
+						"the receipt a client holds is the stored one");
+		}
+		for (i = 1; i <= POISON_N; i++)
+			ASSERT_EQ(seen[i], 1, "seq 1..N, each once: no gap left by a failed batch");
+	}
+	stop_clean(&c);
+cleanup:
+	show_log(&c);
+	if (c.pid > 0)
+		collector_stop(&c, NULL);
+	json_decref(list);
+	for (i = 0; i < POISON_N; i++) {
+		free(jws[i]);
+		free(pc[i].receipt);
+	}
+	sts_key_free(&dev);
+}
+
+void test_collector_pg_batch_failure(void)
+{
+	with_pg(pg_batch_failure);
+}

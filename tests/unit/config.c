@@ -53,4 +53,21 @@ void test_config_parse(void)
 	ASSERT_ERR(parse(BASE "retry-initial 100\nretry-max 10\n", &c, err), "initial > max");
 	ASSERT_ERR(parse(BASE "model x\r\n", &c, err), "CRLF");
 	ASSERT_ERR(sts_config_parse("stsd.conf", "a\0b", 3, &c, err, sizeof(err)), "NUL byte");
+
+	/* log-max-size: off by default, bytes with K/M/G, nothing that wraps or trails. */
+	ASSERT_OK(parse(BASE, &c, err), "minimal");
+	ASSERT_EQ(c.log_max_size, 0, "no rotation by default");
+	ASSERT_OK(parse(BASE "log-max-size 64M\n", &c, err), "log-max-size 64M");
+	ASSERT_EQ(c.log_max_size, 64ull << 20, "64 MiB");
+	ASSERT_OK(parse(BASE "log-max-size 5000\n", &c, err), "in bytes");
+	ASSERT_EQ(c.log_max_size, 5000, "5000 bytes");
+	ASSERT_OK(parse(BASE "log-max-size off\n", &c, err), "off");
+	ASSERT_EQ(c.log_max_size, 0, "off");
+	ASSERT_ERR(parse(BASE "log-max-size 100\n", &c, err), "below 4096 bytes");
+	ASSERT_TRUE(strstr(err, "stsd.conf:5: log-max-size \"100\"") != NULL, "says where");
+	ASSERT_ERR(parse(BASE "log-max-size 17179869184G\n", &c, err), "wraps 64 bits");
+	ASSERT_ERR(parse(BASE "log-max-size 2T\n", &c, err), "unknown suffix");
+	ASSERT_ERR(parse(BASE "log-max-size 2G0\n", &c, err), "trailing bytes");
+	ASSERT_ERR(parse(BASE "log-max-size -1\n", &c, err), "negative");
+	ASSERT_ERR(parse(BASE "log-max-size 2048G\n", &c, err), "above 1 TiB");
 }

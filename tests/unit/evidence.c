@@ -13,10 +13,12 @@
 #include "evidence/merkle.h"
 #include "evidence/note.h"
 #include "evidence/seal.h"
+#include "evidence/sha2x.h"
 #include "core/util.h"
 
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -100,6 +102,52 @@ void test_evidence_merkle_vectors(void)
 	sts_hex(leaves[0], 32, hex);
 	ASSERT_STREQ(hex, "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
 		     "leaf hash of the empty string (0x00 prefix)");
+}
+
+/*
+ * The verifier's two-lane SHA-256 (sha2x.h) against OpenSSL: every message length up to past
+ * the longest it hashes itself, the two lanes of different lengths (so that one runs blocks
+ * alone), and tree nodes.
+ */
+void test_evidence_sha2x(void)
+{
+	static uint8_t a[1200], b[1200];
+	merkle_hash x, y, ex, ey;
+	size_t la, lb, bad = 0;
+	unsigned int seed = 1;
+
+	if (!sha2x_accelerated())
+		printf("  no SHA extensions here: the OpenSSL fallback only\n");
+	for (la = 0; la < sizeof(a); la++) {
+		a[la] = (uint8_t)rand_r(&seed);
+		b[la] = (uint8_t)rand_r(&seed);
+	}
+	for (la = 0; la < sizeof(a); la++) {
+		lb = (la * 7 + 13) % sizeof(b);
+		if (sha2x_leaf_hash(a, la, b, lb, x, y) || merkle_leaf_hash(a, la, ex) ||
+		    merkle_leaf_hash(b, lb, ey) || memcmp(x, ex, sizeof(x)) ||
+		    memcmp(y, ey, sizeof(y)))
+			bad++;
+	}
+	ASSERT_EQ(bad, 0, "leaf hashes equal OpenSSL's at every length");
+	for (la = 0; la + 4 * STS_SHA256_LEN <= sizeof(a); la += 61) {
+		if (sha2x_node_hash(a + la, b + la, b + la + 32, a + la + 64, x, y) ||
+		    merkle_node_hash(a + la, b + la, ex) ||
+		    merkle_node_hash(b + la + 32, a + la + 64, ey) || memcmp(x, ex, sizeof(x)) ||
+		    memcmp(y, ey, sizeof(y)))
+			bad++;
+	}
+	ASSERT_EQ(bad, 0, "node hashes equal OpenSSL's");
+	/* One byte changed anywhere changes the hash of its lane only. */
+	sha2x_leaf_hash(a, 329, b, 329, ex, ey);
+	for (la = 0; la < 329; la += 7) {
+		a[la] ^= 0x20;
+		sha2x_leaf_hash(a, 329, b, 329, x, y);
+		a[la] ^= 0x20;
+		if (!memcmp(x, ex, sizeof(x)) || memcmp(y, ey, sizeof(y)))
+			bad++;
+	}
+	ASSERT_EQ(bad, 0, "every byte counts, in its own lane");
 }
 
 void test_evidence_merkle_proofs(void)
@@ -659,6 +707,125 @@ void test_evidence_writer_state(void)
 		  "in the wrong order: refused");
 	seal_state_wipe(&vk);
 cleanup:
+	evlog_close(log);
+	sts_key_free(&key);
+}
+
+/*
+ * Verification in windows, several threads, tree nodes hashed ahead: checkpoints at every
+ * offset within a window (every 37 records), a segment that starts off the window grid, and
+ * one changed byte deep inside, with one thread and with two.
+ */
+void test_evidence_verify_windows(void)
+{
+	char path[512], old[512], bad[512], other[512], out[1024], outdir[PATH_MAX];
+	struct sts_key key = { 0 };
+	struct evlog_opts o = { 0 };
+	struct evv_opts vo = { 0 };
+	struct evv_result res;
+	struct evlog *log = NULL;
+	const char *buf;
+	unsigned int t;
+	json_t *f;
+	size_t len;
+	int i;
+
+	snprintf(path, sizeof(path), "%s/win.log", test__tmpdir());
+	snprintf(old, sizeof(old), "%s/win.log.1", test__tmpdir());
+	snprintf(bad, sizeof(bad), "%s/win-bad.log", test__tmpdir());
+	snprintf(other, sizeof(other), "%s/other.log", test__tmpdir());
+	if (!ASSERT_OK(new_key("wk", &key), "key") ||
+	    !ASSERT_OK_PTR(realpath(test__out_dir(), outdir), "build dir"))
+		return;
+	o.path = path;
+	o.log_key = &key;
+	o.checkpoint_every = 37;
+	o.checkpoint_interval = 3600;
+	o.clock = test_clock;
+	o.boot_id = "test-boot";
+	o.no_state = true;
+	test_now = 1767225600LL * 1000000;
+	f = json_pack("{si ss ss si}", "pid", 4151, "comm", "sts-agent", "path",
+		      "/usr/lib/x86_64-linux-gnu/libssl.so.3", "ino", 1311);
+	if (!ASSERT_OK(evlog_open(&o, &log), "open"))
+		goto cleanup;
+	for (i = 0; i < 6000; i++)
+		evlog_append(log, EV_FILE_ALLOW, f, NULL);
+	ASSERT_OK(evlog_rotate(log, old), "rotate");
+	for (i = 0; i < 6000; i++)
+		evlog_append(log, EV_FILE_ALLOW, f, NULL);
+	ASSERT_OK(evlog_close(log), "close");
+	log = NULL;
+	vo.log_key = &key;
+	for (t = 1; t <= 2; t++) {
+		vo.threads = t;
+		ASSERT_OK(evv_map(old, &buf, &len), "map");
+		ASSERT_OK(evv_verify(buf, len, &vo, &res), "first segment verifies");
+		ASSERT_TRUE(res.checkpoints > 150 && res.tail == 0, "checkpoints everywhere");
+		ASSERT_TRUE(res.windows_ahead > 0, "tree nodes hashed ahead");
+		evv_result_free(&res);
+		evv_unmap(buf, len);
+		ASSERT_OK(evv_map(path, &buf, &len), "map");
+		ASSERT_OK(evv_verify(buf, len, &vo, &res), "second segment verifies on its own");
+		ASSERT_TRUE(res.segment && res.first_seq % 64 != 1, "off the window grid");
+		ASSERT_TRUE(res.windows_ahead > 0, "tree nodes hashed ahead in the segment too");
+		evv_result_free(&res);
+		evv_unmap(buf, len);
+	}
+	/*
+	 * A kept checkpoint from mid-window (the first one after line 1900): `verify --since`
+	 * finds its root within a window hashed ahead.
+	 */
+	ASSERT_EQ(
+		run(out, sizeof(out),
+		    "cd %s && n=$(awk 'NR > 1900 && /\"type\":\"checkpoint\"/ { print NR; exit }' "
+		    "win.log.1) && head -n $n win.log.1 > kept.log && %s/stsctl checkpoint "
+		    "kept.log "
+		    "--log-key wk.pub -o kept.cp",
+		    test__tmpdir(), outdir),
+		0, "a checkpoint kept from inside a window");
+	ASSERT_EQ(run(out, sizeof(out),
+		      "cd %s && %s/stsctl verify win.log.1 --since kept.cp "
+		      "--log-key wk.pub",
+		      test__tmpdir(), outdir),
+		  0, "verify --since it");
+	/* Signed by the same key, same size, other records: its root is not the log's. */
+	o.path = other;
+	if (ASSERT_OK(evlog_open(&o, &log), "open another log")) {
+		json_object_set_new(f, "pid", json_integer(4152));
+		for (i = 0; i < 2000; i++)
+			evlog_append(log, EV_FILE_ALLOW, f, NULL);
+		ASSERT_OK(evlog_close(log), "close");
+		log = NULL;
+	}
+	ASSERT_EQ(
+		run(out, sizeof(out),
+		    "cd %s && n=$(awk 'NR > 1900 && /\"type\":\"checkpoint\"/ { print NR; exit }' "
+		    "win.log.1) && head -n $n other.log > kept2.log && %s/stsctl checkpoint "
+		    "kept2.log --log-key wk.pub -o kept2.cp",
+		    test__tmpdir(), outdir),
+		0, "a checkpoint of another history, same key and size");
+	ASSERT_EQ(run(out, sizeof(out),
+		      "cd %s && %s/stsctl verify win.log.1 --since kept2.cp "
+		      "--log-key wk.pub",
+		      test__tmpdir(), outdir),
+		  1, "is refused");
+	ASSERT_TRUE(strstr(out, "history rewritten since") != NULL, "as rewritten history");
+	/* One byte of line 1500's path, mid-window: caught there, whatever the threads. */
+	ASSERT_EQ(run(out, sizeof(out),
+		      "awk 'NR == 1500 { sub(/libssl/, \"libssM\") } { print }' %s > %s", path,
+		      bad),
+		  0, "alter");
+	for (t = 1; t <= 2; t++) {
+		vo.threads = t;
+		ASSERT_OK(evv_map(bad, &buf, &len), "map");
+		ASSERT_EQ(evv_verify(buf, len, &vo, &res), -EBADMSG, "altered byte");
+		ASSERT_EQ(res.bad_line, 1500, "on its line");
+		evv_result_free(&res);
+		evv_unmap(buf, len);
+	}
+cleanup:
+	json_decref(f);
 	evlog_close(log);
 	sts_key_free(&key);
 }

@@ -173,12 +173,16 @@ static int hostile_log(const char *path, struct sts_key *key)
 	if (err)
 		return err;
 	f[0] = json_pack("{ss si ss}", "version", "0.1.0<b>", "pid", 1, "mode", "enforce");
-	f[1] = json_pack("{ss ss ss s[{ss ss ss}] s[{ss ss}]}", "kernel", "6.1<marquee>", "mode",
-			 "enforce", "policy_sha256", "<h1>fake</h1>", "hooks", "hook",
-			 "lsm/file_open<script>alert(7)</script>", "mode",
-			 "observe\"><img src=x onerror=alert(3)>", "reason",
+	f[1] = json_pack("{ss ss ss s[{ss ss ss}] s[{ss ss}] s[{ss ss s[s]}] s{si ss ss ss}}",
+			 "kernel", "6.1<marquee>", "mode", "enforce", "policy_sha256",
+			 "<h1>fake</h1>", "hooks", "hook", "lsm/file_open<script>alert(7)</script>",
+			 "mode", "observe\"><img src=x onerror=alert(3)>", "reason",
 			 "' onmouseover='alert(4)", "programs", "name", "<svg onload=alert(5)>",
-			 "tag", "&amp;");
+			 "tag", "&amp;", "guarantees", "guarantee",
+			 "files (G2)<script>alert(8)</script>", "mode", "enforce", "mechanisms",
+			 "Landlock<img src=x onerror=alert(9)>", "containment", "landlock_abi", 7,
+			 "seccomp_refusals", "<b>refused</b>", "landlock_refusals_recorded_by",
+			 "landlock+<i>audit</i>", "audit", "on</td><script>alert(10)</script>");
 	f[2] = json_pack("{si ss ss ss ss ss ss ss}", "pid", 7, "comm", "<script>alert(1)</script>",
 			 "path", "\"><img src=x onerror=alert(2)>", "access", "read", "hook",
 			 "lsm/file_open", "action", "denied", "rule",
@@ -251,6 +255,11 @@ void test_report_html_hostile(void)
 	has(page, "observe&quot;&gt;&lt;img src=x onerror=alert(3)&gt;", "a hostile hook mode");
 	has(page, "&lt;/td&gt;&lt;script&gt;alert(6)&lt;/script&gt;", "a hostile rule");
 	has(page, "a &amp; b &lt; c", "ampersands escaped");
+	has(page, "<h3>Mechanism per guarantee</h3>", "the mechanism table");
+	has(page, "files (G2)&lt;script&gt;alert(8)&lt;/script&gt;", "a hostile guarantee");
+	has(page, "Landlock&lt;img src=x onerror=alert(9)&gt;", "a hostile mechanism");
+	has(page, "landlock+&lt;i&gt;audit&lt;/i&gt;", "a hostile recorder");
+	has(page, "on&lt;/td&gt;&lt;script&gt;alert(10)&lt;/script&gt;", "a hostile audit state");
 	has(page, "&amp;amp;", "an entity in the log is not decoded");
 	has(page, "evil[U+202E]gpj.exe", "a right-to-left override shown, not obeyed");
 	has(page, "v[U+001B]w", "a control character shown");
