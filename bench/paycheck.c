@@ -38,6 +38,7 @@ int main(int argc, char **argv)
 	static const char claims[] = "{\"imei\":\"490154203237518\",\"model\":\"Bench Phone "
 				     "1\",\"sw_version\":\"1.2.3\"}";
 	char path[4096], pub[4200], conf[4096], text[8192], aid[STS_AID_LEN + 1], why[512];
+	static struct run_rules proto;
 	char *jws = NULL, *req = NULL;
 	size_t jws_len, req_len, i, n;
 	struct sts_policy pol;
@@ -57,11 +58,14 @@ int main(int argc, char **argv)
 		 "collector-host collector.test\ncollector-ca /dev/null\ncollector-key /dev/null\n"
 		 "imei-source file:%s/imei\nmodel Bench Phone 1\nsw-version 1.2.3\nstate-dir %s\n",
 		 argv[1], argv[1]);
+	/* The activation id stsd run would give the command (at start, not per payload). */
 	if (sts_write_file_atomic(conf, text, strlen(text), 0644) ||
+	    (proto.config_path = conf, run_rules_start(&proto), !proto.aid[0]) ||
+	    snprintf(aid, sizeof(aid), "%s", proto.aid) < 0 ||
 	    snprintf(path, sizeof(path), "%s/imei", argv[1]) < 0 ||
 	    sts_write_file_atomic(path, "490154203237518\n", 16, 0644) ||
 	    snprintf(path, sizeof(path), "%s/vendor.key", argv[1]) < 0 ||
-	    sts_key_generate(path, pub, &key) || sts_aid_new(aid) ||
+	    sts_key_generate(path, pub, &key) ||
 	    sts_jws_sign(&key, aid, true, claims, strlen(claims), &jws, &jws_len) ||
 	    sts_request_build("collector.test", jws, jws_len, &req, &req_len)) {
 		fprintf(stderr, "paycheck: setup in %s failed\n", argv[1]);
@@ -90,7 +94,7 @@ int main(int argc, char **argv)
 
 		if (!rules)
 			return 1;
-		rules->config_path = conf;
+		*rules = proto;
 		w0 = now_ns(CLOCK_MONOTONIC);
 		t0 = now_ns(CLOCK_THREAD_CPUTIME_ID);
 		err = sts_request_check(req, req_len, pol.report_max, why, sizeof(why));

@@ -128,6 +128,8 @@ const char *event_rule_name(__u32 rule)
 		return "tls_allowance_exceeded";
 	case STS_RULE_TLS_SHAPE:
 		return "tls_record_out_of_shape";
+	case STS_RULE_TLS_HELLO:
+		return "tls_client_hello_refused";
 	case STS_RULE_PTRACE:
 		return "ptrace_not_allowed";
 	case STS_RULE_PAYLOAD_OK:
@@ -194,7 +196,14 @@ static const char *rule_sentence(__u32 rule)
 		       "ClientHello, "
 		       "one after a retry, one 1-byte ChangeCipherSpec, then encrypted Finished, "
 		       "the "
-		       "approved request, close_notify and nothing after it); dropped";
+		       "approved request, close_notify and nothing after it; application data only "
+		       "after the server's ServerHello came in, a second ClientHello only after "
+		       "its "
+		       "HelloRetryRequest); dropped";
+	case STS_RULE_TLS_HELLO:
+		return "a ClientHello with what a TLS 1.3 client does not need (an SNI other than "
+		       "the collector-host, an extension or a value outside the documented list, "
+		       "non-zero padding, a resumption identity); dropped before it left";
 	case STS_RULE_PTRACE:
 		return "policed processes may not trace or be traced (their memory is checked)";
 	case STS_RULE_PAYLOAD_OK:

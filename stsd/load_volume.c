@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * The egress budget (bpf/volume.bpf.c): cgroup_skb/egress lets out only the TLS bytes a passed
- * payload check granted, sockops kills the connections it refused.
+ * payload check granted, in the shape of a TLS 1.3 client whose ClientHello names only the
+ * collector-host; cgroup_skb/ingress tells it when the server's first flight came in; sockops
+ * kills the connections it refused.
  */
 #include "loader_int.h"
 
@@ -26,6 +28,10 @@ int volume_start(struct sts_enforcer *e, const struct sts_policy *pol,
 	if (!s)
 		return -errno;
 	s->rodata->policed_cgid = o->policed_cgid;
+	if (o->tls_host && strlen(o->tls_host) < sizeof(s->rodata->tls_host)) {
+		s->rodata->tls_host_len = strlen(o->tls_host);
+		memcpy((char *)s->rodata->tls_host, o->tls_host, s->rodata->tls_host_len);
+	}
 	err = reuse_shared_maps(e, s->maps.events, s->maps.endpoints, s->maps.files);
 	if (!err)
 		err = volume_bpf__load(s);
@@ -36,10 +42,14 @@ int volume_start(struct sts_enforcer *e, const struct sts_policy *pol,
 			e, bpf_program__attach_cgroup(s->progs.sts_egress, o->policed_cgroup_fd));
 	if (!err)
 		err = keep_link(
+			e, bpf_program__attach_cgroup(s->progs.sts_ingress, o->policed_cgroup_fd));
+	if (!err)
+		err = keep_link(
 			e, bpf_program__attach_cgroup(s->progs.sts_sockops, o->policed_cgroup_fd));
 	if (err)
 		snprintf(why, whylen,
-			 "load or attach the egress budget (cgroup_skb/egress): %s; refusing to "
+			 "load or attach the egress budget (cgroup_skb/egress, ingress): %s; "
+			 "refusing to "
 			 "run (fail closed)",
 			 strerror(-err));
 	return err;
@@ -49,6 +59,8 @@ void volume_describe_hooks(struct sts_enforcer *e)
 {
 	add_hook(e, "cgroup_skb/egress", "volume (G5)", STS_MODE_ENFORCE,
 		 e->volume->progs.sts_egress, NULL);
+	add_hook(e, "cgroup_skb/ingress", "volume (G5): the server's first flight seen",
+		 STS_MODE_ENFORCE, e->volume->progs.sts_ingress, NULL);
 	add_hook(e, "sockops", "volume (G5): refused connections die", STS_MODE_ENFORCE,
 		 e->volume->progs.sts_sockops, NULL);
 }

@@ -35,6 +35,11 @@ struct enforcer_opts {
 	 */
 	bool landlock_fs;
 	bool landlock_net; /* Landlock's TCP port rule too (ABI >= 4): its refusals recorded */
+	/*
+	 * The collector-host of stsd.conf: the one name a ClientHello's SNI may carry (the egress
+	 * gate, bpf/volume.bpf.c). NULL or empty: no SNI at all.
+	 */
+	const char *tls_host;
 	int landlock_abi; /* ABI >= 7: its refusals may be read from its audit records */
 };
 

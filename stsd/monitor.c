@@ -796,6 +796,7 @@ static bool run_attempt(struct daemon *d, struct attempt *a)
 		.payload_check = same_report,
 		.payload_ctx = a,
 		.timeout_s = ATTEMPT_TIMEOUT_S,
+		.tls_host = d->cfg.collector_host,
 	};
 	struct sts_creds agent_creds;
 	char why[600];

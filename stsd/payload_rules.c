@@ -104,6 +104,52 @@ cleanup:
 	free(cfg);
 }
 
+void run_rules_start(struct run_rules *r)
+{
+	const char *path = r->config_path ? r->config_path : STS_CONFIG_DEFAULT_PATH;
+	struct sts_config *cfg = calloc(1, sizeof(*cfg));
+	char why[300], *text = NULL;
+	size_t len;
+	int err;
+
+	if (!cfg)
+		return;
+	if (sts_config_load(path, cfg, why, sizeof(why))) {
+		snprintf(r->aid_why, sizeof(r->aid_why), "no device configuration (%.250s)", why);
+		goto cleanup;
+	}
+	snprintf(r->tls_host, sizeof(r->tls_host), "%s", cfg->collector_host);
+	snprintf(r->aid_file, sizeof(r->aid_file), "%.4000s/run.aid", cfg->state_dir);
+	err = sts_read_file(r->aid_file, 64, &text, &len);
+	if (!err && len >= STS_AID_LEN && sts_id_valid(text, STS_AID_LEN) &&
+	    (len == STS_AID_LEN || (len == STS_AID_LEN + 1 && text[STS_AID_LEN] == '\n'))) {
+		memcpy(r->aid, text, STS_AID_LEN);
+		r->aid[STS_AID_LEN] = '\0';
+		goto cleanup;
+	}
+	if (err != -ENOENT) {
+		/* Kept but not an activation id: not replaced, a retry would change it. */
+		snprintf(r->aid_why, sizeof(r->aid_why), "%.250s: %s", r->aid_file,
+			 err ? sts_file_strerror(err) : "not an activation id");
+		goto cleanup;
+	}
+	err = sts_aid_new(r->aid);
+	if (!err) {
+		r->aid[STS_AID_LEN] = '\n';
+		err = sts_write_file_atomic(r->aid_file, r->aid, STS_AID_LEN + 1, 0600);
+		r->aid[STS_AID_LEN] = '\0';
+	}
+	if (err) {
+		snprintf(r->aid_why, sizeof(r->aid_why), "cannot keep %.250s: %s", r->aid_file,
+			 strerror(-err));
+		r->aid[0] = '\0';
+	}
+cleanup:
+	free(text);
+	sts_wipe(cfg, sizeof(*cfg));
+	free(cfg);
+}
+
 /* One claim compared with the device's value, for the refusal and for the evidence. */
 static int compare_claim(json_t *cmp, const char *claim, const char *sent, const char *want,
 			 const char *source, char *why, size_t wl)
@@ -225,6 +271,20 @@ static int report_exact(struct run_rules *r, const struct police_payload *p, cha
 			 "aid, jwk in that order, blanks, or base64url padding bits set");
 		goto cleanup;
 	}
+	/* The activation id is the monitor's: 16 bytes the policed code does not choose. */
+	if (!r->aid[0]) {
+		snprintf(why, wl, "no activation id to give: %s", r->aid_why);
+		goto cleanup;
+	}
+	if (strcmp(jws.aid, r->aid) != 0) {
+		snprintf(why, wl,
+			 "header \"aid\" is not the activation id stsd gave in STS_AID (kept in "
+			 "%.250s)",
+			 r->aid_file);
+		goto cleanup;
+	}
+	json_object_set_new(detail, "aid",
+			    json_pack("{s:s, s:s}", "value", r->aid, "file", r->aid_file));
 	if (sts_report_parse(jws.payload, jws.payload_len, &rep, why, wl))
 		goto cleanup;
 	same = sts_report_serialize(&rep, &canon, &canon_len, why, wl) == 0 &&

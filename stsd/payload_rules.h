@@ -26,7 +26,24 @@ struct run_rules {
 	bool have_device_key;
 	unsigned char device_pub[32];
 	char device_key_path[4300];
+	/*
+	 * Set at start (run_rules_start): the collector-host, the one SNI the egress gate lets
+	 * go, and the activation id the monitor gives CMD (STS_AID) and demands in the JWS.
+	 */
+	char tls_host[256];
+	char aid[32]; /* STS_AID_LEN + 1; empty: none could be kept */
+	char aid_file[4200];
+	char aid_why[300]; /* why there is none */
 };
+
+/*
+ * What `stsd run` needs before CMD starts, from stsd.conf (--config or the default): the
+ * collector-host, and the activation id of the device's `stsd run` reports, generated once and
+ * kept in stsd.conf's state-dir (run.aid: the monitor's directory, not the policed code's), so
+ * that a retry carries the same one and the policed code chooses none of its 16 bytes. No
+ * configuration: neither (no SNI may leave, no report passes the payload check).
+ */
+void run_rules_start(struct run_rules *r);
 
 /*
  * stsd run's payload_check (ctx: struct run_rules): the request is, byte for byte, the one the

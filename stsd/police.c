@@ -60,7 +60,8 @@ struct child_spec {
 	gid_t gid;
 	pid_t monitor; /* the process that polices CMD */
 	char exec_why[512]; /* why uid may not execute exe, if its mode bits say so */
-	char **envp; /* PATH, LANG and the policy's env lines: nothing else of the launcher's */
+	char **envp; /* PATH, LANG, STS_AID and the policy's env lines: nothing else of the
+			launcher's */
 	bool pass_stdin; /* --stdin: the launcher's stdin, else /dev/null */
 	int out_fd, err_fd; /* write ends of the pipes the monitor relays as CMD's stdout, stderr */
 	int null_fd; /* /dev/null, CMD's stdin unless pass_stdin */
@@ -114,7 +115,8 @@ struct run_ctx {
 	int outpipe[2], errpipe2[2]; /* CMD's stdout and stderr, relayed by the monitor */
 	struct relay out_relay, err_relay;
 	struct sandbox_caps caps;
-	char *env[STS_MAX_ENV + 3];
+	char *env[STS_MAX_ENV + 4];
+	char aid_env[40]; /* STS_AID=, the activation id police_opts.aid */
 	pid_t pid;
 	int status; /* the child's wait status */
 	time_t started;
@@ -714,6 +716,11 @@ static void build_env(struct run_ctx *c)
 
 	c->env[n++] = "PATH=/usr/local/bin:/usr/bin:/bin";
 	c->env[n++] = "LANG=C.UTF-8";
+	/* The activation id the payload check demands: the monitor's, not CMD's to choose. */
+	if (c->opts->aid) {
+		snprintf(c->aid_env, sizeof(c->aid_env), "STS_AID=%s", c->opts->aid);
+		c->env[n++] = c->aid_env;
+	}
 	for (i = 0; i < c->pol.n_env && n < ARRAY_SIZE(c->env) - 1; i++) {
 		v = getenv(c->pol.env[i]);
 		/* The name=value string of stsd's own environment: it outlives the run. */
@@ -1043,6 +1050,7 @@ static int start_enforcement(struct run_ctx *c)
 	int err;
 
 	c->eo.extra_exec = c->exe;
+	c->eo.tls_host = c->opts->tls_host;
 	err = enforcer_start(&c->pol, &c->eo, on_event, c, &c->enf, why, sizeof(why));
 	if (err) {
 		sts_err("%s", why);

@@ -62,6 +62,8 @@ struct police_opts {
 	void *payload_ctx;
 	int timeout_s; /* kill the policed cgroup after this long; 0: no limit */
 	bool pass_stdin; /* --stdin: CMD reads the launcher's stdin (else /dev/null) */
+	const char *tls_host; /* the collector-host: the one SNI allowed (enforcer_opts) */
+	const char *aid; /* the activation id given to CMD as STS_AID, or NULL */
 	/*
 	 * stsd's own files, NULL-terminated (entries may be NULL-free paths that do not exist
 	 * yet): the evidence log and its keys, the consent record, the device key's directory,

@@ -18,6 +18,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* clang-format off */
@@ -94,8 +95,11 @@ static const char usage_text[] =
 	"payload check: a TLS plaintext passes only if it is, byte for byte, the activation\n"
 	"request the agent builds for the collector-host, its claims equal the device's\n"
 	"values read by stsd itself, its JWS is in its one canonical spelling, and its\n"
-	"signature verifies with the device key or a report-key the policy names; the\n"
-	"writer is killed otherwise, before a byte leaves (docs/policy.md)\n"
+	"signature verifies with the device key or a report-key the policy names, and its\n"
+	"header's aid is the activation id stsd gives CMD in STS_AID (kept in run.aid in\n"
+	"the state-dir of stsd.conf); the writer is killed otherwise, before a byte leaves\n"
+	"(docs/policy.md). A ClientHello leaves only with what TLS 1.3 needs: an SNI that\n"
+	"is the collector-host, extensions from a fixed list (docs/policy.md)\n"
 	"  -h, --help           this help\n"
 	"\n"
 	"output: one line on stderr per denied (and, with --allowed, allowed) action, e.g.\n"
@@ -302,6 +306,9 @@ int cmd_run(int argc, char **argv)
 		evlog_key = keybuf;
 	}
 	o.argv = (const char *const *)argv + optind;
+	run_rules_start(&rules);
+	o.tls_host = rules.tls_host;
+	o.aid = rules.aid[0] ? rules.aid : NULL;
 	protect_own_files(&o, &rules, evlog_path, evlog_key, seal_path, events_path, cfg_dir,
 			  sizeof(cfg_dir));
 	ret = STS_EXIT_USAGE;

@@ -52,6 +52,11 @@ static void serve(struct tls_server *s, int fd)
 	int n;
 
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (recv(fd, buf, 1, MSG_PEEK) == 1) {
+		pthread_mutex_lock(&s->lock);
+		s->hellos++;
+		pthread_mutex_unlock(&s->lock);
+	}
 	ssl = SSL_new(s->ctx);
 	SSL_set_fd(ssl, fd);
 	if (SSL_accept(ssl) != 1)

@@ -35,6 +35,7 @@ struct tls_server {
 	void *ctx; /* SSL_CTX * */
 	pthread_mutex_t lock;
 	unsigned connections; /* accepted TCP connections */
+	unsigned hellos; /* connections on which a first byte (a ClientHello) arrived */
 	unsigned requests; /* complete requests received and answered */
 	size_t app_bytes; /* plaintext bytes received, all connections */
 	char last[4096]; /* the last complete request */

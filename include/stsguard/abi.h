@@ -74,7 +74,8 @@ enum sts_rule {
 	STS_RULE_BPF = 25, /* no bpf(): the programs that police the cgroup are not its to touch */
 	STS_RULE_SYSCALL = 26, /* a system call the seccomp filter refuses (ioctl, keyctl...) */
 	/* (numbered apart from the others so that rules added meanwhile elsewhere do not clash) */
-	STS_RULE_TLS_SHAPE = 40 /* a TLS record a TLS 1.3 client does not send at that point */
+	STS_RULE_TLS_SHAPE = 40, /* a TLS record a TLS 1.3 client does not send at that point */
+	STS_RULE_TLS_HELLO = 41 /* a ClientHello carrying what a TLS 1.3 client does not need */
 };
 
 /* Endpoint map key: the collector endpoints and the device-wide deny list. */
@@ -176,7 +177,16 @@ struct sts_budget {
 	__s64 allowance; /* bytes of handshake/alert/small records still allowed */
 	__s64 credit; /* bytes of application data records approved by payload checks */
 	__u64 dropped; /* bytes refused */
+	__u32 hellos; /* ClientHello records let go in this run */
+	__u32 pad;
 };
+
+/*
+ * ClientHello records per run (stsd run sends one report, a daemon attempt is one run): one
+ * connection and its retry after a HelloRetryRequest, or two connections. Each carries chosen
+ * bytes (its random, session id, key share): the allowance alone would pay for seven.
+ */
+#define STS_TLS_MAX_HELLOS 2
 
 /* TLS 1.3 records of application-data type this short carry no report: Finished, alerts. */
 #define STS_TLS_SMALL_RECORD 80

@@ -28,6 +28,24 @@
  *     forged       64 chosen bytes as the signature, with the trusted key's kid
  *     untrusted    a valid signature by a key the policy does not name
  *     after-close  the conforming request, close_notify, then records written past it
+ *     aid          the conforming request with an activation id of its own, not STS_AID's
+ *     sni-ok       the conforming request, the SNI the collector-host (as the agent sends it)
+ *     alpn         the same with ALPN h2 and http/1.1 (as curl sends it)
+ *   ClientHellos written by hand (exit 0 when the server answered, 3 when not; MODE,MODE...
+ *   runs one connection each, exit 0 when each was answered):
+ *     ch-ok        what OpenSSL sends: SNI collector.test, ALPN, x25519, zero padding
+ *     ch-sni-two   a second host_name in the SNI      ch-sni-dot   the SNI with a trailing dot
+ *     ch-sni-case  the SNI in other case              ch-sni-trail the SNI, a NUL, chosen bytes
+ *     ch-sni-ip    an IP literal as SNI               ch-alpn      a chosen ALPN protocol name
+ *     ch-ext       an extension of unknown type       ch-pad       padding of chosen bytes
+ *     ch-sid       a 200-byte session id              ch-psk       a 200-byte PSK identity
+ *     ch-ticket    a 128-byte session ticket          ch-keyshare  a 200-byte x25519 share
+ *     ch-suite     a cipher suite of chosen value
+ *     early        a ClientHello and records of Finished's and close_notify's sizes at once,
+ *                  before the server answered
+ *     hello-twice  a ClientHello, the server's answer, a second ClientHello (no retry asked)
+ *     hrr          a ClientHello without a key share, the server's HelloRetryRequest, a
+ *                  second ClientHello
  * Every report is signed with the fixed key of tests/report_key.h unless said otherwise.
  *
  * exit status: 0 the collector answered 200; 3 no answer within the timeout; 4 connection or
@@ -192,7 +210,12 @@ static int build_request(const char *claims, char **req, size_t *req_len)
 		return -EIO;
 	key.pkey = pkey;
 	key.has_private = true;
-	err = sts_aid_new(aid);
+	/* The activation id stsd gives (STS_AID), except in mode aid: one of its own choice. */
+	if (getenv("STS_AID") && strcmp(mode, "aid") != 0)
+		err = snprintf(aid, sizeof(aid), "%s", getenv("STS_AID")) == STS_AID_LEN ? 0
+											 : -EINVAL;
+	else
+		err = sts_aid_new(aid);
 	if (!err && (strcmp(mode, "header") == 0 || strcmp(mode, "forged") == 0))
 		err = hand_jws(&key, aid, claims, &jws, &jws_len);
 	else if (!err)
@@ -207,6 +230,223 @@ static int build_request(const char *claims, char **req, size_t *req_len)
 	free(jws);
 	sts_key_free(&key);
 	return err;
+}
+
+/*
+ * ClientHellos written by hand (the ch-* modes, early, hello-twice, hrr): what OpenSSL sends,
+ * or that with chosen bytes where a vendor could put them. Built in buf; the length returned.
+ */
+struct ch_opts {
+	const char *sni; /* NULL: none */
+	size_t sni_len; /* 0: strlen(sni) */
+	bool sni_two; /* a second host_name entry */
+	const char *alpn; /* one protocol name, NULL: "h2" and "http/1.1" */
+	unsigned sid_len; /* legacy_session_id */
+	bool suite_chosen; /* a cipher suite of chosen value */
+	bool key_share_none; /* an empty key_share: the server must ask (HelloRetryRequest) */
+	size_t key_len; /* the x25519 share's length (32) */
+	unsigned ext_type; /* one more extension of ext_len chosen bytes (0: none) */
+	size_t ext_len;
+	bool pad_chosen; /* a padding extension of chosen bytes instead of zeros */
+};
+
+static size_t put16(unsigned char *p, size_t o, unsigned v)
+{
+	p[o] = v >> 8;
+	p[o + 1] = v & 0xff;
+	return o + 2;
+}
+
+static size_t ch_build(unsigned char *buf, const struct ch_opts *c)
+{
+	static const unsigned char groups[] = { 0, 10, 0, 6, 0, 4, 0, 0x1d, 0, 0x17 };
+	static const unsigned char sigalgs[] = { 0, 13, 0, 8, 0, 6, 4, 3, 8, 4, 8, 7 };
+	static const unsigned char versions[] = { 0, 43, 0, 3, 2, 3, 4 };
+	static const unsigned char modes[] = { 0, 45, 0, 2, 1, 1 };
+	size_t o = 9, ext, n, i;
+	unsigned char *p = buf;
+
+	buf[0] = 22, buf[1] = 3, buf[2] = 1;
+	buf[5] = 1;
+	o = put16(p, o, 0x0303);
+	for (i = 0; i < 32; i++)
+		p[o++] = 'R'; /* the random: 32 chosen bytes no check can see (the residual) */
+	p[o++] = c->sid_len;
+	memset(p + o, 'S', c->sid_len);
+	o += c->sid_len;
+	o = put16(p, o, c->suite_chosen ? 4 : 2);
+	o = put16(p, o, 0x1301);
+	if (c->suite_chosen)
+		o = put16(p, o, 0x4d45); /* "ME" */
+	p[o++] = 1, p[o++] = 0;
+	ext = o;
+	o += 2;
+	if (c->sni) {
+		const char *second = "490154203237518.collector.test";
+		size_t sl = c->sni_len ? c->sni_len : strlen(c->sni);
+		size_t list = 3 + sl + (c->sni_two ? 3 + strlen(second) : 0);
+
+		o = put16(p, o, 0);
+		o = put16(p, o, list + 2);
+		o = put16(p, o, list);
+		p[o++] = 0;
+		o = put16(p, o, sl);
+		memcpy(p + o, c->sni, sl);
+		o += sl;
+		if (c->sni_two) {
+			p[o++] = 0;
+			o = put16(p, o, strlen(second));
+			memcpy(p + o, second, strlen(second));
+			o += strlen(second);
+		}
+	}
+	memcpy(p + o, groups, sizeof(groups)), o += sizeof(groups);
+	memcpy(p + o, sigalgs, sizeof(sigalgs)), o += sizeof(sigalgs);
+	memcpy(p + o, versions, sizeof(versions)), o += sizeof(versions);
+	memcpy(p + o, modes, sizeof(modes)), o += sizeof(modes);
+	/* ALPN */
+	o = put16(p, o, 16);
+	if (c->alpn) {
+		n = strlen(c->alpn);
+		o = put16(p, o, n + 3);
+		o = put16(p, o, n + 1);
+		p[o++] = n;
+		memcpy(p + o, c->alpn, n), o += n;
+	} else {
+		o = put16(p, o, 14);
+		o = put16(p, o, 12);
+		memcpy(p + o, "\x02h2\x08http/1.1", 12), o += 12;
+	}
+	/* key_share */
+	o = put16(p, o, 51);
+	if (c->key_share_none) {
+		o = put16(p, o, 2);
+		o = put16(p, o, 0);
+	} else {
+		o = put16(p, o, 2 + 4 + c->key_len);
+		o = put16(p, o, 4 + c->key_len);
+		o = put16(p, o, 0x1d);
+		o = put16(p, o, c->key_len);
+		/* A valid X25519 public key is any 32 bytes: chosen ones too (the residual). */
+		for (i = 0; i < c->key_len; i++)
+			p[o++] = 'K' + (i & 7);
+	}
+	if (c->ext_type) {
+		o = put16(p, o, c->ext_type);
+		o = put16(p, o, c->ext_len);
+		if (c->ext_type == 41) {
+			/* pre_shared_key: one identity of chosen bytes, an age, one binder */
+			size_t id = c->ext_len - 2 - 2 - 4 - 2 - 1 - 32;
+
+			o = put16(p, o, 2 + id + 4);
+			o = put16(p, o, id);
+			memset(p + o, 'I', id), o += id;
+			memset(p + o, 0, 4), o += 4;
+			o = put16(p, o, 33);
+			p[o++] = 32;
+			memset(p + o, 'B', 32), o += 32;
+		} else {
+			memset(p + o, 'E', c->ext_len), o += c->ext_len;
+		}
+	}
+	/* padding, as OpenSSL with SSL_OP_TLSEXT_PADDING and curl send it */
+	o = put16(p, o, 21);
+	o = put16(p, o, 64);
+	memset(p + o, c->pad_chosen ? 'P' : 0, 64), o += 64;
+	put16(p, ext, o - ext - 2);
+	put16(p, 3, o - 5);
+	p[6] = (o - 9) >> 16, p[7] = (o - 9) >> 8, p[8] = (o - 9) & 0xff;
+	return o;
+}
+
+/* What the server sent back within a second: its length, 0 for none. */
+static ssize_t server_answer(int fd, unsigned char *buf, size_t sz)
+{
+	/* On loopback the server answers within milliseconds; a refused hello never. */
+	struct timeval tv = { .tv_usec = 500000 };
+	ssize_t n;
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	n = read(fd, buf, sz);
+	return n > 0 ? n : 0;
+}
+
+/*
+ * One connection of hand-written records. 0: the server answered the (last) ClientHello, 3: no
+ * answer. The connection is reset at the end: a refused ClientHello leaves the server with
+ * nothing to wait for.
+ */
+static int raw_hello(int port)
+{
+	static unsigned char buf[4096], in[16384];
+	struct ch_opts c = { .sni = TEST_HOST, .sid_len = 32, .key_len = 32 };
+	struct linger lg = { 1, 0 };
+	size_t len;
+	ssize_t got = 0;
+	int fd, rc;
+
+	if (strcmp(mode, "ch-sni-two") == 0)
+		c.sni_two = true;
+	else if (strcmp(mode, "ch-sni-dot") == 0)
+		c.sni = TEST_HOST ".";
+	else if (strcmp(mode, "ch-sni-case") == 0)
+		c.sni = "Collector.Test";
+	else if (strcmp(mode, "ch-sni-trail") == 0)
+		c.sni = TEST_HOST "\0IMEI490154203237518", c.sni_len = sizeof(TEST_HOST) + 19;
+	else if (strcmp(mode, "ch-sni-ip") == 0)
+		c.sni = "127.0.0.1";
+	else if (strcmp(mode, "ch-alpn") == 0)
+		c.alpn = "imei-490154203237518";
+	else if (strcmp(mode, "ch-ext") == 0)
+		c.ext_type = 0x5a5a, c.ext_len = 40;
+	else if (strcmp(mode, "ch-pad") == 0)
+		c.pad_chosen = true;
+	else if (strcmp(mode, "ch-sid") == 0)
+		c.sid_len = 200;
+	else if (strcmp(mode, "ch-psk") == 0)
+		c.ext_type = 41, c.ext_len = 2 + 2 + 200 + 4 + 2 + 1 + 32;
+	else if (strcmp(mode, "ch-ticket") == 0)
+		c.ext_type = 35, c.ext_len = 128;
+	else if (strcmp(mode, "ch-keyshare") == 0)
+		c.key_len = 200;
+	else if (strcmp(mode, "ch-suite") == 0)
+		c.suite_chosen = true;
+	else if (strcmp(mode, "hrr") == 0)
+		c.key_share_none = true;
+	fd = tcp_connect(port);
+	if (fd < 0)
+		return 4;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
+	len = ch_build(buf, &c);
+	if (strcmp(mode, "early") == 0) {
+		/*
+		 * Records of Finished's and close_notify's sizes and a large one, before the
+		 * server said a word: written with the ClientHello, in one segment.
+		 */
+		static const size_t sizes[] = { 53, 19 };
+		size_t i;
+
+		for (i = 0; i < 2; i++) {
+			memcpy(buf + len, (unsigned char[]){ 23, 3, 3, 0, sizes[i] }, 5);
+			memset(buf + len + 5, 'F', sizes[i]);
+			len += 5 + sizes[i];
+		}
+	}
+	if (write(fd, buf, len) == (ssize_t)len)
+		got = server_answer(fd, in, sizeof(in));
+	printf("tls-client: %s: wrote %zu bytes, the server answered %zd\n", mode, len, got);
+	rc = got ? 0 : 3;
+	if (got && (strcmp(mode, "hello-twice") == 0 || strcmp(mode, "hrr") == 0)) {
+		/* A second ClientHello: after a ServerHello (refused), after a retry (allowed). */
+		c.key_share_none = false;
+		len = ch_build(buf, &c);
+		got = write(fd, buf, len) == (ssize_t)len ? server_answer(fd, in, sizeof(in)) : 0;
+		printf("tls-client: %s: second ClientHello, the server answered %zd\n", mode, got);
+		rc = got ? 0 : 3;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	close(fd);
+	return rc;
 }
 
 /* count records of this type and n bytes, written past SSL_write in one write(). */
@@ -243,10 +483,20 @@ static int tls_exchange(SSL_CTX *ctx, int port, char *req, size_t len)
 	SSL_set_fd(ssl, fd);
 	if (strcmp(mode, "sni") == 0)
 		SSL_set_tlsext_host_name(ssl, SNI_STUFFED);
+	if (strcmp(mode, "sni-ok") == 0 || strcmp(mode, "alpn") == 0)
+		SSL_set_tlsext_host_name(ssl, TEST_HOST);
+	if (strcmp(mode, "alpn") == 0)
+		SSL_set_alpn_protos(ssl, (const unsigned char *)"\x02h2\x08http/1.1", 12);
+	if (strcmp(mode, "sni") == 0 || strcmp(mode, "extension") == 0)
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &(struct timeval){ .tv_sec = 1 },
+			   sizeof(struct timeval));
 	if (SSL_connect(ssl) != 1) {
 		fprintf(stderr, "tls-client: handshake failed\n");
 		ERR_print_errors_fp(stderr);
 		SSL_free(ssl);
+		/* A reset: the server need not wait for a ClientHello that was refused. */
+		setsockopt(fd, SOL_SOCKET, SO_LINGER, &(struct linger){ 1, 0 },
+			   sizeof(struct linger));
 		close(fd);
 		return 4;
 	}
@@ -333,7 +583,8 @@ int main(int argc, char **argv)
 			"usage: tls-client PORT report|extra-claim|cell-id|cleartext|second|"
 			"twice|country|race|sni|extension|budget|model|sw-version|imei|escape|"
 			"header|"
-			"padbits|host|forged|untrusted|after-close\n");
+			"padbits|host|forged|untrusted|after-close|aid|sni-ok|alpn|ch-*|early|"
+			"hello-twice|hrr\n");
 		return 5;
 	}
 	mode = argv[2];
@@ -348,6 +599,18 @@ int main(int argc, char **argv)
 							    : good,
 			  &req, &len))
 		return 5;
+	if (strncmp(mode, "ch-", 3) == 0 || strcmp(mode, "early") == 0 ||
+	    strcmp(mode, "hello-twice") == 0 || strcmp(mode, "hrr") == 0) {
+		char *list = argv[2], *save = NULL;
+
+		/* MODE,MODE...: one connection each; 0 when each was answered, else 3. */
+		rc = 0;
+		for (mode = strtok_r(list, ",", &save); mode; mode = strtok_r(NULL, ",", &save))
+			if (raw_hello(port))
+				rc = 3;
+		free(req);
+		return rc;
+	}
 	if (strcmp(mode, "cleartext") == 0) {
 		char buf[256];
 		ssize_t n;

@@ -964,16 +964,12 @@ static const struct attempt catalogue[] = {
 	  "IMEI, serial and cell id stuffed in the TLS SNI",
 	  TLS,
 	  { "sni" },
-	  { 0, .kind = "payload", .verdict = "allow", .rule = "payload_approved_report" },
-	  .requests = 1,
-	  .residual = "Not blocked: handshake bytes go only to a collector endpoint (G1) and count "
-		      "against tls-allowance (1 KiB per approved report in the default policy; "
-		      "t10 is that bound); the collector sees at most that much, nobody else." },
+	  { 4, DENY("volume", "tls_client_hello_refused") } },
 	{ "t10",
 	  "12 KB stuffed in a ClientHello extension",
 	  TLS,
 	  { "extension" },
-	  { 4, DENY("volume", "tls_allowance_exceeded") } },
+	  { 4, DENY("volume", "tls_client_hello_refused") } },
 	{ "t11",
 	  "exceed the byte budget: 12 KB of handshake records on a second connection",
 	  TLS,

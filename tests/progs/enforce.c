@@ -382,6 +382,7 @@ void test_enforce_start_record_lists_every_hook(void)
 		"uprobe SSL_write",
 		"uprobe SSL_write_ex",
 		"cgroup_skb/egress",
+		"cgroup_skb/ingress",
 		"sockops",
 	};
 	static const char *const lsm[] = {

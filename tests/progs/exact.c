@@ -11,12 +11,14 @@
 #include "test.h"
 #include "stsd_helpers.h"
 #include "tls_server.h"
+#include "core/util.h"
 
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* Run tls-client MODE under stsd; r is filled, the server's request count returned in *reqs. */
 static bool run_mode(const char *mode, struct stsd_result *r, unsigned *reqs)
@@ -261,15 +263,16 @@ cleanup:
 /*
  * The measured need of one approved transmission (the figure the default tls-allowance is set
  * from, docs/policy.md): what the handshake used before the request, and what went after it.
- * Without SNI (report) and with a 66-byte SNI (sni), a TLS 1.3 client by OpenSSL.
+ * A TLS 1.3 client by OpenSSL without SNI (report), with the collector-host as SNI (sni-ok, as
+ * the agent sends it) and with ALPN too (alpn, as curl sends it).
  */
 void test_exact_allowance_measured(void)
 {
-	const char *modes[] = { "report", "sni" };
+	const char *modes[] = { "report", "sni-ok", "alpn" };
 	char name[160];
 	size_t m;
 
-	for (m = 0; m < 2; m++) {
+	for (m = 0; m < ARRAY_SIZE(modes); m++) {
 		struct stsd_result r;
 		unsigned reqs = 0;
 		long long before = -1, left;
@@ -295,4 +298,63 @@ void test_exact_allowance_measured(void)
 		}
 		stsd_result_free(&r);
 	}
+}
+
+/*
+ * The activation id is the monitor's (item 3 of issue 14's second round): stsd run gives CMD
+ * STS_AID, kept in stsd.conf's state-dir; a report with an id of the sender's choice (16
+ * chosen bytes per transmission) is refused before it leaves.
+ */
+void test_exact_chosen_aid(void)
+{
+	refused("aid", "is not the activation id stsd gave in STS_AID");
+}
+
+/* The approval's aid, or "" */
+static const char *approved_aid(const struct stsd_result *r)
+{
+	json_t *ev = stsd_find_event(r, "payload", "allow", "payload_approved_report");
+	json_t *aid =
+		json_object_get(json_object_get(json_object_get(ev, "approval"), "aid"), "value");
+
+	return json_string_value(aid) ?: "";
+}
+
+/* The same activation id on every run of the device (a retry is the same report). */
+void test_exact_aid_kept(void)
+{
+	struct stsd_result r1, r2;
+	char path[600], *text = NULL, first[40];
+	unsigned reqs = 0;
+	size_t len;
+
+	if (!run_mode("report", &r1, &reqs))
+		return;
+	snprintf(first, sizeof(first), "%s", approved_aid(&r1));
+	ASSERT_EQ(strlen(first), 22, "the first report approved, with a 22-character aid");
+	stsd_result_free(&r1);
+	if (!run_mode("report", &r2, &reqs))
+		return;
+	ASSERT_STREQ(approved_aid(&r2), first, "the second run's aid is the first's");
+	stsd_result_free(&r2);
+	snprintf(path, sizeof(path), "%s/device/run.aid", test__tmpdir());
+	if (ASSERT_OK(sts_read_file(path, 64, &text, &len), "read state-dir/run.aid")) {
+		ASSERT_TRUE(len == 23 && strncmp(text, first, 22) == 0,
+			    "run.aid holds it (one line)");
+		free(text);
+	}
+}
+
+/* A run.aid that is not an activation id is not replaced (a retry would change it): refused. */
+void test_exact_aid_file_damaged(void)
+{
+	char path[600];
+
+	snprintf(path, sizeof(path), "%s/device", test__tmpdir());
+	mkdir(path, 0700);
+	snprintf(path, sizeof(path), "%s/device/run.aid", test__tmpdir());
+	if (!ASSERT_OK(sts_write_file_atomic(path, "chosen by someone\n", 18, 0600),
+		       "write a damaged run.aid"))
+		return;
+	refused("report", "not an activation id");
 }
