@@ -175,12 +175,25 @@ static int sweep_markers(int fd, bool *removed)
 	return live;
 }
 
+/*
+ * The kernel's queue of records not yet delivered while stsd runs audit: Landlock logs from
+ * atomic context, so past the limit a record is dropped, not waited for, and a burst of refusals
+ * (about five records each) would overflow the default of 64. Back to that default when stsd
+ * switches audit off again (it was off, so nobody had tuned it for a daemon).
+ */
+#define RUN_BACKLOG 8192
+#define DEFAULT_BACKLOG 64
+
 static void set_off(int fd)
 {
 	int rc = audit_set_enabled(fd, 0);
 
 	if (rc < 0)
 		sts_err("switch audit off again: %s", strerror(-lib_err(rc)));
+	rc = audit_set_backlog_limit(fd, DEFAULT_BACKLOG);
+	if (rc < 0)
+		sts_err("audit backlog limit back to %d: %s", DEFAULT_BACKLOG,
+			strerror(-lib_err(rc)));
 }
 
 void ll_audit_sweep(void)
@@ -314,8 +327,10 @@ static int switch_on(struct ll_audit *a, char *why, size_t whylen)
 		a->marked = true;
 	}
 	if (st == 0) {
-		int rc = audit_set_enabled(fd, 1);
+		int rc = audit_set_backlog_limit(fd, RUN_BACKLOG);
 
+		if (rc >= 0)
+			rc = audit_set_enabled(fd, 1);
 		if (rc < 0) {
 			err = lib_err(rc);
 			snprintf(why, whylen, "switch audit on: %s", strerror(-err));
@@ -326,7 +341,7 @@ static int switch_on(struct ll_audit *a, char *why, size_t whylen)
 	a->state =
 		"switched on for the run (was off); task rules: no system-call auditing for "
 		"any process but CMD (never,task -F pid!=stsd), never,task for all after the run; "
-		"off again at the end";
+		"off again at the end; backlog limit 8192 for the run";
 cleanup:
 	if (err && a->pid_rule) {
 		rules_restore(fd, getpid());

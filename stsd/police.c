@@ -568,6 +568,19 @@ static void child_exec(const struct child_spec *s, int errfd, int gofd)
 	struct sandbox_spec sb = s->sandbox;
 	int err, nfd = -1;
 
+	/*
+	 * No capability survives exec, even as root: an empty bounding set leaves root's exec
+	 * nothing to grant (no_new_privs stops file capabilities), so CMD run as root still owns
+	 * root's files but cannot override permissions, make devices, set the clock, or use any
+	 * other capability. Dropped before the uid change, which still needs CAP_SETUID, and
+	 * before joining the policed cgroup: libcap-ng reads /proc/self/status, which the policy
+	 * does not allow.
+	 */
+	capng_clear(CAPNG_SELECT_BOTH);
+	if (capng_apply(CAPNG_SELECT_BOUNDS)) {
+		dprintf(errfd, "drop every capability from the bounding set: %s", strerror(errno));
+		_exit(127);
+	}
 	err = sts_cgroup_join(s->cgroup, 0);
 	if (err) {
 		dprintf(errfd, "join cgroup %s: %s", s->cgroup, strerror(-err));
@@ -575,17 +588,6 @@ static void child_exec(const struct child_spec *s, int errfd, int gofd)
 	}
 	if (child_hygiene(errfd))
 		_exit(127);
-	/*
-	 * No capability survives exec, even as root: an empty bounding set leaves root's exec
-	 * nothing to grant (no_new_privs stops file capabilities), so CMD run as root still owns
-	 * root's files but cannot override permissions, make devices, set the clock, or use any
-	 * other capability. Dropped before the uid change, which still needs CAP_SETUID.
-	 */
-	capng_clear(CAPNG_SELECT_BOTH);
-	if (capng_apply(CAPNG_SELECT_BOUNDS)) {
-		dprintf(errfd, "drop every capability from the bounding set: %s", strerror(errno));
-		_exit(127);
-	}
 	if (s->drop && (setgroups(0, NULL) < 0 || setgid(s->gid) < 0 || setuid(s->uid) < 0)) {
 		dprintf(errfd, "drop privileges to uid %u: %s", s->uid, strerror(errno));
 		_exit(127);
