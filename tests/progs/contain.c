@@ -6,6 +6,7 @@
  * profile); here, what must keep working and what the records say. Runs in every lane.
  */
 #include "test.h"
+#include "stage.h"
 #include "stsd_helpers.h"
 #include "core/util.h"
 #include "device/llaudit.h"
@@ -523,7 +524,10 @@ void test_contain_dac_not_policy(void)
 	close(fd);
 	fd = open(open_ok, O_WRONLY | O_CREAT, 0644);
 	close(fd);
-	snprintf(rogue, sizeof(rogue), "%s/tests/bin/rogue", test__out_dir());
+	/* CMD runs as nobody here: the staged copy, which nobody can reach (stage.h). */
+	if (!ASSERT_OK_PTR(test__staged("tests/bin/rogue"), "rogue staged for nobody"))
+		goto out;
+	snprintf(rogue, sizeof(rogue), "%s", test__staged("tests/bin/rogue"));
 	snprintf(pol, sizeof(pol),
 		 "collector 127.0.0.1:9\nallow-read /etc/ld.so.cache\n"
 		 "allow-read /lib64/ld-linux-x86-64.so.2\nallow-read-dir /lib/x86_64-linux-gnu\n"
