@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "stsd_helpers.h"
 #include "test.h"
+#include "tls_server.h"
 #include "core/crypto.h"
 #include "core/util.h"
 #include "report_key.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <openssl/evp.h>
 #include <sys/stat.h>
 
@@ -239,4 +241,33 @@ bool stsd_landlock_files(const struct stsd_result *r)
 			 0) return json_is_true(json_object_get(json_object_get(rec, "containment"),
 								"landlock_files"));
 	return false;
+}
+
+bool stsd_run_tls_client(const char *mode, struct stsd_result *r, unsigned *requests,
+			 unsigned *hellos)
+{
+	char pol[2048], client[PATH_MAX], port[16];
+	struct tls_server srv;
+	bool ok;
+
+	memset(r, 0, sizeof(*r));
+	if (!ASSERT_OK(tls_server_start(&srv), "start the TLS server"))
+		return false;
+	snprintf(client, sizeof(client), "%s/tests/bin/tls-client", test__out_dir());
+	snprintf(port, sizeof(port), "%u", srv.port);
+	snprintf(pol, sizeof(pol),
+		 "collector 127.0.0.1:%u\n"
+		 "allow-read /etc/ld.so.cache\n"
+		 "allow-read " TEST_LDSO "\n"
+		 "allow-read-dir " TEST_LIBDIR "\n"
+		 "state-dir %s/state\n",
+		 srv.port, test__tmpdir());
+	ok = ASSERT_OK(stsd_run(pol, true, (const char *[]){ client, port, mode, NULL }, r),
+		       "run stsd");
+	tls_server_stop(&srv);
+	if (requests)
+		*requests = srv.requests;
+	if (hellos)
+		*hellos = srv.hellos;
+	return ok;
 }

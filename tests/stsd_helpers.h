@@ -38,6 +38,14 @@ extern const char *stsd_stdout;
  */
 int stsd_device_files(char conf[512], char pub[512]);
 void stsd_result_free(struct stsd_result *r);
+/*
+ * Run tests/bin/tls-client MODE under `stsd run --observe` (stsd_run) against a fresh TLS
+ * server that is the policy's one collector, then stop the server. r is filled; *requests and
+ * *hellos (either may be NULL) get the server's complete requests and ClientHellos. False,
+ * after a failed assertion, when the server or stsd could not run.
+ */
+bool stsd_run_tls_client(const char *mode, struct stsd_result *r, unsigned *requests,
+			 unsigned *hellos);
 /* The first record with "type":"event" and these fields (NULL: any). */
 json_t *stsd_find_event(const struct stsd_result *r, const char *kind, const char *verdict,
 			const char *rule);

@@ -23,27 +23,7 @@
 /* Run tls-client MODE under stsd; r is filled, the server's request count returned in *reqs. */
 static bool run_mode(const char *mode, struct stsd_result *r, unsigned *reqs)
 {
-	char pol[2048], client[PATH_MAX], port[16];
-	struct tls_server srv;
-	bool ok;
-
-	memset(r, 0, sizeof(*r));
-	if (!ASSERT_OK(tls_server_start(&srv), "start the TLS server"))
-		return false;
-	snprintf(client, sizeof(client), "%s/tests/bin/tls-client", test__out_dir());
-	snprintf(port, sizeof(port), "%u", srv.port);
-	snprintf(pol, sizeof(pol),
-		 "collector 127.0.0.1:%u\n"
-		 "allow-read /etc/ld.so.cache\n"
-		 "allow-read /lib64/ld-linux-x86-64.so.2\n"
-		 "allow-read-dir /lib/x86_64-linux-gnu\n"
-		 "state-dir %s/state\n",
-		 srv.port, test__tmpdir());
-	ok = ASSERT_OK(stsd_run(pol, true, (const char *[]){ client, port, mode, NULL }, r),
-		       "run stsd");
-	tls_server_stop(&srv);
-	*reqs = srv.requests;
-	return ok;
+	return stsd_run_tls_client(mode, r, reqs, NULL);
 }
 
 /* One chosen-bytes report: killed in SSL_write, nothing received, the reason names why. */

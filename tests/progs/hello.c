@@ -25,28 +25,8 @@ struct hello_run {
 /* Run tls-client MODE under stsd (the device's stsd.conf names collector-host collector.test). */
 static bool run_mode(const char *mode, struct hello_run *h)
 {
-	char pol[2048], client[PATH_MAX], port[16];
-	struct tls_server srv;
-	bool ok;
-
 	memset(h, 0, sizeof(*h));
-	if (!ASSERT_OK(tls_server_start(&srv), "start the TLS server"))
-		return false;
-	snprintf(client, sizeof(client), "%s/tests/bin/tls-client", test__out_dir());
-	snprintf(port, sizeof(port), "%u", srv.port);
-	snprintf(pol, sizeof(pol),
-		 "collector 127.0.0.1:%u\n"
-		 "allow-read /etc/ld.so.cache\n"
-		 "allow-read /lib64/ld-linux-x86-64.so.2\n"
-		 "allow-read-dir /lib/x86_64-linux-gnu\n"
-		 "state-dir %s/state\n",
-		 srv.port, test__tmpdir());
-	ok = ASSERT_OK(stsd_run(pol, true, (const char *[]){ client, port, mode, NULL }, &h->r),
-		       "run stsd");
-	tls_server_stop(&srv);
-	h->requests = srv.requests;
-	h->hellos = srv.hellos;
-	return ok;
+	return stsd_run_tls_client(mode, &h->r, &h->requests, &h->hellos);
 }
 
 /* What a TLS 1.3 client by OpenSSL sends goes through: the agent's, curl's, a retry's. */
