@@ -79,13 +79,21 @@ sleep 3600 &
 sleeper=$!
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 HOST_CFGS=${BENCH_HOST_CFGS:-"stsd stsd-tracepoints opensnoop-p opensnoop bpftrace"}
+# Odd rounds run "none" first and the monitors in order, even rounds the reverse, so no
+# configuration always runs at the same distance from "none" (what the machine does over a
+# round, e.g. a page cache or a socket table filling, falls on both sides alike).
 for ((r = 1; r <= BENCH_ROUNDS; r++)); do
 	echo "10-hooks: host round $r/$BENCH_ROUNDS" >&2
-	loops "$r" none
-	for c in $HOST_CFGS; do
-		start_monitor "$c"
+	order="none $HOST_CFGS"
+	if ((r % 2 == 0)); then
+		rev=
+		for c in $order; do rev="$c $rev"; done
+		order=$rev
+	fi
+	for c in $order; do
+		[ "$c" = none ] || start_monitor "$c"
 		loops "$r" "$c"
-		stop_monitor
+		[ "$c" = none ] || stop_monitor
 	done
 done
 

@@ -5,7 +5,9 @@
 # counters (kernel.bpf_stats_enabled: run_time_ns / run_cnt per program), next to the A/B loops
 # of part 1: a figure that does not move with the machine's noise. The syscall loops run
 # OUTSIDE the policed cgroup, so these are the programs bystanders pass through. Host lane and
-# VM lane (BPF LSM), one run each (bench/vm/progcost.sh).
+# VM lane (BPF LSM), one run each (bench/vm/progcost.sh). And the kernel's floor on the host:
+# what do-nothing programs of the same attach types, attached to an empty cgroup, cost the same
+# loops (build/bench/syscall-loop floor), paired runs.
 set -euo pipefail
 . bench/common.sh
 part_init progcost
@@ -13,6 +15,14 @@ n="200000 5000 200000"
 vn="20000 1000 20000"
 # shellcheck disable=SC2086
 sh bench/vm/progcost.sh "$B" $n > "$D/host.out" 2>&1 || true
+FLOORCG=$(cgroup2_root)/stsbench-floor-$$
+mkdir -p "$FLOORCG"
+trap '[ "$BASHPID" = "$$" ] && rmdir "$FLOORCG" 2> /dev/null; true' EXIT
+: > "$D/floor.out"
+for l in "connect 127.0.0.1:0 1000" "udp 127.0.0.1:0 10000"; do
+	# shellcheck disable=SC2086
+	SYSCALL_LOOP_CLOCK=cpu "$B/bench/syscall-loop" floor "$FLOORCG" $l 100 >> "$D/floor.out" 2>&1 || true
+done
 vm_cmd="tests/vm/run --name bench-progcost -q --timeout 600 --add bench -- sh bench/vm/progcost.sh build $vn"
 vm_ok=0 nobpf_ok=0
 if [ "${BENCH_NO_VM:-0}" != 1 ] && $vm_cmd > "$D/vm.out" 2>&1; then
@@ -54,6 +64,23 @@ process outside the cgroup gets system-call auditing (the rule \`never,task\`; t
 \`test_contain_audit_bystanders\`). \`landlock+tracepoints\` (audit unavailable): the open
 tracepoints, and the system call tracing slow path they put every process on (which run_time_ns
 does not count; part 1's loops do).
+
+### Host lane: the kernel's floor, whatever the programs
+
+What a process outside every policed cgroup pays once a program of one of stsd's cgroup attach
+types is attached anywhere: the kernel turns the hook on for all (a static key per type) and
+then, for sock_create, connect/sendmsg and sock_ops, runs through the empty program array of
+the process's own cgroup (egress and ingress stop at a cheaper emptiness check). Measured with
+do-nothing programs (\`bench/bpf/cgfloor.bpf.c\`) attached to an empty cgroup, 100 paired runs
+per set (attached, detached, in alternating order; CPU time of the looping thread), the median
+of the pairs' differences with its quartiles. Since stsd's programs run 0 times for these loops
+(above), this floor is stsd's whole cost to bystanders on these paths; \`none\` is the control
+(identical runs paired). \`SYSCALL_LOOP_CLOCK=cpu build/bench/syscall-loop floor CGROUP connect 127.0.0.1:0 1000 100\`.
+
+| loop | attach types | ns/call without | ns added, median (quartiles) | ratio, median |
+|---|---|---|---|---|
+$(awk '$1 == "floor" { printf "| %s | %s | %s | %s (%s – %s) | %s |\n", $2, $3, $4, $5, $6, $7, $8 }' "$D/floor.out")
+$(grep -v '^floor ' "$D/floor.out" | head -n 5 | sed 's/^/    /' || true)
 HEAD
 echo
 echo "### VM lane: Debian 6.1 under qemu TCG, BPF LSM ($vn calls)"
