@@ -164,7 +164,7 @@ static bool is_deny(const char *type)
 	static const char *const kinds[] = { EV_NET_DENY,     EV_FILE_DENY,   EV_EXEC_DENY,
 					     EV_PAYLOAD_DENY, EV_VOLUME_DROP, EV_CLONE_DENY,
 					     EV_PTRACE_DENY,  EV_SIGNAL_DENY, EV_MOUNT_DENY,
-					     EV_BPF_DENY };
+					     EV_BPF_DENY,     EV_SYSCALL_DENY };
 	size_t i;
 
 	for (i = 0; i < ARRAY_SIZE(kinds); i++)

@@ -127,6 +127,9 @@ static const struct {
 	{ "signal_deny", "Signal (G9)", "a signal to a process outside the policed group" },
 	{ "mount_deny", "Mount (G2)", "a mount, which could give a forbidden file a new path" },
 	{ "bpf_deny", "bpf() (G7)", "a bpf() call, which could read or detach the enforcement" },
+	{ "syscall_deny", "System call (G1, G2, G7)",
+	  "a system call or request the seccomp filter refuses (identifiers without a file, "
+	  "terminals, keyrings, namespaces, kernel interfaces), or a TCP bind" },
 	{ "syscall_observed", "System call (observed)",
 	  "a system call the missing kernel hooks would have judged" },
 };
@@ -694,11 +697,12 @@ static void attempt(FILE *f, json_t *ev)
 	} else if (strcmp(t, "clone_deny") == 0) {
 		fputs("clone flags ", f);
 		fld(f, ev, "clone_flags");
-	} else if (strcmp(t, "syscall_observed") == 0) {
+	} else if (strncmp(t, "syscall_", 8) == 0) {
 		fputs("<code>", f);
 		fld(f, ev, "syscall");
-		fputs("</code>, first argument ", f);
-		fld(f, ev, "arg0");
+		fputs(json_object_get(ev, "port") ? "</code>, port " : "</code>, first argument ",
+		      f);
+		fld(f, ev, json_object_get(ev, "port") ? "port" : "arg0");
 	}
 	if (json_object_get(ev, "hook")) {
 		fputs(" <span class=\"note\">via ", f);

@@ -144,6 +144,8 @@ const char *event_rule_name(__u32 rule)
 		return "bpf_not_allowed";
 	case STS_RULE_SYSCALL:
 		return "syscall_not_allowed";
+	case STS_RULE_BIND:
+		return "bind_not_allowed";
 	}
 	return "unknown";
 }
@@ -221,6 +223,8 @@ static const char *rule_sentence(__u32 rule)
 	case STS_RULE_SYSCALL:
 		return "the seccomp filter refuses this system call or request (identifiers, "
 		       "terminals, keyrings, namespaces and kernel interfaces no file rule covers)";
+	case STS_RULE_BIND:
+		return "the policed code connects out and never serves: it may bind no TCP port";
 	}
 	return "unknown rule";
 }
@@ -346,7 +350,9 @@ json_t *event_to_json(const struct sts_event *ev)
 		json_object_set_new(o, "bpf_cmd", json_integer(ev->file.flags));
 	} else if (ev->type == STS_EV_SYSCALL) {
 		json_object_set_new(o, "syscall", json_string(syscall_name(ev->file.flags)));
-		json_object_set_new(o, "arg0", json_integer(ev->file.ino));
+		/* Landlock's refused bind: its record names the port, not the arguments. */
+		json_object_set_new(o, ev->rule == STS_RULE_BIND ? "port" : "arg0",
+				    json_integer(ev->file.ino));
 		/* A seccomp refusal: the second argument too (an ioctl's request). */
 		if (ev->file.result)
 			json_object_set_new(o, "arg1", json_sprintf("0x%x", ev->file.fmode));
@@ -471,7 +477,10 @@ void event_explain(const struct sts_event *ev, char *buf, size_t len)
 		snprintf(what, sizeof(what), "call bpf() (command %u)", ev->file.flags);
 		break;
 	case STS_EV_SYSCALL:
-		if (ev->file.result)
+		if (ev->rule == STS_RULE_BIND)
+			snprintf(what, sizeof(what), "bind TCP port %llu",
+				 (unsigned long long)ev->file.ino);
+		else if (ev->file.result)
 			snprintf(what, sizeof(what), "call %s() (arguments %llu, 0x%x)",
 				 syscall_name(ev->file.flags), (unsigned long long)ev->file.ino,
 				 ev->file.fmode);

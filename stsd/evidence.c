@@ -274,10 +274,17 @@ int evidence_event(struct evidence *ev, const struct sts_event *e, const json_t 
 		json_object_set(rec, "bpf_cmd", json_object_get(j, "bpf_cmd"));
 		break;
 	case STS_EV_SYSCALL:
-		type = "syscall_observed";
+		/* Refused by the seccomp filter (Landlock: a bind), or seen by observe mode. */
+		type = e->verdict == STS_VERDICT_DENY ? EV_SYSCALL_DENY : EV_SYSCALL_OBSERVED;
 		json_object_set(rec, "syscall", json_object_get(j, "syscall"));
-		json_object_set(rec, "arg0", json_object_get(j, "arg0"));
-		json_object_set_new(rec, "hook", json_string("raw_tp/sys_enter"));
+		if (json_object_get(j, "port"))
+			json_object_set(rec, "port", json_object_get(j, "port"));
+		else
+			json_object_set(rec, "arg0", json_object_get(j, "arg0"));
+		json_object_set_new(rec, "hook",
+				    json_string(e->verdict != STS_VERDICT_DENY ? "raw_tp/sys_enter"
+						: e->rule == STS_RULE_BIND     ? "landlock"
+									       : "seccomp"));
 		break;
 	default:
 		type = "event";
@@ -290,6 +297,10 @@ int evidence_event(struct evidence *ev, const struct sts_event *e, const json_t 
 	}
 	if (extra)
 		json_object_update(rec, (json_t *)extra);
+	/* Refused by Landlock (read from its audit records or fexit): not the BPF hook's refusal. */
+	if (json_is_string(json_object_get(rec, "by")) &&
+	    !strcmp(json_string_value(json_object_get(rec, "by")), "landlock"))
+		json_object_set_new(rec, "hook", json_string("landlock"));
 	err = ev_append(ev, type, rec);
 	json_decref(rec);
 	json_decref(j);

@@ -51,6 +51,7 @@
 #include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
@@ -466,13 +467,29 @@ static void deliver_as(struct ll_audit *a, const struct sts_llaudit_rec *r, cons
 	struct timespec ts;
 	struct stat st;
 
-	if (!(r->access & (STS_LLA_READ | STS_LLA_EXEC | STS_LLA_WRITE)))
-		return; /* TCP and scopes: seccomp and the cgroup hooks record those first */
-	ev.type = exec ? STS_EV_EXEC : STS_EV_FILE_OPEN;
+	if (!(r->access & (STS_LLA_READ | STS_LLA_EXEC | STS_LLA_WRITE | STS_LLA_NET)))
+		return; /* scopes: seccomp and the cgroup hooks record those first */
 	ev.verdict = STS_VERDICT_DENY;
-	ev.rule = exec	  ? STS_RULE_EXEC_NOT_ALLOWED
-		  : write ? STS_RULE_WRITE_OUTSIDE_STATE
-			  : STS_RULE_FILE_NOT_ALLOWED;
+	if (r->access & STS_LLA_NET && strstr(r->blockers, "net.bind_tcp")) {
+		/* A bind refused before the policed code could listen (listen is seccomp's). */
+		ev.type = STS_EV_SYSCALL;
+		ev.rule = STS_RULE_BIND;
+		ev.file.flags = SYS_bind;
+		ev.file.ino = r->net_port; /* 0: an address of zeros (the kernel names neither) */
+	} else if (r->access & STS_LLA_NET) {
+		/* The port rule refused it before the cgroup connect hook saw it: its record. */
+		ev.type = STS_EV_CONNECT;
+		ev.rule = STS_RULE_NOT_COLLECTOR;
+		ev.net.family = r->net_family;
+		ev.net.type = SOCK_STREAM;
+		ev.net.port = r->net_port;
+		memcpy(ev.net.addr, r->net_addr, sizeof(ev.net.addr));
+	} else {
+		ev.type = exec ? STS_EV_EXEC : STS_EV_FILE_OPEN;
+		ev.rule = exec	  ? STS_RULE_EXEC_NOT_ALLOWED
+			  : write ? STS_RULE_WRITE_OUTSIDE_STATE
+				  : STS_RULE_FILE_NOT_ALLOWED;
+	}
 	ev.pid = ev.tgid = (__u32)a->pid;
 	ev.uid = a->uid;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -490,6 +507,10 @@ static void deliver_as(struct ll_audit *a, const struct sts_llaudit_rec *r, cons
 				ev.comm[strcspn(ev.comm, "\n")] = '\0';
 			fclose(f);
 		}
+	}
+	if (ev.type != STS_EV_FILE_OPEN && ev.type != STS_EV_EXEC) {
+		fn(&ev, r->blockers, ctx);
+		return;
 	}
 	ev.file.fmode = write ? FMODE_WRITE : 0;
 	/* As BPF LSM's record: the path's first bytes when it is longer. */

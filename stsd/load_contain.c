@@ -98,6 +98,11 @@ int contain_start(struct sts_enforcer *e, const struct enforcer_opts *o, bool fi
 	}
 	if (net)
 		nerr = try_start(e, o, TCP, &e->contain_net);
+	/* Where fexit is refused, audit records Landlock's TCP refusals as its file ones. */
+	if (net && nerr && e->llaudit) {
+		e->llaudit_net = true;
+		nerr = 0;
+	}
 	return files ? err : nerr;
 }
 
@@ -105,7 +110,10 @@ void contain_describe_hooks(struct sts_enforcer *e)
 {
 	if (e->llaudit)
 		add_hook(e, "audit: AUDIT_LANDLOCK_ACCESS",
-			 "files and exec (G2, G3): Landlock's refusals", STS_MODE_ENFORCE, NULL,
+			 e->llaudit_net
+				 ? "files, exec and TCP ports (G1, G2, G3): Landlock's refusals"
+				 : "files and exec (G2, G3): Landlock's refusals",
+			 STS_MODE_ENFORCE, NULL,
 			 "enforced by Landlock; its own audit records (read-only multicast group) "
 			 "record each refusal; no program runs");
 	if (e->contain)

@@ -236,7 +236,7 @@ bool enforcer_has_lsm(const struct sts_enforcer *e)
 
 bool enforcer_records_landlock_net(const struct sts_enforcer *e)
 {
-	return e->contain_net != NULL;
+	return e->contain_net != NULL || e->llaudit_net;
 }
 
 const char *enforcer_lsm_error(const struct sts_enforcer *e)

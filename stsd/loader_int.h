@@ -48,6 +48,7 @@ struct sts_enforcer {
 	struct contain_bpf *contain; /* Landlock's file refusals, where it enforces */
 	struct contain_bpf *contain_net; /* Landlock's TCP refusals (fexit) */
 	struct ll_audit *llaudit; /* Landlock's file refusals from its audit records */
+	bool llaudit_net; /* and its TCP refusals (where fexit is refused) */
 	bool landlock_fs;
 	char *libssl[8]; /* the libssl files the policy lets the policed code map */
 	size_t n_libssl;

@@ -73,6 +73,7 @@ enum sts_rule {
 	STS_RULE_MOUNT = 24, /* no mounts: a bind mount would give a file a second path */
 	STS_RULE_BPF = 25, /* no bpf(): the programs that police the cgroup are not its to touch */
 	STS_RULE_SYSCALL = 26, /* a system call the seccomp filter refuses (ioctl, keyctl...) */
+	STS_RULE_BIND = 27, /* a TCP bind Landlock refuses: the policed code never serves */
 	/* (numbered apart from the others so that rules added meanwhile elsewhere do not clash) */
 	STS_RULE_TLS_SHAPE = 40, /* a TLS record a TLS 1.3 client does not send at that point */
 	STS_RULE_TLS_HELLO = 41 /* a ClientHello carrying what a TLS 1.3 client does not need */

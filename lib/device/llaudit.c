@@ -2,6 +2,7 @@
 /* Landlock's audit records, parsed (llaudit.h). */
 #include "device/llaudit.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -176,6 +177,25 @@ int sts_llaudit_parse(int type, const char *text, size_t len, struct sts_llaudit
 			   (!strcmp(key, "path") || !strcmp(key, "name"))) {
 			if (!r->path[0])
 				snprintf(r->path, sizeof(r->path), "%s", val);
+		} else if (type == STS_AUDIT_LANDLOCK_ACCESS &&
+			   (!strcmp(key, "daddr") || !strcmp(key, "saddr"))) {
+			uint8_t a[16];
+			int fam = inet_pton(AF_INET, val, a) == 1    ? AF_INET
+				  : inet_pton(AF_INET6, val, a) == 1 ? AF_INET6
+								     : 0;
+
+			if (!fam)
+				return -EBADMSG;
+			if (!r->net_family) {
+				r->net_family = fam;
+				memcpy(r->net_addr, a, fam == AF_INET ? 4 : 16);
+			}
+		} else if (type == STS_AUDIT_LANDLOCK_ACCESS &&
+			   (!strcmp(key, "dest") || !strcmp(key, "src"))) {
+			if (!number(val, 10, &v) || !v || v > 65535)
+				return -EBADMSG;
+			if (!r->net_port)
+				r->net_port = (uint16_t)v;
 		} else if (type == STS_AUDIT_LANDLOCK_ACCESS && !strcmp(key, "ino")) {
 			if (!number(val, 10, &r->ino))
 				return -EBADMSG;

@@ -13,7 +13,9 @@
  * Where the process has an audit context, a system call record of the same serial follows
  * (AUDIT_SYSCALL, 1300: pid=, comm= at the time of the call), then others, then an
  * end-of-event record (EOE, 1320). A refused creation is named by its directory only (in
- * Landlock's record as in the path records).
+ * Landlock's record as in the path records). A refused TCP connect or bind names its address
+ * and port (blockers=net.connect_tcp daddr=127.0.0.1 dest=514; saddr=/src= for a bind; the
+ * kernel leaves out an address of zeros, and with an IPv4 one its port).
  * The text comes from the kernel, but the path, exe and comm parts are chosen by the policed
  * code (file names): a value audit could not quote is hex-encoded, and both forms are decoded.
  */
@@ -48,6 +50,9 @@ struct sts_llaudit_rec {
 	char path[4096]; /* path= or name=, decoded; "" when absent */
 	bool has_ino;
 	uint64_t ino;
+	int net_family; /* daddr= or saddr= (the first one): AF_INET, AF_INET6, or 0 */
+	uint8_t net_addr[16];
+	uint16_t net_port; /* dest= or src= (the first one), or 0 */
 	/* domain records */
 	bool allocated; /* status=allocated (else deallocated) */
 	long long pid; /* the domain's creator; a system call record's process; -1 if absent */

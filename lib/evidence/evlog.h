@@ -68,6 +68,8 @@
 #define EV_SIGNAL_DENY "signal_deny"
 #define EV_MOUNT_DENY "mount_deny"
 #define EV_BPF_DENY "bpf_deny"
+/* A system call or request the seccomp filter (or Landlock, a TCP bind) refused. */
+#define EV_SYSCALL_DENY "syscall_deny"
 /* Observe mode: a system call the missing LSM hooks would have judged, recorded at entry. */
 #define EV_SYSCALL_OBSERVED "syscall_observed"
 #define EV_LOST_EVENTS "lost_events"

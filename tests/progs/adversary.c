@@ -482,6 +482,11 @@ struct attempt {
 		E_PERM, DENY(k, r), w \
 	}
 #define SYSCALL(w) SECCOMP("syscall", "syscall_not_allowed", w)
+/* Landlock's TCP port rule (ABI 4 and later: the host) refuses first: EACCES, the same record. */
+#define LL_TCP(w)                                                                    \
+	{                                                                            \
+		E_ACCES, DENY("connect", "not_a_collector_endpoint"), w, .set = true \
+	}
 #define LEARNS_NOTHING          \
 	{                       \
 		NOTHING_LEARNED \
@@ -501,12 +506,16 @@ static const struct attempt catalogue[] = {
 	  "TCP to another destination (127.0.0.1:9)",
 	  ROGUE,
 	  { "connect4", "9" },
-	  { E_PERM, DENY("connect", "not_a_collector_endpoint"), "127.0.0.1:9" } },
+	  { E_PERM, DENY("connect", "not_a_collector_endpoint"), "127.0.0.1:9" },
+	  { 0 },
+	  LL_TCP("127.0.0.1:9") },
 	{ "a02",
 	  "TCP over IPv6 to another destination ([::1]:10)",
 	  ROGUE,
 	  { "connect6", "10" },
-	  { E_PERM, DENY("connect", "not_a_collector_endpoint"), "[::1]:10" } },
+	  { E_PERM, DENY("connect", "not_a_collector_endpoint"), "[::1]:10" },
+	  { 0 },
+	  LL_TCP("[::1]:10") },
 	{ "a03",
 	  "the collector's port at its IPv4-mapped IPv6 address (::ffff:127.0.0.1)",
 	  ROGUE,
@@ -559,7 +568,10 @@ static const struct attempt catalogue[] = {
 	  "listening socket (serve the data instead of sending it)",
 	  ROGUE,
 	  { "listen" },
-	  SECCOMP("socket", "socket_kind_not_allowed", NULL) },
+	  SECCOMP("socket", "socket_kind_not_allowed", NULL),
+	  { 0 },
+	  /* Landlock's TCP bind rule refuses the bind before seccomp sees listen(). */
+	  { E_ACCES, DENY("syscall", "bind_not_allowed"), "bind", .set = true } },
 	{ "a12",
 	  "ptrace another process (PTRACE_SEIZE)",
 	  ROGUE,
@@ -687,12 +699,16 @@ static const struct attempt catalogue[] = {
 	  "data in a TCP Fast Open SYN to another destination (sendto, no connect)",
 	  ROGUE,
 	  { "fastopen", "12" },
-	  { E_PERM, DENY("connect", "not_a_collector_endpoint"), "127.0.0.1:12" } },
+	  { E_PERM, DENY("connect", "not_a_collector_endpoint"), "127.0.0.1:12" },
+	  { 0 },
+	  LL_TCP("127.0.0.1:12") },
 	{ "a35",
 	  "a socket connected to the collector, dissolved (AF_UNSPEC), connected elsewhere",
 	  ROGUE,
 	  { "reconnect", "13", "@C" },
-	  { E_PERM, DENY("connect", "not_a_collector_endpoint"), "127.0.0.1:13" } },
+	  { E_PERM, DENY("connect", "not_a_collector_endpoint"), "127.0.0.1:13" },
+	  { 0 },
+	  LL_TCP("127.0.0.1:13") },
 	{ "a36",
 	  "IMEI in an ICMP echo to another destination (a ping socket: any gid on Android)",
 	  ROGUE,

@@ -149,7 +149,8 @@ void test_contain_guarantees_recorded(void)
 	snprintf(pub, sizeof(pub), "%s/log.key.pub", test__tmpdir());
 	policy(pol, sizeof(pol), NULL);
 	stsd_extra_args = extra;
-	if (!ASSERT_OK(stsd_run(pol, false, (const char *[]){ rogue, "sleep", "0", NULL }, &r),
+	/* One refusal of the seccomp filter (keyctl), which the report must count as blocked. */
+	if (!ASSERT_OK(stsd_run(pol, false, (const char *[]){ rogue, "keyctl", NULL }, &r),
 		       "run stsd"))
 		goto out;
 	start = start_record(&r);
@@ -180,6 +181,24 @@ void test_contain_guarantees_recorded(void)
 		  0, "stsctl report");
 	ASSERT_OK_PTR(strstr(out, "enforce  files (G2): "), "report: the files guarantee");
 	ASSERT_OK_PTR(strstr(out, "seccomp: refused with EPERM"), "report: seccomp's refusals");
+	ASSERT_EQ(r.status, EXIT_EPERM, "keyctl refused");
+	/* A refusal, not an observation: under "blocked", a syscall_deny by seccomp. */
+	ASSERT_EQ(test__run(out, 1 << 16, "%s/stsctl report %s --log-key %s --json",
+			    test__out_dir(), log, pub),
+		  0, "stsctl report --json");
+	{
+		json_t *rep = json_loads(out, 0, NULL);
+
+		ASSERT_EQ(json_integer_value(
+				  json_object_get(json_object_get(rep, "blocked"), "syscall_deny")),
+			  1, "report: the seccomp refusal counted as blocked");
+		ASSERT_FALSE(json_object_get(json_object_get(rep, "observed"), "syscall_observed"),
+			     "report: and not as observed");
+		json_decref(rep);
+	}
+	ASSERT_EQ(test__run(out, 1 << 16,
+			    "grep -c '\"type\":\"syscall_deny\".*\"hook\":\"seccomp\"' %s", log),
+		  0, "the log's record: syscall_deny, hook seccomp");
 	/* The HTML report: the same table, mechanism per guarantee. */
 	{
 		char html[700], *page = NULL;

@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <sys/socket.h>
 
 static int parse(int type, const char *text, struct sts_llaudit_rec *r)
 {
@@ -61,6 +62,41 @@ void test_llaudit_records(void)
 			&r),
 		  0, "a path with ' ino=' inside");
 	ASSERT_EQ(r.ino, 9, "the record's inode, not the name's");
+
+	/* TCP: the address and port refused, as Landlock's record names them. */
+	ASSERT_EQ(parse(STS_AUDIT_LANDLOCK_ACCESS,
+			"audit(1796620000.100:8): domain=1e8a11d50 blockers=net.connect_tcp "
+			"daddr=127.0.0.1 dest=514",
+			&r),
+		  0, "a refused connect");
+	ASSERT_EQ(r.access, STS_LLA_NET, "a network refusal");
+	ASSERT_TRUE(r.net_family == AF_INET && r.net_port == 514 &&
+			    !memcmp(r.net_addr, "\x7f\0\0\x01", 4),
+		    "127.0.0.1 port 514");
+	ASSERT_EQ(parse(STS_AUDIT_LANDLOCK_ACCESS,
+			"audit(1.2:9): domain=a blockers=net.connect_tcp daddr=::1 dest=10", &r),
+		  0, "IPv6");
+	ASSERT_TRUE(r.net_family == AF_INET6 && r.net_port == 10 && r.net_addr[15] == 1,
+		    "[::1]:10");
+	ASSERT_EQ(parse(STS_AUDIT_LANDLOCK_ACCESS,
+			"audit(1.2:10): domain=a blockers=net.bind_tcp saddr=127.0.0.1 src=8080",
+			&r),
+		  0, "a refused bind");
+	ASSERT_TRUE(strstr(r.blockers, "net.bind_tcp") && r.net_port == 8080, "port 8080");
+	ASSERT_EQ(parse(STS_AUDIT_LANDLOCK_ACCESS, "audit(1.2:11): domain=a blockers=net.bind_tcp",
+			&r),
+		  0, "a bind to an address of zeros names neither");
+	ASSERT_TRUE(r.net_family == 0 && r.net_port == 0, "no address, no port");
+	ASSERT_EQ(parse(STS_AUDIT_LANDLOCK_ACCESS,
+			"audit(1.2:12): domain=a blockers=net.connect_tcp daddr=1.2.3 dest=9", &r),
+		  -EBADMSG, "a damaged address");
+	ASSERT_EQ(parse(STS_AUDIT_LANDLOCK_ACCESS,
+			"audit(1.2:13): domain=a blockers=net.connect_tcp daddr=::1 dest=65536",
+			&r),
+		  -EBADMSG, "a port out of range");
+	ASSERT_EQ(parse(STS_AUDIT_LANDLOCK_ACCESS,
+			"audit(1.2:14): domain=a blockers=net.connect_tcp daddr=::1 dest=0x10", &r),
+		  -EBADMSG, "a port not in decimal");
 
 	ASSERT_EQ(parse(STS_AUDIT_LANDLOCK_DOMAIN,
 			"audit(1796610394.211:1): domain=1e8a11d50 status=allocated "
