@@ -171,20 +171,55 @@ static void output_lost(struct run_ctx *c, const char *output, int err, bool *lo
 }
 
 /* A sentence for the person watching stderr, unless quiet: "stsd run: DENIED: ...". */
+static void relay_flush(struct relay *r);
+
+/*
+ * One line of stsd's own (a message, a JSON record) onto stdout or stderr: through the relay
+ * that carries CMD's output there, so that a reader who stops reading never blocks the monitor
+ * (which would stop recording and answering CMD's refusals). Past RELAY_CAP waiting bytes the
+ * line is dropped and counted (output_dropped_bytes); the evidence log has every record. False
+ * when the relay is not set up: the caller writes it itself.
+ */
+static bool out_line(struct run_ctx *c, struct relay *r, const char *name, bool *lost,
+		     const char *line, size_t n)
+{
+	if (!r->buf)
+		return false;
+	if (r->len + n > RELAY_CAP)
+		relay_flush(r);
+	if (r->len + n > RELAY_CAP || r->gone) {
+		r->dropped += n;
+	} else {
+		memcpy(r->buf + r->len, line, n);
+		r->len += n;
+		relay_flush(r);
+	}
+	if (r->gone)
+		output_lost(c, name, EPIPE, lost);
+	return true;
+}
+
 static void say(struct run_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static void say(struct run_ctx *c, const char *fmt, ...)
 {
-	char msg[2048];
+	char msg[2048], line[2200];
 	va_list ap;
+	int n;
 
 	if (c->opts->quiet || c->stderr_lost)
 		return;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	/* One write: CMD shares this stderr, and a line must not be cut by its output. */
-	if (fprintf(stderr, "%s: %s\n", sts_progname(), msg) < 0 || fflush(stderr))
+	n = snprintf(line, sizeof(line), "%s: %s\n", sts_progname(), msg);
+	if (n < 0)
+		return;
+	/* One piece: CMD shares this stderr, and a line must not be cut by its output. */
+	if (out_line(c, &c->err_relay, "stderr", &c->stderr_lost, line,
+		     (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1))
+		return;
+	if (fputs(line, stderr) < 0 || fflush(stderr))
 		output_lost(c, "stderr", errno, &c->stderr_lost);
 }
 
@@ -196,12 +231,24 @@ static void emit(struct run_ctx *c, const char *type, json_t *rec)
 	json_object_set_new(rec, "type", json_string(type));
 	if (log && !c->events_lost) {
 		s = json_dumps(rec, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		if (s && log == stdout) {
+			size_t n = strlen(s);
+
+			s[n] = '\n'; /* json_dumps's NUL: the line is written by length */
+			if (out_line(c, &c->out_relay, c->opts->events_name ?: "stdout",
+				     &c->events_lost, s, n + 1)) {
+				free(s);
+				goto out;
+			}
+			s[n] = '\0';
+		}
 		if (s && (fprintf(log, "%s\n", s) < 0 || fflush(log)))
 			output_lost(c,
 				    c->opts->events_name ? c->opts->events_name : "the JSON output",
 				    errno, &c->events_lost);
 		free(s);
 	}
+out:
 	json_decref(rec);
 }
 
@@ -1363,6 +1410,13 @@ static int relay_init(struct relay *r, int to)
 		r->to_nb = open(path, O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 		if (r->to_nb < 0) /* as before: never worse than a blocking write */
 			sts_err("relay to fd %d without blocking: %s", to, strerror(errno));
+		/*
+		 * stsd's own descriptor becomes that one too, so that no other write of its
+		 * (sts_err's, libbpf's messages) blocks either: what a stalled reader does not
+		 * take is lost, never waited for. The launcher keeps its blocking one.
+		 */
+		else if (dup2(r->to_nb, to) < 0)
+			sts_err("fd %d without blocking: %s", to, strerror(errno));
 	}
 	return 0;
 }
@@ -1441,6 +1495,7 @@ static void relay_finish(struct run_ctx *c)
 	struct relay *r[2] = { &c->out_relay, &c->err_relay };
 	int *from[2] = { &c->outpipe[0], &c->errpipe2[0] };
 	time_t until = time(NULL) + (RELAY_LINGER_MS + 999) / 1000;
+	uint64_t before = r[0]->dropped + r[1]->dropped;
 	struct pollfd p[4];
 	char sink[16384];
 	ssize_t n;
@@ -1465,9 +1520,9 @@ static void relay_finish(struct run_ctx *c)
 			r[i]->dropped += (uint64_t)n;
 		close_fd(from[i]);
 	}
-	if (r[0]->dropped || r[1]->dropped)
-		sts_err("%s's output not taken by stsd's reader within %d s: %llu bytes of stdout "
-			"and %llu of stderr dropped",
+	if (r[0]->dropped + r[1]->dropped > before)
+		sts_err("%s's output and stsd's not taken by stsd's reader within %d s: %llu bytes "
+			"of stdout and %llu of stderr dropped",
 			c->exe, RELAY_LINGER_MS / 1000, (unsigned long long)r[0]->dropped,
 			(unsigned long long)r[1]->dropped);
 }
@@ -1705,6 +1760,10 @@ int police_run(const struct police_opts *o)
 	relay_finish(&c);
 	ret = stop_record(&c, run_status(&c));
 cleanup:
+	/* The stop (or refusal) record and the last messages, through the same relays. */
+	close_fd(&c.outpipe[0]);
+	close_fd(&c.errpipe2[0]);
+	relay_finish(&c);
 	run_release(&c);
 	return ret;
 }

@@ -355,41 +355,58 @@ out:
  * monitor (up to 1 MiB), CMD goes on, its refusal is recorded, and stsd ends long before the
  * reader does, with the output it could not deliver dropped and counted.
  */
-void test_contain_relay_stalled_reader(void)
+/*
+ * Run stsd with ARGS (after --user root --policy) and REDIR (its stdout and stderr) while the
+ * FIFOs' readers hold them open and never read; the readers are alive when stsd ends. Returns
+ * how long stsd took in ms, or -1. fifo_dir/NAME.fifo are the FIFOs REDIR may name ($f, $g).
+ */
+static long long run_unread(const char *pol, const char *args, const char *redir)
 {
-	char pol[2048], path[600], events[600], cmd[4096], *out = NULL;
+	char path[600], cmd[8192], ms_file[640];
 	long long ms = -1;
 	FILE *f;
 
-	policy(pol, sizeof(pol), NULL);
 	snprintf(path, sizeof(path), "%s/relay.conf", test__tmpdir());
-	snprintf(events, sizeof(events), "%s/relay.events", test__tmpdir());
+	snprintf(ms_file, sizeof(ms_file), "%s/relay.ms", test__tmpdir());
 	f = fopen(path, "w");
 	if (!ASSERT_OK_PTR(f, "policy file"))
-		return;
+		return -1;
 	fputs(pol, f);
 	fclose(f);
-	unlink(events);
+	unlink(ms_file);
 	snprintf(cmd, sizeof(cmd),
-		 /*
-		  * The reader holds a FIFO's read end and never reads; it is alive when stsd
-		  * ends (the time file says how long stsd took), then killed.
-		  */
-		 "f=%s.fifo; rm -f $f; mkfifo $f; sleep 120 < $f & r=$!; s=$(date +%%s); "
-		 "%s/stsd run --user root --policy %s --events %s -- %s batch a flood 600000 , b "
-		 "open /etc/hostname > $f 2>/dev/null; "
-		 "ms=$(( ($(date +%%s) - s) * 1000 )); kill -0 $r && echo $ms > %s.ms; "
-		 "kill $r",
-		 events, test__out_dir(), path, events, rogue, events);
+		 "f=%s/out.fifo; g=%s/err.fifo; rm -f $f $g; mkfifo $f $g; "
+		 "sleep 120 < $f & r=$!; sleep 120 < $g & q=$!; s=$(date +%%s); "
+		 "%s/stsd run --user root --policy %s %s %s; "
+		 "ms=$(( ($(date +%%s) - s) * 1000 )); kill -0 $r && kill -0 $q && echo $ms > %s; "
+		 "kill $r $q",
+		 test__tmpdir(), test__tmpdir(), test__out_dir(), path, args, redir, ms_file);
 	test__run(NULL, 0, "%s", cmd);
-	snprintf(cmd, sizeof(cmd), "%s.ms", events);
-	f = fopen(cmd, "r");
+	f = fopen(ms_file, "r");
 	if (ASSERT_OK_PTR(f, "stsd's time") && fscanf(f, "%lld", &ms) != 1)
 		ms = -1;
 	if (f)
 		fclose(f);
-	ASSERT_GE(ms, 0, "stsd ended, its reader still alive");
-	ASSERT_TRUE(ms < 60000, "stsd ended while its stdout's reader, taking nothing, lived on");
+	ASSERT_GE(ms, 0, "stsd ended, its readers still alive");
+	ASSERT_TRUE(ms < 60000, "stsd ended while its output's readers, taking nothing, lived on");
+	return ms;
+}
+
+/*
+ * A reader who stops reading stsd's stdout while CMD floods it: CMD blocks, the monitor does
+ * not (it goes on recording), and what the reader never took is dropped and counted at the end.
+ */
+void test_contain_relay_stalled_reader(void)
+{
+	char pol[2048], events[600], args[2048], *out = NULL;
+
+	policy(pol, sizeof(pol), NULL);
+	snprintf(events, sizeof(events), "%s/relay.events", test__tmpdir());
+	unlink(events);
+	snprintf(args, sizeof(args),
+		 "--events %s -- %s batch a flood 600000 , b open /etc/hostname", events, rogue);
+	if (run_unread(pol, args, "> $f 2>/dev/null") < 0)
+		return;
 	out = malloc(1 << 20);
 	if (!out)
 		return;
@@ -404,6 +421,41 @@ void test_contain_relay_stalled_reader(void)
 			     "the output not taken is counted as dropped");
 	} else {
 		test__skip("neither BPF LSM nor Landlock: stsd refuses to enforce here");
+	}
+	free(out);
+}
+
+/*
+ * The same with stsd's own lines: --json on stdout and its messages on stderr, both readers
+ * stalled, 600 refusals (each a message and a JSON record, far more than a pipe holds). The
+ * monitor must not block in its own writes (it would stop recording and answering CMD): every
+ * refusal reaches the evidence log and the run ends.
+ */
+void test_contain_own_output_stalled_reader(void)
+{
+	char pol[2048], log[600], args[2048], *out = NULL;
+
+	policy(pol, sizeof(pol), NULL);
+	snprintf(log, sizeof(log), "%s/own.log", test__tmpdir());
+	unlink(log);
+	snprintf(args, sizeof(args),
+		 "--log %s --json -- %s batch o open /etc/hostname "
+		 "$(seq -f ', o%%g open /etc/hostname' 599)",
+		 log, rogue);
+	if (run_unread(pol, args, "> $f 2> $g") < 0)
+		return;
+	out = malloc(4 << 20);
+	if (!out)
+		return;
+	ASSERT_EQ(test__run(out, 4 << 20, "grep -c '\"type\":\"file_deny\"' %s", log), 0,
+		  "refusals in the evidence log");
+	if (strstr(out, "600") == out) {
+		ASSERT_EQ(test__run(out, 4 << 20, "grep -c '\"type\":\"stop\"' %s", log), 0,
+			  "and the stop record");
+	} else if (!strncmp(out, "0", 1)) {
+		test__skip("neither BPF LSM nor Landlock: stsd refuses to enforce here");
+	} else {
+		ASSERT_STREQ(out, "600\n", "all 600 refusals in the evidence log");
 	}
 	free(out);
 }
