@@ -592,6 +592,13 @@ int sts_egress(struct __sk_buff *skb)
 		if (proto != IPPROTO_TCP)
 			goto not_tcp;
 		ip_hl = (vihl & 0xf) * 4;
+		/*
+		 * Nor with IP options: up to 40 bytes of its choice in every packet's header (a
+		 * record-route option marked full keeps them as written), past every check below.
+		 * The seccomp filter refuses IP_OPTIONS; this holds whatever set them.
+		 */
+		if (ip_hl != 20)
+			goto not_tcp;
 	} else if (skb->protocol == bpf_htons(ETH_P_IPV6)) {
 		__u8 nexthdr;
 

@@ -351,8 +351,15 @@ json_t *event_to_json(const struct sts_event *ev)
 	} else if (ev->type == STS_EV_SYSCALL) {
 		json_object_set_new(o, "syscall", json_string(syscall_name(ev->file.flags)));
 		/* Landlock's refused bind: its record names the port, not the arguments. */
-		json_object_set_new(o, ev->rule == STS_RULE_BIND ? "port" : "arg0",
-				    json_integer(ev->file.ino));
+		if (ev->rule == STS_RULE_BIND) {
+			json_object_set_new(o, "port", json_integer(ev->file.ino));
+		} else if (ev->file.flags == SYS_setsockopt) {
+			/* The option refused, not the descriptor. */
+			json_object_set_new(o, "level", json_integer(ev->file.ino));
+			json_object_set_new(o, "option", json_integer(ev->file.fmode));
+		} else {
+			json_object_set_new(o, "arg0", json_integer(ev->file.ino));
+		}
 		/* A seccomp refusal: the second argument too (an ioctl's request). */
 		if (ev->file.result)
 			json_object_set_new(o, "arg1", json_sprintf("0x%x", ev->file.fmode));
@@ -480,6 +487,9 @@ void event_explain(const struct sts_event *ev, char *buf, size_t len)
 		if (ev->rule == STS_RULE_BIND)
 			snprintf(what, sizeof(what), "bind TCP port %llu",
 				 (unsigned long long)ev->file.ino);
+		else if (ev->file.flags == SYS_setsockopt)
+			snprintf(what, sizeof(what), "set socket option %u of level %llu",
+				 ev->file.fmode, (unsigned long long)ev->file.ino);
 		else if (ev->file.result)
 			snprintf(what, sizeof(what), "call %s() (arguments %llu, 0x%x)",
 				 syscall_name(ev->file.flags), (unsigned long long)ev->file.ino,

@@ -277,10 +277,11 @@ int evidence_event(struct evidence *ev, const struct sts_event *e, const json_t 
 		/* Refused by the seccomp filter (Landlock: a bind), or seen by observe mode. */
 		type = e->verdict == STS_VERDICT_DENY ? EV_SYSCALL_DENY : EV_SYSCALL_OBSERVED;
 		json_object_set(rec, "syscall", json_object_get(j, "syscall"));
-		if (json_object_get(j, "port"))
-			json_object_set(rec, "port", json_object_get(j, "port"));
-		else
-			json_object_set(rec, "arg0", json_object_get(j, "arg0"));
+		for (const char *const *k =
+			     (const char *const[]){ "arg0", "port", "level", "option", NULL };
+		     *k; k++)
+			if (json_object_get(j, *k))
+				json_object_set(rec, *k, json_object_get(j, *k));
 		json_object_set_new(rec, "hook",
 				    json_string(e->verdict != STS_VERDICT_DENY ? "raw_tp/sys_enter"
 						: e->rule == STS_RULE_BIND     ? "landlock"
@@ -297,7 +298,8 @@ int evidence_event(struct evidence *ev, const struct sts_event *e, const json_t 
 	}
 	if (extra)
 		json_object_update(rec, (json_t *)extra);
-	/* Refused by Landlock (read from its audit records or fexit): not the BPF hook's refusal. */
+	/* Refused by Landlock (read from its audit records or fexit): not the BPF hook's refusal.
+	 */
 	if (json_is_string(json_object_get(rec, "by")) &&
 	    !strcmp(json_string_value(json_object_get(rec, "by")), "landlock"))
 		json_object_set_new(rec, "hook", json_string("landlock"));

@@ -1061,21 +1061,24 @@ static json_t *guarantees(const struct run_ctx *c, bool *observed_only)
 /* How the seccomp filter and Landlock are set up, for the G7 record. */
 static json_t *containment(const struct run_ctx *c)
 {
-	json_t *ioctls = json_array(), *refused = json_array();
+	json_t *ioctls = json_array(), *refused = json_array(), *sockopts = json_array();
 	size_t i;
 
 	for (i = 0; i < sandbox_n_ioctls; i++)
 		json_array_append_new(ioctls, json_string(sandbox_ioctls[i].name));
+	for (i = 0; i < sandbox_n_sockopts; i++)
+		json_array_append_new(sockopts, json_string(sandbox_sockopts[i].text));
 	for (i = 0; sts_policy_refusable[i]; i++)
 		if (!sts_policy_allows_syscall(&c->pol, sts_policy_refusable[i]))
 			json_array_append_new(refused, json_string(sts_policy_refusable[i]));
-	json_t *r = json_pack(
-		"{s:i, s:b, s:b, s:s, s:o, s:o, s:s}", "landlock_abi", c->caps.landlock_abi,
-		"landlock_files", c->spec.sandbox.landlock_fs, "landlock_tcp",
-		c->spec.sandbox.landlock_net, "seccomp_refusals",
-		c->caps.seccomp_notify ? "refused with EPERM and recorded (user notification)"
-				       : "refused with EPERM, not recorded (no user notification)",
-		"ioctl_allowed", ioctls, "syscalls_refused", refused, "hostname", "localhost");
+	json_t *r = json_pack("{s:i, s:b, s:b, s:s, s:o, s:o, s:o, s:s}", "landlock_abi",
+			      c->caps.landlock_abi, "landlock_files", c->spec.sandbox.landlock_fs,
+			      "landlock_tcp", c->spec.sandbox.landlock_net, "seccomp_refusals",
+			      c->caps.seccomp_notify
+				      ? "refused with EPERM and recorded (user notification)"
+				      : "refused with EPERM, not recorded (no user notification)",
+			      "ioctl_allowed", ioctls, "sockopts_allowed", sockopts,
+			      "syscalls_refused", refused, "hostname", "localhost");
 	const char *how = c->enf ? enforcer_landlock_record(c->enf) : "";
 
 	/* How Landlock's file refusals reach this log: "landlock+audit", "landlock+fexit", ... */
@@ -1572,17 +1575,35 @@ static void event_loop(struct run_ctx *c)
 	}
 }
 
+/* Until the policed cgroup's TCP sockets are gone, or seconds have passed. */
+static void wait_sockets(struct run_ctx *c, int seconds)
+{
+	for (time_t until = time(NULL) + seconds;
+	     enforcer_live_sockets(c->enf) > 0 && time(NULL) < until;)
+		enforcer_poll(c->enf, 1000); /* woken by STS_EV_SOCKETS_GONE */
+}
+
 /*
  * After CMD: whatever it left behind in the cgroup goes with it. Its sockets may outlive it,
- * retransmitting what the egress gate refused: keep the gate until they are gone (a refused
- * connection aborts after its TCP user timeout).
+ * retransmitting what the egress gate refused: keep the gate until they are gone. A refused
+ * connection aborts after its TCP user timeout (5 s, which the seccomp filter keeps the policed
+ * code from lifting); an orphaned one, in any case, after tcp_orphan_retries probes (about two
+ * minutes at most): the gate waits that long rather than let a retransmission out.
  */
 static void drain(struct run_ctx *c)
 {
+	json_t *rec;
+	int err;
+
 	sts_cgroup_kill(c->cgpath);
-	for (time_t until = time(NULL) + 30;
-	     enforcer_live_sockets(c->enf) > 0 && time(NULL) < until;)
-		enforcer_poll(c->enf, 1000); /* woken by STS_EV_SOCKETS_GONE */
+	wait_sockets(c, 30);
+	if (enforcer_live_sockets(c->enf) > 0) {
+		say(c,
+		    "%lld policed TCP sockets still open after 30 s (data the egress gate refused, "
+		    "retransmitted): the gate stays until they are gone, at most 3 more minutes",
+		    (long long)enforcer_live_sockets(c->enf));
+		wait_sockets(c, 180);
+	}
 	/* Audit delivers Landlock's last records after CMD is gone: wait for them. */
 	if (enforcer_audit_fd(c->enf) >= 0) {
 		int err = enforcer_audit_flush(c->enf, on_landlock, c);
@@ -1592,10 +1613,20 @@ static void drain(struct run_ctx *c)
 				"the log",
 				strerror(-err));
 	}
-	if (enforcer_live_sockets(c->enf) > 0)
-		sts_err("%lld policed TCP sockets still open after 30 s; "
+	if (enforcer_live_sockets(c->enf) > 0) {
+		sts_err("%lld policed TCP sockets still open after 210 s; "
 			"detaching the egress gate anyway",
 			(long long)enforcer_live_sockets(c->enf));
+		/* The auditor's to know: past this, those sockets' packets were not judged. */
+		if (c->opts->evidence && !c->evidence_err) {
+			rec = json_pack("{s:I}", "sockets",
+					(json_int_t)enforcer_live_sockets(c->enf));
+			err = evidence_append(c->opts->evidence, "egress_gate_detached", rec);
+			json_decref(rec);
+			if (err)
+				evidence_failed(c, err);
+		}
+	}
 	enforcer_poll(c->enf, 0);
 }
 

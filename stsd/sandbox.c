@@ -26,6 +26,8 @@
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -71,6 +73,37 @@ const struct sandbox_ioctl sandbox_ioctls[] = {
 };
 /* clang-format on */
 const size_t sandbox_n_ioctls = ARRAY_SIZE(sandbox_ioctls);
+
+/*
+ * Every other option is refused: they write the packets' headers or the connection's life past
+ * the egress gate's checks of the payload: IP_OPTIONS (40 chosen bytes in every packet's
+ * header, record-route slots marked full), IP_TTL, IP_TOS, IPV6_TCLASS and flow labels (bits
+ * per packet), TCP_MAXSEG (the SYN's MSS), TCP_USER_TIMEOUT (a socket whose refused data is
+ * still retransmitted when the monitor has detached its gate: catalogue row a39), TCP_ULP
+ * (kTLS), TCP_CONGESTION, buffer sizes (the advertised window), SO_MARK, SO_BINDTODEVICE...
+ */
+#define SOCKOPT(l, n, why)           \
+	{                            \
+		l, n, #l "/" #n, why \
+	}
+/* clang-format off */
+const struct sandbox_sockopt sandbox_sockopts[] = {
+	SOCKOPT(SOL_SOCKET, SO_REUSEADDR, "address reuse (libraries set it by habit)"),
+	SOCKOPT(SOL_SOCKET, SO_KEEPALIVE, "keep-alive probes: empty segments"),
+	SOCKOPT(SOL_SOCKET, SO_LINGER, "how close() ends the connection"),
+	SOCKOPT(SOL_SOCKET, SO_RCVTIMEO_OLD, "receive timeout (the agent's own, 64-bit time_t)"),
+	SOCKOPT(SOL_SOCKET, SO_SNDTIMEO_OLD, "send timeout"),
+	SOCKOPT(SOL_SOCKET, SO_RCVTIMEO_NEW, "receive timeout (32-bit time_t libcs)"),
+	SOCKOPT(SOL_SOCKET, SO_SNDTIMEO_NEW, "send timeout (32-bit time_t libcs)"),
+	SOCKOPT(IPPROTO_TCP, TCP_NODELAY, "no Nagle delay (TLS libraries, curl)"),
+	SOCKOPT(IPPROTO_TCP, TCP_CORK, "segments held until uncorked"),
+	SOCKOPT(IPPROTO_TCP, TCP_KEEPIDLE, "keep-alive timing"),
+	SOCKOPT(IPPROTO_TCP, TCP_KEEPINTVL, "keep-alive timing"),
+	SOCKOPT(IPPROTO_TCP, TCP_KEEPCNT, "keep-alive timing"),
+	SOCKOPT(IPPROTO_IPV6, IPV6_V6ONLY, "an IPv6 socket without IPv4-mapped addresses"),
+};
+/* clang-format on */
+const size_t sandbox_n_sockopts = ARRAY_SIZE(sandbox_sockopts);
 
 void sandbox_probe(struct sandbox_caps *caps)
 {
@@ -283,6 +316,8 @@ static int refuse_unless(scmp_filter_ctx ctx, uint32_t act, int nr, unsigned int
 static int add_rules(scmp_filter_ctx ctx, const struct sandbox_spec *s, uint32_t act)
 {
 	uint32_t ioctls[ARRAY_SIZE(sandbox_ioctls)], families[3], self[2] = { 0, s->self };
+	uint32_t levels[ARRAY_SIZE(sandbox_sockopts)], names[ARRAY_SIZE(sandbox_sockopts)];
+	size_t nl = 0, nn, j;
 	const uint32_t stream_dgram[2] = { SOCK_STREAM, SOCK_DGRAM };
 	const uint32_t tcp_udp[3] = { 0, IPPROTO_TCP, IPPROTO_UDP };
 	/* Their first argument a pid: 0 or its own only. */
@@ -320,6 +355,24 @@ static int add_rules(scmp_filter_ctx ctx, const struct sandbox_spec *s, uint32_t
 		ioctls[i] = (uint32_t)sandbox_ioctls[i].request;
 	if (!err)
 		err = refuse_unless(ctx, act, SCMP_SYS(ioctl), 1, 0xffffffff, ioctls, i, NULL);
+	/* Socket options: the allowlist, by level, then by name within the level. */
+	for (i = 0; i < ARRAY_SIZE(sandbox_sockopts); i++) {
+		for (j = 0; j < nl && levels[j] != (uint32_t)sandbox_sockopts[i].level; j++)
+			;
+		if (j == nl)
+			levels[nl++] = (uint32_t)sandbox_sockopts[i].level;
+	}
+	if (!err)
+		err = refuse_unless(ctx, act, SCMP_SYS(setsockopt), 1, 0xffffffff, levels, nl,
+				    NULL);
+	for (j = 0; j < nl && !err; j++) {
+		const struct scmp_arg_cmp lvl = SCMP_A1(SCMP_CMP_EQ, levels[j]);
+
+		for (i = nn = 0; i < ARRAY_SIZE(sandbox_sockopts); i++)
+			if ((uint32_t)sandbox_sockopts[i].level == levels[j])
+				names[nn++] = (uint32_t)sandbox_sockopts[i].name;
+		err = refuse_unless(ctx, act, SCMP_SYS(setsockopt), 2, 0xffffffff, names, nn, &lvl);
+	}
 	families[nf++] = AF_INET;
 	families[nf++] = AF_INET6;
 	if (pol->n_unix)
@@ -513,6 +566,12 @@ static void describe(const struct seccomp_notif *req, struct sts_event *ev)
 		ev->net.family = a[0];
 		ev->net.type = a[1] & 0xf;
 		ev->net.protocol = a[2];
+	} else if (!strcmp(name, "setsockopt")) {
+		/* The option, not the descriptor: level and name. */
+		ev->file.flags = req->data.nr;
+		ev->file.ino = (uint32_t)a[1];
+		ev->file.fmode = (uint32_t)a[2];
+		ev->file.result = 1;
 	} else if (!strcmp(name, "listen")) {
 		ev->type = STS_EV_SOCKET;
 		ev->rule = STS_RULE_SOCKET_KIND;

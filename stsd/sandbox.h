@@ -73,4 +73,12 @@ struct sandbox_ioctl {
 extern const struct sandbox_ioctl sandbox_ioctls[];
 extern const size_t sandbox_n_ioctls;
 
+/* The socket options the policed command may set (setsockopt level and name); no other. */
+struct sandbox_sockopt {
+	int level, name;
+	const char *text, *why;
+};
+extern const struct sandbox_sockopt sandbox_sockopts[];
+extern const size_t sandbox_n_sockopts;
+
 #endif /* STS_SANDBOX_H */

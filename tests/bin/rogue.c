@@ -19,6 +19,7 @@
 #include <linux/if_ether.h>
 #include <linux/netlink.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -137,6 +138,18 @@ static int tcp_sneak(const char *how, const char *port, const char *collector)
 		if (sendto(fd, data, sizeof(data), MSG_FASTOPEN, (struct sockaddr *)&to,
 			   sizeof(to)) < 0)
 			err = errno;
+	} else if (!strcmp(how, "outlive")) {
+		/*
+		 * Data the egress gate refuses stays in the send queue and is retransmitted: with
+		 * the monitor's TCP user timeout lifted, the socket would outlive the run.
+		 */
+		int zero = 0;
+
+		to.sin_port = htons(atoi(port));
+		if (connect(fd, (struct sockaddr *)&to, sizeof(to)) ||
+		    setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &zero, sizeof(zero)) ||
+		    send(fd, data, sizeof(data), 0) < 0)
+			err = errno ? errno : EIO;
 	} else {
 		to.sin_port = htons(atoi(collector));
 		if (connect(fd, (struct sockaddr *)&to, sizeof(to)) ||
@@ -146,6 +159,32 @@ static int tcp_sneak(const char *how, const char *port, const char *collector)
 		if (!err && connect(fd, (struct sockaddr *)&to, sizeof(to)))
 			err = errno;
 	}
+	close(fd);
+	return err;
+}
+
+/*
+ * A connection to the collector (allowed) whose packets' headers carry data: IP options of its
+ * choice ("ipopts": a record-route option marked full keeps its 36 bytes as written) or one
+ * integer socket option (LEVEL NAME VALUE: a TTL, a TOS, an MSS per packet or per SYN).
+ * Returns an errno.
+ */
+static int header_data(const char *port, int level, int name, int value)
+{
+	struct sockaddr_in to = { .sin_family = AF_INET,
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+				  .sin_port = htons(atoi(port)) };
+	unsigned char rr[40] = { 1, 7, 39, 40 }; /* NOP, RR of 39 bytes, pointer past its end */
+	int fd = socket(AF_INET, SOCK_STREAM, 0), err = 0;
+
+	if (fd < 0)
+		return errno;
+	memcpy(rr + 4, "IMEI 490154203237518 SN0123456789 ", 35);
+	if (level < 0 ? setsockopt(fd, IPPROTO_IP, IP_OPTIONS, rr, sizeof(rr))
+		      : setsockopt(fd, level, name, &value, sizeof(value)))
+		err = errno;
+	else if (connect(fd, (struct sockaddr *)&to, sizeof(to)))
+		err = errno;
 	close(fd);
 	return err;
 }
@@ -799,6 +838,13 @@ static int action(int argc, char **argv)
 		return result(what, on_monitor(a + 8));
 	if (strcmp(a, "fastopen") == 0 && argc == 2)
 		return result(what, tcp_sneak(a, argv[1], NULL));
+	if (strcmp(a, "ipopts") == 0 && argc == 2)
+		return result(what, header_data(argv[1], -1, 0, 0));
+	if (strcmp(a, "sockopt") == 0 && argc == 5)
+		return result(what,
+			      header_data(argv[1], atoi(argv[2]), atoi(argv[3]), atoi(argv[4])));
+	if (strcmp(a, "outlive") == 0 && argc == 2)
+		return result(what, tcp_sneak(a, argv[1], NULL));
 	if (strcmp(a, "reconnect") == 0 && argc == 3)
 		return result(what, tcp_sneak(a, argv[1], argv[2]));
 	if (strcmp(a, "capabilities") == 0)
@@ -837,7 +883,9 @@ static int action(int argc, char **argv)
 		"keyctl | add-key | syslog | unshare-user | perf | personality | memfd-exec | "
 		"statfs PATH | fstatfs-cwd | install-time PATH | chmod|truncate|utime|setxattr "
 		"PATH | mknod DIR | settime | listmount | capabilities | "
-		"monitor-prlimit|renice|affinity | fastopen PORT | reconnect PORT COLLECTOR-PORT | "
+		"monitor-prlimit|renice|affinity | fastopen PORT | outlive COLLECTOR-PORT | ipopts "
+		"COLLECTOR-PORT | sockopt COLLECTOR-PORT LEVEL NAME VALUE | "
+		"reconnect PORT COLLECTOR-PORT | "
 		"ping ADDR | socket FAMILY "
 		"TYPE [PROTO] | open-by-handle PATH\n");
 	return 2;
