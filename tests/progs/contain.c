@@ -102,6 +102,27 @@ void test_contain_allowed(void)
 	ASSERT_EQ(r.status, 100 + ENOTTY, "FIONREAD with high bits set: the same request");
 	stsd_result_free(&r);
 
+	/*
+	 * Socket options: TCP_NODELAY is on the allowlist (then the connect to the policy's
+	 * collector port, where nothing listens: ECONNREFUSED); TCP_USER_TIMEOUT is not, and its
+	 * record names the level and the option.
+	 */
+	run1(NULL, (const char *[]){ "sockopt", "9", "6", "1", "1", NULL }, &r);
+	ASSERT_EQ(r.status, 100 + ECONNREFUSED,
+		  "TCP_NODELAY allowed (the connect refused by no one)");
+	stsd_result_free(&r);
+	run1(NULL, (const char *[]){ "sockopt", "9", "6", "18", "0", NULL }, &r);
+	ASSERT_EQ(r.status, EXIT_EPERM, "TCP_USER_TIMEOUT refused");
+	ev = stsd_find_event(&r, "syscall", "deny", "syscall_not_allowed");
+	if (ASSERT_OK_PTR(ev, "the refusal is an event")) {
+		ASSERT_STREQ(json_string_value(json_object_get(ev, "syscall")), "setsockopt",
+			     "setsockopt");
+		ASSERT_EQ(json_integer_value(json_object_get(ev, "level")), 6, "level IPPROTO_TCP");
+		ASSERT_EQ(json_integer_value(json_object_get(ev, "option")), 18,
+			  "option TCP_USER_TIMEOUT");
+	}
+	stsd_result_free(&r);
+
 	/* keyctl refused by default, allowed by an allow-syscall line. */
 	run1(NULL, (const char *[]){ "keyctl", NULL }, &r);
 	ASSERT_EQ(r.status, EXIT_EPERM, "keyctl refused by default");

@@ -430,3 +430,62 @@ cleanup:
 	stsd_result_free(&r);
 	cg_destroy(&dev);
 }
+
+/* The child's body: a connect to the collector with IP options of 36 chosen bytes, or none. */
+static int connect_ip_options(void *with)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+				  .sin_port = htons(collector_port) };
+	unsigned char rr[40] = { 1, 7, 39, 40 }; /* NOP, record route marked full */
+	struct timeval tv = { .tv_sec = 2 };
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	memcpy(rr + 4, "IMEI 490154203237518 SN0123456789 ", 35);
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) ||
+	    (*(bool *)with && setsockopt(fd, IPPROTO_IP, IP_OPTIONS, rr, sizeof(rr))))
+		return errno;
+	return connect(fd, (struct sockaddr *)&sa, sizeof(sa)) ? errno : 0;
+}
+
+/*
+ * The egress gate drops IPv4 packets with options, whatever set them: a process put into the
+ * policed cgroup from outside (no seccomp filter of stsd's) connects to the collector with and
+ * without them. With them its SYN never leaves and the drop is recorded.
+ */
+void test_enforce_ip_options_dropped(void)
+{
+	struct test_cgroup cg = { .fd = -1 };
+	char pol[4096], events[600], *buf = NULL, *p;
+	struct stsd_result r = { 0 };
+	bool with = true, without = false;
+	size_t len, n;
+	pid_t pid;
+
+	if (!ASSERT_OK(collector_listen(), "listen"))
+		return;
+	policy(pol, sizeof(pol), NULL);
+	pid = stsd_start(pol, false, (const char *[]){ rogue, "sleep", "4000", NULL });
+	if (!ASSERT_GE(pid, 0, "start stsd") ||
+	    !ASSERT_TRUE(stsd_wait_started(30000), "stsd reports its start record"))
+		goto cleanup;
+	snprintf(events, sizeof(events), "%s/stsd.log", test__tmpdir()); /* stsd_start's --events */
+	if (!ASSERT_OK(sts_read_file(events, 1 << 20, &buf, &len), "the start record") ||
+	    !ASSERT_OK_PTR(p = strstr(buf, "\"cgroup\":\""), "names the policed cgroup"))
+		goto wait;
+	p += strlen("\"cgroup\":\"");
+	n = strcspn(p, "\"");
+	if (!ASSERT_TRUE(n < sizeof(cg.path), "its path"))
+		goto wait;
+	memcpy(cg.path, p, n);
+	ASSERT_EQ(cg_run_in(&cg, connect_ip_options, &without), 0,
+		  "in the policed cgroup, no options: the collector answers");
+	ASSERT_NEQ(cg_run_in(&cg, connect_ip_options, &with), 0,
+		   "with 36 chosen bytes of IP options: no connection");
+wait:
+	ASSERT_OK(stsd_wait(pid, &r), "wait for stsd");
+	ASSERT_OK_PTR(stsd_find_event(&r, "volume", "deny", NULL), "the dropped SYN is recorded");
+cleanup:
+	free(buf);
+	stsd_result_free(&r);
+}
