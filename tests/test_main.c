@@ -140,23 +140,26 @@ static int rm_entry(const char *path, const struct stat *st, int flag, struct FT
 	return remove(path);
 }
 
-static bool selected(const char *name, char **filters, int nfilters)
+static bool listed(const char *name, char **list, int n)
 {
-	int i;
-
-	if (!nfilters)
-		return true;
-	for (i = 0; i < nfilters; i++)
-		if (strcmp(filters[i], name) == 0)
+	for (int i = 0; i < n; i++)
+		if (strcmp(list[i], name) == 0)
 			return true;
 	return false;
+}
+
+/* -t names select (none: all), -x names leave out. */
+static bool selected(const char *name, char **filters, int nfilters, char **excl, int nexcl)
+{
+	return (!nfilters || listed(name, filters, nfilters)) && !listed(name, excl, nexcl);
 }
 
 static void usage(const char *prog, FILE *f)
 {
 	fprintf(f,
-		"usage: %s [-v] [--no-skip] [-t NAME]... [-l]\n"
+		"usage: %s [-v] [--no-skip] [-t NAME]... [-x NAME]... [-l]\n"
 		"  -t NAME     run only this test (repeatable)\n"
+		"  -x NAME     leave this test out (repeatable; a lane that another lane covers)\n"
 		"  -l          list the tests and exit\n"
 		"  -v          print every check, not only failures\n"
 		"  --no-skip   count a skipped test as failed (used by the VM lane, where every\n"
@@ -171,15 +174,15 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	int passed = 0, failed = 0, skipped = 0, nfilters = 0, c;
+	int passed = 0, failed = 0, skipped = 0, nfilters = 0, nexcl = 0, c;
 	bool verbose = false, no_skip = false;
-	char *filters[64];
+	char *filters[64], *excl[64];
 	size_t i;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	/* Tests talk to peers that may go away (killed writers): a write error, not a death. */
 	signal(SIGPIPE, SIG_IGN);
-	while ((c = getopt_long(argc, argv, "vt:lh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "vt:x:lh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'v':
 			verbose = true;
@@ -193,6 +196,13 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			filters[nfilters++] = optarg;
+			break;
+		case 'x':
+			if (nexcl == (int)(sizeof(excl) / sizeof(excl[0]))) {
+				fprintf(stderr, "too many -x\n");
+				return 2;
+			}
+			excl[nexcl++] = optarg;
 			break;
 		case 'l':
 			for (i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
@@ -210,7 +220,7 @@ int main(int argc, char **argv)
 	for (i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
 		const char *verdict;
 
-		if (!selected(tests[i].name, filters, nfilters))
+		if (!selected(tests[i].name, filters, nfilters, excl, nexcl))
 			continue;
 		memset(&test__cur, 0, sizeof(test__cur));
 		test__cur.name = tests[i].name;
