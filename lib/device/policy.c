@@ -694,7 +694,12 @@ const char *const sts_policy_refusable[] = {
 	"clock_adjtime",
 	"adjtimex",
 	"quotactl_fd",
+	/*
+	 * Serving instead of sending; and a port of its choice before a connect: 16 bits of
+	 * the sender's choice in the headers of every connection to the collector.
+	 */
 	"listen",
+	"bind",
 	"pidfd_open",
 	"pidfd_send_signal",
 	"personality",

@@ -189,6 +189,25 @@ static int header_data(const char *port, int level, int name, int value)
 	return err;
 }
 
+/* A connection to the collector from a source port of its choice. Returns an errno. */
+static int from_port(const char *port, const char *src)
+{
+	struct sockaddr_in to = { .sin_family = AF_INET,
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+				  .sin_port = htons(atoi(port)) },
+			   from = to;
+	int fd = socket(AF_INET, SOCK_STREAM, 0), err = 0;
+
+	if (fd < 0)
+		return errno;
+	from.sin_port = htons(atoi(src));
+	if (bind(fd, (struct sockaddr *)&from, sizeof(from)) ||
+	    connect(fd, (struct sockaddr *)&to, sizeof(to)))
+		err = errno;
+	close(fd);
+	return err;
+}
+
 /* A DNS query for NAME, type A: with a NAME built from data, a DNS tunnel. */
 static size_t dns_query(const char *name, unsigned char *q, size_t len)
 {
@@ -838,6 +857,8 @@ static int action(int argc, char **argv)
 		return result(what, on_monitor(a + 8));
 	if (strcmp(a, "fastopen") == 0 && argc == 2)
 		return result(what, tcp_sneak(a, argv[1], NULL));
+	if (strcmp(a, "srcport") == 0 && argc == 3)
+		return result(what, from_port(argv[1], argv[2]));
 	if (strcmp(a, "ipopts") == 0 && argc == 2)
 		return result(what, header_data(argv[1], -1, 0, 0));
 	if (strcmp(a, "sockopt") == 0 && argc == 5)
