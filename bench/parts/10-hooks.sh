@@ -156,11 +156,15 @@ What every other process on the device pays while stsd's programs are loaded: a 
 one system call in a process **outside** the policed cgroup, with no monitor, with \`stsd run\`
 holding its programs (a \`sleep\` in the policed cgroup), and with the peers, interleaved: in
 each round every configuration runs the three loops once, each monitor started before and
-stopped after its loops. Loops (\`build/bench/syscall-loop\`, ns per call): \`open\` = open +
+stopped after its loops; even rounds run the configurations in the reverse order (no monitor
+last), so none always runs at the same distance from the no-monitor run. Loops
+(\`build/bench/syscall-loop\`, ns per call; clock: ${BENCH_CLOCK:-wall}): \`open\` = open +
 close of a regular file ($nopen calls), \`connect\` = socket + loopback TCP connect + accept +
-close ($nconn), \`udp\` = sendmsg of 64 bytes on an unconnected UDP socket to a loopback
+close, the accepted side with a reset, so that no TIME_WAIT socket is left to slow the next
+run ($nconn), \`udp\` = sendmsg of 64 bytes on an unconnected UDP socket to a loopback
 receiver ($nudp). "ratio" and "ns added" are computed per round against that round's
-no-monitor run, then the median (min–max) over $BENCH_ROUNDS rounds.
+no-monitor run, then the median (min–max) over $BENCH_ROUNDS rounds. Part 1b measures the
+kernel's own share of these figures (the floor) without that noise.
 
 Peers: \`opensnoop\` (Debian libbpf-tools; it traces the open family only and has no cgroup
 filter: \`opensnoop-p\` is \`opensnoop -p PID\` of a sleeping process, its closest equivalent
