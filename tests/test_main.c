@@ -154,6 +154,17 @@ static bool selected(const char *name, char **filters, int nfilters, char **excl
 	return (!nfilters || listed(name, filters, nfilters)) && !listed(name, excl, nexcl);
 }
 
+/* One more -t or -x name; false (said) past 64 of them. */
+static bool add_name(char **list, int *n, char *name, int opt)
+{
+	if (*n == 64) {
+		fprintf(stderr, "too many -%c\n", opt);
+		return false;
+	}
+	list[(*n)++] = name;
+	return true;
+}
+
 static void usage(const char *prog, FILE *f)
 {
 	fprintf(f,
@@ -191,18 +202,10 @@ int main(int argc, char **argv)
 			no_skip = true;
 			break;
 		case 't':
-			if (nfilters == (int)(sizeof(filters) / sizeof(filters[0]))) {
-				fprintf(stderr, "too many -t\n");
-				return 2;
-			}
-			filters[nfilters++] = optarg;
-			break;
 		case 'x':
-			if (nexcl == (int)(sizeof(excl) / sizeof(excl[0]))) {
-				fprintf(stderr, "too many -x\n");
+			if (!add_name(c == 't' ? filters : excl, c == 't' ? &nfilters : &nexcl,
+				      optarg, c))
 				return 2;
-			}
-			excl[nexcl++] = optarg;
 			break;
 		case 'l':
 			for (i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)

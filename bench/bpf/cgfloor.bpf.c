@@ -8,52 +8,21 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 
-SEC("cgroup/sock_create")
-int floor_sock_create(struct bpf_sock *sk)
-{
-	return 1;
-}
+/* One program per attach type, each returning "allow" at once. */
+#define FLOOR(sec, name, ctx) \
+	SEC(sec)              \
+	int name(ctx *c)      \
+	{                     \
+		return 1;     \
+	}
 
-SEC("cgroup/connect4")
-int floor_connect4(struct bpf_sock_addr *ctx)
-{
-	return 1;
-}
-
-SEC("cgroup/connect6")
-int floor_connect6(struct bpf_sock_addr *ctx)
-{
-	return 1;
-}
-
-SEC("cgroup/sendmsg4")
-int floor_sendmsg4(struct bpf_sock_addr *ctx)
-{
-	return 1;
-}
-
-SEC("cgroup/sendmsg6")
-int floor_sendmsg6(struct bpf_sock_addr *ctx)
-{
-	return 1;
-}
-
-SEC("sockops")
-int floor_sockops(struct bpf_sock_ops *skops)
-{
-	return 1;
-}
-
-SEC("cgroup_skb/egress")
-int floor_egress(struct __sk_buff *skb)
-{
-	return 1;
-}
-
-SEC("cgroup_skb/ingress")
-int floor_ingress(struct __sk_buff *skb)
-{
-	return 1;
-}
+FLOOR("cgroup/sock_create", floor_sock_create, struct bpf_sock)
+FLOOR("cgroup/connect4", floor_connect4, struct bpf_sock_addr)
+FLOOR("cgroup/connect6", floor_connect6, struct bpf_sock_addr)
+FLOOR("cgroup/sendmsg4", floor_sendmsg4, struct bpf_sock_addr)
+FLOOR("cgroup/sendmsg6", floor_sendmsg6, struct bpf_sock_addr)
+FLOOR("sockops", floor_sockops, struct bpf_sock_ops)
+FLOOR("cgroup_skb/egress", floor_egress, struct __sk_buff)
+FLOOR("cgroup_skb/ingress", floor_ingress, struct __sk_buff)
 
 char LICENSE[] SEC("license") = "GPL";
