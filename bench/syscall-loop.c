@@ -107,8 +107,7 @@ static int loop_connect(struct sockaddr_in *sa, int lfd, long n)
 			return -1;
 		if (lfd >= 0) {
 			afd = accept(lfd, NULL, NULL);
-			if (afd < 0 ||
-			    setsockopt(afd, SOL_SOCKET, SO_LINGER, &rst, sizeof(rst)))
+			if (afd < 0 || setsockopt(afd, SOL_SOCKET, SO_LINGER, &rst, sizeof(rst)))
 				return -1;
 			close(afd);
 		}
@@ -159,7 +158,8 @@ static int serve(struct sockaddr_in *sa)
 	}
 }
 
-/* One loop: "open", "connect" or "udp" (ARG a path or an address, own the socket of own_socket()). */
+/* One loop: "open", "connect" or "udp" (ARG a path or an address, own the socket of own_socket()).
+ */
 static int run_loop(const char *op, const char *arg, struct sockaddr_in *sa, int own, long n)
 {
 	if (!strcmp(op, "open"))
@@ -225,8 +225,8 @@ static void floor_detach(struct bpf_link **links, size_t n)
 	}
 }
 
-static int measure_floor(const char *cgroup, const char *op, const char *arg, struct sockaddr_in *sa,
-		 int own, long n, int pairs)
+static int measure_floor(const char *cgroup, const char *op, const char *arg,
+			 struct sockaddr_in *sa, int own, long n, int pairs)
 {
 	struct bpf_link *links[8] = { NULL };
 	double *added = calloc(pairs, sizeof(double)), *ratio = calloc(pairs, sizeof(double));
@@ -250,7 +250,8 @@ static int measure_floor(const char *cgroup, const char *op, const char *arg, st
 
 				floor_detach(links, ARRAY_SIZE(links));
 				if (on && floor_attach(skel, cg, set, links)) {
-					fprintf(stderr, "syscall-loop: floor: attach %s to %s: %s\n",
+					fprintf(stderr,
+						"syscall-loop: floor: attach %s to %s: %s\n",
 						floor_sets[set].set, cgroup, strerror(errno));
 					goto cleanup;
 				}
