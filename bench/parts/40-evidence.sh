@@ -104,15 +104,16 @@ once (the log's cost, not the caller's). *Non-durable*: no checkpoint within the
 record one \`write(2)\`; *durable*: the default policy, a signed checkpoint and \`fdatasync\`
 every 1000 records plus the final one, all timed. *Verify*: \`evv_verify()\` (what
 \`stsctl verify\` runs) over the durable log, file already in the page cache, on every core
-(lines parsed and hashed in parallel, then checked in order) and on one. *Raw SHA-256*:
+(windows of lines split, parsed, hashed and checked in parallel, only the links between
+windows and the checkpoints in order) and on one. *Raw SHA-256*:
 \`openssl speed -evp sha256 -bytes $bytes -seconds 1\`, one hash per record, one core. Format 2
 hashes every line once (its Merkle leaf, which is also the next line's \`prev\`) plus about one
 interior node: $ver_blocks SHA-256 block compressions per record against $raw_blocks for one raw hash,
 so one core hashing one message at a time would reach about $ceiling% of the raw rate. Where
 the CPU has the SHA extensions, verify hashes two lines (and two tree nodes) at a time, which
 fills the round instruction's pipeline that one message leaves half idle; the parsing (the
-writer's own form read at fixed places) and the hashing are shared by the cores, only the
-ordered checks run on one.
+writer's own form read at fixed places), the hashing and the checks within a window are
+shared by the cores, only what links the windows runs in order.
 $BENCH_ROUNDS interleaved rounds of $n records each.
 
 | measure | median (min–max) | target |
