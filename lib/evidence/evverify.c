@@ -863,15 +863,19 @@ static void *work(void *arg)
 			pthread_cond_broadcast(&pp->cv);
 			continue;
 		}
-		/* A free window of this thread's own, if there is a next one to take. */
+		/*
+		 * A free window, if there is a next one to take: one of this thread's own, else
+		 * any (a thread the scheduler left behind must not hold the others up).
+		 */
 		w = NULL;
-		for (k = me->id * pp->per;
-		     !pp->splitting && pp->p < pp->end && !pp->torn && k < (me->id + 1) * pp->per;
-		     k++)
-			if (pp->w[k].state == 0) {
-				w = &pp->w[k];
+		for (k = 0; !pp->splitting && pp->p < pp->end && !pp->torn && k < pp->nw; k++) {
+			struct pwin *c = &pp->w[(me->id * pp->per + k) % pp->nw];
+
+			if (c->state == 0) {
+				w = c;
 				break;
 			}
+		}
 		if (w) {
 			pp->order[pp->taken++ % pp->nw] = w;
 			w->state = 1;
