@@ -775,8 +775,7 @@ static int check_window(struct pipe *pp, struct pwin *w)
 	v->sub_nodes = w->nodes;
 	for (i = 0; !err && i < n; i++) {
 		pp->line++;
-		/* Lines that need the order: the chain's start or switch to v2, a kept checkpoint.
-		 */
+		/* In order: a window's first line, checkpoints, v1, a kept checkpoint due. */
 		fast = w->fast[i] && v->mode == 2 && !v->seg_pending &&
 		       !(v->opts->since && !v->res->since_checked);
 		if (fast) {
