@@ -360,6 +360,7 @@ void test_evidence_line(void)
 		"\"n\":1}";
 	struct evline rec;
 	char why[128], imei[16];
+	int64_t t;
 	size_t i;
 
 	ASSERT_OK(evline_parse(good, strlen(good), &rec, why, sizeof(why)), "good line");
@@ -370,6 +371,21 @@ void test_evidence_line(void)
 	for (i = 0; i < ARRAY_SIZE(bad); i++)
 		ASSERT_EQ(evline_parse(bad[i], strlen(bad[i]), &rec, why, sizeof(why)), -EBADMSG,
 			  bad[i]);
+	/* The parser remembers the last date it checked: that must never let a bad one by. */
+	ASSERT_OK(evline_parse_time("2028-02-29T23:59:59.999999Z", 27, &t), "a leap day");
+	ASSERT_EQ(t, 1835481599999999LL, "its time");
+	ASSERT_OK(evline_parse_time("2028-02-29T00:00:00.000000Z", 27, &t), "the same day again");
+	ASSERT_EQ(t, 1835395200000000LL, "its time, from the date remembered");
+	ASSERT_EQ(evline_parse_time("2028-02-29T24:00:00.000000Z", 27, &t), -EBADMSG,
+		  "hour 24 of a remembered date");
+	ASSERT_EQ(evline_parse_time("2028-02-29T00:00:00.00000xZ", 27, &t), -EBADMSG,
+		  "a bad digit after a remembered date");
+	ASSERT_EQ(evline_parse_time("2028-02-30T00:00:00.000000Z", 27, &t), -EBADMSG,
+		  "February 30 right after the 29th");
+	ASSERT_EQ(evline_parse_time("2027-02-29T00:00:00.000000Z", 27, &t), -EBADMSG,
+		  "no February 29 in 2027");
+	ASSERT_OK(evline_parse_time("2028-02-29T00:00:00.000000Z", 27, &t),
+		  "the leap day once more");
 	ASSERT_OK(evlog_mask_imei("353876100000006", imei, sizeof(imei)), "mask");
 	ASSERT_STREQ(imei, "***********0006", "IMEI masked but its last 4 digits");
 	ASSERT_EQ(evlog_mask_imei("35387610000000x", imei, sizeof(imei)), -EINVAL, "digits only");
