@@ -464,7 +464,7 @@ struct pwin {
 	size_t n;
 	int state; /* 0 free, 1 taken, 3 prepared */
 	int err;
-	bool objs; /* some line has a rec.obj to free */
+	bool objs; /* prepare() left a rec.obj to free in some line */
 	uint64_t idx0; /* the tree index its first line should have (a guess: checked) */
 	merkle_hash *nodes; /* its subtree, when whole and aligned (sub) */
 	bool sub;
@@ -714,14 +714,14 @@ struct pipe {
 	uint64_t taken, checked; /* windows taken (split off the buffer), windows checked */
 	bool splitting, checking, stop;
 	/* The splitter's (the thread that set `splitting`): where the next window starts. */
-	const char *p, *end;
+	_Alignas(64) const char *p, *end;
 	uint64_t idx; /* the tree index of its first line */
 	bool torn; /* the buffer ends without a newline at p */
 	bool want_obj;
 	unsigned int bits;
 	size_t win;
 	/* The ordered part's (the thread that set `checking`). */
-	const char *buf;
+	_Alignas(64) const char *buf;
 	struct vstate *v;
 	struct vline last; /* the last line of the window checked before */
 	bool have_last;
@@ -764,17 +764,19 @@ static int check_window(struct pipe *pp, struct pwin *w)
 	struct vstate *v = pp->v;
 	struct vline *lines = w->lines;
 	size_t i, n = w->n;
+	/* Counted here, stored once: pp's lines are the other threads' too (false sharing). */
+	uint64_t line = pp->line;
 	bool fast;
 	int err = w->err;
 
 	/* The window's subtree stands for it if the tree is where it was guessed. */
-	v->sub = w->sub && pp->line > 0 && !v->seg_pending && v->range.size == w->idx0;
+	v->sub = w->sub && line > 0 && !v->seg_pending && v->range.size == w->idx0;
 	v->sub_bits = pp->bits;
 	v->sub_j = 0;
 	v->sub_lines = lines;
 	v->sub_nodes = w->nodes;
 	for (i = 0; !err && i < n; i++) {
-		pp->line++;
+		line++;
 		/* In order: a window's first line, checkpoints, v1, a kept checkpoint due. */
 		fast = w->fast[i] && v->mode == 2 && !v->seg_pending &&
 		       !(v->opts->since && !v->res->since_checked);
@@ -784,12 +786,18 @@ static int check_window(struct pipe *pp, struct pwin *w)
 		}
 		if (i)
 			v->last_time_us = lines[i - 1].rec.time_us;
-		err = check_line(v, pp->buf, pp->line, &lines[i],
+		err = check_line(v, pp->buf, line, &lines[i],
 				 i ? &lines[i - 1] : (pp->have_last ? &pp->last : NULL),
 				 i ? lines[i - 1].leaf : pp->prev_leaf,
 				 i + 1 < n ? &lines[i + 1] : NULL);
-		w->objs |= lines[i].rec.obj != NULL;
+		/*
+		 * A checkpoint's object goes now: freeing every line's at the end would write
+		 * to all of the window's lines, which another core then has to fetch back.
+		 */
+		if (!w->objs)
+			evline_free(&lines[i].rec);
 	}
+	pp->line = line;
 	if (!err && v->sub) {
 		err = merkle_range_append_subtree(&v->range, w->nodes[pp->win - 2], pp->bits);
 		v->res->windows_ahead++;
