@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * libFuzzer harness: the whole-log verifier, with and without an auditor's seal key. It must
- * never crash, a verdict must name a line inside the input, and three threads (windows of at
+ * never crash, a verdict must name a line inside the input, and two threads (windows of at
  * least 64 lines prepared in any order, checked in order) must give the verdict of one, word
  * for word.
  */
@@ -33,7 +33,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	if (err == 0 && res.records != lines)
 		abort();
-	o.threads = 3;
+	/* Threads change anything only with several windows (64 lines at least each). */
+	o.threads = lines > 64 ? 2 : 1;
 	if (evv_verify((const char *)data, size, &o, &par) != err || par.bad_line != res.bad_line ||
 	    par.records != res.records || strcmp(par.why, res.why) != 0)
 		abort();
