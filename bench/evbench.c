@@ -10,6 +10,9 @@
  *       cache, one write(2) each. With --durable the default policy (a checkpoint, signed and
  *       fdatasync'd, every 1000 records) and the final checkpoint of evlog_close() are timed.
  *       Prints records_per_s and mean_line_bytes.
+ *   evbench write FILE N BYTES  N write(2) calls of BYTES bytes each to a fresh FILE opened
+ *       O_APPEND like the log, nothing else: the bound of one write(2) per record on this
+ *       machine (the kernel's cost per call). Prints writes_per_s.
  *   evbench verify LOG PUB [--threads N]  evv_verify() of LOG against PUB (the work of `stsctl
  *       verify`, without process start-up and mmap), on N threads (default: one per CPU);
  *       prints records_per_s (wall clock) and records_per_cpu_s (CPU time of all threads).
@@ -21,6 +24,7 @@
 #include "evidence/evverify.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -114,6 +118,34 @@ static int cmd_append(const char *path, const char *keypath, uint64_t n, bool du
 	return 0;
 }
 
+static int cmd_write(const char *path, uint64_t n, size_t bytes)
+{
+	char *line = malloc(bytes ? bytes : 1);
+	double t0, t1;
+	uint64_t i;
+	int fd, err = 0;
+
+	if (!line || !bytes)
+		return die("write", ENOMEM);
+	memset(line, 'x', bytes);
+	line[bytes - 1] = '\n';
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return die(path, errno);
+	t0 = now_s();
+	for (i = 0; i < n && !err; i++)
+		if (write(fd, line, bytes) != (ssize_t)bytes)
+			err = errno ? errno : EIO;
+	t1 = now_s();
+	close(fd);
+	unlink(path);
+	free(line);
+	if (err)
+		return die("write", err);
+	printf("writes_per_s %.0f\n", n / (t1 - t0));
+	return 0;
+}
+
 static int cmd_verify(const char *path, const char *pubpath, unsigned int threads)
 {
 	struct evv_result res;
@@ -161,11 +193,15 @@ int main(int argc, char **argv)
 	if ((argc == 5 || argc == 6) && !strcmp(argv[1], "append"))
 		return cmd_append(argv[2], argv[3], strtoull(argv[4], NULL, 10),
 				  argc == 6 && !strcmp(argv[5], "--durable"));
+	if (argc == 5 && !strcmp(argv[1], "write"))
+		return cmd_write(argv[2], strtoull(argv[3], NULL, 10),
+				 (size_t)strtoul(argv[4], NULL, 10));
 	if (argc == 4 && !strcmp(argv[1], "verify"))
 		return cmd_verify(argv[2], argv[3], 0);
 	if (argc == 6 && !strcmp(argv[1], "verify") && !strcmp(argv[4], "--threads"))
 		return cmd_verify(argv[2], argv[3], (unsigned int)strtoul(argv[5], NULL, 10));
-	fprintf(stderr, "usage: evbench key DIR | append LOG KEY N [--durable] | verify LOG PUB "
-			"[--threads N]\n");
+	fprintf(stderr,
+		"usage: evbench key DIR | append LOG KEY N [--durable] | write FILE N BYTES | "
+		"verify LOG PUB [--threads N]\n");
 	return 2;
 }

@@ -95,21 +95,32 @@ static int64_t days_since_epoch(int y, int m, int d)
 int evline_parse_time(const char *s, size_t len, int64_t *time_us)
 {
 	static const int mdays[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	/* The last date this thread checked: a log's lines share their date for a day. */
+	static __thread char last_date[10];
+	static __thread int64_t last_days = -1;
 	int y, mo, d, h, mi, sec, us;
+	int64_t days;
 	bool leap;
 
-	if (len != EVLINE_TIME_LEN || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' ||
-	    s[16] != ':' || s[19] != '.' || s[26] != 'Z' || !digits(s, 4, &y) ||
-	    !digits(s + 5, 2, &mo) || !digits(s + 8, 2, &d) || !digits(s + 11, 2, &h) ||
-	    !digits(s + 14, 2, &mi) || !digits(s + 17, 2, &sec) || !digits(s + 20, 6, &us))
+	if (len != EVLINE_TIME_LEN || s[10] != 'T' || s[13] != ':' || s[16] != ':' ||
+	    s[19] != '.' || s[26] != 'Z' || !digits(s + 11, 2, &h) || !digits(s + 14, 2, &mi) ||
+	    !digits(s + 17, 2, &sec) || !digits(s + 20, 6, &us) || h > 23 || mi > 59 || sec > 59)
 		return -EBADMSG;
-	if (y < 1970 || mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || sec > 59)
-		return -EBADMSG;
-	/* One spelling per instant: no February 30 (which timegm() would move to March). */
-	leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-	if (d > mdays[mo - 1] + (mo == 2 && leap))
-		return -EBADMSG;
-	*time_us = ((days_since_epoch(y, mo, d) * 24 + h) * 60 + mi) * 60 + sec;
+	if (last_days >= 0 && memcmp(s, last_date, sizeof(last_date)) == 0) {
+		days = last_days;
+	} else {
+		if (s[4] != '-' || s[7] != '-' || !digits(s, 4, &y) || !digits(s + 5, 2, &mo) ||
+		    !digits(s + 8, 2, &d) || y < 1970 || mo < 1 || mo > 12 || d < 1)
+			return -EBADMSG;
+		/* One spelling per instant: no February 30 (which timegm() would move to March). */
+		leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+		if (d > mdays[mo - 1] + (mo == 2 && leap))
+			return -EBADMSG;
+		days = days_since_epoch(y, mo, d);
+		memcpy(last_date, s, sizeof(last_date));
+		last_days = days;
+	}
+	*time_us = ((days * 24 + h) * 60 + mi) * 60 + sec;
 	*time_us = *time_us * 1000000 + us;
 	return 0;
 }

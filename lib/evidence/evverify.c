@@ -432,14 +432,19 @@ static int keep_leaf(struct vstate *v, const merkle_hash leaf)
 }
 
 /*
- * Lines go through in windows: first every line of the window is parsed (evline_scan),
- * leaf-hashed and its subtree hashed, split between the threads; then the window is checked
- * in order. Only the ordered part (chain, checkpoints) runs on one core. 512 lines (about
- * 170 KB of a log of 330-byte records) stay in a core's cache between the two passes; 2048
- * measured no better.
+ * Lines go through in windows of 2^k lines that start at a multiple of their size in the tree,
+ * data-parallel: one thread takes a window, splits its lines off the buffer, parses each
+ * (evline_scan), hashes its leaves and its Merkle subtree, and checks each line against the
+ * one before it (struct pwin: fast), all while the window is in its core's cache; then, in
+ * order, what only the order can tell: the first line of each window against the last of the
+ * window before, checkpoints (the tree so far), and whatever failed the checks within. 512
+ * lines (about 170 KB of a log of 330-byte records) stay in a core's cache; 2048 measured no
+ * better.
  */
 #define WINDOW 512
 #define MAX_THREADS 16
+#define WINDOWS_PER_THREAD 3
+#define MAX_WINDOWS (WINDOWS_PER_THREAD * MAX_THREADS)
 
 struct vline {
 	const char *p;
@@ -449,14 +454,19 @@ struct vline {
 	merkle_hash leaf;
 };
 
-struct vwork {
+struct pwin {
 	struct vline *lines;
-	size_t from, to;
-	bool want_obj;
+	/*
+	 * fast[i]: line i parsed and is no checkpoint, and its seq, prev and time follow line
+	 * i - 1 of the window as check_line() requires once the chain is in format 2.
+	 */
+	uint8_t *fast;
+	size_t n;
+	int state; /* 0 free, 1 taken, 3 prepared */
 	int err;
-	/* A whole window that starts at a multiple of its size: its subtree goes to nodes. */
-	unsigned int bits;
-	merkle_hash *nodes;
+	bool objs; /* prepare() left a rec.obj to free in some line */
+	uint64_t idx0; /* the tree index its first line should have (a guess: checked) */
+	merkle_hash *nodes; /* its subtree, when whole and aligned (sub) */
 	bool sub;
 };
 
@@ -472,45 +482,58 @@ static const uint8_t *sub_node(const struct vline *lines, const merkle_hash *nod
 	return h ? nodes[level_off(bits, h) + i] : lines[i].leaf;
 }
 
-static void *prepare(void *arg)
+/* Everything about a window that does not depend on the windows before it. */
+static void prepare(struct pwin *w, unsigned int bits, bool want_obj)
 {
-	struct vwork *w = arg;
+	struct vline *lines = w->lines;
+	const struct vline *a, *b;
 	unsigned int h;
-	size_t i, k;
+	size_t i, k, n = w->n;
 
-	for (i = w->from; i < w->to; i++) {
-		struct vline *l = &w->lines[i];
+	w->err = 0;
+	w->objs = false;
+	for (i = 0; i < n; i++) {
+		struct vline *l = &lines[i];
 
-		l->err = (w->want_obj ? evline_parse : evline_scan)(l->p, l->len, &l->rec, NULL, 0);
+		l->err = (want_obj ? evline_parse : evline_scan)(l->p, l->len, &l->rec, NULL, 0);
+		w->objs |= l->rec.obj != NULL;
 		/* Leaves two at a time (sha2x.h), while the lines are in cache. */
-		if ((i - w->from) % 2 == 1 &&
+		if (i % 2 == 1 &&
 		    sha2x_leaf_hash(l[-1].p, l[-1].len, l->p, l->len, l[-1].leaf, l->leaf))
 			w->err = -EIO;
 	}
-	if ((w->to - w->from) % 2 == 1 &&
-	    merkle_leaf_hash(w->lines[w->to - 1].p, w->lines[w->to - 1].len,
-			     w->lines[w->to - 1].leaf))
+	if (n % 2 == 1 && merkle_leaf_hash(lines[n - 1].p, lines[n - 1].len, lines[n - 1].leaf))
 		w->err = -EIO;
-	/* The tree's interior nodes are most of what is left: hashed here, on every core. */
+	/* The ordered part then only looks at the lines that fail this. */
+	for (i = 1; i < n; i++) {
+		a = &lines[i - 1];
+		b = &lines[i];
+		w->fast[i] = !a->err && !b->err && b->rec.seq == a->rec.seq + 1 &&
+			     b->rec.time_us >= a->rec.time_us &&
+			     memcmp(b->rec.prev, a->leaf, STS_SHA256_LEN) == 0 &&
+			     strcmp(b->rec.type, EV_CHECKPOINT) != 0;
+	}
+	if (n)
+		w->fast[0] = 0;
+	/* The tree's interior nodes are most of what is left. */
 	if (!w->sub)
-		return NULL;
-	for (h = 1; h <= w->bits && !w->err; h++) {
-		k = level_off(w->bits, h);
+		return;
+	for (h = 1; h <= bits && !w->err; h++) {
+		k = level_off(bits, h);
 		/* A level has 2^(bits-h) nodes: pairs, but for the top one. */
-		for (i = 0; i + 1 < (size_t)1 << (w->bits - h) && !w->err; i += 2)
-			if (sha2x_node_hash(sub_node(w->lines, w->nodes, w->bits, h - 1, 2 * i),
-					    sub_node(w->lines, w->nodes, w->bits, h - 1, 2 * i + 1),
-					    sub_node(w->lines, w->nodes, w->bits, h - 1, 2 * i + 2),
-					    sub_node(w->lines, w->nodes, w->bits, h - 1, 2 * i + 3),
+		for (i = 0; i + 1 < (size_t)1 << (bits - h) && !w->err; i += 2)
+			if (sha2x_node_hash(sub_node(lines, w->nodes, bits, h - 1, 2 * i),
+					    sub_node(lines, w->nodes, bits, h - 1, 2 * i + 1),
+					    sub_node(lines, w->nodes, bits, h - 1, 2 * i + 2),
+					    sub_node(lines, w->nodes, bits, h - 1, 2 * i + 3),
 					    w->nodes[k + i], w->nodes[k + i + 1]))
 				w->err = -EIO;
-		if (i < (size_t)1 << (w->bits - h) &&
-		    merkle_node_hash(sub_node(w->lines, w->nodes, w->bits, h - 1, 2 * i),
-				     sub_node(w->lines, w->nodes, w->bits, h - 1, 2 * i + 1),
+		if (i < (size_t)1 << (bits - h) &&
+		    merkle_node_hash(sub_node(lines, w->nodes, bits, h - 1, 2 * i),
+				     sub_node(lines, w->nodes, bits, h - 1, 2 * i + 1),
 				     w->nodes[k + i]))
 			w->err = -EIO;
 	}
-	return NULL;
 }
 
 /* The root of the records so far: `range`, and within a pre-hashed window its first sub_j. */
@@ -534,70 +557,6 @@ static int tree_root(const struct vstate *v, merkle_hash root)
 		pos += 1ull << h;
 	}
 	return merkle_range_root(&r, root);
-}
-
-/*
- * The pipeline: windows of lines in a ring; any thread (the helpers, or this one while it
- * waits) prepares the oldest window nobody took, while this thread checks, in order, the
- * windows already prepared. With n cores, n - 1 helpers: the ordered part (chain, tree,
- * checkpoints) overlaps with the parsing and hashing of the windows after it.
- */
-#define MAX_WINDOWS 16
-
-struct pwin {
-	struct vline *lines;
-	size_t n;
-	int state; /* 0 free, 1 filled, 2 taken, 3 prepared */
-	int err;
-	uint64_t idx0; /* the tree index its first line should have (a guess: checked) */
-	merkle_hash *nodes; /* its subtree, when whole and aligned (sub) */
-	bool sub;
-};
-
-struct pipe {
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	struct pwin w[MAX_WINDOWS];
-	unsigned int nw;
-	uint64_t filled, taken; /* windows filled, windows taken to be prepared */
-	bool stop, want_obj;
-	unsigned int bits; /* windows of 2^bits lines */
-};
-
-/* Under p->mu: take the next filled window, prepare it without the lock. */
-static void take_and_prepare(struct pipe *pp)
-{
-	struct pwin *w = &pp->w[pp->taken++ % pp->nw];
-	struct vwork wk = { .lines = w->lines,
-			    .from = 0,
-			    .to = w->n,
-			    .want_obj = pp->want_obj,
-			    .bits = pp->bits,
-			    .nodes = w->nodes,
-			    .sub = w->sub };
-
-	w->state = 2;
-	pthread_mutex_unlock(&pp->mu);
-	prepare(&wk);
-	pthread_mutex_lock(&pp->mu);
-	w->err = wk.err;
-	w->state = 3;
-	pthread_cond_broadcast(&pp->cv);
-}
-
-static void *helper(void *arg)
-{
-	struct pipe *pp = arg;
-
-	pthread_mutex_lock(&pp->mu);
-	while (!pp->stop) {
-		if (pp->taken < pp->filled)
-			take_and_prepare(pp);
-		else
-			pthread_cond_wait(&pp->cv, &pp->mu);
-	}
-	pthread_mutex_unlock(&pp->mu);
-	return NULL;
 }
 
 static unsigned int thread_count(const struct evv_opts *opts)
@@ -735,20 +694,231 @@ static int check_line(struct vstate *v, const char *buf, uint64_t line, struct v
 	return 0;
 }
 
+/*
+ * The windows in a ring. Every thread (the helpers and the caller alike) loops: when the
+ * oldest unchecked window is prepared and nobody is checking, it checks that window in order;
+ * else it takes the next window: splits its lines off the buffer (the only step that runs one
+ * window after the other, as it finds where the next window starts) and prepares it.
+ */
+struct pipe {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	/*
+	 * Thread t prepares windows only in w[t * per] to w[t * per + per - 1]: the memory a
+	 * thread writes stays in its core's cache (reused by another core, each window's 150 KB
+	 * cost a tenth more CPU). order: the windows taken, by their place in the log.
+	 */
+	struct pwin w[MAX_WINDOWS];
+	struct pwin *order[MAX_WINDOWS];
+	unsigned int nw, per;
+	uint64_t taken, checked; /* windows taken (split off the buffer), windows checked */
+	bool splitting, checking, stop;
+	/* The splitter's (the thread that set `splitting`): where the next window starts. */
+	_Alignas(64) const char *p, *end;
+	uint64_t idx; /* the tree index of its first line */
+	bool torn; /* the buffer ends without a newline at p */
+	bool want_obj;
+	unsigned int bits;
+	size_t win;
+	/* The ordered part's (the thread that set `checking`). */
+	_Alignas(64) const char *buf;
+	struct vstate *v;
+	struct vline last; /* the last line of the window checked before */
+	bool have_last;
+	uint8_t prev_leaf[STS_SHA256_LEN];
+	uint64_t line;
+	int err;
+};
+
+/* A line that passed prepare()'s checks: check_line() for it would only do this. */
+static int pass_line(struct vstate *v, const struct vline *l)
+{
+	const struct evv_opts *opts = v->opts;
+	int err;
+
+	v->res->tail++;
+	if (opts->on_record) {
+		err = opts->on_record(opts->arg, &l->rec, l->p, l->len);
+		if (err)
+			return err;
+	}
+	if (v->sub) {
+		v->sub_j++;
+	} else {
+		err = merkle_range_append(&v->range, l->leaf);
+		if (err)
+			return err;
+	}
+	if (opts->keep_leaves) {
+		err = keep_leaf(v, l->leaf);
+		if (err)
+			return err;
+	}
+	v->res->version = 2;
+	v->res->records++;
+	return 0;
+}
+
+static int check_window(struct pipe *pp, struct pwin *w)
+{
+	struct vstate *v = pp->v;
+	struct vline *lines = w->lines;
+	size_t i, n = w->n;
+	/* Counted here, stored once: pp's lines are the other threads' too (false sharing). */
+	uint64_t line = pp->line;
+	bool fast;
+	int err = w->err;
+
+	/* The window's subtree stands for it if the tree is where it was guessed. */
+	v->sub = w->sub && line > 0 && !v->seg_pending && v->range.size == w->idx0;
+	v->sub_bits = pp->bits;
+	v->sub_j = 0;
+	v->sub_lines = lines;
+	v->sub_nodes = w->nodes;
+	for (i = 0; !err && i < n; i++) {
+		line++;
+		/* In order: a window's first line, checkpoints, v1, a kept checkpoint due. */
+		fast = w->fast[i] && v->mode == 2 && !v->seg_pending &&
+		       !(v->opts->since && !v->res->since_checked);
+		if (fast) {
+			err = pass_line(v, &lines[i]);
+			continue;
+		}
+		if (i)
+			v->last_time_us = lines[i - 1].rec.time_us;
+		err = check_line(v, pp->buf, line, &lines[i],
+				 i ? &lines[i - 1] : (pp->have_last ? &pp->last : NULL),
+				 i ? lines[i - 1].leaf : pp->prev_leaf,
+				 i + 1 < n ? &lines[i + 1] : NULL);
+		/*
+		 * A checkpoint's object goes now: freeing every line's at the end would write
+		 * to all of the window's lines, which another core then has to fetch back.
+		 */
+		if (!w->objs)
+			evline_free(&lines[i].rec);
+	}
+	pp->line = line;
+	if (!err && v->sub) {
+		err = merkle_range_append_subtree(&v->range, w->nodes[pp->win - 2], pp->bits);
+		v->res->windows_ahead++;
+	}
+	v->sub = false;
+	/* The window's last line is the next window's previous one. */
+	if (!err && n) {
+		v->last_time_us = lines[n - 1].rec.time_us;
+		pp->last = lines[n - 1];
+		pp->last.rec.obj = NULL;
+		memcpy(pp->prev_leaf, pp->last.leaf, sizeof(pp->prev_leaf));
+		pp->have_last = true;
+	}
+	for (i = 0; w->objs && i < n; i++)
+		evline_free(&lines[i].rec);
+	return err;
+}
+
+/* The next window's lines; the splitter's fields of pp are this thread's until it is done. */
+static void split(struct pipe *pp, struct pwin *w)
+{
+	size_t n, cap = pp->win - (size_t)(pp->idx & (pp->win - 1));
+	const char *p = pp->p, *nl;
+
+	for (n = 0; n < cap && p < pp->end; n++) {
+		nl = memchr(p, '\n', pp->end - p);
+		if (!nl) {
+			pp->torn = true;
+			break;
+		}
+		w->lines[n].p = p;
+		w->lines[n].len = nl - p;
+		p = nl + 1;
+	}
+	w->n = n;
+	w->idx0 = pp->idx;
+	w->sub = n == pp->win;
+	pp->idx += n;
+	pp->p = p;
+}
+
+struct worker {
+	struct pipe *pp;
+	unsigned int id;
+};
+
+static void *work(void *arg)
+{
+	const struct worker *me = arg;
+	struct pipe *pp = me->pp;
+	struct pwin *w;
+	unsigned int k;
+	int err;
+
+	pthread_mutex_lock(&pp->mu);
+	while (!pp->stop) {
+		w = pp->checked < pp->taken ? pp->order[pp->checked % pp->nw] : NULL;
+		if (!pp->checking && w && w->state == 3) {
+			pp->checking = true;
+			pthread_mutex_unlock(&pp->mu);
+			err = check_window(pp, w);
+			pthread_mutex_lock(&pp->mu);
+			w->state = 0;
+			pp->checked++;
+			pp->checking = false;
+			if (err) {
+				pp->err = err;
+				pp->stop = true;
+			}
+			pthread_cond_broadcast(&pp->cv);
+			continue;
+		}
+		/*
+		 * A free window, if there is a next one to take: one of this thread's own, else
+		 * any (a thread the scheduler left behind must not hold the others up).
+		 */
+		w = NULL;
+		for (k = 0; !pp->splitting && pp->p < pp->end && !pp->torn && k < pp->nw; k++) {
+			struct pwin *c = &pp->w[(me->id * pp->per + k) % pp->nw];
+
+			if (c->state == 0) {
+				w = c;
+				break;
+			}
+		}
+		if (w) {
+			pp->order[pp->taken++ % pp->nw] = w;
+			w->state = 1;
+			pp->splitting = true;
+			pthread_mutex_unlock(&pp->mu);
+			split(pp, w);
+			pthread_mutex_lock(&pp->mu);
+			pp->splitting = false;
+			pthread_cond_broadcast(&pp->cv);
+			pthread_mutex_unlock(&pp->mu);
+			prepare(w, pp->bits, pp->want_obj);
+			pthread_mutex_lock(&pp->mu);
+			w->state = 3;
+			pthread_cond_broadcast(&pp->cv);
+		} else if (!pp->splitting && (pp->p >= pp->end || pp->torn) &&
+			   pp->checked == pp->taken) {
+			pp->stop = true;
+			pthread_cond_broadcast(&pp->cv);
+		} else {
+			pthread_cond_wait(&pp->cv, &pp->mu);
+		}
+	}
+	pthread_mutex_unlock(&pp->mu);
+	return NULL;
+}
+
 int evv_verify(const char *buf, size_t len, const struct evv_opts *opts, struct evv_result *res)
 {
-	const char *p = buf, *end = buf + len, *nl;
 	struct vstate v = { .opts = opts, .res = res };
-	struct vline *lines = NULL, last = { 0 };
-	uint8_t prev_leaf[STS_SHA256_LEN] = { 0 };
-	bool have_last = false, torn = false;
 	unsigned int threads = thread_count(opts), k, nhelpers = 0;
 	pthread_t tid[MAX_THREADS];
-	struct pipe pp = { 0 };
-	struct pwin *w;
-	uint64_t line = 0, checked, idx = 0;
-	size_t n, i, win = WINDOW, cap;
+	struct worker wk[MAX_THREADS];
+	struct pipe pp = { .buf = buf, .p = buf, .end = buf + len, .v = &v };
+	size_t i, win;
 	struct evline first;
+	const char *nl;
 	int err = 0;
 
 	memset(res, 0, sizeof(*res));
@@ -760,18 +930,19 @@ int evv_verify(const char *buf, size_t len, const struct evv_opts *opts, struct 
 	for (pp.bits = 0; (size_t)2 << pp.bits <= win; pp.bits++)
 		;
 	win = (size_t)1 << pp.bits; /* a power of two: a window can be a perfect subtree */
-	if (len < 256 * 1024)
+	pp.win = win;
+	if (len < 256 * 1024 && !opts->threads)
 		threads = 1;
-	pp.nw = threads == 1 ? 2 : 2 * threads + 2;
-	if (pp.nw > MAX_WINDOWS)
-		pp.nw = MAX_WINDOWS;
+	pp.per = threads == 1 ? 1 : WINDOWS_PER_THREAD;
+	pp.nw = threads * pp.per;
 	pp.want_obj = opts->want_obj;
 	pthread_mutex_init(&pp.mu, NULL);
 	pthread_cond_init(&pp.cv, NULL);
 	for (k = 0; k < pp.nw; k++) {
 		pp.w[k].lines = calloc(win, sizeof(struct vline));
+		pp.w[k].fast = malloc(win);
 		pp.w[k].nodes = malloc(win * sizeof(merkle_hash));
-		if (!pp.w[k].lines || !pp.w[k].nodes) {
+		if (!pp.w[k].lines || !pp.w[k].fast || !pp.w[k].nodes) {
 			err = -ENOMEM;
 			goto cleanup;
 		}
@@ -783,112 +954,42 @@ int evv_verify(const char *buf, size_t len, const struct evv_opts *opts, struct 
 	 */
 	nl = memchr(buf, '\n', len);
 	if (nl && !evline_scan(buf, nl - buf, &first, NULL, 0)) {
-		idx = first.seq;
+		pp.idx = first.seq;
 		evline_free(&first);
 	}
+	for (k = 0; k < threads; k++)
+		wk[k] = (struct worker){ .pp = &pp, .id = k };
 	for (nhelpers = 0; nhelpers + 1 < threads; nhelpers++)
-		if (pthread_create(&tid[nhelpers], NULL, helper, &pp))
+		if (pthread_create(&tid[nhelpers], NULL, work, &wk[nhelpers + 1]))
 			break;
-	for (checked = 0;; checked++) {
-		/* Fill every free window, in order, as far as the buffer goes. */
-		pthread_mutex_lock(&pp.mu);
-		while (pp.filled < checked + pp.nw && p < end && !torn) {
-			w = &pp.w[pp.filled % pp.nw];
-			pthread_mutex_unlock(&pp.mu);
-			cap = win - (size_t)(idx & (win - 1));
-			for (n = 0; n < cap && p < end; n++) {
-				nl = memchr(p, '\n', end - p);
-				if (!nl) {
-					torn = true;
-					break;
-				}
-				w->lines[n].p = p;
-				w->lines[n].len = nl - p;
-				p = nl + 1;
-			}
-			w->idx0 = idx;
-			w->sub = n == win;
-			idx += n;
-			pthread_mutex_lock(&pp.mu);
-			w->n = n;
-			w->state = 1;
-			pp.filled++;
-			pthread_cond_broadcast(&pp.cv);
-		}
-		if (checked == pp.filled) {
-			pthread_mutex_unlock(&pp.mu);
-			break;
-		}
-		/* Wait for the oldest window, preparing later ones meanwhile. */
-		w = &pp.w[checked % pp.nw];
-		while (w->state != 3) {
-			if (pp.taken < pp.filled)
-				take_and_prepare(&pp);
-			else
-				pthread_cond_wait(&pp.cv, &pp.mu);
-		}
-		pthread_mutex_unlock(&pp.mu);
-		lines = w->lines;
-		n = w->n;
-		err = w->err;
-		/* The helper's subtree stands for the window if the tree is where it was guessed.
-		 */
-		v.sub = w->sub && line > 0 && !v.seg_pending && v.range.size == w->idx0;
-		v.sub_bits = pp.bits;
-		v.sub_j = 0;
-		v.sub_lines = lines;
-		v.sub_nodes = w->nodes;
-		for (i = 0; !err && i < n; i++) {
-			line++;
-			err = check_line(&v, buf, line, &lines[i],
-					 i ? &lines[i - 1] : (have_last ? &last : NULL),
-					 i ? lines[i - 1].leaf : prev_leaf,
-					 i + 1 < n ? &lines[i + 1] : NULL);
-		}
-		if (!err && v.sub) {
-			err = merkle_range_append_subtree(&v.range, w->nodes[win - 2], pp.bits);
-			res->windows_ahead++;
-		}
-		v.sub = false;
-		/* The window's last line is the next window's previous one. */
-		if (!err && n) {
-			last = lines[n - 1];
-			last.rec.obj = NULL;
-			memcpy(prev_leaf, last.leaf, sizeof(prev_leaf));
-			have_last = true;
-		}
-		for (i = 0; i < n; i++)
-			evline_free(&lines[i].rec);
-		pthread_mutex_lock(&pp.mu);
-		w->state = 0;
-		pthread_mutex_unlock(&pp.mu);
-		if (err)
-			goto cleanup;
-	}
-	if (torn) {
-		err = fail(&v, line + 1,
+	work(&wk[0]);
+	err = pp.err;
+	if (err)
+		goto cleanup;
+	if (pp.torn) {
+		err = fail(&v, pp.line + 1,
 			   "incomplete record: %zu bytes without a newline "
 			   "(truncated file or torn write)",
-			   (size_t)(end - p));
+			   (size_t)(pp.end - pp.p));
 		goto cleanup;
 	}
 	if (v.seg_pending && res->records) {
 		err = fail(
-			&v, line + 1,
+			&v, pp.line + 1,
 			"a segment's first checkpoint is not followed by its \"segment\" record");
 		goto cleanup;
 	}
 	if (opts->since && !res->since_checked) {
 		if (res->segment && opts->since->size < res->first_seq)
-			err = fail(&v, line,
+			err = fail(&v, pp.line,
 				   "this segment starts at seq %" PRIu64
 				   ", after the kept checkpoint (size %" PRIu64
 				   "): verify the segment before it",
 				   res->first_seq, opts->since->size);
 		else if (opts->since->size == res->first_seq + res->records)
-			err = check_since(&v, line);
+			err = check_since(&v, pp.line);
 		else
-			err = fail(&v, line,
+			err = fail(&v, pp.line,
 				   "the log has %" PRIu64 " records, fewer than the %" PRIu64
 				   " of the kept checkpoint (rolled back or cut)",
 				   res->first_seq + res->records, opts->since->size);
@@ -896,7 +997,7 @@ int evv_verify(const char *buf, size_t len, const struct evv_opts *opts, struct 
 			goto cleanup;
 	}
 	if (opts->seal_key && res->seals == 0 && res->checkpoints)
-		err = fail(&v, line, "no sealed checkpoint in the log");
+		err = fail(&v, pp.line, "no sealed checkpoint in the log");
 cleanup:
 	/* The helpers may be preparing windows ahead: stop them before the windows go. */
 	pthread_mutex_lock(&pp.mu);
@@ -909,6 +1010,7 @@ cleanup:
 		for (i = 0; pp.w[k].lines && i < win; i++)
 			evline_free(&pp.w[k].lines[i].rec);
 		free(pp.w[k].lines);
+		free(pp.w[k].fast);
 		free(pp.w[k].nodes);
 	}
 	pthread_mutex_destroy(&pp.mu);
@@ -918,6 +1020,7 @@ cleanup:
 	seal_state_wipe(&v.key);
 	return err;
 }
+
 void evv_result_free(struct evv_result *res)
 {
 	free(res->leaves);

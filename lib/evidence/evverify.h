@@ -23,8 +23,9 @@
  * a copy of the previous segment's last checkpoint and a `segment` record holding the
  * Merkle compact range of the lines before it; verification starts from that checkpoint.
  *
- * The first failure stops verification and names the line (1-based) and why. Lines are
- * parsed and hashed on every core (opts->threads), then checked in order on one.
+ * The first failure stops verification and names the line (1-based) and why, whatever the
+ * threads. Windows of lines are split, parsed, hashed and checked within themselves on every
+ * core (opts->threads); only what links a window to the ones before it is checked in order.
  */
 #ifndef STS_EVVERIFY_H
 #define STS_EVVERIFY_H
@@ -59,7 +60,8 @@ struct evv_opts {
 	 * a prefix (same origin, its size reached, the same root there). NULL: none.
 	 */
 	const struct checkpoint *since;
-	unsigned int threads; /* 0: one per online CPU; 1: no threads */
+	/* 0: one per online CPU (one for a log under 256 KiB); 1: no threads */
+	unsigned int threads;
 };
 
 struct evv_result {

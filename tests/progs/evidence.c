@@ -5,6 +5,7 @@
  * have done with it (file_allow for a file the policy allows, file_deny for one it refuses).
  */
 #include "test.h"
+#include "activation_helpers.h"
 #include "core/util.h"
 
 #include <errno.h>
@@ -263,6 +264,52 @@ static int run_opens(const char *polpath, const char *log, const char *key, cons
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
 }
 
+/* The older segments of log, LOG.<12 digits>, in the order of their names; how many. */
+static size_t log_segments(const char *log, char segs[][512], size_t max)
+{
+	char pat[600];
+	glob_t g = { 0 };
+	size_t n = 0;
+
+	snprintf(pat, sizeof(pat), "%s.[0-9]*", log);
+	if (glob(pat, 0, NULL, &g) == 0)
+		for (; n < g.gl_pathc && n < max; n++)
+			snprintf(segs[n], 512, "%s", g.gl_pathv[n]);
+	ASSERT_TRUE(g.gl_pathc <= max, "room for every segment");
+	globfree(&g);
+	return n;
+}
+
+/*
+ * The segments of a rotated log and the log itself verify as one chain, in order; with one
+ * dropped between them, or two swapped, they do not; the newest verifies on its own.
+ */
+static void check_segment_chain(const char *log, char segs[][512], size_t nsegs, const char *pub)
+{
+	char cmd[8192], out[4096];
+	size_t i, n;
+
+	n = snprintf(cmd, sizeof(cmd), "%s/stsctl verify", test__out_dir());
+	for (i = 0; i < nsegs && n < sizeof(cmd); i++)
+		n += snprintf(cmd + n, sizeof(cmd) - n, " %s", segs[i]);
+	if (n < sizeof(cmd))
+		snprintf(cmd + n, sizeof(cmd) - n, " %s --log-key %s", log, pub);
+	if (!ASSERT_EQ(test__run(out, sizeof(out), "%s", cmd), 0,
+		       "the segments and the log verify as one chain"))
+		printf("  %s\n", out);
+	if (nsegs >= 2) {
+		ASSERT_EQ(test__run(out, sizeof(out), "%s/stsctl verify %s %s --log-key %s",
+				    test__out_dir(), segs[nsegs - 2], log, pub),
+			  1, "a segment dropped between them: refused");
+		ASSERT_EQ(test__run(out, sizeof(out), "%s/stsctl verify %s %s %s --log-key %s",
+				    test__out_dir(), segs[nsegs - 1], segs[nsegs - 2], log, pub),
+			  1, "segments out of order: refused");
+	}
+	ASSERT_EQ(test__run(out, sizeof(out), "%s/stsctl verify %s --log-key %s", test__out_dir(),
+			    log, pub),
+		  0, "the newest segment verifies on its own");
+}
+
 /*
  * stsd run --log-max-size: the log goes on in new segments as it grows; the segments verify
  * as one chain in the order of their names, and not with one dropped or out of order. Seals
@@ -272,10 +319,9 @@ static int run_opens(const char *polpath, const char *log, const char *key, cons
 void test_stsd_run_log_rotation(void)
 {
 	char polpath[512], log[512], key[512], pub[512], ok[512], seal[512], vkey[256], err[2048],
-		out[4096], segs[8][512];
+		out[4096], segs[32][512];
 	size_t nsegs = 0, i;
 	char outdir[PATH_MAX];
-	glob_t g = { 0 };
 	struct stat st;
 	int fd, rc;
 
@@ -301,18 +347,7 @@ void test_stsd_run_log_rotation(void)
 		if (!ASSERT_EQ(rc, 0, "stsd run --log-max-size 6K"))
 			printf("  stderr: %s\n", err);
 	}
-	snprintf(out, sizeof(out), "%s.*", log);
-	if (glob(out, 0, NULL, &g) == 0)
-		for (i = 0; i < g.gl_pathc && nsegs < ARRAY_SIZE(segs); i++)
-			snprintf(segs[nsegs++], sizeof(segs[0]), "%s", g.gl_pathv[i]);
-	/* The state file is no segment. */
-	for (i = 0; i < nsegs; i++)
-		if (strstr(segs[i], ".state")) {
-			memmove(segs[i], segs[i + 1], (nsegs - i - 1) * sizeof(segs[0]));
-			nsegs--;
-			i--;
-		}
-	globfree(&g);
+	nsegs = log_segments(log, segs, ARRAY_SIZE(segs));
 	if (!ASSERT_GE(nsegs, 2, "the log was rotated into older segments"))
 		goto cleanup;
 	for (i = 0; i < nsegs; i++) {
@@ -320,20 +355,7 @@ void test_stsd_run_log_rotation(void)
 		/* Past the size by at most the last record, a checkpoint and the stop. */
 		ASSERT_TRUE(st.st_size < 12 * 1024, "a segment is about the size asked");
 	}
-	rc = test__run(out, sizeof(out),
-		       "cd %s && %s/stsctl verify rot.log.[0-9]* rot.log --log-key %s",
-		       test__tmpdir(), outdir, pub);
-	if (!ASSERT_EQ(rc, 0, "the segments and the log verify as one chain"))
-		printf("  %s\n", out);
-	ASSERT_EQ(test__run(out, sizeof(out), "%s/stsctl verify %s %s --log-key %s",
-			    test__out_dir(), segs[0], log, pub),
-		  1, "a segment dropped between them: refused");
-	ASSERT_EQ(test__run(out, sizeof(out), "%s/stsctl verify %s %s %s --log-key %s",
-			    test__out_dir(), segs[1], segs[0], log, pub),
-		  1, "segments out of order: refused");
-	ASSERT_EQ(test__run(out, sizeof(out), "%s/stsctl verify %s --log-key %s", test__out_dir(),
-			    log, pub),
-		  0, "the newest segment verifies on its own");
+	check_segment_chain(log, segs, nsegs, pub);
 
 	/* Seals on, now: the unsealed history goes into a segment of its own. */
 	rc = test__run(out, sizeof(out), "%s/stsctl seal-init --state %s --epoch 3600",
@@ -355,4 +377,111 @@ void test_stsd_run_log_rotation(void)
 	if (!ASSERT_EQ(rc, 0, "and every segment, in order, is still one chain"))
 		printf("  %s\n", out);
 cleanup:;
+}
+
+/* Occurrences of needle in the file at path (-1 if unreadable). */
+static int file_count(const char *path, const char *needle)
+{
+	char *buf = NULL;
+	size_t len;
+	int n;
+
+	if (sts_read_file(path, 64 << 20, &buf, &len))
+		return -1;
+	n = act_count_of(buf, needle);
+	free(buf);
+	return n;
+}
+
+/*
+ * A rotation that fails (here: the name it would take exists already, and link(2) never
+ * replaces a file) is said once on standard error and turned off: the log goes on growing
+ * past the size, with every record a run without rotation writes, and verifies.
+ */
+void test_stsd_run_log_rotation_fails(void)
+{
+	char polpath[512], log[512], ref[512], key[512], pub[512], ok[512], name[600], err[2048],
+		out[4096];
+	struct stat st;
+	int fd, rc, i, untouched = 0;
+
+	snprintf(polpath, sizeof(polpath), "%s/policy.conf", test__tmpdir());
+	snprintf(log, sizeof(log), "%s/rotfail.log", test__tmpdir());
+	snprintf(ref, sizeof(ref), "%s/rotref.log", test__tmpdir());
+	snprintf(key, sizeof(key), "%s/log.key", test__tmpdir());
+	snprintf(pub, sizeof(pub), "%s/log.key.pub", test__tmpdir());
+	snprintf(ok, sizeof(ok), "%s/allowed-file", test__tmpdir());
+	fd = open(ok, O_CREAT | O_WRONLY | O_TRUNC, 0644);
+	if (!ASSERT_GE(fd, 0, "create a file"))
+		return;
+	close(fd);
+	if (!ASSERT_OK(write_policy(polpath, ok), "write the policy"))
+		return;
+	rc = run_opens(polpath, ref, key, NULL, NULL, ok, 40, err, sizeof(err));
+	if (!ASSERT_EQ(rc, 0, "a run without rotation, for reference"))
+		printf("  stderr: %s\n", err);
+	/* Every name a rotation within the first 400 records would take. */
+	for (i = 1; i <= 400; i++) {
+		snprintf(name, sizeof(name), "%s.%012d", log, i);
+		fd = open(name, O_CREAT | O_EXCL | O_WRONLY, 0600);
+		if (!ASSERT_GE(fd, 0, "a file in the way"))
+			return;
+		close(fd);
+	}
+	rc = run_opens(polpath, log, key, "4K", NULL, ok, 40, err, sizeof(err));
+	if (!ASSERT_EQ(rc, 0, "stsd run --log-max-size 4K, rotation impossible: still exit 0"))
+		printf("  stderr: %s\n", err);
+	ASSERT_EQ(act_count_of(err, "rotation to "), 1, "the failure is said once");
+	if (!ASSERT_TRUE(strstr(err, "failed: File exists (rotation off, the log grows)"),
+			 "with its cause, and that rotation is off"))
+		printf("  stderr: %s\n", err);
+	ASSERT_OK(stat(log, &st), "the log is there");
+	ASSERT_TRUE(st.st_size > 8 * 1024, "it grew past twice the size");
+	for (i = 1; i <= 400; i++) {
+		snprintf(name, sizeof(name), "%s.%012d", log, i);
+		untouched += stat(name, &st) == 0 && st.st_size == 0;
+	}
+	ASSERT_EQ(untouched, 400, "no file in the way replaced");
+	ASSERT_EQ(file_count(log, "\"reason\":\"rotation\""), 0, "no new segment");
+	ASSERT_EQ(file_count(log, ok), file_count(ref, ok),
+		  "every record of the opens is in the log");
+	ASSERT_EQ(file_count(log, "\"type\":\"stop\""), 1, "down to the run's last record");
+	rc = test__run(out, sizeof(out), "%s/stsctl verify %s --log-key %s", test__out_dir(), log,
+		       pub);
+	if (!ASSERT_EQ(rc, 0, "the log verifies"))
+		printf("  %s\n", out);
+}
+
+/*
+ * stsd daemon with log-max-size in stsd.conf: the monitor's own log (each run's start and
+ * stop, the agent's opens, the activation) goes on in segments at that size, one chain.
+ */
+void test_stsd_daemon_log_rotation(void)
+{
+	char segs[32][512], pub[700];
+	struct act_env e;
+	struct stat st;
+	size_t nsegs, i;
+
+	if (!act_setup(&e, "rotd", NULL, "log-max-size 4K\n", NULL))
+		goto cleanup;
+	for (i = 0; i < 3; i++)
+		ASSERT_EQ(act_stsd_once(&e), 0, "stsd daemon --once");
+	nsegs = log_segments(e.log, segs, ARRAY_SIZE(segs));
+	if (!ASSERT_GE(nsegs, 2, "the daemon rotated its log"))
+		goto cleanup;
+	for (i = 0; i < nsegs; i++) {
+		ASSERT_OK(stat(segs[i], &st), "segment");
+		/*
+		 * The size, then the record past it (a start record lists every hook), a
+		 * checkpoint, and the new segment's copied checkpoint and range.
+		 */
+		ASSERT_TRUE(st.st_size < 16 * 1024, "a segment is about the size asked");
+	}
+	ASSERT_EQ(act_log_count(&e, "\"reason\":\"rotation\""), 1,
+		  "the log starts as a rotated segment");
+	snprintf(pub, sizeof(pub), "%s/log.key.pub", e.state);
+	check_segment_chain(e.log, segs, nsegs, pub);
+cleanup:
+	act_teardown(&e);
 }

@@ -360,6 +360,7 @@ void test_evidence_line(void)
 		"\"n\":1}";
 	struct evline rec;
 	char why[128], imei[16];
+	int64_t t;
 	size_t i;
 
 	ASSERT_OK(evline_parse(good, strlen(good), &rec, why, sizeof(why)), "good line");
@@ -370,6 +371,21 @@ void test_evidence_line(void)
 	for (i = 0; i < ARRAY_SIZE(bad); i++)
 		ASSERT_EQ(evline_parse(bad[i], strlen(bad[i]), &rec, why, sizeof(why)), -EBADMSG,
 			  bad[i]);
+	/* The parser remembers the last date it checked: that must never let a bad one by. */
+	ASSERT_OK(evline_parse_time("2028-02-29T23:59:59.999999Z", 27, &t), "a leap day");
+	ASSERT_EQ(t, 1835481599999999LL, "its time");
+	ASSERT_OK(evline_parse_time("2028-02-29T00:00:00.000000Z", 27, &t), "the same day again");
+	ASSERT_EQ(t, 1835395200000000LL, "its time, from the date remembered");
+	ASSERT_EQ(evline_parse_time("2028-02-29T24:00:00.000000Z", 27, &t), -EBADMSG,
+		  "hour 24 of a remembered date");
+	ASSERT_EQ(evline_parse_time("2028-02-29T00:00:00.00000xZ", 27, &t), -EBADMSG,
+		  "a bad digit after a remembered date");
+	ASSERT_EQ(evline_parse_time("2028-02-30T00:00:00.000000Z", 27, &t), -EBADMSG,
+		  "February 30 right after the 29th");
+	ASSERT_EQ(evline_parse_time("2027-02-29T00:00:00.000000Z", 27, &t), -EBADMSG,
+		  "no February 29 in 2027");
+	ASSERT_OK(evline_parse_time("2028-02-29T00:00:00.000000Z", 27, &t),
+		  "the leap day once more");
 	ASSERT_OK(evlog_mask_imei("353876100000006", imei, sizeof(imei)), "mask");
 	ASSERT_STREQ(imei, "***********0006", "IMEI masked but its last 4 digits");
 	ASSERT_EQ(evlog_mask_imei("35387610000000x", imei, sizeof(imei)), -EINVAL, "digits only");
@@ -825,6 +841,151 @@ void test_evidence_verify_windows(void)
 		evv_unmap(buf, len);
 	}
 cleanup:
+	json_decref(f);
+	evlog_close(log);
+	sts_key_free(&key);
+}
+
+/*
+ * Windows are prepared in any order by any thread, then checked in order: whatever the
+ * threads, the verdict on a damaged log is the one of a single thread, word for word, and
+ * it names the first bad line even when a later window (prepared first) is bad too.
+ */
+void test_evidence_verify_parallel(void)
+{
+	static const unsigned int threads[] = { 2, 8 };
+	char path[512], why[256];
+	struct sts_key key = { 0 };
+	struct evlog_opts o = { 0 };
+	struct evv_opts vo = { 0 };
+	struct evv_result res;
+	struct evlog *log = NULL;
+	const char *map;
+	char *buf = NULL, *nl;
+	uint64_t rnd = 0x9e3779b97f4a7c15ull, bad_line, early;
+	size_t len, mlen, at, at2, t, caught = 0, line_at;
+	const char *want;
+	json_t *f;
+	int i, kind, err;
+
+	snprintf(path, sizeof(path), "%s/par.log", test__tmpdir());
+	if (!ASSERT_OK(new_key("pk", &key), "key"))
+		return;
+	o.path = path;
+	o.log_key = &key;
+	o.checkpoint_every = 37;
+	o.checkpoint_interval = 3600;
+	o.clock = test_clock;
+	o.boot_id = "test-boot";
+	o.no_state = true;
+	test_now = 1767225600LL * 1000000;
+	f = json_pack("{si ss ss si}", "pid", 4151, "comm", "sts-agent", "path",
+		      "/usr/lib/x86_64-linux-gnu/libssl.so.3", "ino", 1311);
+	if (!ASSERT_OK(evlog_open(&o, &log), "open"))
+		goto cleanup;
+	for (i = 0; i < 6000; i++) {
+		test_now += 1000;
+		evlog_append(log, EV_FILE_ALLOW, f, NULL);
+	}
+	ASSERT_OK(evlog_close(log), "close");
+	log = NULL;
+	if (!ASSERT_OK(evv_map(path, &map, &len), "map"))
+		goto cleanup;
+	buf = malloc(len);
+	if (!ASSERT_OK_PTR(buf, "copy")) {
+		evv_unmap(map, len);
+		goto cleanup;
+	}
+	memcpy(buf, map, len);
+	evv_unmap(map, len);
+	ASSERT_TRUE(len > 1024 * 1024, "big enough for threads and windows of 512 lines");
+	vo.log_key = &key;
+	for (i = 0; i < 42; i++) {
+		char *m = malloc(len);
+
+		if (!ASSERT_OK_PTR(m, "mutant"))
+			break;
+		memcpy(m, buf, len);
+		mlen = len;
+		rnd = rnd * 6364136223846793005ull + 1442695040888963407ull;
+		at = (rnd >> 11) % (len / 2);
+		at2 = len / 2 + (rnd >> 33) % (len / 2 - 1);
+		kind = i % 7;
+		early = 0;
+		want = NULL;
+		/* The line after `at`, for the kinds that change one field of one line. */
+		nl = memchr(m + at, '\n', len - at - 1);
+		line_at = nl - m + 1;
+		for (size_t j = 0; j < line_at; j++)
+			early += m[j] == '\n';
+		early++;
+		if (kind == 0) {
+			/* One byte anywhere. */
+			m[at2] ^= 1 + (rnd >> 3) % 254;
+			early = 0;
+		} else if (kind == 1) {
+			/* Two: the later one in a window that may well be prepared first. */
+			m[line_at + 40] ^= 0x20;
+			m[at2] ^= 0x20;
+		} else if (kind == 2) {
+			/* A line deleted. */
+			nl = memchr(m + line_at, '\n', len - line_at);
+			memmove(m + line_at, nl + 1, len - (nl + 1 - m));
+			mlen = len - (nl + 1 - (m + line_at));
+			want = "was expected (a record deleted, inserted or moved)";
+		} else if (kind == 3) {
+			/* The log cut mid-line. */
+			mlen = at2;
+			early = 0;
+		} else if (kind == 4) {
+			/* A byte of the prev field (hex stays hex): the chain breaks there. */
+			nl = memmem(m + line_at, 200, "\"prev\":\"", 8) + 8;
+			nl[(rnd >> 7) % 64] = nl[(rnd >> 7) % 64] == 'a' ? 'b' : 'a';
+			want = "prev is not the hash";
+		} else if (kind == 5) {
+			/* seq off by one, last digit (still a digit): caught on that line. */
+			nl = memchr(m + line_at, ',', 32);
+			nl[-1] ^= 1;
+			want = "was expected (a record deleted, inserted or moved)";
+		} else {
+			/* The time a year back: caught on that line. */
+			nl = m + line_at + strcspn(m + line_at, "T") - 7;
+			nl[0]--;
+			want = "time goes backwards";
+		}
+		vo.threads = 1;
+		err = evv_verify(m, mlen, &vo, &res);
+		bad_line = res.bad_line;
+		snprintf(why, sizeof(why), "%s", res.why);
+		evv_result_free(&res);
+		caught += err == -EBADMSG;
+		if (kind != 0 && !ASSERT_EQ(err, -EBADMSG, "damage caught"))
+			printf("  mutant %d (kind %d)\n", i, kind);
+		if (early &&
+		    !ASSERT_TRUE(bad_line > 0 && bad_line <= early + 1, "the earlier damage named"))
+			printf("  mutant %d (kind %d): line %" PRIu64 " for %" PRIu64 ": %s\n", i,
+			       kind, bad_line, early, why);
+		if (want && !ASSERT_TRUE(bad_line == early && strstr(why, want), "on its line"))
+			printf("  mutant %d (kind %d): line %" PRIu64 " for %" PRIu64 ": %s\n", i,
+			       kind, bad_line, early, why);
+		for (t = 0; t < sizeof(threads) / sizeof(threads[0]); t++) {
+			vo.threads = threads[t];
+			ASSERT_EQ(evv_verify(m, mlen, &vo, &res), err, "same verdict");
+			ASSERT_EQ(res.bad_line, bad_line, "same line");
+			if (!ASSERT_STREQ(res.why, why, "same reason"))
+				printf("  mutant %d (kind %d), %u threads\n", i, kind, threads[t]);
+			evv_result_free(&res);
+		}
+		free(m);
+	}
+	ASSERT_TRUE(caught >= 36, "every mutant caught, but maybe a few random flips");
+	vo.threads = 8;
+	ASSERT_OK(evv_verify(buf, len, &vo, &res), "the log itself verifies on 8 threads");
+	ASSERT_EQ(res.records, 6000 + res.checkpoints, "every record");
+	ASSERT_TRUE(res.windows_ahead >= 10, "tree nodes hashed ahead");
+	evv_result_free(&res);
+cleanup:
+	free(buf);
 	json_decref(f);
 	evlog_close(log);
 	sts_key_free(&key);
