@@ -74,10 +74,12 @@ for lane in "${lanes[@]}"; do
 	# Each stsd start costs ~3 s in the guest: the kill -9 fault test makes 10 kills there
 	# (40 in the host lane).
 	# The whole suite under BPF LSM: about 17 minutes of TCG now (the default 900 s is short).
-	# The output relay's tests do not depend on the kernel: the host lane runs them.
+	# The output relay's and the log rotation's failure tests do not depend on the kernel:
+	# the host lane runs them.
 	vm) run_lane vm tests/vm/run --name check --timeout 1800 -- env STS_FAULT_KILLS=10 \
 		"$out/tests/test_progs" --no-skip -x contain_relay_stalled_reader \
-		-x contain_own_output_stalled_reader ;;
+		-x contain_own_output_stalled_reader -x stsd_run_log_rotation_fails \
+		-x stsd_daemon_log_rotation ;;
 	vm-nobpf) run_lane vm-nobpf tests/vm/run --name check-nobpf --lsm nobpf -- \
 		"$out/tests/test_progs" --no-skip -t adversary_catalogue -t legacy_sts \
 		-t activation_once -t contain_allowed -t contain_guarantees_recorded \
