@@ -127,8 +127,6 @@ static const char guard_device[] = "device-wide endpoint rules (G1)";
 static const struct hook_desc policed_hooks[] = {
 	{ "cgroup/connect4",	"sts_connect4",		guard_net, NULL },
 	{ "cgroup/connect6",	"sts_connect6",		guard_net, NULL },
-	{ "cgroup/sendmsg4",	"sts_sendmsg4",		guard_net, NULL },
-	{ "cgroup/sendmsg6",	"sts_sendmsg6",		guard_net, NULL },
 	{ "cgroup/sock_create",	"sts_sock_create",	guard_net, NULL },
 };
 

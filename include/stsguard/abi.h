@@ -21,7 +21,7 @@
 /* What happened: one event per decision of a hook about a policed (or device-wide) action. */
 enum sts_event_type {
 	STS_EV_CONNECT = 1, /* TCP/UDP connect: connect4/6 */
-	STS_EV_SENDMSG = 2, /* UDP send with a destination: sendmsg4/6 */
+	STS_EV_SENDMSG = 2, /* UDP send with a destination (before UDP was refused at socket()) */
 	STS_EV_SOCKET = 3, /* socket creation of a forbidden kind */
 	STS_EV_UNIX_CONNECT = 4, /* AF_UNIX stream connect or datagram send */
 	STS_EV_FILE_OPEN = 5, /* file open */

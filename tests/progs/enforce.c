@@ -370,13 +370,10 @@ void test_enforce_evidence_log(void)
 void test_enforce_start_record_lists_every_hook(void)
 {
 	static const char *const always[] = {
-		"cgroup/connect4",	  "cgroup/connect6",
-		"cgroup/sendmsg4",	  "cgroup/sendmsg6",
-		"cgroup/sock_create",	  "device cgroup/connect4",
-		"device cgroup/connect6", "device cgroup/sendmsg4",
-		"device cgroup/sendmsg6", "uprobe SSL_write",
-		"uprobe SSL_write_ex",	  "cgroup_skb/egress",
-		"cgroup_skb/ingress",	  "sockops",
+		"cgroup/connect4",	  "cgroup/connect6",	    "cgroup/sock_create",
+		"device cgroup/connect4", "device cgroup/connect6", "device cgroup/sendmsg4",
+		"device cgroup/sendmsg6", "uprobe SSL_write",	    "uprobe SSL_write_ex",
+		"cgroup_skb/egress",	  "cgroup_skb/ingress",	    "sockops",
 	};
 	static const char *const lsm[] = {
 		"lsm/socket_create",	   "lsm/socket_listen",
