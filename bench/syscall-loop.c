@@ -193,13 +193,15 @@ static const struct {
 } floor_sets[] = {
 	{ "none", { NULL } }, /* the control: pairs of identical runs */
 	{ "sock_create", { "floor_sock_create" } },
-	{ "connect+sendmsg",
-	  { "floor_connect4", "floor_connect6", "floor_sendmsg4", "floor_sendmsg6" } },
+	{ "connect", { "floor_connect4", "floor_connect6" } },
+	/* Attached by stsd only for device-wide rules (deny-outside, legacy-deny). */
+	{ "sendmsg", { "floor_sendmsg4", "floor_sendmsg6" } },
 	{ "sock_ops", { "floor_sockops" } },
 	{ "egress+ingress", { "floor_egress", "floor_ingress" } },
-	{ "all",
-	  { "floor_sock_create", "floor_connect4", "floor_connect6", "floor_sendmsg4",
-	    "floor_sendmsg6", "floor_sockops", "floor_egress", "floor_ingress" } },
+	/* What stsd run attaches to the policed cgroup. */
+	{ "stsd's",
+	  { "floor_sock_create", "floor_connect4", "floor_connect6", "floor_sockops",
+	    "floor_egress", "floor_ingress" } },
 };
 
 static int floor_attach(struct cgfloor_bpf *skel, int cg, size_t set, struct bpf_link **links)

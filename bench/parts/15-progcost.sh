@@ -69,8 +69,11 @@ does not count; part 1's loops do).
 
 What a process outside every policed cgroup pays once a program of one of stsd's cgroup attach
 types is attached anywhere: the kernel turns the hook on for all (a static key per type) and
-then, for sock_create, connect/sendmsg and sock_ops, runs through the empty program array of
-the process's own cgroup (egress and ingress stop at a cheaper emptiness check). Measured with
+then, for sock_create, connect, sendmsg and sock_ops, runs through the empty program array of
+the process's own cgroup (egress and ingress stop at a cheaper emptiness check; an unconnected
+UDP sendmsg takes the socket's lock around it, which is why stsd refuses UDP at socket creation
+and attaches no sendmsg program to the policed cgroup: \`sendmsg\` is only for device-wide
+rules). \`stsd's\` is the set \`stsd run\` attaches. Measured with
 do-nothing programs (\`bench/bpf/cgfloor.bpf.c\`) attached to an empty cgroup, 100 paired runs
 per set (attached, detached, in alternating order; CPU time of the looping thread), the median
 of the pairs' differences with its quartiles. Since stsd's programs run 0 times for these loops
