@@ -493,14 +493,15 @@ static int inherited_read(int fd)
 /*
  * An identifier without opening a file: a socket ioctl on interface IFNAME (a MAC address with
  * SIOCGIFHWADDR, the IP address with SIOCGIFADDR, the wireless BSSID and ESSID with SIOCGIWAP
- * and SIOCGIWESSID), or SIOCGIFCONF (every interface and address).
+ * and SIOCGIWESSID), or SIOCGIFCONF (every interface and address). On a TCP socket: UDP ones are
+ * refused at socket(), TCP ones are what the policed code may create.
  */
 static int if_ioctl(unsigned long req, const char *ifname)
 {
 	char buf[1024] = "";
 	struct ifconf ifc = { .ifc_len = sizeof(buf), .ifc_buf = buf };
 	struct ifreq ifr = { 0 };
-	int fd = socket(AF_INET, SOCK_DGRAM, 0), err = 0;
+	int fd = socket(AF_INET, SOCK_STREAM, 0), err = 0;
 	void *arg = &ifr;
 
 	if (fd < 0)
