@@ -582,6 +582,37 @@ static bool chains_onto(const struct vline *l, const struct vline *prev_line)
 }
 
 /* One line, in order. `next` is the line after it when in the same window (else NULL). */
+/*
+ * The end of a checked line: the caller's callback, the tree (unless the line is a segment's
+ * head, which the tree of the segment before already holds), the kept leaves, the counts.
+ */
+static int line_done(struct vstate *v, const struct vline *l, bool joins_tree, int version)
+{
+	const struct evv_opts *opts = v->opts;
+	int err;
+
+	if (opts->on_record) {
+		err = opts->on_record(opts->arg, &l->rec, l->p, l->len);
+		if (err)
+			return err;
+	}
+	if (v->sub) {
+		v->sub_j++;
+	} else if (joins_tree) {
+		err = merkle_range_append(&v->range, l->leaf);
+		if (err)
+			return err;
+	}
+	if (opts->keep_leaves) {
+		err = keep_leaf(v, l->leaf);
+		if (err)
+			return err;
+	}
+	v->res->version = version;
+	v->res->records++;
+	return 0;
+}
+
 static int check_line(struct vstate *v, const char *buf, uint64_t line, struct vline *l,
 		      const struct vline *prevl, const uint8_t prev_leaf[STS_SHA256_LEN],
 		      const struct vline *next)
@@ -672,26 +703,7 @@ static int check_line(struct vstate *v, const char *buf, uint64_t line, struct v
 	} else {
 		res->tail++;
 	}
-	if (opts->on_record) {
-		err = opts->on_record(opts->arg, rec, l->p, l->len);
-		if (err)
-			return err;
-	}
-	if (v->sub) {
-		v->sub_j++;
-	} else if (!(line == 1 && v->seg_pending)) {
-		err = merkle_range_append(&v->range, l->leaf);
-		if (err)
-			return err;
-	}
-	if (opts->keep_leaves) {
-		err = keep_leaf(v, l->leaf);
-		if (err)
-			return err;
-	}
-	res->version = v->mode ? v->mode : 1;
-	res->records++;
-	return 0;
+	return line_done(v, l, !(line == 1 && v->seg_pending), v->mode ? v->mode : 1);
 }
 
 /*
@@ -733,30 +745,8 @@ struct pipe {
 /* A line that passed prepare()'s checks: check_line() for it would only do this. */
 static int pass_line(struct vstate *v, const struct vline *l)
 {
-	const struct evv_opts *opts = v->opts;
-	int err;
-
 	v->res->tail++;
-	if (opts->on_record) {
-		err = opts->on_record(opts->arg, &l->rec, l->p, l->len);
-		if (err)
-			return err;
-	}
-	if (v->sub) {
-		v->sub_j++;
-	} else {
-		err = merkle_range_append(&v->range, l->leaf);
-		if (err)
-			return err;
-	}
-	if (opts->keep_leaves) {
-		err = keep_leaf(v, l->leaf);
-		if (err)
-			return err;
-	}
-	v->res->version = 2;
-	v->res->records++;
-	return 0;
+	return line_done(v, l, true, 2);
 }
 
 static int check_window(struct pipe *pp, struct pwin *w)
