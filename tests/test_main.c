@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 struct test_def {
@@ -222,9 +223,12 @@ int main(int argc, char **argv)
 
 	for (i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
 		const char *verdict;
+		struct timespec t0, t1;
 
 		if (!selected(tests[i].name, filters, nfilters, excl, nexcl))
 			continue;
+		/* Each test's wall time, to see where make check's 40 minutes go. */
+		clock_gettime(CLOCK_MONOTONIC, &t0);
 		memset(&test__cur, 0, sizeof(test__cur));
 		test__cur.name = tests[i].name;
 		test__cur.verbose = verbose;
@@ -254,8 +258,10 @@ int main(int argc, char **argv)
 			verdict = "OK";
 			passed++;
 		}
-		printf("#%zu %s: %s (%d checks)\n", i + 1, tests[i].name, verdict,
-		       test__cur.checks);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		printf("#%zu %s: %s (%d checks, %.1f s)\n", i + 1, tests[i].name, verdict,
+		       test__cur.checks,
+		       (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
 	}
 	printf("%d passed, %d failed, %d skipped\n", passed, failed, skipped);
 	return failed ? 1 : 0;
