@@ -732,6 +732,24 @@ cleanup:
  * offset within a window (every 37 records), a segment that starts off the window grid, and
  * one changed byte deep inside, with one thread and with two.
  */
+/*
+ * The options of a log of many records (a checkpoint every 37, no state file, the test clock
+ * at 2026-01-01) and the fields of its records: an agent's library, as a real run writes.
+ */
+static json_t *many_records_setup(struct evlog_opts *o, const char *path, struct sts_key *key)
+{
+	o->path = path;
+	o->log_key = key;
+	o->checkpoint_every = 37;
+	o->checkpoint_interval = 3600;
+	o->clock = test_clock;
+	o->boot_id = "test-boot";
+	o->no_state = true;
+	test_now = 1767225600LL * 1000000;
+	return json_pack("{si ss ss si}", "pid", 4151, "comm", "sts-agent", "path",
+			 "/usr/lib/x86_64-linux-gnu/libssl.so.3", "ino", 1311);
+}
+
 void test_evidence_verify_windows(void)
 {
 	char path[512], old[512], bad[512], other[512], out[1024], outdir[PATH_MAX];
@@ -753,16 +771,7 @@ void test_evidence_verify_windows(void)
 	if (!ASSERT_OK(new_key("wk", &key), "key") ||
 	    !ASSERT_OK_PTR(realpath(test__out_dir(), outdir), "build dir"))
 		return;
-	o.path = path;
-	o.log_key = &key;
-	o.checkpoint_every = 37;
-	o.checkpoint_interval = 3600;
-	o.clock = test_clock;
-	o.boot_id = "test-boot";
-	o.no_state = true;
-	test_now = 1767225600LL * 1000000;
-	f = json_pack("{si ss ss si}", "pid", 4151, "comm", "sts-agent", "path",
-		      "/usr/lib/x86_64-linux-gnu/libssl.so.3", "ino", 1311);
+	f = many_records_setup(&o, path, &key);
 	if (!ASSERT_OK(evlog_open(&o, &log), "open"))
 		goto cleanup;
 	for (i = 0; i < 6000; i++)
@@ -871,16 +880,7 @@ void test_evidence_verify_parallel(void)
 	snprintf(path, sizeof(path), "%s/par.log", test__tmpdir());
 	if (!ASSERT_OK(new_key("pk", &key), "key"))
 		return;
-	o.path = path;
-	o.log_key = &key;
-	o.checkpoint_every = 37;
-	o.checkpoint_interval = 3600;
-	o.clock = test_clock;
-	o.boot_id = "test-boot";
-	o.no_state = true;
-	test_now = 1767225600LL * 1000000;
-	f = json_pack("{si ss ss si}", "pid", 4151, "comm", "sts-agent", "path",
-		      "/usr/lib/x86_64-linux-gnu/libssl.so.3", "ino", 1311);
+	f = many_records_setup(&o, path, &key);
 	if (!ASSERT_OK(evlog_open(&o, &log), "open"))
 		goto cleanup;
 	for (i = 0; i < 6000; i++) {
