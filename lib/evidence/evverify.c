@@ -581,7 +581,6 @@ static bool chains_onto(const struct vline *l, const struct vline *prev_line)
 	       memcmp(l->rec.prev, h, STS_SHA256_LEN) == 0;
 }
 
-/* One line, in order. `next` is the line after it when in the same window (else NULL). */
 /*
  * The end of a checked line: the caller's callback, the tree (unless the line is a segment's
  * head, which the tree of the segment before already holds), the kept leaves, the counts.
@@ -613,6 +612,7 @@ static int line_done(struct vstate *v, const struct vline *l, bool joins_tree, i
 	return 0;
 }
 
+/* One line, in order. `next` is the line after it when in the same window (else NULL). */
 static int check_line(struct vstate *v, const char *buf, uint64_t line, struct vline *l,
 		      const struct vline *prevl, const uint8_t prev_leaf[STS_SHA256_LEN],
 		      const struct vline *next)

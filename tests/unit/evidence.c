@@ -728,11 +728,6 @@ cleanup:
 }
 
 /*
- * Verification in windows, several threads, tree nodes hashed ahead: checkpoints at every
- * offset within a window (every 37 records), a segment that starts off the window grid, and
- * one changed byte deep inside, with one thread and with two.
- */
-/*
  * The options of a log of many records (a checkpoint every 37, no state file, the test clock
  * at 2026-01-01) and the fields of its records: an agent's library, as a real run writes.
  */
@@ -750,6 +745,11 @@ static json_t *many_records_setup(struct evlog_opts *o, const char *path, struct
 			 "/usr/lib/x86_64-linux-gnu/libssl.so.3", "ino", 1311);
 }
 
+/*
+ * Verification in windows, several threads, tree nodes hashed ahead: checkpoints at every
+ * offset within a window (every 37 records), a segment that starts off the window grid, and
+ * one changed byte deep inside, with one thread and with two.
+ */
 void test_evidence_verify_windows(void)
 {
 	char path[512], old[512], bad[512], other[512], out[1024], outdir[PATH_MAX];
