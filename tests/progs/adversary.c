@@ -750,6 +750,12 @@ static const struct attempt catalogue[] = {
 	  ROGUE,
 	  { "srcport", "@C", "4242" },
 	  SYSCALL("bind") },
+	{ "a44",
+	  "UDP over IPv6, the socket type with SOCK_NONBLOCK and SOCK_CLOEXEC set (flags a filter "
+	  "comparing the whole type would miss)",
+	  ROGUE,
+	  { "socket", "10", "526338" },
+	  { E_PERM, DENY("socket", "udp_not_allowed"), NULL } },
 	{ "n01",
 	  "MAC address of an interface by ioctl (SIOCGIFHWADDR)",
 	  ROGUE,
